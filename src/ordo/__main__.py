@@ -1,0 +1,3 @@
+from ordo.cli.app import main
+
+main()

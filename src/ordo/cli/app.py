@@ -1,0 +1,156 @@
+"""The ``ordo`` command: parses arguments, calls the library, prints. It holds no logic."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from ordo.errors import InvalidInput, OrdoError
+
+app = typer.Typer(
+    name="ordo",
+    help="Runs database work in order, safely, and shows what happened.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ProjectOpt = Annotated[
+    Path | None, typer.Option("--project", "-p", help="Project folder (default: current folder).")
+]
+EnvFileOpt = Annotated[
+    Path | None, typer.Option("--env-file", help="Settings file (default: config/.env).")
+]
+ManifestArg = Annotated[
+    Path | None, typer.Argument(help="Manifest file (default: queue/manifest.yaml).")
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-P", help="Template parameter NAME=VALUE (repeatable)."),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+def _fail(error: OrdoError) -> NoReturn:
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    for problem in error.problems:
+        err.print(f"[red]error:[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    params = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"--param '{item}' is not NAME=VALUE")
+        params[name] = value
+    return params
+
+
+def _console_logging() -> None:
+    from ordo.reporting import LOGGER
+
+    if not any(getattr(h, "_ordo_console", False) for h in LOGGER.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler._ordo_console = True  # type: ignore[attr-defined]
+        LOGGER.addHandler(handler)
+        LOGGER.setLevel(logging.INFO)
+
+
+@app.command("run")
+def run_command(
+    manifest: ManifestArg = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    param: ParamOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", "--yes", "-y", help="Run without asking for confirmation.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan, print, confirm, then run a manifest."""
+    from ordo.cli import commands
+
+    _guard(lambda: commands.run(manifest, project, env_file, _params(param), dry_run, force), debug)
+
+
+@app.command("plan")
+def plan_command(
+    manifest: ManifestArg = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    param: ParamOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Validate a manifest and print its plan (the same as `run --dry-run`)."""
+    from ordo.cli import commands
+
+    _guard(lambda: commands.run(manifest, project, env_file, _params(param), True, False), debug)
+
+
+@app.command("enable")
+def enable_command(
+    steps: Annotated[list[str] | None, typer.Argument(help="Step names to enable again.")] = None,
+    all_steps: Annotated[bool, typer.Option("--all", help="Enable every disabled step.")] = False,
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", "-m", help="Manifest file.")
+    ] = None,
+    project: ProjectOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Enable done steps again, removing their Done comments."""
+    from ordo.cli import commands
+
+    _guard(lambda: commands.enable(steps or [], all_steps, manifest, project), debug)
+
+
+@app.command("init")
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Create a project with a small working example (SQLite)."""
+    from ordo.cli import commands
+
+    _guard(lambda: commands.init(directory), debug)
+
+
+@app.command("demo")
+def demo_command(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to put the demo project (recreated each time).")
+    ] = Path(".demo"),
+    debug: DebugOpt = False,
+) -> None:
+    """Create a fresh example project and run it end to end on SQLite."""
+    from ordo.cli import commands
+
+    _guard(lambda: commands.demo(directory), debug)
+
+
+def _guard(action: object, debug: bool) -> None:
+    _console_logging()
+    try:
+        code = action()  # type: ignore[operator]
+    except OrdoError as exc:
+        if debug:
+            raise
+        _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    raise typer.Exit(int(code or 0))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,121 @@
+"""What each command prints around its one library call."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ordo import api
+from ordo.cli.console import ConsoleReporter
+from ordo.plan import Plan
+
+PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "
+
+
+def _print_plan(console: Console, plan: Plan) -> None:
+    console.print(
+        f"[bold]Execution plan[/] for '{escape(plan.name)}' ({plan.manifest.path}):",
+        highlight=False,
+    )
+    for line in plan.lines():
+        console.print(
+            "  " + escape(plan.settings.masker().mask(line)), highlight=False, soft_wrap=True
+        )
+
+
+def ask(question: str) -> bool:
+    """Ask on standard output, read one line from standard input (a terminal or a pipe)."""
+    sys.stdout.write(question)
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):
+        answer = ""
+    if not answer.endswith("\n"):
+        sys.stdout.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(
+    manifest: Path | None,
+    project: Path | None,
+    env_file: Path | None,
+    params: dict[str, Any],
+    dry_run: bool,
+    force: bool,
+) -> int:
+    console = Console()
+    if dry_run:
+        the_plan = api.plan(manifest, project=project, env_file=env_file, params=params)
+        if the_plan.units:
+            _print_plan(console, the_plan)
+        else:
+            console.print("Nothing to run: every step is done or disabled.")
+        console.print("Dry Run Complete")
+        return 0
+
+    reporter = ConsoleReporter(console)
+
+    def confirm(the_plan: Plan) -> bool:
+        reporter.masker = the_plan.settings.masker()
+        _print_plan(console, the_plan)
+        return force or ask(PROMPT.format(n=len(the_plan.steps)))
+
+    result = api.run(
+        manifest,
+        project=project,
+        env_file=env_file,
+        params=params,
+        confirm=confirm,
+        subscribers=[reporter],
+    )
+    if not result.steps and result.exit_code == 0:
+        console.print("Nothing to run: every step is done or disabled.")
+    if result.log_file is not None:
+        console.print(f"[dim]log: {result.log_file}[/]", highlight=False)
+    return result.exit_code
+
+
+def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Path | None) -> int:
+    changed = api.enable(steps, all_steps=all_steps, manifest=manifest, project=project)
+    console = Console()
+    if not changed:
+        console.print("Nothing to enable: those steps are already enabled.")
+    for name in changed:
+        console.print(f"enabled: {escape(name)}", highlight=False)
+    return 0
+
+
+def init(directory: Path) -> int:
+    from ordo.scaffold import init_project
+
+    root = init_project(directory)
+    Console().print(f"Created project in {root}\nNext: cd {directory} && ordo run", highlight=False)
+    return 0
+
+
+def demo(directory: Path) -> int:
+    """A fresh copy of the example every time, run without asking, then shown."""
+    from ordo.scaffold import init_project
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    root = init_project(directory)
+    console = Console()
+    console.print(f"[bold]Demo project:[/] {root}", highlight=False)
+    code = run(None, root, None, {}, dry_run=False, force=True)
+    for report in sorted((root / "results").glob("*")):
+        console.print(f"\n[bold]{report.relative_to(root)}[/]:", highlight=False)
+        console.print(report.read_text(encoding="utf-8"), highlight=False, markup=False)
+    manifest = root / "queue" / "manifest.yaml"
+    console.print(
+        f"[bold]{manifest.relative_to(root)}[/] after the run (done steps are marked):",
+        highlight=False,
+    )
+    console.print(manifest.read_text(encoding="utf-8"), highlight=False, markup=False)
+    return code

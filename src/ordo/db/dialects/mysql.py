@@ -1,0 +1,106 @@
+"""MySQL and MariaDB (PyMySQL): backslash-escaped strings, session timeouts, errno rules.
+
+One class serves both: SQLAlchemy learns whether the server is MariaDB on the first connect,
+and the two differ here only in the timeout variable and the error it raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from ordo.db.dialects.base import Dialect, ErrorKind, check_seconds, first_line, mro_names
+
+__all__ = ["MySQLDialect"]
+
+# lock wait timeout, deadlock, server gone away, lost connection, cannot connect, too many
+# connections, NOWAIT lock failure (MySQL 8 / MariaDB), connection killed (MariaDB), lost
+# connection (extended form).
+_TRANSIENT = frozenset({1205, 1213, 2006, 2013, 2003, 1040, 3572, 4031, 1927, 2055})
+# MariaDB max_statement_time exceeded; MySQL max_execution_time exceeded.
+_TIMEOUT = frozenset({1969, 3024})
+
+
+class MySQLDialect(Dialect):
+    backend = "mysql"
+    transactional_ddl = False  # every DDL statement commits implicitly
+
+    @property
+    def name(self) -> str:
+        is_mariadb = getattr(self.sa_dialect, "is_mariadb", False)
+        return "mariadb" if is_mariadb or self.sa_dialect.name == "mariadb" else "mysql"
+
+    def quote_string(self, value: str) -> str:
+        """Double quotes, and double backslashes unless the server runs NO_BACKSLASH_ESCAPES.
+
+        MySQL reads ``\\`` as an escape inside string literals by default, so ``'a\\'`` would
+        swallow its own closing quote. SQLAlchemy reads ``sql_mode`` on the first connect; a
+        dialect made from a name alone assumes the default mode.
+        """
+        if getattr(self.sa_dialect, "_backslash_escapes", True):
+            value = value.replace("\\", "\\\\")
+        return "'" + value.replace("'", "''") + "'"
+
+    def quote_datetime(self, value: dt.datetime) -> str:
+        if value.tzinfo is not None:
+            raise ValueError(
+                "MySQL/MariaDB DATETIME has no time zone; convert to a naive datetime first"
+            )
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+
+    @contextmanager
+    def statement_timeout(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        """MariaDB ``max_statement_time`` (seconds, fractional) or MySQL ``max_execution_time``.
+
+        Both are session settings, so the previous value is always put back. MySQL's limit
+        applies to read-only ``SELECT`` statements only; that is MySQL's rule, and a long
+        ``UPDATE`` on MySQL is not cancelled. MariaDB's applies to every statement.
+        """
+        if seconds is None:
+            yield
+            return
+        seconds = check_seconds(seconds)
+        if getattr(conn.dialect, "is_mariadb", False):
+            variable, value = "max_statement_time", seconds
+        else:
+            variable, value = "max_execution_time", max(1, math.ceil(seconds * 1000))
+        # The variable name is one of two constants above; only the value is a parameter.
+        previous = conn.execute(text(f"SELECT @@SESSION.{variable}")).scalar()
+        setter = text(f"SET SESSION {variable} = :value")
+        conn.execute(setter, {"value": value})
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):
+                conn.execute(setter, {"value": previous})
+            raise
+        conn.execute(setter, {"value": previous})
+
+    @classmethod
+    def classify(cls, error: BaseException) -> ErrorKind:
+        code = _errno(error)
+        if code in _TIMEOUT:
+            return ErrorKind.TIMEOUT
+        if code in _TRANSIENT:
+            return ErrorKind.TRANSIENT
+        if code in (None, 0) and "InterfaceError" in mro_names(error):
+            return ErrorKind.TRANSIENT  # PyMySQL's "(0, '')": the connection is already closed
+        return ErrorKind.PERMANENT
+
+    @classmethod
+    def describe(cls, error: BaseException) -> str:
+        code = _errno(error)
+        args: tuple[Any, ...] = error.args
+        message = str(args[1]) if len(args) > 1 else str(error)
+        message = first_line(message) if message.strip() else "connection is closed"
+        return f"{message} [error {code}]" if code else message
+
+
+def _errno(error: BaseException) -> int | None:
+    args: tuple[Any, ...] = error.args
+    return args[0] if args and isinstance(args[0], int) else None

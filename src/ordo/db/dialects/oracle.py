@@ -1,0 +1,166 @@
+"""Oracle (python-oracledb): upper-case folding, catalog-checked drops, ORA- code rules.
+
+Untested live: no Oracle server runs where ordo is developed. The SQL this module produces is
+covered by compiled-SQL unit tests; the driver behaviour follows python-oracledb's docs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Executable
+
+from ordo.db.dialects.base import (
+    Dialect,
+    ErrorKind,
+    NamePart,
+    StatementResult,
+    TableName,
+    first_line,
+)
+
+__all__ = ["OracleDialect", "strip_sqlplus_terminator"]
+
+_TRANSIENT = frozenset(
+    {
+        "ORA-00060",  # deadlock detected
+        "ORA-08177",  # can't serialize access for this transaction
+        "ORA-00054",  # resource busy and acquire with NOWAIT specified or timeout expired
+        "ORA-30006",  # resource busy; acquire with WAIT timeout expired
+        "ORA-03113",  # end-of-file on communication channel
+        "ORA-03114",  # not connected to ORACLE
+        "ORA-03135",  # connection lost contact
+        "ORA-00018",  # maximum number of sessions exceeded
+        "ORA-00020",  # maximum number of processes exceeded
+        "ORA-12170",  # TNS: connect timeout occurred
+        "ORA-12541",  # TNS: no listener
+        "DPY-4011",  # the database or network closed the connection
+        "DPY-1001",  # not connected to database
+        "DPY-6005",  # cannot connect to database
+    }
+)
+_TIMEOUT = frozenset(
+    {
+        "ORA-01013",  # user requested cancel of current operation: our cancel()
+        "DPY-4024",  # call timeout exceeded (thin mode call_timeout)
+        "DPI-1067",  # call timeout exceeded (thick mode call_timeout)
+    }
+)
+_CODE = re.compile(r"\b(ORA|DPY|DPI)-(\d{4,5})\b")
+
+# Statements that are PL/SQL units: their trailing ';' belongs to them.
+_PLSQL = re.compile(
+    r"(DECLARE|BEGIN|CREATE\s+(OR\s+REPLACE\s+)?((NON)?EDITIONABLE\s+)?"
+    r"(PROCEDURE|FUNCTION|PACKAGE|TRIGGER|TYPE|LIBRARY|JAVA))\b",
+    re.IGNORECASE,
+)
+_LEADING_COMMENTS = re.compile(r"\A(\s+|--[^\n]*(\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+class OracleDialect(Dialect):
+    backend = "oracle"
+    transactional_ddl = False  # DDL commits implicitly, before and after
+
+    def fold(self, identifier: str) -> str:
+        return identifier.upper()
+
+    def drop_table_sql(self, table: TableName) -> str:
+        # PURGE: skip the recycle bin, so the name and the space are free at once.
+        return f"DROP TABLE {self.quote_table(table)} PURGE"
+
+    def table_exists_query(self, table: TableName) -> Executable:
+        """Count the table in ``all_tables`` (seed 000 §4.1: look before dropping).
+
+        Without a schema the owner is the session's *current schema*, which is what an
+        unqualified ``DROP TABLE`` resolves against (it differs from ``USER`` after
+        ``ALTER SESSION SET CURRENT_SCHEMA``).
+        """
+        all_tables = sa.table("all_tables", sa.column("owner"), sa.column("table_name"))
+        owner = (
+            sa.literal(self._value(table.schema))
+            if table.schema is not None
+            else sa.func.sys_context("USERENV", "CURRENT_SCHEMA")
+        )
+        return (
+            sa.select(sa.func.count())
+            .select_from(all_tables)
+            .where(all_tables.c.owner == owner)
+            .where(all_tables.c.table_name == sa.literal(self._value(table.table)))
+        )
+
+    def _value(self, part: NamePart) -> str:
+        return part.text if part.quoted else self.fold(part.text)
+
+    def quote_string(self, value: str) -> str:
+        """Doubled quotes. Oracle stores ``''`` as NULL and limits literals to 4000 bytes."""
+        return "'" + value.replace("'", "''") + "'"
+
+    def quote_bool(self, value: bool) -> str:
+        return "1" if value else "0"  # no SQL BOOLEAN before Oracle 23ai
+
+    def quote_datetime(self, value: dt.datetime) -> str:
+        naive = value.replace(tzinfo=None).isoformat(sep=" ")
+        offset = value.utcoffset()
+        if offset is None:
+            return f"TIMESTAMP '{naive}'"
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
+        hours, minutes = divmod(abs(minutes), 60)
+        return f"TIMESTAMP '{naive} {sign}{hours:02d}:{minutes:02d}'"
+
+    def execute(self, conn: Connection, sql: str, *, fetch: bool = True) -> StatementResult:
+        """As ``Dialect.execute``, after removing what SQL*Plus would not send to the server."""
+        return super().execute(conn, strip_sqlplus_terminator(sql), fetch=fetch)
+
+    def cancel(self, dbapi_connection: Any) -> None:
+        # python-oracledb documents Connection.cancel() for use from another thread; the
+        # interrupted call fails with ORA-01013 and the connection stays usable.
+        dbapi_connection.cancel()
+
+    @classmethod
+    def classify(cls, error: BaseException) -> ErrorKind:
+        code = _code(error)
+        if code in _TIMEOUT:
+            return ErrorKind.TIMEOUT
+        if code in _TRANSIENT:
+            return ErrorKind.TRANSIENT
+        detail = error.args[0] if error.args else None
+        if getattr(detail, "isrecoverable", False):
+            return ErrorKind.TRANSIENT
+        return ErrorKind.PERMANENT
+
+    @classmethod
+    def describe(cls, error: BaseException) -> str:
+        # The first line already starts with the ORA- code; the next is a documentation link.
+        return first_line(str(error))
+
+
+def strip_sqlplus_terminator(sql: str) -> str:
+    """Drop a trailing SQL*Plus ``/`` line, and the ``;`` ending a plain SQL statement.
+
+    Files written for SQL*Plus end statements with ``;`` and PL/SQL blocks with a ``/`` line.
+    The server rejects both (ORA-00911/ORA-00933) in a plain statement, while a PL/SQL block
+    needs its final ``END;``. So: a ``/`` alone on the last line goes; then a trailing ``;``
+    goes unless the statement is PL/SQL (``DECLARE``, ``BEGIN``, ``CREATE ... PROCEDURE`` ...).
+    """
+    text = sql.rstrip()
+    lines = text.splitlines()
+    if len(lines) > 1 and lines[-1].strip() == "/":
+        text = "\n".join(lines[:-1]).rstrip()
+    comments = _LEADING_COMMENTS.match(text)
+    body = text[comments.end() :] if comments else text
+    if text.endswith(";") and not _PLSQL.match(body):
+        text = text[:-1].rstrip()
+    return text
+
+
+def _code(error: BaseException) -> str | None:
+    detail = error.args[0] if error.args else None
+    full_code = getattr(detail, "full_code", None)
+    if isinstance(full_code, str) and full_code:
+        return full_code
+    match = _CODE.search(str(error))
+    return f"{match.group(1)}-{match.group(2)}" if match else None

@@ -1,0 +1,85 @@
+"""PostgreSQL (psycopg 3): lower-case folding, server-side statement timeouts, SQLSTATE rules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from sqlalchemy import Connection, func, select
+
+from ordo.db.dialects.base import Dialect, ErrorKind, check_seconds, first_line, mro_names
+
+__all__ = ["PostgreSQLDialect"]
+
+# SQLSTATEs worth a retry besides class 08 (connection exception): serialization failure,
+# deadlock, lock not available (also raised by lock_timeout and NOWAIT), admin/crash
+# shutdown, cannot connect now (server starting), too many connections.
+_TRANSIENT = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"})
+_QUERY_CANCELED = "57014"
+# Connection failures carry no SQLSTATE in psycopg; these words mean "fix the settings".
+_PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf entry")
+
+
+class PostgreSQLDialect(Dialect):
+    backend = "postgresql"
+    transactional_ddl = True
+
+    def fold(self, identifier: str) -> str:
+        return identifier.lower()
+
+    @contextmanager
+    def statement_timeout(self, conn: Connection, seconds: float | None) -> Iterator[None]:
+        """``statement_timeout`` set with ``set_config(..., is_local)``, restored afterwards.
+
+        Inside a transaction the setting is ``LOCAL``: it can never outlive the transaction,
+        even if the restore below does not run. In autocommit mode ``LOCAL`` would be a no-op,
+        so the session setting is changed and put back. After a statement error the
+        transaction is aborted and the caller's rollback undoes the setting; the restore is
+        still attempted, quietly, for errors that did not come from the database.
+        """
+        if seconds is None:
+            yield
+            return
+        milliseconds = max(1, math.ceil(check_seconds(seconds) * 1000))
+        is_local = not getattr(conn.connection.dbapi_connection, "autocommit", False)
+        previous = conn.execute(select(func.current_setting("statement_timeout"))).scalar_one()
+        conn.execute(select(func.set_config("statement_timeout", str(milliseconds), is_local)))
+        try:
+            yield
+        except BaseException:
+            with suppress(Exception):
+                conn.execute(select(func.set_config("statement_timeout", previous, is_local)))
+            raise
+        conn.execute(select(func.set_config("statement_timeout", previous, is_local)))
+
+    @classmethod
+    def classify(cls, error: BaseException) -> ErrorKind:
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if not sqlstate:
+            names = mro_names(error)
+            if "OperationalError" in names or "InterfaceError" in names:
+                message = str(error)
+                if any(words in message for words in _PERMANENT_CONNECT):
+                    return ErrorKind.PERMANENT
+                return ErrorKind.TRANSIENT  # refused, reset, server closed the connection
+            return ErrorKind.PERMANENT
+        if sqlstate == _QUERY_CANCELED:
+            return ErrorKind.TIMEOUT
+        if sqlstate.startswith("08") or sqlstate in _TRANSIENT:
+            return ErrorKind.TRANSIENT
+        return ErrorKind.PERMANENT
+
+    @classmethod
+    def describe(cls, error: BaseException) -> str:
+        """First line, the ``LINE n:`` pointer when there is one, DETAIL, and the SQLSTATE."""
+        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        message = first_line(str(error)).replace("connection failed: ", "", 1)
+        if len(lines) > 1 and lines[1].startswith("LINE "):
+            message += f" [{lines[1].strip()}]"
+        diag = getattr(error, "diag", None)
+        detail = getattr(diag, "message_detail", None)
+        if detail:
+            message += f" ({first_line(detail)})"
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        return f"{message} [SQLSTATE {sqlstate}]" if sqlstate else message

@@ -1,0 +1,99 @@
+"""Driver errors become ordo errors here, in one place: transient, permanent, or timeout.
+
+The runner retries ``TransientError`` and stops at ``PermanentError``; that decision is an
+``isinstance`` check, so it has to be right where the error enters. Each backend's rules live
+with its dialect (``Dialect.classify``, ``Dialect.describe``); this module finds the right
+dialect from the driver that raised, and adds what holds for all of them.
+
+Calling pattern, keeping the driver's error as ``__cause__`` for ``--debug``::
+
+    try:
+        with dialect.statement_timeout(conn, step.timeout):
+            dialect.execute(conn, sql)
+    except Exception as exc:
+        raise translate(exc, timeout=step.timeout, masker=masker, step=step.name) from exc
+
+Pass the same ``timeout`` the statement ran under: a cancelled statement is a ``StepTimeout``
+only when ordo's own timeout cancelled it. Messages are the driver's first line with its
+error code, never SQLAlchemy's boilerplate, and pass through a ``Masker`` so no password
+leaves (give one built with ``url_secrets`` to mask the configured password as well).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import exc as sa_exc
+
+from ordo.db.dialects import ErrorKind, dialect_for_error
+from ordo.errors import ExecutionError, PermanentError, StepTimeout, TransientError
+from ordo.secrets import Masker
+
+__all__ = ["classify", "translate"]
+
+_SA_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)", re.DOTALL)
+_SA_SQL = re.compile(r"\s*\[(SQL|parameters): .*?\](?=\s*(\[|\(Background|$))", re.DOTALL)
+_SA_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # "(psycopg.errors.UndefinedTable) "
+
+
+def translate(
+    exc: BaseException,
+    *,
+    timeout: float | None = None,
+    masker: Masker | None = None,
+    step: str | None = None,
+) -> ExecutionError:
+    """The ordo error for ``exc``; the caller raises it ``from exc``.
+
+    ``ExecutionError`` passes through unchanged. A ``sqlalchemy.exc.DBAPIError`` is judged by
+    the driver error it wraps (``.orig``); a connection SQLAlchemy saw die is transient
+    whatever the driver said.
+    """
+    if isinstance(exc, ExecutionError):
+        return exc
+    kind = classify(exc)
+    message = (masker or Masker()).mask(_message(exc))
+    if kind is ErrorKind.TIMEOUT:
+        if timeout is not None:
+            return StepTimeout(
+                f"statement cancelled after the {timeout:g} s timeout: {message}",
+                step=step,
+                hint="raise the step's timeout or make the statement faster",
+            )
+        return PermanentError(f"statement cancelled: {message}", step=step)
+    if kind is ErrorKind.TRANSIENT:
+        return TransientError(message, step=step, hint="a transient failure: retrying may help")
+    return PermanentError(message, step=step)
+
+
+def classify(exc: BaseException) -> ErrorKind:
+    """Transient, permanent or timeout for any exception met while talking to a database."""
+    orig = _driver_error(exc)
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return ErrorKind.TRANSIENT
+    dialect = dialect_for_error(orig)
+    if dialect is not None:
+        return dialect.classify(orig)
+    if isinstance(orig, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return ErrorKind.TRANSIENT  # pool: dead connection, or no connection free in time
+    if isinstance(orig, ConnectionError | TimeoutError):
+        return ErrorKind.TRANSIENT
+    return ErrorKind.PERMANENT
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
+def _message(exc: BaseException) -> str:
+    orig = _driver_error(exc)
+    dialect = dialect_for_error(orig)
+    if dialect is not None:
+        text = dialect.describe(orig)
+    else:
+        text = _SA_BACKGROUND.sub("", str(orig))
+        text = _SA_PREFIX.sub("", _SA_SQL.sub("", text)).strip()
+        text = text.splitlines()[0].strip() if text else type(orig).__name__
+    return text or type(orig).__name__

@@ -1,0 +1,144 @@
+"""One error tree for everything ordo reports to a user.
+
+Every error a user can cause or meet carries what they need to act on it: where (file, line,
+step) and what to do (hint). The CLI catches only ``OrdoError`` and prints one line per problem;
+anything else is a bug and prints a traceback.
+
+    OrdoError                       exit code 1 unless a subclass says otherwise
+    ├── InvalidInput                2: manifest, configuration or command line is wrong
+    │   ├── ManifestInvalid         2: all problems found in one manifest, reported at once
+    │   └── ConfigError             2: a missing or malformed setting
+    ├── NotConfirmed                3: the user did not confirm the plan
+    ├── ManifestLocked              4: another run holds the manifest
+    └── ExecutionError              1: a step failed while running
+        ├── TransientError          retrying may help (lost connection, deadlock, lock timeout)
+        └── PermanentError          retrying will not help (syntax, missing table, constraint)
+            └── StepTimeout         the step ran past its ``timeout``
+
+Driver exceptions are translated into ``TransientError`` or ``PermanentError`` where they enter
+(``ordo.db.errors``), always with ``raise ... from`` so the original stays available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "ExecutionError",
+    "InvalidInput",
+    "ManifestInvalid",
+    "ManifestLocked",
+    "NotConfirmed",
+    "OrdoError",
+    "PermanentError",
+    "Problem",
+    "StepTimeout",
+    "TransientError",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, with where it is and what to do about it."""
+
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    step: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = str(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        step = f"step '{self.step}': " if self.step else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}{step}{self.message}{hint}"
+
+
+class OrdoError(Exception):
+    """Root of every error ordo reports to a user."""
+
+    exit_code: int = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | None = None,
+        line: int | None = None,
+        step: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.step = step
+        self.hint = hint
+
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems this error stands for; one unless it gathers several."""
+        return [Problem(self.message, self.file, self.line, self.step, self.hint)]
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class InvalidInput(OrdoError):
+    """The manifest, the configuration or the command line is wrong; nothing ran."""
+
+    exit_code = 2
+
+
+class ConfigError(InvalidInput):
+    """A setting is missing or malformed; the message names the variable to set."""
+
+
+class ManifestInvalid(InvalidInput):
+    """Every problem found in a manifest, gathered so the user can fix them in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0] if problems else Problem("manifest is invalid")
+        super().__init__(first.message, file=first.file, line=first.line, step=first.step)
+        self._problems = list(problems)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return list(self._problems)
+
+
+class NotConfirmed(OrdoError):
+    """The user answered anything but yes at the confirmation prompt."""
+
+    exit_code = 3
+
+
+class ManifestLocked(OrdoError):
+    """Another run of the same manifest is in progress."""
+
+    exit_code = 4
+
+
+class ExecutionError(OrdoError):
+    """A step failed while it ran."""
+
+    exit_code = 1
+
+
+class TransientError(ExecutionError):
+    """A failure that may pass if the unit is tried again (lost connection, deadlock...)."""
+
+
+class PermanentError(ExecutionError):
+    """A failure that will happen again if the unit is tried again."""
+
+
+class StepTimeout(PermanentError):
+    """The step ran longer than its ``timeout``; it was cancelled."""

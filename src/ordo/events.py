@@ -1,0 +1,177 @@
+"""Facts about a run, and the interface of everything that reacts to them.
+
+The runner emits events and knows nothing about who listens. Console output, the log file,
+manifest state, notifiers and (later) the state store and metrics are subscribers. A subscriber
+must not change what runs; one that is allowed to fail quietly (a notifier) catches its own
+errors, one that must not (manifest state) lets them propagate and so stops the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+__all__ = [
+    "Event",
+    "EventBus",
+    "RunFinished",
+    "RunStarted",
+    "RunStatus",
+    "StepFailed",
+    "StepOutput",
+    "StepStarted",
+    "StepSucceeded",
+    "Subscriber",
+    "UnitCommitted",
+    "UnitFailed",
+    "UnitRetrying",
+    "UnitStarted",
+]
+
+
+class RunStatus(StrEnum):
+    SUCCESS = "success"
+    PARTIAL_SUCCESS = "partial_success"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    pipeline: str
+    manifest: Path
+    steps: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UnitStarted:
+    run_id: str
+    steps: tuple[str, ...]
+    group: str | None
+    connection: str | None
+    attempt: int
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    run_id: str
+    step: str
+    kind: str
+    attempt: int
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """A line a step printed (a python script's output)."""
+
+    run_id: str
+    step: str
+    line: str
+
+
+@dataclass(frozen=True)
+class StepSucceeded:
+    """The step's statement finished; its work is committed only when ``UnitCommitted`` says so."""
+
+    run_id: str
+    step: str
+    kind: str
+    attempt: int
+    duration: float
+    rows: int | None
+    notify: bool
+    output_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    run_id: str
+    step: str
+    kind: str
+    attempt: int
+    duration: float
+    error: str
+    transient: bool
+
+
+@dataclass(frozen=True)
+class UnitRetrying:
+    run_id: str
+    steps: tuple[str, ...]
+    attempt: int
+    next_attempt: int
+    delay: float
+    error: str
+
+
+@dataclass(frozen=True)
+class UnitCommitted:
+    """All of the unit's work is committed: its steps are done."""
+
+    run_id: str
+    steps: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UnitFailed:
+    """The unit failed for good (after its retries) and was rolled back."""
+
+    run_id: str
+    steps: tuple[str, ...]
+    failed_step: str
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_id: str
+    pipeline: str
+    status: RunStatus
+    duration: float
+    completed: tuple[str, ...]
+    failed_step: str | None = None
+    error: str | None = None
+    not_run: tuple[str, ...] = field(default_factory=tuple)
+
+
+Event: TypeAlias = (
+    RunStarted
+    | UnitStarted
+    | StepStarted
+    | StepOutput
+    | StepSucceeded
+    | StepFailed
+    | UnitRetrying
+    | UnitCommitted
+    | UnitFailed
+    | RunFinished
+)
+
+
+class Subscriber(Protocol):
+    """Anything that reacts to a run's events."""
+
+    def handle(self, event: Event) -> None: ...
+
+
+class EventBus:
+    """Delivers each event to every subscriber, in the order they were added."""
+
+    def __init__(self, subscribers: list[Subscriber] | None = None) -> None:
+        self._subscribers: list[Subscriber] = list(subscribers or [])
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def emit(self, event: Event) -> None:
+        for subscriber in self._subscribers:
+            subscriber.handle(event)

@@ -1,0 +1,167 @@
+"""The step-kind extension point: what every step type provides.
+
+A kind owns one step ``type``: the model of its options (validated once, at the manifest edge),
+``prepare`` (resolve files, render templates; no side effects, so a dry run is safe) and
+``execute`` (do the work on the connection the runner hands it). Kinds know nothing about
+notifiers, the manifest file or retries: the runner does those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from ordo.config import Settings
+    from ordo.db.dialects import Dialect
+    from ordo.project import Project
+    from ordo.secrets import Masker
+    from ordo.templating import Renderer
+
+__all__ = [
+    "ExecutionContext",
+    "Kind",
+    "PrepareContext",
+    "PreparedStep",
+    "RetryPolicy",
+    "StepOptions",
+    "StepOutcome",
+    "StepProblem",
+    "TabularResult",
+]
+
+
+class RetryPolicy(BaseModel):
+    """How a unit is retried after a transient failure: waits ``base * 2**(n-1)``, capped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_retries: int = Field(3, ge=0, le=100)
+    base: float = Field(2.0, ge=0)
+    cap: float = Field(60.0, ge=0)
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based): 2, 4, 8... by default."""
+        return float(min(self.cap, self.base * 2 ** (retry - 1)))
+
+
+class StepOptions(BaseModel):
+    """The keys every step accepts; a kind's model adds its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    type: str
+    enabled: bool = True
+    connection: str | None = None
+    transaction_group: int | str | None = None
+    notify: bool = False
+    params: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout: float | None = Field(None, gt=0)
+
+
+class StepProblem(Exception):
+    """Something wrong with one step found while preparing it; ``key`` points at the line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        hint: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.hint = hint
+        self.line = line  # an exact 1-based line in ``file`` when known (a template's)
+        self.file: Path | None = None
+
+
+@dataclass(frozen=True)
+class PrepareContext:
+    """What ``prepare`` may look at: files and settings, never a database."""
+
+    project: Project
+    manifest_dir: Path
+    settings: Settings
+    params: Mapping[str, Any]
+    renderer: Renderer
+    dialect: Dialect | None
+    connection: str | None
+    group: str | None
+    line: int
+
+    def resolve_file(self, file: str, folder: Path) -> Path:
+        """``file`` under the kind's scripts folder, else beside the manifest; absolute as is."""
+        path = Path(file)
+        candidates = [path] if path.is_absolute() else [folder / path, self.manifest_dir / path]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.resolve()
+        tried = ", ".join(str(c) for c in candidates)
+        raise StepProblem(f"file '{file}' not found (looked in {tried})", key="file")
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """A step ready to run: its files read, its templates rendered."""
+
+    name: str
+    kind: str
+    options: StepOptions
+    connection: str | None
+    group: str | None
+    line: int
+    summary: str = ""  # extra words for the plan line, e.g. "- Cleanup: ST_SALES"
+
+
+@dataclass(frozen=True)
+class TabularResult:
+    """Rows a statement returned, kept until its transaction commits."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    rows: int | None = None
+    output: TabularResult | None = None
+    output_file: Path | None = None
+
+
+@dataclass
+class ExecutionContext:
+    """What ``execute`` gets: a connection inside the unit's transaction, and ways to report."""
+
+    run_id: str
+    project: Project
+    settings: Settings
+    masker: Masker
+    attempt: int
+    connection: Connection | None = None
+    dialect: Dialect | None = None
+    log_line: Callable[[str], None] = field(default=lambda line: None)
+
+
+class Kind(Protocol):
+    """One step type. Implementations are registered in the ``ordo.kinds`` entry-point group."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]  # how the plan names it: "SQL", "PY"
+    options_model: ClassVar[type[StepOptions]]
+    transactional: ClassVar[bool]  # may share a transaction group
+    uses_connection: ClassVar[bool]
+
+    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep: ...
+
+    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome: ...

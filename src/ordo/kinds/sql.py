@@ -1,0 +1,152 @@
+"""``sql`` and ``plsql`` steps: one statement (or one PL/SQL block) per step, never split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import model_validator
+
+from ordo.kinds.base import (
+    ExecutionContext,
+    PrepareContext,
+    PreparedStep,
+    StepOptions,
+    StepOutcome,
+    StepProblem,
+    TabularResult,
+)
+
+__all__ = ["PlsqlKind", "SqlKind", "SqlOptions"]
+
+OUTPUT_FORMATS = (".csv", ".json")
+
+
+class SqlOptions(StepOptions):
+    file: str | None = None
+    sql: str | None = None
+    cleanup_target: str | None = None
+    output_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SqlOptions:
+        if (self.file is None) == (self.sql is None):
+            raise ValueError("give exactly one of 'file' or 'sql'")
+        return self
+
+
+@dataclass(frozen=True)
+class PreparedSql(PreparedStep):
+    statement: str = ""
+    source: Path | None = None
+    cleanup: object | None = None  # the dialect's parsed table name
+    output_file: Path | None = None
+
+
+class SqlKind:
+    """Runs the rendered file (or inline ``sql``) as one statement in the unit's transaction."""
+
+    name: ClassVar[str] = "sql"
+    label: ClassVar[str] = "SQL"
+    options_model: ClassVar[type[StepOptions]] = SqlOptions
+    transactional: ClassVar[bool] = True
+    uses_connection: ClassVar[bool] = True
+
+    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep:
+        assert isinstance(options, SqlOptions)
+        source: Path | None = None
+        if options.file is not None:
+            source = ctx.resolve_file(options.file, ctx.project.sql_dir)
+            try:
+                template = source.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise StepProblem(f"cannot read {source}: {exc}", key="file") from exc
+        else:
+            template = options.sql or ""
+        try:
+            statement = ctx.renderer.render(template, ctx.params, name=str(source or "sql"))
+        except StepProblem as exc:
+            if source is not None:
+                exc.file = source
+            else:
+                exc.key, exc.line = "sql", None
+            raise
+        if not statement.strip():
+            raise StepProblem("the statement is empty", key="file" if source else "sql")
+
+        cleanup = None
+        summary = ""
+        if options.cleanup_target is not None:
+            try:
+                if ctx.dialect is None:
+                    from ordo.db.dialects import parse_table_name
+
+                    cleanup = parse_table_name(options.cleanup_target)
+                else:
+                    cleanup = ctx.dialect.parse_table_name(options.cleanup_target)
+            except ValueError as exc:
+                raise StepProblem(
+                    f"cleanup_target '{options.cleanup_target}' is not a valid "
+                    f"[schema.]table name: {exc}",
+                    key="cleanup_target",
+                    hint='use letters, digits, _ and $, or "Quoted Name" for an exact name',
+                ) from exc
+            summary = f"- Cleanup: {options.cleanup_target}"
+
+        output = None
+        if options.output_file is not None:
+            output = (ctx.project.root / options.output_file).resolve()
+            if not ctx.project.contains(output):
+                raise StepProblem(
+                    f"output_file '{options.output_file}' is outside the project",
+                    key="output_file",
+                    hint="give a path inside the project folder, e.g. results/report.csv",
+                )
+            if output.suffix.lower() not in OUTPUT_FORMATS:
+                raise StepProblem(
+                    f"output_file '{options.output_file}' must end in .csv or .json",
+                    key="output_file",
+                )
+            summary = (summary + f" - Output: {options.output_file}").strip()
+
+        return PreparedSql(
+            name=options.name,
+            kind=self.name,
+            options=options,
+            connection=ctx.connection,
+            group=ctx.group,
+            line=ctx.line,
+            summary=summary,
+            statement=statement,
+            source=source,
+            cleanup=cleanup,
+            output_file=output,
+        )
+
+    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
+        from ordo.db.errors import translate
+
+        assert isinstance(step, PreparedSql)
+        assert ctx.connection is not None
+        assert ctx.dialect is not None
+        dialect, conn = ctx.dialect, ctx.connection
+        timeout = step.options.timeout
+        try:
+            if step.cleanup is not None:
+                dialect.drop_table_if_exists(conn, step.cleanup)  # type: ignore[arg-type]
+            with dialect.statement_timeout(conn, timeout):
+                result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
+        except Exception as exc:
+            raise translate(exc, timeout=timeout, masker=ctx.masker) from exc
+        output = None
+        if step.output_file is not None:
+            output = TabularResult(result.columns or (), list(result.rows or []))
+        return StepOutcome(rows=result.rowcount, output=output, output_file=step.output_file)
+
+
+class PlsqlKind(SqlKind):
+    """A PL/SQL (or T-SQL, PL/pgSQL) block, sent whole; its trailing ``;`` belongs to the block."""
+
+    name: ClassVar[str] = "plsql"
+    label: ClassVar[str] = "PLSQL"

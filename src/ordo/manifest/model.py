@@ -1,0 +1,67 @@
+"""The manifest as typed objects: pipeline settings and the steps in file order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ordo.config import DEFAULT_CONNECTION
+from ordo.errors import Problem
+from ordo.kinds.base import RetryPolicy, StepOptions
+
+if TYPE_CHECKING:
+    from ordo.manifest.state import StepLocation
+
+__all__ = ["Manifest", "NotifyOptions", "PipelineOptions", "StepEntry"]
+
+
+class NotifyOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slow_step_seconds: float = Field(5.0, ge=0)
+
+
+class PipelineOptions(BaseModel):
+    """Pipeline-level keys; every one is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    connection: str = DEFAULT_CONNECTION
+    params: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    notify: NotifyOptions = Field(default_factory=NotifyOptions)
+
+
+@dataclass(frozen=True)
+class StepEntry:
+    """One step as written: validated options and where it stands in the file (1-based lines)."""
+
+    index: int
+    options: StepOptions
+    line: int
+    key_lines: dict[str, int]
+    location: StepLocation
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    def line_of(self, key: str | None) -> int:
+        return self.key_lines.get(key, self.line) if key else self.line
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    text: str
+    pipeline: PipelineOptions
+    steps: tuple[StepEntry, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.pipeline.name or self.path.parent.parent.name or self.path.stem

@@ -1,0 +1,384 @@
+"""Record done steps in the manifest by editing single lines, and replace the file atomically.
+
+The manifest is the user's file: marking a step done must change its ``enabled`` line and
+nothing else (comments, quoting, blank lines, line endings, BOM all stay byte for byte), and a
+crash must never leave it half-written. A full YAML re-dump would reformat the file and costs a
+parse per step, so the loader parses once and records, for each step, where its ``enabled``
+value is (or where such a line would go): a ``StepLocation``. ``ManifestState`` then keeps the
+text as lines and edits them by position, shifting positions as lines are inserted.
+
+Temp files are named ``.<manifest name>.ordo-tmp-<hex>`` in the manifest's folder. One can be
+left behind only if the process dies between creating it and renaming it; it is never read and
+can be deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import stat
+from bisect import bisect_right, insort
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from ordo.errors import InvalidInput, OrdoError
+
+__all__ = ["TEMP_MARKER", "ManifestState", "StepLocation", "locate_step", "write_atomic"]
+
+TEMP_MARKER = ".ordo-tmp-"
+"""Part of every temp file name ``write_atomic`` makes: ``.<name>.ordo-tmp-<hex>``."""
+
+# ruamel (YAML 1.2) counts a line break at "\r\n", "\n" or a lone "\r"; the lines must be split
+# the same way or its line numbers point at the wrong line (str.splitlines also splits on
+# \u2028, \x0c and others that may sit inside a quoted value).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
+_EOL = re.compile(r"(\r\n|\n|\r)\Z")
+_QUOTED = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
+_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")  # an anchor and/or a tag before a value
+_DONE = re.compile(r"\s*#\s*Done:")
+_LEADING_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
+# What the loader (pydantic) accepts as a boolean; only used to tell which steps are off.
+_BOOL = dict.fromkeys(("true", "yes", "on", "y", "t", "1"), True) | dict.fromkeys(
+    ("false", "no", "off", "n", "f", "0"), False
+)
+
+
+@dataclass(frozen=True)
+class StepLocation:
+    """Where one step's ``enabled`` value is, or where one would be inserted (0-based lines).
+
+    ``value_line``/``value_col`` point at the ``enabled`` value (at its anchor or tag when it
+    has one, as ruamel reports it); both are None when the step has no ``enabled`` key. A new
+    line then goes before ``insert_at`` at column ``indent``: the step's second key, so never
+    inside a multi-line value of the first, or the line after the only key (``lone_value_col``
+    is then that key's value column, so the state can check the value fits on its line).
+    """
+
+    name: str
+    line: int
+    indent: int
+    value_line: int | None
+    value_col: int | None
+    insert_at: int
+    lone_value_col: int | None = None
+
+
+def locate_step(node: CommentedMap) -> StepLocation:
+    """Record where a step's ``enabled`` value is; raise ValueError for shapes it cannot edit."""
+    if node.fa.flow_style():
+        raise ValueError(
+            "a step must be a block mapping (one key per line), not a flow mapping like "
+            "'- {name: a, file: b}', so that its 'enabled' line can be edited on its own"
+        )
+    name = node.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("a step needs a 'name' that is a non-empty string")
+    keys = list(node)
+    line, indent = node.lc.key(keys[0])
+    value_line = value_col = None
+    if "enabled" in node:
+        if not _one_word(node["enabled"]):
+            raise ValueError("'enabled' must be a one-line value such as true or false")
+        value_line, value_col = node.lc.value("enabled")
+    if len(keys) > 1:
+        return StepLocation(name, line, indent, value_line, value_col, node.lc.key(keys[1])[0])
+    if isinstance(name, LiteralScalarString | FoldedScalarString):
+        raise ValueError("a step with one key needs its value on one line; add a second key")
+    lone_line, lone_col = node.lc.value(keys[0])
+    return StepLocation(name, line, indent, value_line, value_col, lone_line + 1, lone_col)
+
+
+def _one_word(value: object) -> bool:
+    """True for a value that sits on one line: a bool, a number or a word without spaces."""
+    if isinstance(value, LiteralScalarString | FoldedScalarString):
+        return False  # a block scalar ('|-' then 'true') starts on the line after its key
+    if isinstance(value, str):
+        return bool(value) and not any(ch.isspace() for ch in value)
+    return isinstance(value, bool | int)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half.
+
+    Writes a temp file in the same folder (so the rename cannot cross filesystems), fsyncs it,
+    renames it over the target and fsyncs the folder so the rename itself is durable. An
+    existing file keeps its permission bits; a symlink is followed and its target replaced.
+    """
+    path = Path(os.path.realpath(path))
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = path.with_name(f".{path.name}{TEMP_MARKER}{secrets.token_hex(6)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if mode is not None:  # keep the file's permission bits, whatever the umask
+                os.chmod(tmp, mode)
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # Windows cannot open a folder to fsync it
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class ManifestState:
+    """The manifest text as lines, edited in place by step name and written once per call.
+
+    ``text`` must be the file's exact content decoded as UTF-8 (BOM kept) and ``locations``
+    the loader's ``locate_step`` results for it, keyed by step name. If the file on disk differs
+    from ``text``, or changes later (by mtime, size or inode), it is re-read and re-located
+    before the next edit; ``reparses`` counts those re-reads and ``writes`` the files written.
+    """
+
+    def __init__(self, path: Path, text: str, locations: Mapping[str, StepLocation]) -> None:
+        self.path = path
+        self.reparses = 0
+        self.writes = 0
+        self._reset(text, locations)
+        self._signature: tuple[int, int, int] | None = None
+        try:
+            if path.read_bytes() == text.encode("utf-8"):
+                self._signature = _signature(path)
+        except OSError:
+            pass
+
+    @classmethod
+    def from_file(cls, path: Path) -> ManifestState:
+        """Read and parse the manifest once, for commands that have no loaded plan (enable)."""
+        text = _read(path)
+        return cls(path, text, _locate_all(path, text))
+
+    @property
+    def text(self) -> str:
+        """The manifest as it is now in memory (and on disk after the last write)."""
+        return "".join(self._lines)
+
+    def mark_done(self, steps: Sequence[str], note: str, today: date | None = None) -> None:
+        """Set ``enabled: false  # Done: <date> <note>`` on every step, in a single write.
+
+        A transaction group commits as one, so its steps are recorded as one. Any comment
+        already on an ``enabled`` line is replaced by the Done comment. A note that starts with
+        a date (the runner passes a timestamp) is written as is; otherwise today's date leads.
+        """
+        if any(ch in note for ch in "\r\n\x85\u2028\u2029"):
+            raise ValueError("a Done note must fit on one line")
+        note = note.strip()
+        if not _LEADING_DATE.match(note):
+            note = f"{(today or date.today()).isoformat()} {note}".rstrip()
+        self._edit(steps, lambda name: self._set(name, "false", f"  # Done: {note}"))
+
+    def enable(self, steps: Sequence[str]) -> list[str]:
+        """Make steps run again: ``enabled: true``, Done comment gone; return those changed."""
+        return self._edit(steps, self._enable_one)
+
+    def enable_all(self) -> list[str]:
+        """Re-enable every step whose ``enabled`` is false; return their names in file order."""
+        self._sync()
+        names = [n for n in self._locs if self._value(n)[0] is False]
+        return self._edit(names, self._enable_one)
+
+    def _edit(self, steps: Sequence[str], change: Callable[[str], bool]) -> list[str]:
+        names = list(dict.fromkeys(steps))
+        if not names:
+            return []
+        self._sync()
+        for name in names:
+            if name not in self._locs:
+                raise OrdoError(
+                    f"no step named '{name}' in the manifest",
+                    file=self.path,
+                    step=name,
+                    hint="the manifest may have been edited while ordo ran; check the step names",
+                )
+        changed = [name for name in names if change(name)]
+        if changed:
+            try:
+                write_atomic(self.path, self.text.encode("utf-8"))
+            except BaseException:
+                self._signature = None  # memory is ahead of the disk: re-read next time
+                raise
+            self.writes += 1
+            self._signature = _signature(self.path)
+        return changed
+
+    def _enable_one(self, name: str) -> bool:
+        value, tail = self._value(name)
+        if value is True and not _DONE.match(tail):
+            return False
+        return self._set(name, "true", "" if _DONE.match(tail) else tail)
+
+    def _value(self, name: str) -> tuple[bool | None, str]:
+        """The step's enabled value as a bool (None if absent or unknown) and the rest after it."""
+        where = self._where(name)
+        if where is None:
+            return True, ""
+        _, raw, tail = self._split(where)
+        word = raw[1:-1] if raw[:1] in "'\"" else raw
+        return _BOOL.get(word.lower()), tail
+
+    def _set(self, name: str, value: str, tail: str) -> bool:
+        where = self._where(name)
+        if where is not None:
+            start = self._split(where)[0]
+            old = self._lines[where[0]]
+            self._lines[where[0]] = old[:start] + value + tail + _eol_of(old)
+            return True
+        loc = self._locs[name]
+        at = loc.insert_at + bisect_right(self._anchors, loc.insert_at)
+        new = f"{' ' * loc.indent}enabled: {value}{tail}"
+        if at < len(self._lines):
+            self._lines.insert(at, new + _eol_of(self._lines[at - 1]))
+        else:  # after the last line: keep a missing final newline missing
+            last = self._lines[-1]
+            eol = _eol_of(last)
+            if eol:
+                self._lines.append(new + eol)
+            else:
+                self._lines[-1] = last + (_eol_of(self._lines[0]) or "\n")
+                self._lines.append(new)
+        insort(self._anchors, loc.insert_at)
+        self._inserted[name] = loc.insert_at
+        return True
+
+    def _split(self, where: tuple[int, int]) -> tuple[int, str, str]:
+        split = _split_value(_EOL.sub("", self._lines[where[0]]), where[1])
+        assert split is not None, "checked when the text was read"
+        return split
+
+    def _where(self, name: str) -> tuple[int, int] | None:
+        """Current (line, column) of the step's enabled value, after lines inserted above it."""
+        loc = self._locs[name]
+        if name in self._inserted:
+            anchor = self._inserted[name]
+            return anchor + bisect_right(self._anchors, anchor) - 1, loc.indent + 9
+        if loc.value_line is None or loc.value_col is None:
+            return None
+        return loc.value_line + bisect_right(self._anchors, loc.value_line), loc.value_col
+
+    def _reset(self, text: str, locations: Mapping[str, StepLocation]) -> None:
+        self._lines: list[str] = _LINE.findall(text)
+        self._locs = dict(locations)
+        self._anchors: list[int] = []  # lines (as located) before which a line was inserted
+        self._inserted: dict[str, int] = {}
+        contents = [_EOL.sub("", line) for line in self._lines]
+        for loc in self._locs.values():
+            self._check(loc, contents)
+
+    def _check(self, loc: StepLocation, lines: list[str]) -> None:
+        """Refuse positions that do not fit the text now, not half-way through a write later."""
+        problem = None
+        if loc.value_line is not None and loc.value_col is not None:
+            line = lines[loc.value_line] if loc.value_line < len(lines) else ""
+            if not line[loc.value_col :].strip():
+                problem = "its 'enabled' value is not where the parser said"
+            elif _split_value(line, loc.value_col) is None:
+                problem = "its 'enabled' value goes on over several lines"
+        elif loc.lone_value_col is not None:
+            line = lines[loc.insert_at - 1] if loc.insert_at <= len(lines) else ""
+            after = next((t for t in lines[loc.insert_at :] if t.strip()), "")
+            goes_on = not after.lstrip().startswith("#") and _indent(after) > loc.indent
+            if _split_value(line, loc.lone_value_col) is None or (after and goes_on):
+                problem = "its only key's value goes on over several lines"
+        elif loc.insert_at >= len(lines) or _indent(lines[loc.insert_at]) != loc.indent:
+            problem = "its second key is not where the parser said"
+        if problem:
+            raise OrdoError(
+                f"cannot record this step in the manifest: {problem}",
+                file=self.path,
+                line=loc.line + 1,
+                step=loc.name,
+                hint="add 'enabled: true' on its own line to the step",
+            )
+
+    def _sync(self) -> None:
+        """Re-read and re-locate if the file is not what was last read or written."""
+        try:
+            current = _signature(self.path)
+        except FileNotFoundError as exc:
+            raise OrdoError("the manifest is gone", file=self.path) from exc
+        if current == self._signature:
+            return
+        text = _read(self.path)
+        self._reset(text, _locate_all(self.path, text))
+        self._signature = current
+        self.reparses += 1
+
+
+def _indent(content: str) -> int:
+    return len(content) - len(content.lstrip(" "))
+
+
+def _eol_of(line: str) -> str:
+    match = _EOL.search(line)
+    return match.group(1) if match else ""
+
+
+def _split_value(content: str, col: int) -> tuple[int, str, str] | None:
+    """Split a line at ``col`` into where the scalar starts, the scalar, and what follows it.
+
+    ruamel's value column is that of the node's anchor or tag when it has one; those stay put.
+    None when a quoted scalar does not close on this line: it goes on over several lines.
+    """
+    properties = _PROPERTIES.match(content, col)
+    start = properties.end() if properties else col
+    rest = content[start:]
+    if rest[:1] in ("'", '"'):
+        quoted = _QUOTED.match(rest)
+        return (start, quoted.group(), rest[quoted.end() :]) if quoted else None
+    comment = re.search(r"[ \t]#", rest)
+    raw = rest[: comment.start() if comment else len(rest)].rstrip()
+    return start, raw, rest[len(raw) :]
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the manifest: {exc}", file=path) from exc
+
+
+def _locate_all(path: Path, text: str) -> dict[str, StepLocation]:
+    """Parse the manifest once and locate every item of its top-level ``steps`` list."""
+    try:
+        data = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        raise InvalidInput(f"the manifest is not valid YAML: {exc}", file=path) from exc
+    steps = data.get("steps") if isinstance(data, CommentedMap) else None
+    if not isinstance(steps, CommentedSeq):
+        raise InvalidInput("the manifest has no 'steps' list", file=path, hint="see ordo init")
+    found: dict[str, StepLocation] = {}
+    for index, node in enumerate(steps):
+        line = steps.lc.item(index)[0] + 1
+        if not isinstance(node, CommentedMap):
+            raise InvalidInput("a step must be a mapping", file=path, line=line)
+        try:
+            loc = locate_step(node)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), file=path, line=line) from exc
+        if loc.name in found:
+            raise InvalidInput("two steps have this name", file=path, line=line, step=loc.name)
+        found[loc.name] = loc
+    return found

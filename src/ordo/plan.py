@@ -1,0 +1,246 @@
+"""From a manifest to a plan: every check that can be made without touching a database.
+
+Planning reads files, renders templates, resolves connections and forms units (one step, or a
+transaction group), and reports every problem it finds at once. Printing the plan is the dry
+run; nothing here opens a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ordo.errors import ManifestInvalid, OrdoError, Problem
+from ordo.kinds import get_kind
+from ordo.kinds.base import PrepareContext, PreparedStep, RetryPolicy, StepProblem
+from ordo.templating import Renderer
+
+if TYPE_CHECKING:
+    from ordo.config import Settings
+    from ordo.db.dialects import Dialect
+    from ordo.manifest.model import Manifest, StepEntry
+    from ordo.project import Project
+
+__all__ = ["Plan", "Unit", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What the runner schedules and retries: one step, or a whole transaction group."""
+
+    steps: tuple[PreparedStep, ...]
+    group: str | None
+    connection: str | None
+    transactional: bool
+    retry: RetryPolicy
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(step.name for step in self.steps)
+
+
+@dataclass(frozen=True)
+class Plan:
+    manifest: Manifest
+    project: Project
+    settings: Settings
+    units: tuple[Unit, ...]
+    disabled: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def steps(self) -> list[PreparedStep]:
+        return [step for unit in self.units for step in unit.steps]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def lines(self) -> list[str]:
+        """As seed 000 prints it: ``[1] SQL: Create Table (Group 1) - Cleanup: ST_SALES``."""
+        out = []
+        for number, step in enumerate(self.steps, start=1):
+            label = get_kind(step.kind).label + ":"
+            line = f"[{number}] {label:<5}{step.name}"
+            if step.group is not None:
+                line += f" (Group {step.group})"
+            if step.connection and step.connection != self.manifest.pipeline.connection:
+                line += f" [{step.connection}]"
+            if step.summary:
+                line += f" {step.summary}"
+            if step.options.params:
+                shown = ", ".join(f"{k}={v}" for k, v in step.options.params.items())
+                line += f" - Params: {shown}"
+            out.append(line)
+        return out
+
+
+def build_plan(
+    manifest: Manifest,
+    project: Project,
+    settings: Settings,
+    params: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Validate and prepare every enabled step; raises ``ManifestInvalid`` with all problems."""
+    problems: list[Problem] = list(manifest.problems)
+    pipeline = manifest.pipeline
+    base_params = {**pipeline.params, **(params or {})}
+    dialects: dict[str, Dialect | None] = {}
+
+    def dialect_of(name: str, entry: StepEntry) -> Dialect | None:
+        if name not in dialects:
+            dialects[name] = None
+            if not settings.has_connection(name):
+                problems.append(
+                    Problem(
+                        f"unknown connection '{name}'",
+                        file=manifest.path,
+                        line=entry.line_of("connection"),
+                        step=entry.name,
+                        hint=f"set {settings.env_name.upper()}_GLOBAL_{name.upper()}"
+                        "_CONNECTION_STRING",
+                    )
+                )
+                return None
+            try:
+                from ordo.db.dialects import dialect_for
+
+                dialects[name] = dialect_for(settings.connection(name).url.drivername)
+            except OrdoError as exc:
+                problems.append(
+                    Problem(exc.message, file=manifest.path, step=entry.name, hint=exc.hint)
+                )
+        return dialects[name]
+
+    renderer = Renderer()
+    prepared: list[tuple[PreparedStep, StepEntry]] = []
+    for entry in manifest.steps:
+        if not entry.options.enabled:
+            continue
+        kind = get_kind(entry.options.type)
+        connection = (
+            (entry.options.connection or pipeline.connection) if kind.uses_connection else None
+        )
+        dialect = dialect_of(connection, entry) if connection else None
+        ctx = PrepareContext(
+            project=project,
+            manifest_dir=manifest.path.parent,
+            settings=settings,
+            params={**base_params, **entry.options.params},
+            renderer=renderer.for_dialect(dialect),
+            dialect=dialect,
+            connection=connection,
+            group=_group_key(entry),
+            line=entry.line,
+        )
+        try:
+            step = kind.prepare(entry.options, ctx)
+        except StepProblem as exc:
+            problems.append(
+                Problem(
+                    exc.message,
+                    file=exc.file or manifest.path,
+                    line=exc.line if exc.file else entry.line_of(exc.key),
+                    step=entry.name,
+                    hint=exc.hint,
+                )
+            )
+            continue
+        prepared.append((step, entry))
+
+    problems.extend(_check_groups(manifest, [(s, e) for s, e in prepared]))
+    if problems:
+        raise ManifestInvalid(problems)
+    units = _form_units(prepared, pipeline.retry)
+    disabled = tuple(e.name for e in manifest.steps if not e.options.enabled)
+    return Plan(manifest, project, settings, tuple(units), disabled)
+
+
+def _group_key(entry: StepEntry) -> str | None:
+    group = entry.options.transaction_group
+    return None if group is None else str(group)
+
+
+def _check_groups(
+    manifest: Manifest, prepared: list[tuple[PreparedStep, StepEntry]]
+) -> list[Problem]:
+    """A group must be contiguous in the file, on one connection, and only transactional kinds."""
+    problems: list[Problem] = []
+    path: Path = manifest.path
+    last_index: dict[str, int] = {}
+    for entry in manifest.steps:  # contiguity is a property of the file, done steps included
+        group = _group_key(entry)
+        if group is None:
+            continue
+        previous = last_index.get(group)
+        if previous is not None and previous != entry.index - 1:
+            between = manifest.steps[previous + 1].name
+            problems.append(
+                Problem(
+                    f"transaction group {group} is not contiguous: "
+                    f"step '{between}' stands between its steps",
+                    file=path,
+                    line=entry.line_of("transaction_group"),
+                    step=entry.name,
+                    hint="put a group's steps next to each other, or give them different groups",
+                )
+            )
+        last_index[group] = entry.index
+    connections: dict[str, tuple[str | None, str]] = {}
+    for step, entry in prepared:
+        if step.group is None:
+            continue
+        if not get_kind(step.kind).transactional:
+            problems.append(
+                Problem(
+                    f"a {step.kind} step cannot be in a transaction group",
+                    file=path,
+                    line=entry.line_of("transaction_group"),
+                    step=step.name,
+                    hint=f"{step.kind} steps are not transactional: remove transaction_group",
+                )
+            )
+            continue
+        first = connections.setdefault(step.group, (step.connection, step.name))
+        if first[0] != step.connection:
+            problems.append(
+                Problem(
+                    f"transaction group {step.group} spans connections "
+                    f"('{first[0]}' in step '{first[1]}', '{step.connection}' here)",
+                    file=path,
+                    line=entry.line_of("connection"),
+                    step=step.name,
+                    hint="a transaction lives on one connection: split the group",
+                )
+            )
+    return problems
+
+
+def _form_units(
+    prepared: list[tuple[PreparedStep, StepEntry]], default_retry: RetryPolicy
+) -> list[Unit]:
+    units: list[Unit] = []
+    current: list[PreparedStep] = []
+
+    def close() -> None:
+        if current:
+            first = current[0]
+            kind = get_kind(first.kind)
+            units.append(
+                Unit(
+                    steps=tuple(current),
+                    group=first.group,
+                    connection=first.connection,
+                    transactional=kind.transactional,
+                    retry=first.options.retry or default_retry,
+                )
+            )
+            current.clear()
+
+    for step, _entry in prepared:
+        if not (current and step.group is not None and current[0].group == step.group):
+            close()
+        current.append(step)
+    close()
+    return units

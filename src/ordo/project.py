@@ -1,0 +1,70 @@
+"""Where a project's files live (seed 000's layout), found once from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ordo.errors import InvalidInput
+
+__all__ = ["DEFAULT_MANIFEST", "Project"]
+
+DEFAULT_MANIFEST = Path("queue/manifest.yaml")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder: ``config/.env``, ``queue/manifest.yaml``, ``scripts/``, ``logs/``."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | str | None = None) -> Project:
+        path = Path(root) if root is not None else Path.cwd()
+        if not path.is_dir():
+            raise InvalidInput(
+                f"project folder {path} does not exist",
+                hint="pass --project DIR with an existing folder, or run `ordo init DIR` first",
+            )
+        return cls(path.resolve())
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def sql_dir(self) -> Path:
+        return self.root / "scripts" / "sql"
+
+    @property
+    def python_dir(self) -> Path:
+        return self.root / "scripts" / "python"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".ordo"
+
+    def manifest_path(self, manifest: Path | str | None = None) -> Path:
+        """The manifest to run: the given path (from the current folder), else the default."""
+        path = Path(manifest) if manifest is not None else self.root / DEFAULT_MANIFEST
+        if not path.is_absolute():
+            path = (Path.cwd() / path) if manifest is not None else path
+        if not path.is_file():
+            raise InvalidInput(
+                f"manifest {path} not found",
+                file=path,
+                hint="pass the manifest path (`ordo run PATH`) or --project DIR",
+            )
+        return path.resolve()
+
+    def contains(self, path: Path) -> bool:
+        """True when ``path`` lies inside the project once ``..`` and links are resolved."""
+        try:
+            path.resolve().relative_to(self.root)
+        except ValueError:
+            return False
+        return True
