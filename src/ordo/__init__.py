@@ -4,7 +4,8 @@ The public surface is small on purpose: the use-case functions, their result typ
 error tree. Everything the ``ordo`` command does is one of these calls.
 """
 
-from ordo.api import enable, plan, run
+from typing import TYPE_CHECKING, Any
+
 from ordo.errors import (
     ConfigError,
     ExecutionError,
@@ -17,10 +18,38 @@ from ordo.errors import (
     StepTimeout,
     TransientError,
 )
-from ordo.events import RunStatus
-from ordo.plan import Plan
-from ordo.result import RunResult, StepResult, StepStatus
-from ordo.scaffold import init_project
+
+if TYPE_CHECKING:
+    from ordo.api import enable, plan, run
+    from ordo.events import RunStatus
+    from ordo.plan import Plan
+    from ordo.result import RunResult, StepResult, StepStatus
+    from ordo.scaffold import init_project
+
+# Imported on first use, so `ordo --help` does not pay for SQLAlchemy and pydantic.
+_LAZY = {
+    "enable": "ordo.api",
+    "plan": "ordo.api",
+    "run": "ordo.api",
+    "RunStatus": "ordo.events",
+    "Plan": "ordo.plan",
+    "RunResult": "ordo.result",
+    "StepResult": "ordo.result",
+    "StepStatus": "ordo.result",
+    "init_project": "ordo.scaffold",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ordo' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConfigError",

@@ -86,13 +86,15 @@ def run(
         if log_file:
             log_path, handler = open_log_file(proj.logs_dir, run_id, masker)
             bus.subscribe(EventLog())
+        recorder: ManifestRecorder | None = None
         if record_state:
             state = ManifestState(
                 the_plan.manifest.path,
                 the_plan.manifest.text,
                 {entry.name: entry.location for entry in the_plan.manifest.steps},
             )
-            bus.subscribe(ManifestRecorder(state))
+            recorder = ManifestRecorder(state)
+            bus.subscribe(recorder)
         if notify:
             from ordo.notify.base import load_notifiers
             from ordo.notify.notices import NoticeSubscriber
@@ -114,6 +116,8 @@ def run(
                 the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines, sleep=sleep
             ).execute()
         finally:
+            if recorder is not None:
+                recorder.close()
             engines.dispose_all()
             if handler is not None:
                 LOGGER.removeHandler(handler)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
+import yaml
 
 from ordo.errors import InvalidInput, OrdoError
 from ordo.manifest import state as state_module
@@ -26,6 +26,7 @@ from ordo.manifest.state import (
     locate_step,
     write_atomic,
 )
+from ordo.manifest.yaml_source import compose, mapping_get
 
 ORDO_DIR = str(Path(state_module.__file__).parents[1])
 NOTE = "2026-11-21 22:05:01 run 3f2a9c"
@@ -123,17 +124,22 @@ def variant(text: str, eol: str, final_newline: bool, bom: bool) -> str:
     return ("\ufeff" if bom else "") + text
 
 
-def parse(text: str) -> Any:
-    return YAML(typ="rt").load(text)
+def step_nodes(text: str) -> list[Any]:
+    """The step nodes of a manifest, parsed as the loader parses them."""
+    root = compose(text)
+    assert root is not None
+    found = mapping_get(root, "steps")
+    assert found is not None
+    return list(found[1].value)
+
+
+def locations(text: str) -> dict[str, StepLocation]:
+    return {loc.name: loc for loc in map(locate_step, step_nodes(text))}
 
 
 def enabled_values(text: str) -> dict[str, object]:
-    """Each step's enabled value; ruamel loads an anchored boolean as an int subclass."""
-    values = {}
-    for step in parse(text)["steps"]:
-        value = step.get("enabled", "missing")
-        values[step["name"]] = bool(value) if isinstance(value, int) else value
-    return values
+    """Each step's enabled value, or "missing"."""
+    return {step["name"]: step.get("enabled", "missing") for step in yaml.safe_load(text)["steps"]}
 
 
 def write(path: Path, text: str) -> Path:
@@ -151,8 +157,7 @@ def bump(path: Path, text: str) -> None:
 def loaded_state(path: Path) -> ManifestState:
     """Build the state the way the loader does: one parse, one locate_step per step."""
     text = path.read_bytes().decode("utf-8")
-    steps = parse(text)["steps"]
-    return ManifestState(path, text, {node["name"]: locate_step(node) for node in steps})
+    return ManifestState(path, text, locations(text))
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n"])
@@ -260,7 +265,7 @@ def test_inserting_in_random_order_keeps_every_position_right(tmp_path: Path) ->
     path = write(tmp_path / "manifest.yaml", many_steps(150))
     state = loaded_state(path)
     all_names = [f"step {i}" for i in range(150)]
-    files = [s.get("file") for s in parse(many_steps(150))["steps"]]
+    files = [s.get("file") for s in yaml.safe_load(many_steps(150))["steps"]]
     names = list(all_names)
     rng = random.Random(42)
     rng.shuffle(names)
@@ -271,7 +276,7 @@ def test_inserting_in_random_order_keeps_every_position_right(tmp_path: Path) ->
         state.mark_done(batch, NOTE)
         done.update(batch)
         text = path.read_text(encoding="utf-8")
-        steps = parse(text)["steps"]
+        steps = yaml.safe_load(text)["steps"]
         assert {s["name"]: s.get("enabled", "missing") for s in steps} == {
             n: (False if n in done else "missing") for n in all_names
         }
@@ -327,8 +332,7 @@ def test_a_step_gone_from_the_edited_file_is_an_error(tmp_path: Path) -> None:
 def test_text_that_differs_from_the_disk_is_reread_before_writing(tmp_path: Path) -> None:
     path = write(tmp_path / "manifest.yaml", "\ufeff" + ORIGINAL)
     text = ORIGINAL  # a loader that dropped the BOM
-    locations = {n["name"]: locate_step(n) for n in parse(text)["steps"]}
-    state = ManifestState(path, text, locations)
+    state = ManifestState(path, text, locations(text))
     state.mark_done(NAMES, NOTE)
     assert state.reparses == 1
     assert path.read_text(encoding="utf-8") == "\ufeff" + EXPECTED
@@ -345,7 +349,7 @@ def test_unknown_steps_change_nothing(tmp_path: Path) -> None:
 
 
 def test_flow_style_steps_are_refused() -> None:
-    node = parse("steps:\n  - {name: a, file: b}\n")["steps"][0]
+    [node] = step_nodes("steps:\n  - {name: a, file: b}\n")
     with pytest.raises(ValueError, match="block mapping"):
         locate_step(node)
 
@@ -391,7 +395,7 @@ def test_a_one_key_step_at_the_end_without_newline(tmp_path: Path) -> None:
 
 
 def test_locations_are_frozen_records() -> None:
-    loc = locate_step(parse("steps:\n  - name: a\n    file: b\n")["steps"][0])
+    [loc] = locations("steps:\n  - name: a\n    file: b\n").values()
     assert loc == StepLocation("a", 1, 4, None, None, 2)
     with pytest.raises(AttributeError):
         loc.line = 3  # type: ignore[misc]
@@ -449,7 +453,7 @@ def crash_manifest() -> tuple[str, dict[str, object]]:
     for i in range(60):
         extra = ["    enabled: true  # on\n", "    enabled: yes\n", ""][i % 3]
         parts.append(f"  - name: s{i}\n    file: s{i}.sql  # é\n{extra}\n")
-        old[f"s{i}"] = [True, "yes", "missing"][i % 3]
+        old[f"s{i}"] = [True, True, "missing"][i % 3]  # `yes` is true in YAML 1.1 (libyaml)
     return "".join(parts), old
 
 

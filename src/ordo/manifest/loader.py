@@ -1,28 +1,38 @@
 """Reads a manifest file into typed objects, reporting every problem with its line at once.
 
-The file is parsed once, with ruamel.yaml's round-trip loader because it keeps the position
-of every key; those positions give error lines and let ``ManifestState`` edit the file in place
-later without parsing it again.
+The file is parsed once (``yaml_source``) into a node tree that keeps the position of every
+key; those positions give error lines and let ``ManifestState`` edit the file in place later
+without parsing it again.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ordo.errors import ManifestInvalid, Problem
 from ordo.kinds import available_kinds, get_kind
 from ordo.manifest.model import Manifest, PipelineOptions, StepEntry
 from ordo.manifest.state import locate_step
+from ordo.manifest.yaml_source import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YAMLError,
+    compose,
+    duplicate_keys,
+    mapping_get,
+    to_python,
+)
 
 __all__ = ["load_manifest", "parse_manifest"]
+
+ProblemSink = Callable[..., None]
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -39,7 +49,7 @@ def load_manifest(path: Path) -> Manifest:
             [Problem(f"cannot read manifest: {exc.strerror}", file=path)]
         ) from exc
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestInvalid(
             [Problem("manifest is not UTF-8 text", file=path, hint="save it as UTF-8")]
@@ -49,14 +59,15 @@ def load_manifest(path: Path) -> Manifest:
 
 def parse_manifest(text: str, path: Path) -> Manifest:
     try:
-        data = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        raise ManifestInvalid([Problem(message, file=path, line=line)]) from exc
+        root = compose(text)
+        data = to_python(root) if root is not None else None
     except YAMLError as exc:
-        raise ManifestInvalid([Problem(f"YAML error: {exc}", file=path)]) from exc
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+        raise ManifestInvalid(
+            [Problem(f"YAML syntax error: {reason}", file=path, line=line)]
+        ) from exc
 
     problems: list[Problem] = []
 
@@ -65,35 +76,39 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     ) -> None:
         problems.append(Problem(message, file=path, line=line, step=step, hint=hint))
 
-    if isinstance(data, CommentedSeq):  # a bare list of steps is a manifest too
-        data_map: CommentedMap = CommentedMap()
-        data_map["steps"] = data
-        steps_node: Any = data
-    elif isinstance(data, CommentedMap):
-        data_map = data
-        steps_node = data.get("steps")
+    if isinstance(root, SequenceNode):  # a bare list of steps is a manifest too
+        top_node: MappingNode | None = None
+        steps_node: Node | None = root
+        top: dict[str, Any] = {}
+    elif isinstance(root, MappingNode) and isinstance(data, dict):
+        top_node = root
+        found = mapping_get(root, "steps")
+        steps_node = found[1] if found else None
+        top = {k: v for k, v in data.items() if k != "steps"}
     else:
         raise ManifestInvalid(
             [Problem("manifest must be a mapping with a 'steps' list", file=path, line=1)]
         )
+    for dup in duplicate_keys(root):
+        problem(f"key '{dup.key}' given twice (first on line {dup.first_line})", line=dup.line)
 
-    top = {k: v for k, v in data_map.items() if k != "steps"}
-    pipeline = _validate(PipelineOptions, top, data_map, problem, step=None)
-    if steps_node is None:
+    pipeline = _validate(PipelineOptions, top, top_node, problem, step=None)
+    if steps_node is None or (isinstance(steps_node, ScalarNode) and steps_node.value == ""):
         problem("manifest has no 'steps' list", line=1, hint="add `steps:` with at least one step")
-    elif not isinstance(steps_node, CommentedSeq):
-        problem("'steps' must be a list of steps", line=_key_line(data_map, "steps"))
+    elif not isinstance(steps_node, SequenceNode):
+        problem("'steps' must be a list of steps", line=steps_node.start_mark.line + 1)
 
     entries: list[StepEntry] = []
     seen: dict[str, int] = {}
-    for index, node in enumerate(steps_node if isinstance(steps_node, CommentedSeq) else []):
-        line = steps_node.lc.item(index)[0] + 1
-        if not isinstance(node, CommentedMap):
+    nodes = steps_node.value if isinstance(steps_node, SequenceNode) else []
+    for index, node in enumerate(nodes):
+        line = node.start_mark.line + 1
+        if not isinstance(node, MappingNode):
             problem(f"step {index + 1} must be a mapping of keys (name, file, type...)", line=line)
             continue
-        raw_name = node.get("name")
-        if isinstance(raw_name, str) and raw_name:
-            name_line = node.lc.key("name")[0] + 1
+        name_found = mapping_get(node, "name")
+        if name_found and isinstance(name_found[1], ScalarNode) and name_found[1].value:
+            raw_name, name_line = name_found[1].value, name_found[0].start_mark.line + 1
             if raw_name in seen:
                 problem(
                     f"duplicate step name '{raw_name}' (first used on line {seen[raw_name]})",
@@ -115,18 +130,21 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     )
 
 
-def _step_entry(index: int, node: CommentedMap, line: int, problem: Any) -> StepEntry | None:
-    raw_name = node.get("name")
+def _step_entry(index: int, node: MappingNode, line: int, problem: ProblemSink) -> StepEntry | None:
+    values = to_python(node)
+    raw_name = values.get("name")
     name = str(raw_name) if isinstance(raw_name, str | int) and raw_name != "" else None
-    key_lines = {str(k): node.lc.key(k)[0] + 1 for k in node}
+    key_lines = {
+        str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, ScalarNode)
+    }
     try:
         location = locate_step(node)
     except ValueError as exc:
         problem(str(exc), line=line, step=name)
         return None
-    kind_name = node.get("type")
+    kind_name = values.get("type")
     if kind_name is None:
-        file = str(node.get("file") or "")
+        file = str(values.get("file") or "")
         kind_name = "python" if file.endswith(".py") else "sql"
     kind_name = str(kind_name)
     if kind_name not in available_kinds():
@@ -139,7 +157,6 @@ def _step_entry(index: int, node: CommentedMap, line: int, problem: Any) -> Step
             ),
         )
         return None
-    values = dict(node)
     values["type"] = kind_name
     options = _validate(get_kind(kind_name).options_model, values, node, problem, step=name)
     if options is None:
@@ -150,13 +167,13 @@ def _step_entry(index: int, node: CommentedMap, line: int, problem: Any) -> Step
 def _validate(
     model: type[BaseModel],
     values: Mapping[str, Any],
-    node: CommentedMap,
-    problem: Any,
+    node: MappingNode | None,
+    problem: ProblemSink,
     step: str | None,
 ) -> Any:
     """Validate ``values`` with ``model``, each pydantic error a Problem with a line."""
     try:
-        return model.model_validate(_plain(values))
+        return model.model_validate(values)
     except ValidationError as exc:
         fields = list(model.model_fields)
         for error in exc.errors():
@@ -165,11 +182,9 @@ def _validate(
             line = _nested_line(node, loc)
             where = ".".join(str(p) for p in loc)
             if error["type"] == "extra_forbidden":
-                hint = (
-                    _did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
-                    if len(loc) == 1
-                    else None
-                )
+                hint = None
+                if len(loc) == 1:
+                    hint = _did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
                 problem(f"unknown key '{where}'", line=line, step=step, hint=hint)
             elif error["type"] == "missing":
                 problem(f"missing required key '{where}'", line=line, step=step)
@@ -185,44 +200,31 @@ def _validate(
             if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
         }
         if unknown and len(unknown) == len(exc.errors()):
-            return model.model_validate(
-                _plain({k: v for k, v in values.items() if k not in unknown})
-            )
+            return model.model_validate({k: v for k, v in values.items() if k not in unknown})
         return None
 
 
-def _nested_line(node: Any, loc: Sequence[int | str]) -> int | None:
-    line = node.lc.line + 1 if hasattr(node, "lc") else None
+def _nested_line(node: Node | None, loc: Sequence[int | str]) -> int | None:
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    current: Node = node
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
-            node = node[part]
+        if isinstance(current, MappingNode) and (found := mapping_get(current, str(part))):
+            line = found[0].start_mark.line + 1
+            current = found[1]
+        elif (
+            isinstance(current, SequenceNode)
+            and isinstance(part, int)
+            and part < len(current.value)
+        ):
+            current = current.value[part]
+            line = current.start_mark.line + 1
         else:
             break
     return line
 
 
-def _key_line(node: CommentedMap, key: str) -> int | None:
-    return node.lc.key(key)[0] + 1 if key in node else None
-
-
 def _did_you_mean(word: str, choices: Sequence[str], fallback: str) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else fallback
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's commented containers and scalar subclasses to plain Python values."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    for plain in (int, float, str):
-        if isinstance(value, plain):
-            return plain(value)
-    return value

@@ -24,23 +24,28 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
-
 from ordo.errors import InvalidInput, OrdoError
+from ordo.manifest.yaml_source import (
+    LINE_BREAKS,
+    Node,
+    MappingNode,
+    ScalarNode,
+    SequenceNode,
+    YAMLError,
+    compose,
+    mapping_get,
+)
 
 __all__ = ["TEMP_MARKER", "ManifestState", "StepLocation", "locate_step", "write_atomic"]
 
 TEMP_MARKER = ".ordo-tmp-"
 """Part of every temp file name ``write_atomic`` makes: ``.<name>.ordo-tmp-<hex>``."""
 
-# ruamel (YAML 1.2) counts a line break at "\r\n", "\n" or a lone "\r"; the lines must be split
-# the same way or its line numbers point at the wrong line (str.splitlines also splits on
-# \u2028, \x0c and others that may sit inside a quoted value).
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
-_EOL = re.compile(r"(\r\n|\n|\r)\Z")
+# The lines must be split exactly where the parser counts line breaks, or its line numbers point
+# at the wrong line: libyaml counts "\r\n", "\n", "\r", NEL, LS and PS (str.splitlines also
+# splits on \x0c and others that may sit inside a quoted value).
+_LINE = re.compile(f"[^{LINE_BREAKS}]*(?:\r\n|[{LINE_BREAKS}])|[^{LINE_BREAKS}]+\\Z")
+_EOL = re.compile(f"(\r\n|[{LINE_BREAKS}])\\Z")
 _QUOTED = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
 _PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")  # an anchor and/or a tag before a value
 _DONE = re.compile(r"\s*#\s*Done:")
@@ -56,7 +61,7 @@ class StepLocation:
     """Where one step's ``enabled`` value is, or where one would be inserted (0-based lines).
 
     ``value_line``/``value_col`` point at the ``enabled`` value (at its anchor or tag when it
-    has one, as ruamel reports it); both are None when the step has no ``enabled`` key. A new
+    has one, as the parser reports it); both are None when the step has no ``enabled`` key. A new
     line then goes before ``insert_at`` at column ``indent``: the step's second key, so never
     inside a multi-line value of the first, or the line after the only key (``lone_value_col``
     is then that key's value column, so the state can check the value fits on its line).
@@ -71,38 +76,47 @@ class StepLocation:
     lone_value_col: int | None = None
 
 
-def locate_step(node: CommentedMap) -> StepLocation:
+def locate_step(node: MappingNode) -> StepLocation:
     """Record where a step's ``enabled`` value is; raise ValueError for shapes it cannot edit."""
-    if node.fa.flow_style():
+    if node.flow_style:
         raise ValueError(
             "a step must be a block mapping (one key per line), not a flow mapping like "
             "'- {name: a, file: b}', so that its 'enabled' line can be edited on its own"
         )
-    name = node.get("name")
-    if not isinstance(name, str) or not name:
+    found = mapping_get(node, "name")
+    name_node = found[1] if found else None
+    if not isinstance(name_node, ScalarNode) or not name_node.value or name_node.tag != _STR:
         raise ValueError("a step needs a 'name' that is a non-empty string")
-    keys = list(node)
-    line, indent = node.lc.key(keys[0])
+    name = name_node.value
+    keys = node.value
+    line, indent = keys[0][0].start_mark.line, keys[0][0].start_mark.column
     value_line = value_col = None
-    if "enabled" in node:
-        if not _one_word(node["enabled"]):
-            raise ValueError("'enabled' must be a one-line value such as true or false")
-        value_line, value_col = node.lc.value("enabled")
+    enabled = mapping_get(node, "enabled")
+    if enabled is not None:
+        if not _one_word(enabled[1]):
+            raise ValueError(
+                "'enabled' must be a one-line value such as true or false, not one that "
+                "goes on over several lines"
+            )
+        value_line, value_col = enabled[1].start_mark.line, enabled[1].start_mark.column
     if len(keys) > 1:
-        return StepLocation(name, line, indent, value_line, value_col, node.lc.key(keys[1])[0])
-    if isinstance(name, LiteralScalarString | FoldedScalarString):
+        return StepLocation(name, line, indent, value_line, value_col, keys[1][0].start_mark.line)
+    if name_node.style in ("|", ">"):
         raise ValueError("a step with one key needs its value on one line; add a second key")
-    lone_line, lone_col = node.lc.value(keys[0])
-    return StepLocation(name, line, indent, value_line, value_col, lone_line + 1, lone_col)
+    lone = keys[0][1].start_mark
+    return StepLocation(name, line, indent, value_line, value_col, lone.line + 1, lone.column)
 
 
-def _one_word(value: object) -> bool:
-    """True for a value that sits on one line: a bool, a number or a word without spaces."""
-    if isinstance(value, LiteralScalarString | FoldedScalarString):
+_STR = "tag:yaml.org,2002:str"
+
+
+def _one_word(node: object) -> bool:
+    """True for a scalar that sits on one line: a bool, a number or a word without spaces."""
+    if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
         return False  # a block scalar ('|-' then 'true') starts on the line after its key
-    if isinstance(value, str):
-        return bool(value) and not any(ch.isspace() for ch in value)
-    return isinstance(value, bool | int)
+    if node.start_mark.line != node.end_mark.line:
+        return False
+    return bool(node.value) and not any(ch.isspace() for ch in node.value)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -334,7 +348,7 @@ def _eol_of(line: str) -> str:
 def _split_value(content: str, col: int) -> tuple[int, str, str] | None:
     """Split a line at ``col`` into where the scalar starts, the scalar, and what follows it.
 
-    ruamel's value column is that of the node's anchor or tag when it has one; those stay put.
+    The parser's value column is that of the node's anchor or tag when it has one; those stay put.
     None when a quoted scalar does not close on this line: it goes on over several lines.
     """
     properties = _PROPERTIES.match(content, col)
@@ -363,22 +377,26 @@ def _read(path: Path) -> str:
 def _locate_all(path: Path, text: str) -> dict[str, StepLocation]:
     """Parse the manifest once and locate every item of its top-level ``steps`` list."""
     try:
-        data = YAML(typ="rt").load(text)
+        root = compose(text)
     except YAMLError as exc:
         raise InvalidInput(f"the manifest is not valid YAML: {exc}", file=path) from exc
-    steps = data.get("steps") if isinstance(data, CommentedMap) else None
-    if not isinstance(steps, CommentedSeq):
+    steps: Node | None = None
+    if isinstance(root, SequenceNode):
+        steps = root
+    elif isinstance(root, MappingNode) and (found := mapping_get(root, "steps")) is not None:
+        steps = found[1]
+    if not isinstance(steps, SequenceNode):
         raise InvalidInput("the manifest has no 'steps' list", file=path, hint="see ordo init")
-    found: dict[str, StepLocation] = {}
-    for index, node in enumerate(steps):
-        line = steps.lc.item(index)[0] + 1
-        if not isinstance(node, CommentedMap):
+    located: dict[str, StepLocation] = {}
+    for node in steps.value:
+        line = node.start_mark.line + 1
+        if not isinstance(node, MappingNode):
             raise InvalidInput("a step must be a mapping", file=path, line=line)
         try:
             loc = locate_step(node)
         except ValueError as exc:
             raise InvalidInput(str(exc), file=path, line=line) from exc
-        if loc.name in found:
+        if loc.name in located:
             raise InvalidInput("two steps have this name", file=path, line=line, step=loc.name)
-        found[loc.name] = loc
-    return found
+        located[loc.name] = loc
+    return located

@@ -15,7 +15,7 @@ import math
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -214,12 +214,13 @@ class Dialect:
             return "NULL"
         if isinstance(value, bool):
             return self.quote_bool(value)
+        # int()/float() first: a subclass's own __str__ must not reach the SQL text.
         if isinstance(value, int):
-            return str(value)
+            return str(int(value))
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise ValueError(f"cannot write {value!r} as a SQL literal")
-            return repr(value)
+            return repr(float(value))
         if isinstance(value, Decimal):
             if not value.is_finite():
                 raise ValueError(f"cannot write {value!r} as a SQL literal")
@@ -328,7 +329,10 @@ def cancel_after(seconds: float, cancel: Any) -> Iterator[None]:
     def fire() -> None:
         with lock:
             if not state["done"]:
-                cancel()
+                # Best effort: if the connection died meanwhile, the statement has failed
+                # on its own and that error is the one the caller will see.
+                with suppress(Exception):
+                    cancel()
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True

@@ -28,6 +28,9 @@ class PostgreSQLDialect(Dialect):
     def fold(self, identifier: str) -> str:
         return identifier.lower()
 
+    # Strings use the inherited standard form ('' doubling, backslash literal), which is what
+    # PostgreSQL reads with standard_conforming_strings = on, its default since 9.1.
+
     @contextmanager
     def statement_timeout(self, conn: Connection, seconds: float | None) -> Iterator[None]:
         """``statement_timeout`` set with ``set_config(..., is_local)``, restored afterwards.
