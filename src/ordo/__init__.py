@@ -21,18 +21,20 @@ from ordo.errors import (
 
 if TYPE_CHECKING:
     from ordo.api import enable, plan, run
+    from ordo.db.manager import DatabaseManager
     from ordo.events import RunStatus
-    from ordo.plan import Plan
+    from ordo.planning import Plan
     from ordo.result import RunResult, StepResult, StepStatus
     from ordo.scaffold import init_project
 
 # Imported on first use, so `ordo --help` does not pay for SQLAlchemy and pydantic.
 _LAZY = {
+    "DatabaseManager": "ordo.db.manager",
     "enable": "ordo.api",
     "plan": "ordo.api",
     "run": "ordo.api",
     "RunStatus": "ordo.events",
-    "Plan": "ordo.plan",
+    "Plan": "ordo.planning",
     "RunResult": "ordo.result",
     "StepResult": "ordo.result",
     "StepStatus": "ordo.result",
@@ -53,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConfigError",
+    "DatabaseManager",
     "ExecutionError",
     "InvalidInput",
     "ManifestInvalid",

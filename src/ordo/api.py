@@ -13,8 +13,8 @@ from ordo.config import Settings
 from ordo.events import EventBus, RunStatus, Subscriber
 from ordo.lock import manifest_lock
 from ordo.manifest.loader import load_manifest
-from ordo.manifest.state import ManifestState
-from ordo.plan import Plan, build_plan
+from ordo.manifest.state import ManifestState, remove_stale_temps
+from ordo.planning import Plan, build_plan
 from ordo.project import Project
 from ordo.reporting import LOGGER, EventLog, ManifestRecorder, open_log_file
 from ordo.result import RunResult
@@ -70,12 +70,27 @@ def run(
     manifest_path = proj.manifest_path(manifest)
     run_id = uuid.uuid4().hex
     with manifest_lock(manifest_path):
+        remove_stale_temps(manifest_path)
         the_plan = plan(
             manifest_path, project=proj.root, env_file=env_file, params=params, environ=environ
         )
         masker = the_plan.settings.masker()
         if not the_plan.units:
             return RunResult(run_id, the_plan.name, RunStatus.SUCCESS)
+        notices: Subscriber | None = None
+        if notify:  # a misconfigured notifier is a ConfigError, raised before anything runs
+            from ordo.notify.base import load_notifiers
+            from ordo.notify.notices import NoticeSubscriber
+
+            notifiers = load_notifiers(the_plan.settings.values, masker)
+            if notifiers:
+                notices = NoticeSubscriber(
+                    notifiers,
+                    masker,
+                    the_plan.name,
+                    slow_step_seconds=the_plan.manifest.pipeline.notify.slow_step_seconds,
+                    logger=LOGGER,
+                )
         if confirm is not None and not confirm(the_plan):
             LOGGER.warning("Execution aborted by user")
             return RunResult(run_id, the_plan.name, RunStatus.ABORTED)
@@ -83,45 +98,34 @@ def run(
         bus = EventBus(list(subscribers))
         handler: logging.Handler | None = None
         log_path: Path | None = None
-        if log_file:
-            log_path, handler = open_log_file(proj.logs_dir, run_id, masker)
-            bus.subscribe(EventLog())
         recorder: ManifestRecorder | None = None
-        if record_state:
-            state = ManifestState(
-                the_plan.manifest.path,
-                the_plan.manifest.text,
-                {entry.name: entry.location for entry in the_plan.manifest.steps},
-            )
-            recorder = ManifestRecorder(state)
-            bus.subscribe(recorder)
-        if notify:
-            from ordo.notify.base import load_notifiers
-            from ordo.notify.notices import NoticeSubscriber
-
-            notifiers = load_notifiers(the_plan.settings.values, masker)
-            if notifiers:
-                bus.subscribe(
-                    NoticeSubscriber(
-                        notifiers,
-                        masker,
-                        the_plan.name,
-                        slow_step_seconds=the_plan.manifest.pipeline.notify.slow_step_seconds,
-                        logger=LOGGER,
-                    )
-                )
         engines = EngineRegistry()
-        try:
+        try:  # from here on, whatever fails, the log handler and the writer thread are closed
+            if log_file:
+                log_path, handler = open_log_file(proj.logs_dir, run_id, masker)
+                bus.subscribe(EventLog())
+            if record_state:
+                state = ManifestState(
+                    the_plan.manifest.path,
+                    the_plan.manifest.text,
+                    {entry.name: entry.location for entry in the_plan.manifest.steps},
+                )
+                recorder = ManifestRecorder(state)
+                bus.subscribe(recorder)
+            if notices is not None:
+                bus.subscribe(notices)
             result = Runner(
                 the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines, sleep=sleep
             ).execute()
         finally:
-            if recorder is not None:
-                recorder.close()
-            engines.dispose_all()
-            if handler is not None:
-                LOGGER.removeHandler(handler)
-                handler.close()
+            try:
+                if recorder is not None:
+                    recorder.close()
+            finally:
+                engines.dispose_all()
+                if handler is not None:
+                    LOGGER.removeHandler(handler)
+                    handler.close()
         result.log_file = log_path
         return result
 

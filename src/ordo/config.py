@@ -15,28 +15,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
-from sqlalchemy import URL
 
 from ordo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ordo.db.connections import ConnectionSettings
 from ordo.secrets import Masker
 
-__all__ = ["DEFAULT_CONNECTION", "ConnectionSettings", "Settings"]
+__all__ = ["DEFAULT_CONNECTION", "Settings"]
 
-DEFAULT_CONNECTION = "default"
+DEFAULT_CONNECTION = "default"  # the same name as ordo.db.connections.DEFAULT_CONNECTION
 
 # Settings whose values are secrets wherever they appear.
 _SECRET_KEYS = ("PASS", "PASSWORD", "TOKEN", "SECRET", "CONNECTION_STRING", "DATABASE_URL")
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """One named database, as the rest of ordo sees it."""
-
-    name: str
-    url: URL
-    source: str  # which variable(s) it came from, for messages
 
 
 @dataclass(frozen=True)
@@ -80,30 +74,22 @@ class Settings:
         value = self.values.get(key)
         return value if value not in (None, "") else default
 
-    def _global_key(self, name: str, suffix: str) -> str:
-        return f"{self.env_name.upper()}_GLOBAL_{name.upper()}_{suffix}"
-
     def connection(self, name: str = DEFAULT_CONNECTION) -> ConnectionSettings:
-        """Settings of the connection called ``name`` (case-insensitive)."""
-        from ordo.db.url import normalize_url, url_from_settings
+        """The connection called ``name`` (any case); ``ConfigError`` when it is not set."""
+        from ordo.db.connections import resolve
 
-        key = self._global_key(name, "CONNECTION_STRING")
-        if name.lower() == DEFAULT_CONNECTION and not self.get(key):
-            url = url_from_settings(self.values, base_dir=self.root)
-            source = "DATABASE_URL" if self.get("DATABASE_URL") else "DB_* settings"
-            return ConnectionSettings(DEFAULT_CONNECTION, url, source)
-        raw = self.get(key)
-        if raw is None:
-            raise ConfigError(
-                f"connection '{name}' is not configured",
-                hint=f"set {key} in config/.env (or the environment)",
-            )
-        return ConnectionSettings(name.lower(), normalize_url(raw, base_dir=self.root), key)
+        return resolve(self.values, self.env_name, name, self.root)
+
+    def connection_names(self) -> list[str]:
+        """Every configured connection name, ``default`` first."""
+        from ordo.db.connections import connection_names
+
+        return connection_names(self.values, self.env_name)
 
     def has_connection(self, name: str) -> bool:
         if name.lower() == DEFAULT_CONNECTION:
             return True  # whether it is complete is checked when it is built
-        return self.get(self._global_key(name, "CONNECTION_STRING")) is not None
+        return name.lower() in self.connection_names()
 
     def masker(self) -> Masker:
         """A masker that knows every secret value in these settings."""

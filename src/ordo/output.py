@@ -20,13 +20,18 @@ from typing import Any
 from ordo.kinds.base import TabularResult
 from ordo.manifest.state import write_atomic
 
-__all__ = ["write_output"]
+__all__ = ["render", "write_output"]
 
 
 def write_output(path: Path, result: TabularResult) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = _to_json(result) if path.suffix.lower() == ".json" else _to_csv(result)
-    write_atomic(path, data.encode("utf-8"))
+    fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    write_atomic(path, render(result, fmt).encode("utf-8"))
+
+
+def render(result: TabularResult, fmt: str) -> str:
+    """The rows as CSV (with a header row) or JSON (a list of objects)."""
+    return _to_json(result) if fmt == "json" else _to_csv(result)
 
 
 def _to_csv(result: TabularResult) -> str:

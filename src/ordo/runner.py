@@ -39,7 +39,7 @@ from ordo.result import RunResult, StepResult, StepStatus
 if TYPE_CHECKING:
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
-    from ordo.plan import Plan, Unit
+    from ordo.planning import Plan, Unit
     from ordo.secrets import Masker
 
 __all__ = ["Runner"]
@@ -168,6 +168,7 @@ class Runner:
     def _attempt(self, unit: Unit, attempt: int) -> list[tuple[PreparedStep, StepOutcome]]:
         self.bus.emit(UnitStarted(self.run_id, unit.names, unit.group, unit.connection, attempt))
         if not unit.transactional or unit.connection is None:
+            self._release_exclusive()
             return [(step, self._run_step(step, attempt, None, None)) for step in unit.steps]
         conn, dialect = self._connection(unit.connection)
         try:
@@ -182,7 +183,29 @@ class Runner:
             self._discard(unit.connection)
             error = translate(exc, masker=self.masker)
             error.step = error.step or unit.names[-1]
+            error.message = f"could not commit: {error.message}"  # already masked
+            self._commit_failed(unit.steps[-1], attempt, error)
             raise error from exc
+
+    def _commit_failed(self, step: PreparedStep, attempt: int, error: ExecutionError) -> None:
+        """The unit's last step ran but its work could not be committed: that step failed.
+
+        Reported like a failing statement, so that the result, the log and the console carry
+        the database's message (a deferred constraint, a lock held at COMMIT).
+        """
+        result = self._results[step.name]
+        result.status, result.error = StepStatus.FAILED, error.message
+        self.bus.emit(
+            StepFailed(
+                self.run_id,
+                step.name,
+                step.kind,
+                attempt,
+                result.duration,
+                error.message,
+                isinstance(error, TransientError),
+            )
+        )
 
     def _run_step(
         self, step: PreparedStep, attempt: int, conn: Connection | None, dialect: Dialect | None
@@ -246,9 +269,9 @@ class Runner:
             from ordo.db.dialects import dialect_for
             from ordo.db.errors import translate
 
-            url = self.plan.settings.connection(name).url
+            settings = self.plan.settings.connection(name)
             try:
-                conn = self.engines.get(url).connect()
+                conn = self.engines.for_connection(settings).connect()
             except Exception as exc:
                 raise translate(exc, masker=self.masker) from exc
             self._connections[name] = (conn, dialect_for(conn))
@@ -262,6 +285,18 @@ class Runner:
                 entry[0].close()
             except Exception:
                 entry[0].invalidate()
+
+    def _release_exclusive(self) -> None:
+        """Let go of databases that lock out other processes, before a step runs in its own.
+
+        Every unit before has committed, so nothing is lost; a python script connecting to
+        the run's DuckDB file could not open it otherwise. The next SQL unit reconnects.
+        """
+        for name, (conn, dialect) in list(self._connections.items()):
+            engine = conn.engine
+            if dialect.locks_out_other_processes(engine.url):
+                self._discard(name)
+                engine.dispose()  # the pool would keep the file open
 
     def _close(self) -> None:
         for name in list(self._connections):

@@ -82,7 +82,7 @@ def run_command(
     """Plan, print, confirm, then run a manifest."""
     from ordo.cli import commands
 
-    _guard(lambda: commands.run(manifest, project, env_file, _params(param), dry_run, force), debug)
+    guard(lambda: commands.run(manifest, project, env_file, _params(param), dry_run, force), debug)
 
 
 @app.command("plan")
@@ -96,7 +96,7 @@ def plan_command(
     """Validate a manifest and print its plan (the same as `run --dry-run`)."""
     from ordo.cli import commands
 
-    _guard(lambda: commands.run(manifest, project, env_file, _params(param), True, False), debug)
+    guard(lambda: commands.run(manifest, project, env_file, _params(param), True, False), debug)
 
 
 @app.command("enable")
@@ -112,7 +112,7 @@ def enable_command(
     """Enable done steps again, removing their Done comments."""
     from ordo.cli import commands
 
-    _guard(lambda: commands.enable(steps or [], all_steps, manifest, project), debug)
+    guard(lambda: commands.enable(steps or [], all_steps, manifest, project), debug)
 
 
 @app.command("init")
@@ -123,7 +123,7 @@ def init_command(
     """Create a project with a small working example (SQLite)."""
     from ordo.cli import commands
 
-    _guard(lambda: commands.init(directory), debug)
+    guard(lambda: commands.init(directory), debug)
 
 
 @app.command("demo")
@@ -136,21 +136,50 @@ def demo_command(
     """Create a fresh example project and run it end to end on SQLite."""
     from ordo.cli import commands
 
-    _guard(lambda: commands.demo(directory), debug)
+    guard(lambda: commands.demo(directory), debug)
 
 
-def _guard(action: object, debug: bool) -> None:
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: whatever runs stops and cleans up (a python step's whole
+    process group is killed, the open transaction rolls back, committed steps are marked)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def guard(action: object, debug: bool) -> None:
     _console_logging()
+    _handle_sigterm()
     try:
         code = action()  # type: ignore[operator]
     except OrdoError as exc:
         if debug:
             raise
         _fail(exc)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        typer.echo("terminated" if isinstance(exc, Terminated) else "interrupted", err=True)
+        raise typer.Exit(143 if isinstance(exc, Terminated) else 130) from None
     raise typer.Exit(int(code or 0))
+
+
+def _register_groups() -> None:
+    from ordo.cli.db import db_app
+    from ordo.cli.migrate import migrate_app
+
+    app.add_typer(db_app, name="db")
+    app.add_typer(migrate_app, name="migrate")
+
+
+_register_groups()
 
 
 def main() -> None:

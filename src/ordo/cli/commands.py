@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from rich.markup import escape
 
 from ordo import api
 from ordo.cli.console import ConsoleReporter
-from ordo.plan import Plan
+from ordo.planning import Plan
 
 PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "
 
@@ -101,11 +100,9 @@ def init(directory: Path) -> int:
 
 def demo(directory: Path) -> int:
     """A fresh copy of the example every time, run without asking, then shown."""
-    from ordo.scaffold import init_project
+    from ordo.scaffold import fresh_demo
 
-    if directory.exists():
-        shutil.rmtree(directory)
-    root = init_project(directory)
+    root = fresh_demo(directory)
     console = Console()
     console.print(f"[bold]Demo project:[/] {root}", highlight=False)
     code = run(None, root, None, {}, dry_run=False, force=True)

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ordo.db.url import require_driver
+
+if TYPE_CHECKING:
+    from ordo.db.connections import ConnectionSettings
 
 __all__ = ["EngineRegistry"]
 
@@ -55,6 +58,25 @@ class EngineRegistry:
                 self._engines[key] = engine
             return engine
 
+    def for_connection(self, settings: ConnectionSettings) -> Engine:
+        """The engine of a named connection, with its pool, timeouts and read-only rule.
+
+        Server databases get a ``QueuePool`` of ``pool_size`` plus ``max_overflow``, waiting at
+        most ``timeout`` seconds for a free connection or for the server to answer a connect.
+        A read-only connection is made read-only by the server itself, so no statement can
+        write through it whatever it says (PostgreSQL ``default_transaction_read_only``, MySQL
+        ``SET SESSION TRANSACTION READ ONLY``, SQLite ``query_only``, DuckDB ``read_only``).
+        """
+        url = settings.url
+        key = f"{settings.name}|{url.render_as_string(hide_password=False)}"
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is None:
+                require_driver(url)
+                engine = self._create(url, settings)
+                self._engines[key] = engine
+            return engine
+
     def dispose_all(self) -> None:
         """Close every pooled connection and forget the engines (new ``get`` calls recreate)."""
         with self._lock:
@@ -77,23 +99,85 @@ class EngineRegistry:
     ) -> None:
         self.dispose_all()
 
-    def _create(self, url: URL) -> Engine:
+    def _create(self, url: URL, settings: ConnectionSettings | None = None) -> Engine:
         backend = url.get_backend_name()
+        read_only = settings is not None and settings.read_only
+        connect_args: dict[str, Any] = {}
         if backend == "sqlite":
-            connect_args: dict[str, Any] = {}
             if "timeout" not in url.query:  # a ?timeout= in the URL wins
                 connect_args["timeout"] = self._sqlite_busy_timeout
-            engine = create_engine(url, connect_args=connect_args)
+            pool: dict[str, Any] = {}
+            if settings is not None and url.database not in (None, "", ":memory:"):
+                pool = {
+                    "pool_size": settings.pool_size,
+                    "max_overflow": settings.max_overflow,
+                    "pool_timeout": settings.timeout,
+                }
+            engine = create_engine(url, connect_args=connect_args, **pool)
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
+            if read_only:
+                event.listen(engine, "connect", _run_on_connect("PRAGMA query_only = ON"))
             return engine
         if backend == "duckdb":
-            return create_engine(url)  # in-process: no network to ping
-        connect_args = {}
+            if read_only:
+                connect_args["read_only"] = True
+            # A file gets a QueuePool (duckdb-engine's choice) sized by the settings like any
+            # other; ":memory:" keeps duckdb-engine's SingletonThreadPool. Nothing to ping.
+            duck_pool: dict[str, Any] = {}
+            if settings is not None and (url.database or ":memory:") != ":memory:":
+                duck_pool = {
+                    "pool_size": settings.pool_size,
+                    "max_overflow": settings.max_overflow,
+                    "pool_timeout": settings.timeout,
+                }
+            return create_engine(url, connect_args=connect_args, **duck_pool)
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        # pre-ping: a pooled connection the server closed overnight is replaced, not used.
         if backend == "postgresql" and "application_name" not in url.query:
             connect_args["application_name"] = "ordo"  # visible in pg_stat_activity
-        # pre-ping: a pooled connection the server closed overnight is replaced, not used.
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        if settings is not None:
+            options.update(
+                pool_size=settings.pool_size,
+                max_overflow=settings.max_overflow,
+                pool_timeout=settings.timeout,
+            )
+            timeout_arg = _CONNECT_TIMEOUT_ARG.get(backend)
+            if timeout_arg is not None:
+                connect_args[timeout_arg] = max(1, int(settings.timeout))
+        engine = create_engine(url, connect_args=connect_args, **options)
+        statement = _READ_ONLY_SQL.get(backend)
+        if read_only and statement is not None:
+            event.listen(engine, "connect", _run_on_connect(statement))
+        return engine
+
+
+# The driver argument that bounds how long a connect may wait for an answer.
+_CONNECT_TIMEOUT_ARG = {
+    "postgresql": "connect_timeout",
+    "mysql": "connect_timeout",
+    "oracle": "tcp_connect_timeout",
+    "mssql": "login_timeout",
+}
+# Session settings that make the server refuse writes. Oracle and SQL Server have no session
+# switch for it: a read-only connection there relies on the database user's grants.
+_READ_ONLY_SQL = {
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+}
+
+
+def _run_on_connect(statement: str) -> Any:
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+        if hasattr(dbapi_connection, "commit") and statement.startswith("SET"):
+            dbapi_connection.commit()
+
+    return on_connect
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:

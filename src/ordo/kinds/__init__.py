@@ -14,6 +14,7 @@ _BUILTIN = {
     "sql": "ordo.kinds.sql:SqlKind",
     "plsql": "ordo.kinds.sql:PlsqlKind",
     "python": "ordo.kinds.python:PythonKind",
+    "migrate": "ordo.kinds.migrate:MigrateKind",
 }
 
 

@@ -126,10 +126,14 @@ class PreparedStep:
 
 @dataclass(frozen=True)
 class TabularResult:
-    """Rows a statement returned, kept until its transaction commits."""
+    """Rows a statement returned (kept until its transaction commits, for output files)."""
 
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
+    rowcount: int | None = None
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 @dataclass(frozen=True)

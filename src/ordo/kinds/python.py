@@ -117,10 +117,11 @@ class PythonKind:
         started = time.monotonic()
         try:
             assert process.stdout is not None
-            for raw in process.stdout:
-                line = ctx.masker.mask(raw.rstrip("\n"))
-                tail.append(line)
-                ctx.log_line(line)
+            with process.stdout:  # closed however the loop ends: no leaked pipe
+                for raw in process.stdout:
+                    line = ctx.masker.mask(raw.rstrip("\n"))
+                    tail.append(line)
+                    ctx.log_line(line)
             code = process.wait()
         except BaseException:
             _kill_group(process, timed_out)

@@ -27,8 +27,8 @@ from pathlib import Path
 from ordo.errors import InvalidInput, OrdoError
 from ordo.manifest.yaml_source import (
     LINE_BREAKS,
-    Node,
     MappingNode,
+    Node,
     ScalarNode,
     SequenceNode,
     YAMLError,
@@ -36,7 +36,14 @@ from ordo.manifest.yaml_source import (
     mapping_get,
 )
 
-__all__ = ["TEMP_MARKER", "ManifestState", "StepLocation", "locate_step", "write_atomic"]
+__all__ = [
+    "TEMP_MARKER",
+    "ManifestState",
+    "StepLocation",
+    "locate_step",
+    "remove_stale_temps",
+    "write_atomic",
+]
 
 TEMP_MARKER = ".ordo-tmp-"
 """Part of every temp file name ``write_atomic`` makes: ``.<name>.ordo-tmp-<hex>``."""
@@ -151,6 +158,15 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete temp files a killed writer left beside ``path``; call it holding the manifest lock."""
+    removed = []
+    for stale in path.parent.glob(f".{path.name}{TEMP_MARKER}*"):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    return removed
 
 
 class ManifestState:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, CursorResult, Executable
+from sqlalchemy import URL, Connection, CursorResult, Executable
 from sqlalchemy.engine import Dialect as SADialect
 
 __all__ = [
@@ -151,6 +151,14 @@ class Dialect:
     def name(self) -> str:
         """``postgresql``, ``mysql``, ``mariadb``, ``sqlite``, ``duckdb``, ``oracle``, ``mssql``."""
         return self.backend
+
+    def locks_out_other_processes(self, url: URL) -> bool:
+        """True when no other process can open the database while this one holds it open.
+
+        The runner then lets go of it before a step that works in its own process (a python
+        script connecting to the same database). Servers and SQLite files share; see DuckDB.
+        """
+        return False
 
     # -- names ----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import URL, Connection
 
 from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, mro_names
 
@@ -42,6 +42,14 @@ _DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO"})
 class DuckDBDialect(Dialect):
     backend = "duckdb"
     transactional_ddl = True
+
+    def locks_out_other_processes(self, url: URL) -> bool:
+        """A DuckDB file opened by one process cannot be opened by another, even to read.
+
+        In-memory databases (which closing would lose) and remote ones (``md:``) are not files.
+        """
+        database = url.database or ":memory:"
+        return not database.startswith(":memory:") and ":" not in database.split("/", 1)[0]
 
     def quote_datetime(self, value: dt.datetime) -> str:
         if value.tzinfo is not None:

@@ -1,0 +1,177 @@
+"""``ordo db``: list, check and query named connections."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+db_app = typer.Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)
+
+ProjectOpt = Annotated[Path | None, typer.Option("--project", "-p", help="Project folder.")]
+EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="Settings file.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _console() -> Console:
+    """Rich's console; when the output is not a terminal, tables are printed whole.
+
+    Piped or captured, Rich assumes 80 columns and cuts a long URL or error to ``...``: a
+    script reading ``ordo db list`` would lose exactly what it came for.
+    """
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=_UNLIMITED)
+
+
+_UNLIMITED = 10_000
+
+
+@db_app.command("list")
+def list_command(
+    project: ProjectOpt = None, env_file: EnvFileOpt = None, debug: DebugOpt = False
+) -> None:
+    """Connection names, types and masked URLs."""
+    from ordo.cli.app import guard
+
+    def action() -> int:
+        from rich.table import Column, Table
+        from rich.text import Text
+
+        from ordo import databases
+
+        table = Table("name", "type", Column("url", overflow="fold"), "read-only")
+        for info in databases.list_connections(databases.load_settings(project, env_file)):
+            # Text, not markup: a URL or message holding "[...]" is shown as written.
+            if info.error:
+                table.add_row(Text(info.name), "-", Text(info.error, style="red"), "")
+            else:
+                read_only = "yes" if info.read_only else ""
+                table.add_row(Text(info.name), info.type, Text(info.url or ""), read_only)
+        _console().print(table)
+        return 0
+
+    guard(action, debug)
+
+
+@db_app.command("health")
+def health_command(
+    names: Annotated[list[str] | None, typer.Argument(help="Connections (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    slow_ms: Annotated[
+        float, typer.Option("--slow-ms", help="Slower than this is degraded.")
+    ] = 1000.0,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Health of each connection; exits 1 when any is unhealthy."""
+    from ordo.cli.app import guard
+
+    def action() -> int:
+        from ordo import databases
+
+        settings = databases.load_settings(project, env_file)
+        reports = databases.health(settings, names or [], slow_ms=slow_ms)
+        if as_json:
+            sys.stdout.write(json.dumps(reports, indent=2) + "\n")
+        else:
+            from rich.table import Column, Table
+            from rich.text import Text
+
+            table = Table(
+                "name",
+                "status",
+                "connection",
+                "query",
+                "ms",
+                "version",
+                "pending",
+                Column("error", overflow="fold"),
+            )
+            colour = {"healthy": "green", "degraded": "yellow", "unhealthy": "red"}
+            for r in reports:
+                migrations = r["migration_status"]
+                table.add_row(
+                    r["database_name"],
+                    f"[{colour[r['status']]}]{r['status']}[/]",
+                    "yes" if r["connection"] else "no",
+                    "yes" if r["query_test"] else "no",
+                    f"{r['response_time_ms']:.1f}",
+                    str(migrations["current_version"] or "-"),
+                    str(len(migrations["pending_migrations"])),
+                    Text(r.get("error", "")),  # Text: a message is never read as markup
+                )
+            _console().print(table)
+        return 1 if any(r["status"] == "unhealthy" for r in reports) else 0
+
+    guard(action, debug)
+
+
+@db_app.command("pool")
+def pool_command(
+    name: Annotated[str, typer.Argument(help="Connection name.")] = "default",
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Pool status of a connection (as seen from this process), as JSON."""
+    from ordo.cli.app import guard
+
+    def action() -> int:
+        from ordo import databases
+
+        status = databases.pool(databases.load_settings(project, env_file), name)
+        sys.stdout.write(json.dumps(status, indent=2) + "\n")
+        return 0
+
+    guard(action, debug)
+
+
+@db_app.command("query")
+def query_command(
+    name: Annotated[str, typer.Argument(help="Connection name.")],
+    sql: Annotated[str, typer.Argument(help="One SQL statement.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="table, csv or json.")] = "table",
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds.")] = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run one statement and print its rows."""
+    from ordo.cli.app import guard
+
+    def action() -> int:
+        from ordo import databases
+        from ordo.errors import InvalidInput
+        from ordo.output import render
+
+        if output not in ("table", "csv", "json"):
+            raise InvalidInput(f"--output must be table, csv or json, not '{output}'")
+        result = databases.query(
+            databases.load_settings(project, env_file), name, sql, timeout=timeout
+        )
+        if output != "table":
+            sys.stdout.write(render(result, output))
+            return 0
+        from rich.table import Column, Table
+        from rich.text import Text
+
+        console = _console()
+        if not result.columns:
+            count = result.rowcount
+            console.print(f"{count} rows affected" if count is not None and count >= 0 else "done")
+            return 0
+        table = Table(*(Column(Text(c)) for c in result.columns))
+        for row in result.rows:
+            table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
+        console.print(table)
+        return 0
+
+    guard(action, debug)

@@ -1,0 +1,293 @@
+"""Split a migration file into the statements the database accepts one at a time.
+
+Drivers take one statement per ``execute`` (sqlite3 and psycopg refuse or mishandle several),
+and an error must name the statement that failed. A ``;`` ends a statement unless it sits in
+a string, a quoted name, a comment, a PostgreSQL dollar-quoted body (``$$ ... $$``,
+``$tag$ ... $tag$``) or a ``BEGIN ... END`` / ``CASE ... END`` block (MySQL procedures and
+triggers, PostgreSQL ``BEGIN ATOMIC``). Per backend:
+
+- SQLite decides itself: a ``;`` ends a statement when ``sqlite3.complete_statement`` says
+  the text so far is complete (its rule for ``CREATE TRIGGER ... BEGIN ... END;``).
+- MySQL/MariaDB: backslash escapes in strings, ``#`` comments, ``-- `` only before a space,
+  ``/*! ... */`` kept as code, and the mysql client's ``DELIMITER //`` lines.
+- Oracle: a PL/SQL unit (``DECLARE``, ``BEGIN``, ``CREATE [OR REPLACE] PROCEDURE|FUNCTION|
+  PACKAGE|TRIGGER|TYPE``) ends at a line holding only ``/``, as in SQL*Plus and Flyway.
+- SQL Server: batches separated by ``GO`` lines, each sent whole (T-SQL runs a batch).
+
+Why not ``sqlparse.split``: tried first, it splits a MySQL ``REPEAT ... END REPEAT`` inside a
+procedure, an Oracle ``DECLARE`` block and a PostgreSQL string ending in a backslash
+(``'C:\\'``) in the wrong place (``tests/unit/test_migrate_statements.py`` holds these cases).
+The terminator (``;``, the custom delimiter, ``/`` or ``GO``) is not part of the statement
+text sent; comments before a statement are left out, comments inside it are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+__all__ = ["Statement", "split_statements"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
+_GO = re.compile(r"^[ \t]*GO(?:[ \t]+\d+)?[ \t]*$", re.I | re.M)
+_TRANSACTION_WORDS = frozenset(
+    {"TRANSACTION", "WORK", "TRAN", "ISOLATION", "READ", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
+)
+_END_OF_LOOP = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
+_PLSQL_UNITS = frozenset({"PROCEDURE", "FUNCTION", "PACKAGE", "TRIGGER", "TYPE", "LIBRARY", "JAVA"})
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement: its 1-based number in the file, the line it starts on, its text."""
+
+    number: int
+    line: int
+    sql: str
+
+    @property
+    def first_line(self) -> str:
+        """The statement's first line, shortened: how an error points at it."""
+        line = self.sql.splitlines()[0].strip() if self.sql.strip() else ""
+        return line if len(line) <= 80 else line[:77] + "..."
+
+
+def split_statements(text: str, backend: str) -> list[Statement]:
+    """The statements of ``text`` for ``backend`` (a ``Dialect.name``), in order."""
+    if backend == "mssql":
+        return _split_batches(text)
+    return _Splitter(text, backend).run()
+
+
+class _Lines:
+    """Line numbers of increasing offsets, each stretch of text counted once."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, index: int) -> int:
+        self.line += len(_LINE_BREAK.findall(self.text, self.offset, index))
+        self.offset = index
+        return self.line
+
+
+def _split_batches(text: str) -> list[Statement]:
+    statements: list[Statement] = []
+    lines = _Lines(text)
+    start = 0
+    for match in [*_GO.finditer(text), None]:
+        end = match.start() if match else len(text)
+        chunk = text[start:end]
+        if chunk.strip():
+            offset = start + len(chunk) - len(chunk.lstrip())
+            statements.append(Statement(len(statements) + 1, lines.at(offset), chunk.strip()))
+        start = match.end() if match else end
+    return statements
+
+
+class _Splitter:
+    """One pass over the text; ``pos`` only moves forward."""
+
+    def __init__(self, text: str, backend: str) -> None:
+        self.text = text
+        self.backend = backend
+        self.mysql = backend in ("mysql", "mariadb")
+        self.pg_like = backend in ("postgresql", "duckdb")
+        self.pos = 0
+        self.start: int | None = None  # first code character of the current statement
+        self.depth = 0
+        self.words: list[str] = []  # the first words of the current statement, upper-cased
+        self.delimiter = ";"
+        self.statements: list[Statement] = []
+        self.lines = _Lines(text)
+
+    def run(self) -> list[Statement]:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            char = text[self.pos]
+            if char.isspace():
+                space = _SPACE.match(text, self.pos)
+                self.pos = space.end() if space else self.pos + 1
+            elif self._comment():
+                continue
+            elif self.delimiter != ";" and text.startswith(self.delimiter, self.pos):
+                self._end(self.pos, len(self.delimiter))
+            elif char == ";":
+                self._semicolon()
+            elif char == "/" and self.backend == "oracle" and self._slash_line():
+                continue
+            else:
+                self._code(char)
+        if self.start is not None:
+            self._end(n, 0)
+        return self.statements
+
+    # -- statement boundaries -----------------------------------------------------------
+
+    def _end(self, end: int, skip: int) -> None:
+        if self.start is not None:
+            sql = self.text[self.start : end].rstrip()
+            number = len(self.statements) + 1
+            self.statements.append(Statement(number, self.lines.at(self.start), sql))
+        self.start, self.depth, self.words = None, 0, []
+        self.pos = end + skip
+
+    def _semicolon(self) -> None:
+        if self.start is None or self.delimiter != ";":
+            self.pos += 1  # an empty statement, or a ; inside a DELIMITER // ... // one
+        elif self.backend == "sqlite":
+            if sqlite3.complete_statement(self.text[self.start : self.pos + 1]):
+                self._end(self.pos, 1)
+            else:
+                self.pos += 1
+        elif self.depth > 0 or self._plsql():
+            self.pos += 1
+        else:
+            self._end(self.pos, 1)
+
+    def _plsql(self) -> bool:
+        if self.backend != "oracle" or not self.words:
+            return False
+        words = [
+            w for w in self.words if w not in ("OR", "REPLACE", "EDITIONABLE", "NONEDITIONABLE")
+        ]
+        if words[0] in ("DECLARE", "BEGIN"):
+            return True
+        return words[0] == "CREATE" and len(words) > 1 and words[1] in _PLSQL_UNITS
+
+    def _slash_line(self) -> bool:
+        """Oracle: a line holding only ``/`` ends a PL/SQL unit (or is a no-op)."""
+        line_start = self.text.rfind("\n", 0, self.pos) + 1
+        line_end = _LINE_BREAK.search(self.text, self.pos)
+        end = line_end.start() if line_end else len(self.text)
+        if self.text[line_start : self.pos].strip() or self.text[self.pos + 1 : end].strip():
+            return False
+        if self.start is not None:
+            self._end(self.pos, 1)
+        self.pos = end
+        return True
+
+    # -- comments, strings, words ---------------------------------------------------------
+
+    def _comment(self) -> bool:
+        text, pos = self.text, self.pos
+        if text.startswith("--", pos):
+            after = text[pos + 2 : pos + 3]
+            if not self.mysql or after == "" or after.isspace():
+                self._skip_line()
+                return True
+        if self.mysql and text.startswith("#", pos):
+            self._skip_line()
+            return True
+        if text.startswith("/*", pos):
+            if self.mysql and text[pos + 2 : pos + 3] in ("!", "+"):
+                return False  # executable comment: code
+            self.pos = self._block_comment_end(pos)
+            return True
+        return False
+
+    def _skip_line(self) -> None:
+        match = _LINE_BREAK.search(self.text, self.pos)
+        self.pos = match.start() if match else len(self.text)
+
+    def _block_comment_end(self, pos: int) -> int:
+        depth, pos = 1, pos + 2
+        while depth:
+            close = self.text.find("*/", pos)
+            if close == -1:
+                return len(self.text)
+            nested = self.text.find("/*", pos, close) if self.backend == "postgresql" else -1
+            if nested != -1:
+                depth, pos = depth + 1, nested + 2
+            else:
+                depth, pos = depth - 1, close + 2
+        return pos
+
+    def _code(self, char: str) -> None:
+        if self.start is None:
+            self.start = self.pos
+        text, pos = self.text, self.pos
+        if char == "'":
+            escapes = self.mysql or (
+                self.pg_like and pos > 0 and text[pos - 1] in "eE" and not _ident(text, pos - 2)
+            )
+            self.pos = _quoted_end(text, pos, "'", escapes)
+        elif char == '"':
+            self.pos = _quoted_end(text, pos, '"', self.mysql)
+        elif char == "`" and self.backend != "postgresql":
+            self.pos = _quoted_end(text, pos, "`", False)
+        elif char == "[" and self.backend == "sqlite":
+            close = text.find("]", pos + 1)
+            self.pos = close + 1 if close != -1 else len(text)
+        elif char == "$" and self.pg_like and (tag := _DOLLAR_TAG.match(text, pos)):
+            close = text.find(tag.group(), tag.end())
+            self.pos = close + len(tag.group()) if close != -1 else len(text)
+        elif char == "/" and self.mysql and text.startswith("/*", pos):
+            close = text.find("*/", pos + 2)
+            self.pos = close + 2 if close != -1 else len(text)
+        elif match := _WORD.match(text, pos):
+            self.pos = match.end()
+            self._word(match.group().upper())
+        else:
+            self.pos += 1
+
+    def _word(self, word: str) -> None:
+        first = not self.words
+        if len(self.words) < 4:
+            self.words.append(word)
+        if self.mysql and first and word == "DELIMITER":
+            self._set_delimiter()
+        elif word == "BEGIN":
+            if not (first and self._next_word() in _TRANSACTION_WORDS | {";", ""}):
+                self.depth += 1
+        elif word == "CASE":
+            self.depth += 1
+        elif word == "END":
+            following = self._next_word()
+            if following in _END_OF_LOOP:
+                self.pos = self._after_next_word()
+            else:
+                if following == "CASE":
+                    self.pos = self._after_next_word()
+                self.depth = max(0, self.depth - 1)
+
+    def _set_delimiter(self) -> None:
+        """``DELIMITER //`` (a mysql client command, never sent) changes the terminator."""
+        match = _LINE_BREAK.search(self.text, self.pos)
+        end = match.start() if match else len(self.text)
+        delimiter = self.text[self.pos : end].strip()
+        if delimiter and " " not in delimiter:
+            self.delimiter = delimiter
+            self.start, self.words = None, []
+            self.pos = end
+
+    def _next_word(self) -> str:
+        """The next word (upper-cased), ``;`` or ``""`` at the end; comments are not skipped."""
+        rest = self.text[self.pos : self.pos + 200].lstrip()
+        if not rest or rest.startswith(";"):
+            return rest[:1]
+        match = _WORD.match(rest)
+        return match.group().upper() if match else rest[:1]
+
+    def _after_next_word(self) -> int:
+        match = _WORD.search(self.text, self.pos)
+        return match.end() if match else len(self.text)
+
+
+def _ident(text: str, index: int) -> bool:
+    return index >= 0 and (text[index].isalnum() or text[index] in "_$")
+
+
+def _quoted_end(text: str, pos: int, quote: str, escapes: bool) -> int:
+    """Index after the closing ``quote`` (doubled quotes and, if asked, backslashes escape)."""
+    pattern = (_ESCAPED if escapes else _DOUBLED)[quote]
+    match = pattern.match(text, pos)
+    return match.end() if match else len(text)
+
+
+_DOUBLED = {q: re.compile(f"{q}(?:[^{q}]|{q}{q})*{q}") for q in "'\"`"}
+_ESCAPED = {q: re.compile(f"{q}(?:[^{q}\\\\]|{q}{q}|\\\\.)*{q}", re.S) for q in "'\"`"}
