@@ -186,13 +186,11 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     bare = times["psql -f loop"]
     for name, seconds in times.items():
-        print(
-            f"{name:<14} {args.files} files  {seconds:7.2f}s  ratio to psql loop {seconds / bare:5.2f}x"
-        )
+        ratio = seconds / bare
+        print(f"{name:<14} {args.files} files  {seconds:7.2f}s  ratio to psql loop {ratio:5.2f}x")
     ratio = times["ordo migrate"] / bare
-    print(
-        f"goal: ordo within 1.5x of the bare loop: {'met' if ratio <= 1.5 else 'NOT met'} ({ratio:.2f}x)"
-    )
+    verdict = "met" if ratio <= 1.5 else "NOT met"
+    print(f"goal: ordo within 1.5x of the bare loop: {verdict} ({ratio:.2f}x)")
 
 
 if __name__ == "__main__":
