@@ -62,7 +62,7 @@ class Plan:
         out = []
         for number, step in enumerate(self.steps, start=1):
             label = get_kind(step.kind).label + ":"
-            line = f"[{number}] {label:<5}{step.name}"
+            line = f"[{number}] {label:<4} {step.name}"
             if step.group is not None:
                 line += f" (Group {step.group})"
             if step.connection and step.connection != self.manifest.pipeline.connection:

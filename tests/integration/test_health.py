@@ -393,3 +393,27 @@ def test_exhausted_pool_is_degraded(tmp_path: Path, db_url: URL) -> None:
         finally:
             held.close()
         assert db.health_check()["status"] == "healthy"
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+
+def test_pending_migrations_are_degraded_until_applied(tmp_path: Path, db_url: URL) -> None:
+    folder = tmp_path / "core" / "migrations" / "t"
+    folder.mkdir(parents=True)
+    (folder / "V1__create.sql").write_text("CREATE TABLE m (id INTEGER);\n", encoding="utf-8")
+    (folder / "V2__fill.sql").write_text("INSERT INTO m VALUES (1);\n", encoding="utf-8")
+    with manager_for(tmp_path, with_password(db_url)) as db:
+        report = db.health_check()
+        assert_seed_shape(report)
+        assert report["status"] == "degraded", report
+        assert report["migration_status"] == {
+            "current_version": None,
+            "pending_migrations": ["V1__create.sql", "V2__fill.sql"],
+        }
+        assert "pending migrations" in report["error"]
+        db.run_migrations()
+        report = db.health_check()
+        assert report["status"] == "healthy", report
+        assert report["migration_status"] == {"current_version": "2", "pending_migrations": []}
+        assert "error" not in report
