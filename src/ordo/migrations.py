@@ -38,6 +38,7 @@ def migrator_for(settings: Settings, name: str) -> Iterator[Migrator]:
         yield Migrator(
             engines.for_connection(connection),
             folder,
+            table=connection.history_table,
             lock_dir=settings.root / ".ordo",
             read_only=connection.read_only,
         )

@@ -116,3 +116,13 @@ def test_missing_folder_and_unknown_connection_exit_2(ordo_cli: Runner, project:
     no_folder = ordo_cli("migrate", "other", cwd=project)
     assert no_folder.returncode == 2
     assert "DEVELOPMENT_GLOBAL_OTHER_MIGRATIONS" in no_folder.stderr
+
+
+def test_the_history_table_name_is_a_setting(ordo_cli: Runner, project: Path) -> None:
+    env = project / "config" / ".env"
+    env.write_text(env.read_text() + "DEVELOPMENT_GLOBAL_APP_MIGRATIONS_TABLE=flyway_history\n")
+    assert ordo_cli("migrate", "app", cwd=project).returncode == 0
+    with sqlite3.connect(project / "app.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "flyway_history" in tables
+    assert "schema_version" not in tables

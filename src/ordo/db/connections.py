@@ -1,9 +1,9 @@
 """Named connections (seed 001): every setting of one database, resolved and checked once.
 
 A connection ``NAME`` is described by ``{ENV}_GLOBAL_{NAME}_*`` variables: ``CONNECTION_STRING``,
-``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY`` and
-``MIGRATIONS``, with global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and
-``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``. Names match case-insensitively. The connection called
+``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY``,
+``MIGRATIONS`` (folder) and ``MIGRATIONS_TABLE`` (history table, ``schema_version``), with
+global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``. Names match case-insensitively. The connection called
 ``default`` may instead come from seed 000's ``DB_*`` variables or ``DATABASE_URL``, so a
 seed-000 project and a seed-001 project both work unchanged.
 """
@@ -51,6 +51,7 @@ class ConnectionSettings:
     timeout: float = 30.0
     read_only: bool = False
     migrations: Path | None = None
+    history_table: str = "schema_version"
 
     @property
     def masked_url(self) -> str:
@@ -119,6 +120,7 @@ def resolve(values: Mapping[str, str], env_name: str, name: str, root: Path) -> 
         timeout=_float(upper, prefix + "TIMEOUT", timeout_default),
         read_only=_bool(upper, prefix + "READ_ONLY"),
         migrations=_migrations_folder(root, name, migrations),
+        history_table=get("MIGRATIONS_TABLE") or "schema_version",
     )
 
 

@@ -201,6 +201,7 @@ class DatabaseManager:
         return Migrator(
             self.engine,
             folder,
+            table=self.connection.history_table,
             lock_dir=self._settings.root / ".ordo",
             read_only=self.connection.read_only,
         )
