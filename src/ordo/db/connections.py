@@ -3,9 +3,10 @@
 A connection ``NAME`` is described by ``{ENV}_GLOBAL_{NAME}_*`` variables: ``CONNECTION_STRING``,
 ``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY``,
 ``MIGRATIONS`` (folder) and ``MIGRATIONS_TABLE`` (history table, ``schema_version``), with
-global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``. Names match case-insensitively. The connection called
-``default`` may instead come from seed 000's ``DB_*`` variables or ``DATABASE_URL``, so a
-seed-000 project and a seed-001 project both work unchanged.
+global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``.
+Names match case-insensitively. The connection called ``default`` may instead come from seed
+000's ``DB_*`` variables or ``DATABASE_URL``, so a seed-000 project and a seed-001 project both
+work unchanged.
 """
 
 from __future__ import annotations
