@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 from ordo.errors import InvalidInput, OrdoError
 
 app = typer.Typer(
@@ -20,12 +21,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="Project folder (default: current folder).")
-]
-EnvFileOpt = Annotated[
-    Path | None, typer.Option("--env-file", help="Settings file (default: config/.env).")
-]
 ManifestArg = Annotated[
     Path | None, typer.Argument(help="Manifest file (default: queue/manifest.yaml).")
 ]
@@ -33,7 +28,6 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-P", help="Template parameter NAME=VALUE (repeatable)."),
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
 def _fail(error: OrdoError) -> NoReturn:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+
 db_app = typer.Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)
 
-ProjectOpt = Annotated[Path | None, typer.Option("--project", "-p", help="Project folder.")]
-EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="Settings file.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 if TYPE_CHECKING:
     from rich.console import Console

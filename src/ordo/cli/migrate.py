@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
+
 
 class _ApplyByDefault(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -23,13 +25,12 @@ class _ApplyByDefault(TyperGroup):
 
 migrate_app = typer.Typer(
     cls=_ApplyByDefault,
-    help="Apply migrations (ordo migrate [NAME]); status, repair, baseline.",
+    help=(
+        "Flyway-style migrations of a named connection.\n\n"
+        "ordo migrate [NAME] [--dry-run] [--target V] [--out-of-order] applies pending "
+        "migrations (NAME defaults to 'default'; see ordo migrate apply --help)."
+    ),
 )
-
-NameArg = Annotated[str, typer.Argument(help="Connection name.")]
-ProjectOpt = Annotated[Path | None, typer.Option("--project", "-p", help="Project folder.")]
-EnvFileOpt = Annotated[Path | None, typer.Option("--env-file", help="Settings file.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
 def _settings(project: Path | None, env_file: Path | None) -> Any:
