@@ -85,7 +85,7 @@ def build_plan(
     """Validate and prepare every enabled step; raises ``ManifestInvalid`` with all problems."""
     problems: list[Problem] = list(manifest.problems)
     pipeline = manifest.pipeline
-    base_params = {**pipeline.params, **(params or {})}
+    given = dict(params or {})  # --param: the most explicit, so it wins over the manifest
     dialects: dict[str, Dialect | None] = {}
 
     def dialect_of(name: str, entry: StepEntry) -> Dialect | None:
@@ -127,7 +127,7 @@ def build_plan(
             project=project,
             manifest_dir=manifest.path.parent,
             settings=settings,
-            params={**base_params, **entry.options.params},
+            params={**pipeline.params, **entry.options.params, **given},
             renderer=renderer.for_dialect(dialect),
             dialect=dialect,
             connection=connection,

@@ -185,3 +185,18 @@ def test_disabled_steps_are_not_checked_for_files(tmp_path: Path) -> None:
         "steps:\n  - name: old\n    file: gone.sql\n    enabled: false  # Done: 2026-01-01\n",
     )
     assert ordo.plan(project=root, environ={}).units == ()
+
+
+def test_command_line_params_win_over_step_and_pipeline_params(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        """\
+        params: {a: pipeline}
+        steps:
+          - name: t
+            sql: "SELECT {{ a | literal }}"
+            params: {a: step}
+        """,
+    )
+    the_plan = ordo.plan(project=root, environ={}, params={"a": "cli"})
+    assert the_plan.steps[0].statement == "SELECT 'cli'"  # type: ignore[attr-defined]
