@@ -8,6 +8,7 @@ errors, one that must not (manifest state) lets them propagate and so stops the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,11 +18,14 @@ from typing import Protocol, TypeAlias
 __all__ = [
     "Event",
     "EventBus",
+    "RollbackFinished",
+    "RollbackStarted",
     "RunFinished",
     "RunStarted",
     "RunStatus",
     "StepFailed",
     "StepOutput",
+    "StepSkipped",
     "StepStarted",
     "StepSucceeded",
     "Subscriber",
@@ -132,6 +136,35 @@ class UnitFailed:
 
 
 @dataclass(frozen=True)
+class StepSkipped:
+    """A step that will not run in this run: something it depends on failed, or the run stopped."""
+
+    run_id: str
+    step: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RollbackStarted:
+    """A step failed for good and declared a ``rollback:``; it is running now."""
+
+    run_id: str
+    step: str
+
+
+@dataclass(frozen=True)
+class RollbackFinished:
+    """How a step's rollback ended; with ``continue_on_rollback`` its dependents may still run."""
+
+    run_id: str
+    step: str
+    succeeded: bool
+    duration: float
+    error: str | None = None
+    continue_on_rollback: bool = False
+
+
+@dataclass(frozen=True)
 class RunFinished:
     run_id: str
     pipeline: str
@@ -153,6 +186,9 @@ Event: TypeAlias = (
     | UnitRetrying
     | UnitCommitted
     | UnitFailed
+    | StepSkipped
+    | RollbackStarted
+    | RollbackFinished
     | RunFinished
 )
 
@@ -164,14 +200,20 @@ class Subscriber(Protocol):
 
 
 class EventBus:
-    """Delivers each event to every subscriber, in the order they were added."""
+    """Delivers each event to every subscriber, in the order they were added.
+
+    Units may run on several threads; the bus delivers one event at a time, so subscribers see
+    a single ordered stream and need no locks of their own.
+    """
 
     def __init__(self, subscribers: list[Subscriber] | None = None) -> None:
         self._subscribers: list[Subscriber] = list(subscribers or [])
+        self._lock = threading.RLock()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
     def emit(self, event: Event) -> None:
-        for subscriber in self._subscribers:
-            subscriber.handle(event)
+        with self._lock:
+            for subscriber in self._subscribers:
+                subscriber.handle(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 
 from ordo.events import (
     Event,
@@ -23,9 +24,20 @@ __all__ = ["ConsoleReporter"]
 
 
 class ConsoleReporter:
+    """Prints each event as a line; on a terminal a spinner shows the step that is running."""
+
     def __init__(self, console: Console, masker: Masker | None = None) -> None:
         self.console = console
         self.masker = masker or Masker()
+        self._status: Status | None = None
+
+    def _spin(self, text: str | None) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if text is not None and self.console.is_terminal:
+            self._status = self.console.status(text)
+            self._status.start()
 
     def _print(self, text: str) -> None:
         self.console.print(text, highlight=False, soft_wrap=True)

@@ -1,8 +1,8 @@
 """Health and pool status of a connection, as seed 001's dictionaries.
 
 ``health_check`` answers even when the database does not: the probe runs on a worker thread and
-is given up after the connection's timeout (plus a moment for the driver's own connect timeout
-to fire first), so a monitor calling it never hangs on a dead address.
+is given up after the connection's timeout, so a monitor calling it never hangs on a dead
+address; the abandoned probe ends on its own when the driver's connect timeout fires.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["health_check", "migration_status", "pool_status", "watch_invalidations"]
 
 _PROBE = {"oracle": "SELECT 1 FROM DUAL"}
-_GRACE = 2.0  # seconds past the configured timeout before the probe is abandoned
 _invalid_counts: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
 _invalid_lock = threading.Lock()
 
@@ -83,7 +82,7 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
             future.set_exception(exc)
 
     threading.Thread(target=probe, name=f"ordo-health-{db.database_name}", daemon=True).start()
-    deadline = db.connection.timeout + _GRACE
+    deadline = db.connection.timeout  # the driver may wait longer (psycopg: 2 s at least)
     error: str | None = None
     try:
         future.result(timeout=deadline)
