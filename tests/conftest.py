@@ -39,12 +39,11 @@ MARIADB_ADMIN_URL = os.environ.get(
 )
 
 _HOW_TO_START = {
-    "PostgreSQL": "start it with `sudo service postgresql start` (or `docker run -d -p 5432:5432 "
-    "-e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:15`), "
-    "or set ORDO_TEST_POSTGRES_URL",
-    "MariaDB": "start it with `sudo service mariadb start` (or `docker run -d -p 3306:3306 "
-    "-e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 -e MARIADB_DATABASE=test mariadb:10.11`), "
-    "or set ORDO_TEST_MARIADB_URL",
+    "PostgreSQL": "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) "
+    "main start` (or your service manager), or point ORDO_TEST_POSTGRES_URL at another server",
+    "MariaDB": "start it with `start-stop-daemon --start --oknodo --background --exec "
+    "/usr/sbin/mariadbd` (or your service manager), or point ORDO_TEST_MARIADB_URL at another "
+    "server",
 }
 
 
