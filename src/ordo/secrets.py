@@ -19,7 +19,7 @@ _URL_CREDENTIALS = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@"
 )
 # Telegram bot tokens: digits, a colon, 30+ URL-safe characters (also inside /bot<token>/ paths).
-_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+_BOT_TOKEN = re.compile(r"(?:(?<=bot)|\b)\d{5,}:[A-Za-z0-9_-]{30,}\b")
 # key=value pairs that name a secret, as they appear in DSNs and env dumps.
 _SECRET_PAIR = re.compile(
     r"(?P<key>\b(?:password|passwd|pwd|pass|token|secret|api_key|apikey)\s*[=:]\s*)(?P<val>[^\s;&,'\"]+)",
