@@ -1,0 +1,48 @@
+"""The run state store: every run, its steps, their attempts and outcomes (seed 003).
+
+    from ordo.store import open_store, StoreRecorder
+
+    store = open_store(settings, project_root)      # .ordo/state.db, or ORDO_STATE_URL
+    bus.subscribe(StoreRecorder.for_plan(store, plan, masker=masker))
+    ...
+    store.list_runs(limit=20)                        # newest first
+    store.get_run("3f2a")                            # by id or unique id prefix
+    store.close()
+
+Modules: ``base`` (the ``StateStore`` protocol, records, statuses, errors), one module per
+implementation (``memory``, ``sqlite``, ``postgresql``; the last two share ``sql``, and their
+schemas evolve through the files in ``migrations/``), ``factory`` (which store a project
+uses), ``recorder`` (events to writes) and ``queries`` (the use cases behind ``ordo runs``).
+"""
+
+from ordo.store.base import (
+    PlannedTask,
+    RunDetail,
+    RunNotFound,
+    RunRecord,
+    RunState,
+    StateStore,
+    StoreError,
+    TaskOutcome,
+    TaskRecord,
+    TaskStatus,
+)
+from ordo.store.factory import open_store
+from ordo.store.memory import MemoryStore
+from ordo.store.recorder import StoreRecorder
+
+__all__ = [
+    "MemoryStore",
+    "PlannedTask",
+    "RunDetail",
+    "RunNotFound",
+    "RunRecord",
+    "RunState",
+    "StateStore",
+    "StoreError",
+    "StoreRecorder",
+    "TaskOutcome",
+    "TaskRecord",
+    "TaskStatus",
+    "open_store",
+]

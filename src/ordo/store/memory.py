@@ -1,0 +1,262 @@
+"""A state store in a dict: for unit tests, examples, and runs nobody needs to look at later.
+
+It behaves like the SQL stores (the contract tests run it beside them) but keeps nothing once
+the process ends. One lock guards everything: the event bus may call from several threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TypeVar
+
+from ordo.store.base import (
+    FINISHED_TASK,
+    NEEDS_ATTENTION,
+    PlannedTask,
+    RunDetail,
+    RunRecord,
+    RunState,
+    StoreError,
+    TaskOutcome,
+    TaskRecord,
+    TaskStatus,
+    manifest_hash,
+    not_found,
+    task_error_when_run_ends,
+    utc,
+)
+
+__all__ = ["MemoryStore"]
+
+
+@dataclass
+class _Job:
+    id: str
+    name: str
+    path: str
+    definition: str
+    schedule: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class _Run:
+    record: RunRecord
+    manifest_text: str
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    job_id: str = ""
+
+
+class MemoryStore:
+    """``StateStore`` in memory; ``close`` forgets nothing, so tests can read after a run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _Job] = {}  # by name
+        self._runs: dict[str, _Run] = {}
+
+    def record_job(
+        self, name: str, path: str, definition: str, *, schedule: str | None = None
+    ) -> str:
+        now = utc(datetime.now())
+        with self._lock:
+            job = self._jobs.get(name)
+            if job is None:
+                job = _Job(str(uuid.uuid4()), name, path, definition, schedule, now, now)
+                self._jobs[name] = job
+            elif (job.path, job.definition, job.schedule) != (path, definition, schedule):
+                job.path, job.definition, job.schedule, job.updated_at = (
+                    path,
+                    definition,
+                    schedule,
+                    now,
+                )
+            return job.id
+
+    def start_run(
+        self,
+        run_id: str,
+        job_id: str,
+        *,
+        started_at: datetime,
+        manifest_text: str,
+        tasks: Sequence[PlannedTask],
+        rehearsal: bool = False,
+        resumed_from: str | None = None,
+    ) -> None:
+        with self._lock:
+            job = next((j for j in self._jobs.values() if j.id == job_id), None)
+            if job is None:
+                raise StoreError(f"cannot start run {run_id}: no job with id {job_id}")
+            if run_id in self._runs:
+                raise StoreError(f"cannot start run {run_id}: it is already recorded")
+            record = RunRecord(
+                id=run_id,
+                job=job.name,
+                manifest_path=job.path,
+                status=RunState.RUNNING,
+                started_at=utc(started_at),
+                completed_at=None,
+                error=None,
+                manifest_hash=manifest_hash(manifest_text),
+                rehearsal=rehearsal,
+                resumed_from=resumed_from,
+            )
+            run = _Run(record, manifest_text, job_id=job_id)
+            for task in tasks:
+                run.tasks[task.step] = TaskRecord(
+                    id=str(uuid.uuid4()),
+                    step=task.step,
+                    position=task.position,
+                    task_type=task.task_type,
+                    unit_index=task.unit_index,
+                    transaction_group=task.transaction_group,
+                    status=TaskStatus.PENDING,
+                    attempt_count=0,
+                    max_attempts=task.max_attempts,
+                    error=None,
+                    rows_affected=None,
+                    duration_ms=None,
+                    started_at=None,
+                    completed_at=None,
+                )
+            self._runs[run_id] = run
+
+    def task_started(
+        self, run_id: str, step: str, *, attempt: int, at: datetime, task_type: str | None = None
+    ) -> None:
+        with self._lock:
+            task = self._task(run_id, step)
+            if task is None:
+                return
+            self._put(
+                run_id,
+                replace(
+                    task,
+                    status=TaskStatus.RUNNING,
+                    attempt_count=attempt,
+                    task_type=task_type or task.task_type,
+                    error=None,
+                    started_at=task.started_at or utc(at),
+                    completed_at=None,
+                ),
+            )
+
+    def task_retrying(self, run_id: str, steps: Sequence[str]) -> None:
+        with self._lock:
+            for step in steps:
+                task = self._task(run_id, step)
+                if task is not None:
+                    self._put(run_id, replace(task, status=TaskStatus.RETRYING))
+
+    def task_finished(self, run_id: str, outcomes: Sequence[TaskOutcome]) -> None:
+        with self._lock:
+            for outcome in outcomes:
+                if outcome.status not in FINISHED_TASK:
+                    raise ValueError(f"a finished task cannot be {outcome.status}")
+                task = self._task(run_id, outcome.step)
+                if task is None:
+                    continue
+                self._put(
+                    run_id,
+                    replace(
+                        task,
+                        status=outcome.status,
+                        completed_at=utc(outcome.at),
+                        rows_affected=_given(outcome.rows, task.rows_affected),
+                        duration_ms=_given(outcome.duration_ms, task.duration_ms),
+                        error=_given(outcome.error, task.error),
+                    ),
+                )
+
+    def task_skipped(self, run_id: str, steps: Sequence[str], *, reason: str, at: datetime) -> None:
+        self.task_finished(
+            run_id, [TaskOutcome(step, TaskStatus.SKIPPED, at, error=reason) for step in steps]
+        )
+
+    def finish_run(
+        self, run_id: str, *, status: str, at: datetime, error: str | None = None
+    ) -> None:
+        state = RunState(status)
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                return
+            run.record = replace(run.record, status=state, completed_at=utc(at), error=error)
+            for task in list(run.tasks.values()):
+                if task.status in FINISHED_TASK:
+                    continue
+                new_status, message = task_error_when_run_ends(task.status, state)
+                self._put(
+                    run_id,
+                    replace(
+                        task, status=new_status, error=task.error or message, completed_at=utc(at)
+                    ),
+                )
+
+    def list_runs(self, limit: int = 20, job: str | None = None) -> list[RunRecord]:
+        with self._lock:
+            runs = [r for r in self._runs.values() if job is None or r.record.job == job]
+            runs.sort(key=lambda r: (r.record.started_at, r.record.id), reverse=True)
+            return [self._counted(run) for run in runs[:limit]]
+
+    def get_run(self, run_id: str) -> RunDetail:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                matches = sorted(i for i in self._runs if run_id and i.startswith(run_id))
+                if len(matches) != 1:
+                    raise not_found(run_id, matches)
+                run = self._runs[matches[0]]
+            tasks = sorted(run.tasks.values(), key=lambda t: t.position)
+            return RunDetail(self._counted(run), tuple(tasks), run.manifest_text)
+
+    def last_failed_run(self, job: str) -> RunRecord | None:
+        with self._lock:
+            runs = [
+                r
+                for r in self._runs.values()
+                if r.record.job == job
+                and r.record.status in NEEDS_ATTENTION
+                and not r.record.rehearsal
+            ]
+            if not runs:
+                return None
+            return self._counted(max(runs, key=lambda r: (r.record.started_at, r.record.id)))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- helpers, called with the lock held -----------------------------------------------
+
+    def _task(self, run_id: str, step: str) -> TaskRecord | None:
+        run = self._runs.get(run_id)
+        return None if run is None else run.tasks.get(step)
+
+    def _put(self, run_id: str, task: TaskRecord) -> None:
+        self._runs[run_id].tasks[task.step] = task
+
+    def _counted(self, run: _Run) -> RunRecord:
+        job = next(j for j in self._jobs.values() if j.id == run.job_id)
+        statuses = [task.status for task in run.tasks.values()]
+        return replace(
+            run.record,
+            job=job.name,
+            manifest_path=job.path,
+            steps=len(statuses),
+            completed=statuses.count(TaskStatus.COMPLETED),
+            failed=statuses.count(TaskStatus.FAILED),
+            skipped=statuses.count(TaskStatus.SKIPPED),
+        )
+
+
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, current: _T | None) -> _T | None:
+    return current if value is None else value

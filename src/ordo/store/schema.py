@@ -1,0 +1,84 @@
+"""The state store's tables as SQLAlchemy Core sees them, and where their migrations live.
+
+The schema is created and evolved by the versioned files in ``migrations/<dialect>/``, run by
+ordo's own Flyway-style ``Migrator`` with the history table ``ordo_store_schema_version``.
+These ``Table`` objects only describe the result for Core's queries; a test checks that the
+columns the migrations create are exactly these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "HISTORY_TABLE",
+    "MIGRATIONS",
+    "TIMESTAMP",
+    "job_definitions",
+    "job_runs",
+    "metadata",
+    "tasks",
+]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HISTORY_TABLE = "ordo_store_schema_version"
+TIMESTAMP = DateTime(timezone=True)  # UTC; SQLite keeps it as text without a zone
+
+metadata = MetaData()
+job_definitions = Table(
+    "job_definitions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("schedule", Text),
+    Column("path", Text, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("created_at", TIMESTAMP, nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
+)
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("job_definition_id", Text, ForeignKey("job_definitions.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("started_at", TIMESTAMP, nullable=False),
+    Column("completed_at", TIMESTAMP),
+    Column("error_message", Text),
+    Column("manifest_hash", Text, nullable=False),
+    Column("manifest_text", Text, nullable=False),
+    Column("rehearsal", Boolean, nullable=False),
+    Column("resumed_from", Text),
+)
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("job_run_id", Text, ForeignKey("job_runs.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("step", Text, nullable=False),
+    Column("task_type", Text),
+    Column("unit_index", Integer),
+    Column("transaction_group", Text),
+    Column("status", Text, nullable=False),
+    Column("attempt_count", Integer, nullable=False),
+    Column("max_attempts", Integer),
+    Column("error_message", Text),
+    Column("rows_affected", BigInteger),
+    Column("duration_ms", Float),
+    Column("started_at", TIMESTAMP),
+    Column("completed_at", TIMESTAMP),
+)
