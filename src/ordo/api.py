@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ordo.config import Settings
 from ordo.events import EventBus, RunStatus, Subscriber
@@ -19,6 +19,10 @@ from ordo.project import Project
 from ordo.reporting import LOGGER, EventLog, ManifestRecorder, open_log_file
 from ordo.result import RunResult
 
+if TYPE_CHECKING:
+    from ordo.secrets import Masker
+    from ordo.store import StateStore
+
 __all__ = ["enable", "plan", "run"]
 
 
@@ -29,18 +33,22 @@ def plan(
     env_file: Path | str | None = None,
     params: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> Plan:
     """Load, validate and prepare a manifest without touching any database.
 
     Raises ``ManifestInvalid`` listing every problem (with file, line and step) when the
-    manifest cannot run; the plan's ``lines()`` are what a dry run prints.
+    manifest cannot run; the plan's ``lines()`` are what a dry run prints. ``select`` and
+    ``exclude`` take selectors: step names, ``tag:NAME``, ``+name`` (with what it depends
+    on), ``name+`` (with what depends on it); an unknown name or tag is a problem too.
     """
     proj = Project.at(project)
     settings = Settings.load(
         proj.root, env_file=Path(env_file) if env_file else None, environ=environ
     )
     loaded = load_manifest(proj.manifest_path(manifest))
-    return build_plan(loaded, proj, settings, params)
+    return build_plan(loaded, proj, settings, params, select=select, exclude=exclude)
 
 
 def run(
@@ -53,81 +61,149 @@ def run(
     confirm: Callable[[Plan], bool] | None = None,
     subscribers: Iterable[Subscriber] = (),
     record_state: bool = True,
+    record_run: bool = True,
     notify: bool = True,
     log_file: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> RunResult:
     """Plan and run a manifest, recording done steps in it; returns what happened.
 
     ``confirm`` sees the plan before anything runs and returns whether to go on (the CLI prints
     the plan and asks); a ``False`` ends the run as ``aborted`` with nothing executed. Raises
     ``ManifestInvalid`` for a bad manifest and ``ManifestLocked`` when another run holds it.
+    ``select`` and ``exclude`` narrow the run as they narrow ``plan``. The run is recorded in
+    the state store (``record_run``), done steps in the manifest (``record_state``); ``notify``
+    sends notices and, for a failed run, writes the manual review report.
     """
-    from ordo.db.engines import EngineRegistry
-    from ordo.runner import Runner
-
     proj = Project.at(project)
     manifest_path = proj.manifest_path(manifest)
     run_id = uuid.uuid4().hex
     with manifest_lock(manifest_path):
         remove_stale_temps(manifest_path)
         the_plan = plan(
-            manifest_path, project=proj.root, env_file=env_file, params=params, environ=environ
+            manifest_path,
+            project=proj.root,
+            env_file=env_file,
+            params=params,
+            environ=environ,
+            select=select,
+            exclude=exclude,
         )
         masker = the_plan.settings.masker()
         if not the_plan.units:
             return RunResult(run_id, the_plan.name, RunStatus.SUCCESS)
-        notices: Subscriber | None = None
-        if notify:  # a misconfigured notifier is a ConfigError, raised before anything runs
-            from ordo.notify.base import load_notifiers
-            from ordo.notify.notices import NoticeSubscriber
+        # Everything that can be misconfigured fails here, before the question is asked.
+        notices = _notices(the_plan, masker) if notify else None
+        store = None
+        if record_run:
+            from ordo.store import open_store
 
-            notifiers = load_notifiers(the_plan.settings.values, masker)
-            if notifiers:
-                notices = NoticeSubscriber(
-                    notifiers,
-                    masker,
-                    the_plan.name,
-                    slow_step_seconds=the_plan.manifest.pipeline.notify.slow_step_seconds,
-                    logger=LOGGER,
-                )
-        if confirm is not None and not confirm(the_plan):
-            LOGGER.warning("Execution aborted by user")
-            return RunResult(run_id, the_plan.name, RunStatus.ABORTED)
-
-        bus = EventBus(list(subscribers))
-        handler: logging.Handler | None = None
-        log_path: Path | None = None
-        recorder: ManifestRecorder | None = None
-        engines = EngineRegistry()
-        try:  # from here on, whatever fails, the log handler and the writer thread are closed
-            if log_file:
-                log_path, handler = open_log_file(proj.logs_dir, run_id, masker)
-                bus.subscribe(EventLog())
-            if record_state:
-                state = ManifestState(
-                    the_plan.manifest.path,
-                    the_plan.manifest.text,
-                    {entry.name: entry.location for entry in the_plan.manifest.steps},
-                )
-                recorder = ManifestRecorder(state)
-                bus.subscribe(recorder)
-            if notices is not None:
-                bus.subscribe(notices)
-            result = Runner(
-                the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines, sleep=sleep
-            ).execute()
+            store = open_store(the_plan.settings, proj.root)
+        try:
+            if confirm is not None and not confirm(the_plan):
+                LOGGER.warning("Execution aborted by user")
+                return RunResult(run_id, the_plan.name, RunStatus.ABORTED)
+            return _execute(
+                the_plan,
+                run_id,
+                masker,
+                list(subscribers),
+                notices,
+                store,
+                log_file=log_file,
+                record_state=record_state,
+                report=notify,
+                sleep=sleep,
+            )
         finally:
-            try:
-                if recorder is not None:
-                    recorder.close()
-            finally:
-                engines.dispose_all()
-                if handler is not None:
-                    LOGGER.removeHandler(handler)
-                    handler.close()
-        result.log_file = log_path
-        return result
+            if store is not None:
+                store.close()
+
+
+def _notices(the_plan: Plan, masker: Masker) -> Subscriber | None:
+    """Telegram and other notifiers; a misconfigured one is a ConfigError now, not mid-run."""
+    from ordo.notify.base import load_notifiers
+    from ordo.notify.notices import NoticeSubscriber
+
+    notifiers = load_notifiers(the_plan.settings.values, masker)
+    if not notifiers:
+        return None
+    return NoticeSubscriber(
+        notifiers,
+        masker,
+        the_plan.name,
+        slow_step_seconds=the_plan.manifest.pipeline.notify.slow_step_seconds,
+        logger=LOGGER,
+    )
+
+
+def _execute(
+    the_plan: Plan,
+    run_id: str,
+    masker: Masker,
+    subscribers: list[Subscriber],
+    notices: Subscriber | None,
+    store: StateStore | None,
+    *,
+    log_file: bool,
+    record_state: bool,
+    report: bool,
+    sleep: Callable[[float], None],
+) -> RunResult:
+    """Run a confirmed plan with every subscriber; whatever fails, they are all closed."""
+    from ordo.db.engines import EngineRegistry
+    from ordo.runner import Runner
+
+    project = the_plan.project
+    bus = EventBus(subscribers)
+    handler: logging.Handler | None = None
+    log_path: Path | None = None
+    closers: list[Callable[[], None]] = []  # writer threads, flushed in this order at the end
+    engines = EngineRegistry()
+    try:
+        if log_file:
+            log_path, handler = open_log_file(project.logs_dir, run_id, masker)
+            bus.subscribe(EventLog())
+        # The recorders below must see RunFinished even when the manifest recorder raises on it.
+        if report and the_plan.manifest.pipeline.notify.report:
+            from ordo.notify.report import ReportSubscriber
+
+            bus.subscribe(
+                ReportSubscriber(project.root, the_plan.name, masker=masker, logger=LOGGER)
+            )
+        if store is not None:
+            from ordo.store import StoreRecorder
+
+            store_recorder = StoreRecorder.for_plan(store, the_plan, masker=masker)
+            bus.subscribe(store_recorder)
+            closers.append(store_recorder.close)
+        if record_state:
+            state = ManifestState(
+                the_plan.manifest.path,
+                the_plan.manifest.text,
+                {entry.name: entry.location for entry in the_plan.manifest.steps},
+            )
+            manifest_recorder = ManifestRecorder(state)
+            bus.subscribe(manifest_recorder)
+            closers.append(manifest_recorder.close)
+        if notices is not None:
+            bus.subscribe(notices)
+        result = Runner(
+            the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines, sleep=sleep
+        ).execute()
+    finally:
+        try:
+            for close in closers:
+                close()
+        finally:
+            engines.dispose_all()
+            if handler is not None:
+                LOGGER.removeHandler(handler)
+                handler.close()
+    result.log_file = log_path
+    return result
 
 
 def enable(

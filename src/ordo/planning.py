@@ -1,18 +1,22 @@
 """From a manifest to a plan: every check that can be made without touching a database.
 
-Planning reads files, renders templates, resolves connections and forms units (one step, or a
-transaction group), and reports every problem it finds at once. Printing the plan is the dry
-run; nothing here opens a connection.
+Planning reads files, renders templates, resolves connections, forms units (one step, or a
+transaction group) and orders them by their dependencies (``ordo.graph``), and reports every
+problem it finds at once. ``select``/``exclude`` narrow the plan (``ordo.selection``); only the
+steps taken are prepared, so a step left out cannot stop the others with its problems (the
+graph itself, names and cycles, is always checked whole). Printing the plan is the dry run;
+nothing here opens a connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordo.errors import ManifestInvalid, OrdoError, Problem
+from ordo.graph import build_graph, topological_order
 from ordo.kinds import get_kind
 from ordo.kinds.base import PrepareContext, PreparedStep, RetryPolicy, StepProblem
 from ordo.templating import Renderer
@@ -35,6 +39,7 @@ class Unit:
     connection: str | None
     transactional: bool
     retry: RetryPolicy
+    depends_on: tuple[int, ...] = ()  # indices in ``Plan.units`` of the units it waits for
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -48,6 +53,9 @@ class Plan:
     settings: Settings
     units: tuple[Unit, ...]
     disabled: tuple[str, ...] = field(default_factory=tuple)
+    unselected: tuple[str, ...] = field(default_factory=tuple)  # left out by select/exclude
+    # what each planned step waits for, among the planned steps (``ordo.graph``)
+    after: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[PreparedStep]:
@@ -58,13 +66,22 @@ class Plan:
         return self.manifest.name
 
     def lines(self) -> list[str]:
-        """As seed 000 prints it: ``[1] SQL: Create Table (Group 1) - Cleanup: ST_SALES``."""
+        """As seed 000 prints it: ``[1] SQL: Create Table (Group 1) - Cleanup: ST_SALES``.
+
+        A step that waits for something else than the line before it says so:
+        ``(after: a, b)``, or ``(independent)`` when it waits for nothing.
+        """
         out = []
+        previous: tuple[str, ...] = ()
         for number, step in enumerate(self.steps, start=1):
             label = get_kind(step.kind).label + ":"
             line = f"[{number}] {label:<4} {step.name}"
             if step.group is not None:
                 line += f" (Group {step.group})"
+            after = tuple(self.after.get(step.name, ()))
+            if after != previous:
+                line += f" (after: {', '.join(after)})" if after else " (independent)"
+            previous = (step.name,)
             if step.connection and step.connection != self.manifest.pipeline.connection:
                 line += f" [{step.connection}]"
             if step.summary:
@@ -81,9 +98,24 @@ def build_plan(
     project: Project,
     settings: Settings,
     params: Mapping[str, Any] | None = None,
+    *,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> Plan:
-    """Validate and prepare every enabled step; raises ``ManifestInvalid`` with all problems."""
+    """Validate and prepare every enabled step; raises ``ManifestInvalid`` with all problems.
+
+    ``select`` and ``exclude`` are selectors (``ordo.selection``); an unknown one is a problem
+    like any other.
+    """
     problems: list[Problem] = list(manifest.problems)
+    graph, graph_problems = build_graph(manifest)
+    problems.extend(graph_problems)
+    chosen: set[str] | None = None
+    if select or exclude:
+        from ordo.selection import choose
+
+        chosen, selection_problems = choose(graph, select, exclude, manifest.path)
+        problems.extend(selection_problems)
     pipeline = manifest.pipeline
     given = dict(params or {})  # --param: the most explicit, so it wins over the manifest
     dialects: dict[str, Dialect | None] = {}
@@ -116,7 +148,7 @@ def build_plan(
     renderer = Renderer()
     prepared: list[tuple[PreparedStep, StepEntry]] = []
     for entry in manifest.steps:
-        if not entry.options.enabled:
+        if not entry.options.enabled or (chosen is not None and entry.name not in chosen):
             continue
         kind = get_kind(entry.options.type)
         connection = (
@@ -152,9 +184,42 @@ def build_plan(
     problems.extend(_check_groups(manifest, [(s, e) for s, e in prepared]))
     if problems:
         raise ManifestInvalid(problems)
-    units = _form_units(prepared, pipeline.retry)
     disabled = tuple(e.name for e in manifest.steps if not e.options.enabled)
-    return Plan(manifest, project, settings, tuple(units), disabled)
+    after = graph.effective({step.name for step, _ in prepared}, set(disabled))
+    units = _order_units(_form_units(prepared, pipeline.retry), after)
+    unselected = tuple(
+        e.name
+        for e in manifest.steps
+        if e.options.enabled and chosen is not None and e.name not in chosen
+    )
+    return Plan(
+        manifest,
+        project,
+        settings,
+        units,
+        disabled,
+        unselected,
+        {name: tuple(deps) for name, deps in after.items()},
+    )
+
+
+def _order_units(units: list[Unit], after: Mapping[str, Sequence[str]]) -> tuple[Unit, ...]:
+    """Units after what they wait for, ties in file order; each told the indices it waits for.
+
+    The graph was checked for cycles, between steps and between groups, so every unit sorts.
+    """
+    unit_of = {name: i for i, unit in enumerate(units) for name in unit.names}
+    waits = {
+        i: sorted({unit_of[d] for name in unit.names for d in after[name]} - {i})
+        for i, unit in enumerate(units)
+    }
+    order = topological_order(list(range(len(units))), waits)
+    assert len(order) == len(units), "cycle between units"  # build_graph reports cycles
+    new_index = {old: new for new, old in enumerate(order)}
+    return tuple(
+        replace(units[old], depends_on=tuple(sorted(new_index[d] for d in waits[old])))
+        for old in order
+    )
 
 
 def _group_key(entry: StepEntry) -> str | None:

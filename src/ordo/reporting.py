@@ -14,6 +14,7 @@ from ordo.events import (
     RunStarted,
     StepFailed,
     StepOutput,
+    StepSkipped,
     StepStarted,
     StepSucceeded,
     UnitCommitted,
@@ -107,6 +108,8 @@ class EventLog:
                     kind,
                     event.error,
                 )
+            case StepSkipped():
+                log.info("'%s' skipped: %s", event.step, event.reason)
             case UnitRetrying():
                 log.warning(
                     "retrying %s in %.1fs (attempt %d): %s",

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ordo.events import RunStatus
+
+if TYPE_CHECKING:
+    from ordo.summary import Seed002Result
 
 __all__ = ["RunResult", "StepResult", "StepStatus"]
 
@@ -16,6 +21,7 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"  # ran, but its group failed later and was rolled back
     NOT_RUN = "not_run"
+    SKIPPED = "skipped"  # will not run in this run: what it depends on failed, or the run stopped
 
 
 @dataclass
@@ -50,6 +56,12 @@ class RunResult:
             if result.name == name:
                 return result
         raise KeyError(name)
+
+    def as_seed002(self, *, at: datetime | None = None) -> Seed002Result:
+        """The result as seed 002's dictionary: ``overall_status``, per-step results, timestamp."""
+        from ordo.summary import to_seed002_dict  # summary imports this module
+
+        return to_seed002_dict(self, at=at)
 
     @property
     def failed_step(self) -> StepResult | None:

@@ -1,19 +1,40 @@
-"""Executes a plan: unit after unit, each in its transaction, retried when the failure is transient.
+"""Executes a plan: units in dependency order, each in its transaction, retried when transient.
 
-The runner owns transactions and retries and nothing else: what a step does belongs to its kind,
-and what happens because of a step (console, log, manifest state, notices) belongs to the event
-subscribers. A unit's steps are reported done only after its transaction commits.
+The runner owns transactions, retries and scheduling and nothing else: what a step does
+belongs to its kind, and what happens because of a step (console, log, manifest state,
+notices) belongs to the event subscribers. A unit's steps are reported done only after its
+transaction commits.
+
+Scheduling. A unit starts once every unit it waits for has committed (``ordo.graph``), at
+most ``max_parallel`` at a time (and within each database's bounds, ``ordo.lanes``), the
+earliest in plan order first. With ``max_parallel: 1`` (the default) units run one after the
+other on the calling thread, exactly as seed 000 does; above that, each running unit has a
+thread and a connection of its own. Connections are checked out of the engine's pool as units
+need them and kept for the next unit on the same connection until the run ends (a checkout
+costs a ping and a rollback, a third of ordo's own time per step on PostgreSQL).
+
+Failures. A unit that fails for good (after its retries) fails the run. With ``on_failure:
+stop`` (the default) nothing new starts, running units finish (their commits count) and every
+unit that did not start is skipped; with ``continue`` only the units that wait for the failed
+one, directly or not, are skipped. Ctrl-C (or SIGTERM) aborts: nothing new starts, statements
+still running are cancelled and their units roll back, the units that did not start are
+skipped, and the ``KeyboardInterrupt`` goes on to the caller. On a worker thread, work that
+runs outside the unit's connection (a python script) stops only if its kind registered how
+(``ExecutionContext.on_cancel``); the abort waits for the rest, and a second Ctrl-C stops
+waiting.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_when_event_set
 from tenacity.wait import wait_exponential
 
 from ordo.errors import ExecutionError, OrdoError, TransientError
@@ -24,6 +45,7 @@ from ordo.events import (
     RunStatus,
     StepFailed,
     StepOutput,
+    StepSkipped,
     StepStarted,
     StepSucceeded,
     UnitCommitted,
@@ -31,12 +53,16 @@ from ordo.events import (
     UnitRetrying,
     UnitStarted,
 )
+from ordo.graph import Frontier
 from ordo.kinds import get_kind
 from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
+from ordo.lanes import Cancellers, Connections, Lanes, cancel_statement
 from ordo.output import write_output
 from ordo.result import RunResult, StepResult, StepStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
     from ordo.planning import Plan, Unit
@@ -44,9 +70,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Runner"]
 
+Outcome = UnitFailed | BaseException | None  # None: committed
+
+
+class Aborted(BaseException):
+    """The run is being aborted: the unit stops where it is and rolls back (never retried)."""
+
 
 class Runner:
-    """Runs one plan once. Holds one connection per connection name for the whole run."""
+    """Runs one plan once; see the module docstring for how units are scheduled."""
 
     def __init__(
         self,
@@ -62,11 +94,16 @@ class Runner:
         self.run_id = run_id
         self.bus = bus
         self.masker = masker
-        self.engines = engines
         self._sleep = sleep
-        self._connections: dict[str, tuple[Connection, Dialect]] = {}
         self._results = {step.name: StepResult(step.name, step.kind) for step in plan.steps}
         self._index = {step.name: i for i, step in enumerate(plan.steps, start=1)}
+        self._abort = threading.Event()
+        self._cancellers = Cancellers(self._abort)
+        self._frontier = Frontier([unit.depends_on for unit in plan.units])
+        self._lanes = Lanes(plan)
+        self._connections = Connections(plan.settings, engines, masker, self._lanes.exclusive)
+        self._completed: list[str] = []
+        self._failures: list[UnitFailed] = []
 
     def execute(self) -> RunResult:
         started = time.monotonic()
@@ -79,33 +116,34 @@ class Runner:
                 datetime.now(),
             )
         )
-        completed: list[str] = []
-        failure: UnitFailed | None = None
         status = RunStatus.SUCCESS
         try:
-            for unit in self.plan.units:
-                failure = self._run_unit(unit)
-                if failure is not None:
-                    status = RunStatus.FAILED
-                    break
-                completed.extend(unit.names)
+            self._schedule()
+            status = RunStatus.FAILED if self._failures else RunStatus.SUCCESS
         except KeyboardInterrupt:
             status = RunStatus.ABORTED
             raise
+        except BaseException:
+            status = RunStatus.FAILED
+            raise
         finally:
-            self._close()
+            self._connections.close()
+            if status is not RunStatus.SUCCESS:
+                reason = "run aborted" if status is RunStatus.ABORTED else "run stopped"
+                self._skip(self._frontier.give_up_all(), reason)
+            failure = self._failures[0] if self._failures else None
+            statuses = (StepStatus.NOT_RUN, StepStatus.SKIPPED)
             duration = time.monotonic() - started
-            not_run = tuple(n for n, r in self._results.items() if r.status is StepStatus.NOT_RUN)
             self.bus.emit(
                 RunFinished(
                     self.run_id,
                     self.plan.name,
                     status,
                     duration,
-                    tuple(completed),
+                    tuple(self._completed),
                     failed_step=failure.failed_step if failure else None,
                     error=failure.error if failure else None,
-                    not_run=not_run,
+                    not_run=tuple(n for n, r in self._results.items() if r.status in statuses),
                 )
             )
         return RunResult(
@@ -116,6 +154,88 @@ class Runner:
             duration,
             error=failure.error if failure else None,
         )
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Start what may start, wait for one unit to end, decide what follows; until done."""
+        units, frontier, lanes = self.plan.units, self._frontier, self._lanes
+        parallel = lanes.parallelism()
+        finished: queue.Queue[tuple[int, Outcome]] = queue.Queue()
+        running: set[int] = set()
+        try:
+            while True:
+                held: set[str] = set()
+                for i in frontier.ready:
+                    if len(running) >= parallel:
+                        break
+                    if not lanes.may_start(units[i], held):
+                        continue
+                    frontier.start(i)
+                    lanes.enter(units[i], self._connections.release_exclusive)
+                    if parallel == 1:  # on this thread: Ctrl-C lands in the unit, as ever
+                        finished.put((i, self._run_unit(units[i])))
+                        running.add(i)
+                    else:
+                        running.add(i)
+                        threading.Thread(
+                            target=self._work,
+                            args=(i, finished),
+                            name=f"ordo-unit-{i + 1}",
+                            daemon=True,
+                        ).start()
+                if not running:
+                    return
+                i, outcome = _next(finished)
+                running.discard(i)
+                lanes.leave(units[i])
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                self._settle(i, outcome)
+        except BaseException:
+            self._abort_running(running, finished)
+            raise
+
+    def _settle(self, i: int, outcome: UnitFailed | None) -> None:
+        unit = self.plan.units[i]
+        if outcome is None:
+            self._completed.extend(unit.names)
+            self._frontier.succeeded(i)
+            return
+        self._failures.append(outcome)
+        self._skip(self._frontier.dependents_of(i), f"depends on failed step {outcome.failed_step}")
+        if self.plan.manifest.pipeline.on_failure == "stop":
+            self._skip(
+                self._frontier.give_up_all(), f"run stopped: step {outcome.failed_step} failed"
+            )
+
+    def _skip(self, indices: list[int], reason: str) -> None:
+        for i in indices:
+            for name in self.plan.units[i].names:
+                self._results[name].status = StepStatus.SKIPPED
+                self.bus.emit(StepSkipped(self.run_id, name, reason))
+
+    def _abort_running(self, running: set[int], finished: queue.Queue[tuple[int, Outcome]]) -> None:
+        """Cancel what runs and wait for it to roll back; a second Ctrl-C stops the wait."""
+        self._abort.set()
+        self._cancellers.cancel_all()
+        try:
+            while running:
+                i, _outcome = _next(finished)
+                running.discard(i)
+        except KeyboardInterrupt:
+            pass
+
+    def _work(self, i: int, finished: queue.Queue[tuple[int, Outcome]]) -> None:
+        """A worker thread: run one unit and report whatever ended it to the scheduler."""
+        outcome: Outcome
+        try:
+            outcome = self._run_unit(self.plan.units[i])
+        except BaseException as exc:  # an abort, or a subscriber that must stop the run
+            outcome = exc
+        finished.put((i, outcome))
+
+    # -- one unit -----------------------------------------------------------------------------
 
     def _run_unit(self, unit: Unit) -> UnitFailed | None:
         """Run a unit with its retry policy; returns the failure, or None once committed."""
@@ -136,10 +256,10 @@ class Runner:
             )
 
         retrying = Retrying(
-            stop=stop_after_attempt(policy.max_retries + 1),
+            stop=stop_after_attempt(policy.max_retries + 1) | stop_when_event_set(self._abort),
             wait=wait_exponential(multiplier=policy.base, exp_base=2, max=policy.cap),
             retry=retry_if_exception_type(TransientError),
-            sleep=self._sleep,
+            sleep=self._backoff,
             before_sleep=before_sleep,
             reraise=True,
         )
@@ -149,43 +269,66 @@ class Runner:
                     attempts = attempt.retry_state.attempt_number
                     outcomes = self._attempt(unit, attempts)
         except ExecutionError as exc:
+            self._rolled_back(unit)
             failed = exc.step or unit.names[0]
-            for name in unit.names:
-                result = self._results[name]
-                if result.status is StepStatus.SUCCESS:
-                    result.status = StepStatus.ROLLED_BACK
             event = UnitFailed(
                 self.run_id, unit.names, failed, attempts, self.masker.mask(exc.message)
             )
             self.bus.emit(event)
             return event
+        except BaseException:
+            self._rolled_back(unit)
+            raise
         for _step, outcome in outcomes:
             if outcome.output is not None and outcome.output_file is not None:
                 write_output(outcome.output_file, outcome.output)
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
         return None
 
+    def _rolled_back(self, unit: Unit) -> None:
+        for name in unit.names:
+            result = self._results[name]
+            if result.status is StepStatus.SUCCESS and unit.transactional:
+                result.status = StepStatus.ROLLED_BACK
+
+    def _backoff(self, seconds: float) -> None:
+        if self._sleep is time.sleep:
+            self._abort.wait(seconds)  # an abort ends the wait
+        else:
+            self._sleep(seconds)
+
     def _attempt(self, unit: Unit, attempt: int) -> list[tuple[PreparedStep, StepOutcome]]:
+        if self._abort.is_set():
+            raise Aborted
         self.bus.emit(UnitStarted(self.run_id, unit.names, unit.group, unit.connection, attempt))
         if not unit.transactional or unit.connection is None:
-            self._release_exclusive()
-            return [(step, self._run_step(step, attempt, None, None)) for step in unit.steps]
-        conn, dialect = self._connection(unit.connection)
+            return [(step, self._run_step(unit, step, attempt, None, None)) for step in unit.steps]
+        conn, dialect = self._connections.checkout(unit.connection)
+        self._cancellers.add(unit.names[0], lambda: cancel_statement(conn, dialect))
+        failed: BaseException | None = None
         try:
             with conn.begin():  # commits after the last step; rolls back on any error
-                return [(step, self._run_step(step, attempt, conn, dialect)) for step in unit.steps]
-        except OrdoError:
-            self._discard(unit.connection)
-            raise
-        except Exception as exc:  # the commit itself failed
-            from ordo.db.errors import translate
+                outcomes = [
+                    (s, self._run_step(unit, s, attempt, conn, dialect)) for s in unit.steps
+                ]
+                if self._abort.is_set():
+                    raise Aborted  # cancelled after its last statement: roll back, not commit
+                return outcomes
+        except BaseException as exc:
+            failed = exc
+            if isinstance(exc, OrdoError | Aborted) or not isinstance(exc, Exception):
+                raise
+            from ordo.db.errors import translate  # the commit itself failed
 
-            self._discard(unit.connection)
-            error = translate(exc, masker=self.masker)
+            failed = error = translate(exc, masker=self.masker)
             error.step = error.step or unit.names[-1]
             error.message = f"could not commit: {error.message}"  # already masked
-            self._commit_failed(unit.steps[-1], attempt, error)
+            if not self._abort.is_set():
+                self._commit_failed(unit.steps[-1], attempt, error)
             raise error from exc
+        finally:
+            self._cancellers.drop(unit.names[0])
+            self._connections.checkin(unit.connection, conn, dialect, failed)
 
     def _commit_failed(self, step: PreparedStep, attempt: int, error: ExecutionError) -> None:
         """The unit's last step ran but its work could not be committed: that step failed.
@@ -208,8 +351,15 @@ class Runner:
         )
 
     def _run_step(
-        self, step: PreparedStep, attempt: int, conn: Connection | None, dialect: Dialect | None
+        self,
+        unit: Unit,
+        step: PreparedStep,
+        attempt: int,
+        conn: Connection | None,
+        dialect: Dialect | None,
     ) -> StepOutcome:
+        if self._abort.is_set():
+            raise Aborted
         result = self._results[step.name]
         result.attempts = attempt
         self.bus.emit(
@@ -226,11 +376,14 @@ class Runner:
             connection=conn,
             dialect=dialect,
             log_line=lambda line: self.bus.emit(StepOutput(self.run_id, step.name, line)),
+            on_cancel=lambda cancel: self._cancellers.add(unit.names[0], cancel),
         )
         started = time.monotonic()
         try:
             outcome = get_kind(step.kind).execute(step, ctx)
         except ExecutionError as exc:
+            if self._abort.is_set():
+                raise Aborted from exc  # cancelled by the abort: not a failure of the step
             duration = time.monotonic() - started
             exc.step = exc.step or step.name
             exc.message = self.masker.mask(exc.message)
@@ -247,6 +400,9 @@ class Runner:
                 )
             )
             raise
+        finally:
+            if conn is None:
+                self._cancellers.drop(unit.names[0])
         duration = time.monotonic() - started
         result.status, result.duration, result.rows = StepStatus.SUCCESS, duration, outcome.rows
         result.error, result.output_file = None, outcome.output_file
@@ -264,40 +420,11 @@ class Runner:
         )
         return outcome
 
-    def _connection(self, name: str) -> tuple[Connection, Dialect]:
-        if name not in self._connections:
-            from ordo.db.dialects import dialect_for
-            from ordo.db.errors import translate
 
-            settings = self.plan.settings.connection(name)
-            try:
-                conn = self.engines.for_connection(settings).connect()
-            except Exception as exc:
-                raise translate(exc, masker=self.masker) from exc
-            self._connections[name] = (conn, dialect_for(conn))
-        return self._connections[name]
-
-    def _discard(self, name: str) -> None:
-        """Drop a connection after a failure so a retry starts on a clean one."""
-        entry = self._connections.pop(name, None)
-        if entry is not None:
-            try:
-                entry[0].close()
-            except Exception:
-                entry[0].invalidate()
-
-    def _release_exclusive(self) -> None:
-        """Let go of databases that lock out other processes, before a step runs in its own.
-
-        Every unit before has committed, so nothing is lost; a python script connecting to
-        the run's DuckDB file could not open it otherwise. The next SQL unit reconnects.
-        """
-        for name, (conn, dialect) in list(self._connections.items()):
-            engine = conn.engine
-            if dialect.locks_out_other_processes(engine.url):
-                self._discard(name)
-                engine.dispose()  # the pool would keep the file open
-
-    def _close(self) -> None:
-        for name in list(self._connections):
-            self._discard(name)
+def _next(finished: queue.Queue[tuple[int, Outcome]]) -> tuple[int, Outcome]:
+    """The next unit to end; waits in short slices so that Ctrl-C is seen at once."""
+    while True:
+        try:
+            return finished.get(timeout=0.2)
+        except queue.Empty:
+            continue

@@ -206,7 +206,7 @@ def test_non_zero_exit_fails_the_run_with_code_and_last_lines(tmp_path: Path) ->
     check = result.step("check")
     assert check.status is StepStatus.FAILED
     assert check.attempts == 1  # a script's failure is not retried
-    assert result.step("after").status is StepStatus.NOT_RUN
+    assert result.step("after").status is StepStatus.SKIPPED
     with sqlite3.connect(root / "data" / "test.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
     text = manifest.read_text()

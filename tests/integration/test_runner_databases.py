@@ -238,7 +238,7 @@ def test_units_commit_before_the_next_unit_and_a_failed_group_leaves_its_steps_e
         StepStatus.SUCCESS,
         StepStatus.ROLLED_BACK,
         StepStatus.FAILED,
-        StepStatus.NOT_RUN,
+        StepStatus.SKIPPED,
     ]
 
 
@@ -285,7 +285,7 @@ def test_failed_group_rolls_back_and_stops_the_run(
     assert DB_MESSAGES["unique"][backend] in (clash.error or "")
     assert result.failed_step is clash
     assert result.error == clash.error
-    assert result.step("later").status == StepStatus.NOT_RUN
+    assert result.step("later").status == StepStatus.SKIPPED
     assert "later" not in recorder.started()
     assert recorder.sleeps == []
 

@@ -28,6 +28,22 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-P", help="Template parameter NAME=VALUE (repeatable)."),
 ]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        "-s",
+        help="Only these steps: NAME, tag:NAME, +NAME (with what it depends on), NAME+ "
+        "(with what depends on it); repeatable, or comma-separated.",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        help="Leave these steps out (same forms as --select); repeatable, or comma-separated.",
+    ),
+]
 
 
 def _fail(error: OrdoError) -> NoReturn:
@@ -49,6 +65,11 @@ def _params(values: list[str] | None) -> dict[str, str]:
     return params
 
 
+def _selectors(values: list[str] | None) -> list[str]:
+    """``--select a,b --select c`` is ``[a, b, c]``."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
 def _console_logging() -> None:
     from ordo.reporting import LOGGER
 
@@ -67,6 +88,8 @@ def run_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     param: ParamOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
     force: Annotated[
         bool, typer.Option("--force", "--yes", "-y", help="Run without asking for confirmation.")
@@ -76,7 +99,19 @@ def run_command(
     """Plan, print, confirm, then run a manifest."""
     from ordo.cli import commands
 
-    guard(lambda: commands.run(manifest, project, env_file, _params(param), dry_run, force), debug)
+    guard(
+        lambda: commands.run(
+            manifest,
+            project,
+            env_file,
+            _params(param),
+            dry_run,
+            force,
+            select=_selectors(select),
+            exclude=_selectors(exclude),
+        ),
+        debug,
+    )
 
 
 @app.command("plan")
@@ -85,12 +120,26 @@ def plan_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     param: ParamOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Validate a manifest and print its plan (the same as `run --dry-run`)."""
     from ordo.cli import commands
 
-    guard(lambda: commands.run(manifest, project, env_file, _params(param), True, False), debug)
+    guard(
+        lambda: commands.run(
+            manifest,
+            project,
+            env_file,
+            _params(param),
+            True,
+            False,
+            select=_selectors(select),
+            exclude=_selectors(exclude),
+        ),
+        debug,
+    )
 
 
 @app.command("enable")
@@ -168,9 +217,11 @@ def guard(action: object, debug: bool) -> None:
 def _register_groups() -> None:
     from ordo.cli.db import db_app
     from ordo.cli.migrate import migrate_app
+    from ordo.cli.runs import runs_app
 
     app.add_typer(db_app, name="db")
     app.add_typer(migrate_app, name="migrate")
+    app.add_typer(runs_app, name="runs")
 
 
 _register_groups()

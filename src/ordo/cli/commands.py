@@ -47,10 +47,20 @@ def run(
     params: dict[str, Any],
     dry_run: bool,
     force: bool,
+    *,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
 ) -> int:
     console = Console()
     if dry_run:
-        the_plan = api.plan(manifest, project=project, env_file=env_file, params=params)
+        the_plan = api.plan(
+            manifest,
+            project=project,
+            env_file=env_file,
+            params=params,
+            select=select,
+            exclude=exclude,
+        )
         if the_plan.units:
             _print_plan(console, the_plan)
         else:
@@ -72,6 +82,8 @@ def run(
         params=params,
         confirm=confirm,
         subscribers=[reporter],
+        select=select,
+        exclude=exclude,
     )
     if not result.steps and result.exit_code == 0:
         console.print("Nothing to run: every step is done or disabled.")

@@ -13,6 +13,7 @@ from ordo.events import (
     RunStatus,
     StepFailed,
     StepOutput,
+    StepSkipped,
     StepStarted,
     StepSucceeded,
     UnitFailed,
@@ -67,6 +68,8 @@ class ConsoleReporter:
                     f"[red]✗[/] {escape(event.step)} failed after {event.duration:.2f}s: "
                     f"{escape(event.error)}"
                 )
+            case StepSkipped():
+                self._print(f"[dim]– {escape(event.step)} skipped: {escape(event.reason)}[/]")
             case UnitRetrying():
                 self._print(
                     f"[yellow]↻[/] retrying in {event.delay:g}s (attempt {event.next_attempt})"

@@ -8,12 +8,13 @@ notifiers, the manifest file or retries: the runner does those.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -35,6 +36,8 @@ __all__ = [
     "StepProblem",
     "TabularResult",
 ]
+
+_TAG = re.compile(r"[\w][\w.-]*")
 
 
 class RetryPolicy(BaseModel):
@@ -65,6 +68,26 @@ class StepOptions(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout: float | None = Field(None, gt=0)
+    # None: after the step before it in the file (seed 000's order); () : no dependencies
+    depends_on: tuple[str, ...] | None = None
+    tags: tuple[str, ...] = ()
+
+    @field_validator("depends_on", "tags", mode="before")
+    @classmethod
+    def _one_name_is_a_list(cls, value: Any) -> Any:
+        """``depends_on: load`` means ``[load]``, as a user would expect."""
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for tag in value:
+            if not _TAG.fullmatch(tag):
+                raise ValueError(
+                    f"tag {tag!r} must be letters, digits, '_', '.' or '-' "
+                    "(it is selected as tag:NAME)"
+                )
+        return tuple(dict.fromkeys(value))
 
 
 class StepProblem(Exception):
@@ -155,6 +178,9 @@ class ExecutionContext:
     connection: Connection | None = None
     dialect: Dialect | None = None
     log_line: Callable[[str], None] = field(default=lambda line: None)
+    # A kind whose work runs outside the unit's connection (a subprocess) registers how to
+    # stop it; the runner calls it from another thread when the run is aborted (Ctrl-C).
+    on_cancel: Callable[[Callable[[], None]], None] = field(default=lambda cancel: None)
 
 
 class Kind(Protocol):

@@ -109,6 +109,7 @@ class PythonKind:
             start_new_session=True,  # its own process group, so a timeout kills its children too
         )
         timed_out = threading.Event()
+        ctx.on_cancel(lambda: _kill_group(process, threading.Event()))  # an aborted run kills it
         timer = None
         if timeout is not None:
             timer = threading.Timer(timeout, _kill_group, (process, timed_out))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ class NotifyOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     slow_step_seconds: float = Field(5.0, ge=0)
+    report: bool = True  # the manual review report of a failed run, under notifications/
 
 
 class PipelineOptions(BaseModel):
@@ -34,6 +35,11 @@ class PipelineOptions(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     notify: NotifyOptions = Field(default_factory=NotifyOptions)
+    # how many units may run at once; 1 keeps seed 000's one-after-the-other run
+    max_parallel: int = Field(1, ge=1, le=256)
+    # stop: nothing new starts after a unit fails for good; continue: what does not depend on
+    # the failed unit still runs
+    on_failure: Literal["stop", "continue"] = "stop"
 
 
 @dataclass(frozen=True)
