@@ -1,12 +1,12 @@
 """Per-step overhead of ordo against a bare SQLAlchemy loop (issue 2, point 29).
 
 A 1,000-step manifest of ``SELECT 1`` steps is run by ``ordo.run`` with manifest state on
-(every step is marked done in the file, atomically, as it commits), the run state store on
-(``.ordo/state.db``, issue 4) and a log file, and the same
+(every step is marked done in the file, atomically, as it commits) and a log file, then again
+with the run state store (``.ordo/state.db``) and the ledger on (issue 4), and the same
 1,000 statements are run by a bare SQLAlchemy loop committing each one. Both run in this
 process on the same database, on SQLite and on PostgreSQL. Prints the overhead per step in
 milliseconds and the ratio. Goals: under 1 ms of overhead per step (issue 2), under 2 ms with the
-store and the ledger on (issue 4; the ledger is not wired in yet).
+store and the ledger on (issue 4).
 
     uv run python bench/step_overhead.py [--steps 1000] [--repeat 3] [--only sqlite|postgresql]
 """
@@ -30,11 +30,11 @@ import ordo
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def write_project(root: Path, steps: int, url: str) -> None:
+def write_project(root: Path, steps: int, url: str, *, ledger: bool = True) -> None:
     for folder in ("config", "queue", "scripts/sql", "scripts/python", "logs"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "config" / ".env").write_text(f"DATABASE_URL={url}\n")
-    lines = ["name: bench", "steps:"]
+    lines = ["name: bench", f"ledger: {str(ledger).lower()}", "steps:"]
     for i in range(steps):
         lines += [f"  - name: step {i}", "    sql: SELECT 1", "    enabled: true"]
     (root / "queue" / "manifest.yaml").write_text("\n".join(lines) + "\n")
@@ -69,7 +69,9 @@ def time_bare(url: str, steps: int) -> float:
 
 
 def time_ordo(root: Path, steps: int, *, store: bool) -> float:
+    """Issue 2's setting (manifest state only) or issue 4's (plus the run store and ledger)."""
     manifest = root / "queue" / "manifest.yaml"
+    write_project(root, steps, (root / "config" / ".env").read_text()[13:].strip(), ledger=store)
     pristine = manifest.read_bytes()
     started = time.perf_counter()
     result = ordo.run(project=root, environ={}, notify=False, record_run=store)
@@ -98,7 +100,7 @@ def measure(name: str, url_factory: Callable[[Path], str], steps: int, repeat: i
     for store, goal in ((False, 1.0), (True, 2.0)):
         o = runs[store]
         overhead_ms = (o - bare) / steps * 1000
-        what = "manifest+store" if store else "manifest     "
+        what = "+store+ledger" if store else "manifest     "
         print(
             f"{name:<11} {what} {steps} steps  bare {bare:6.3f}s  ordo {o:6.3f}s  "
             f"overhead {overhead_ms:6.3f} ms/step  ratio {o / bare:5.1f}x  "

@@ -17,9 +17,11 @@ from ordo.manifest.state import ManifestState, remove_stale_temps
 from ordo.planning import Plan, build_plan
 from ordo.project import Project
 from ordo.reporting import LOGGER, EventLog, ManifestRecorder, open_log_file
-from ordo.result import RunResult
+from ordo.result import RunResult, StepStatus
 
 if TYPE_CHECKING:
+    from ordo.db.engines import EngineRegistry
+    from ordo.ledger import Ledger
     from ordo.secrets import Masker
     from ordo.store import StateStore
 
@@ -190,8 +192,18 @@ def _execute(
             closers.append(manifest_recorder.close)
         if notices is not None:
             bus.subscribe(notices)
+        from ordo.ledger import reconcile
+
+        ledgers, recovered = reconcile(the_plan, engines, masker)
         result = Runner(
-            the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines, sleep=sleep
+            the_plan,
+            run_id=run_id,
+            bus=bus,
+            masker=masker,
+            engines=engines,
+            sleep=sleep,
+            ledgers=ledgers,
+            recovered=recovered,
         ).execute()
     finally:
         try:
@@ -202,6 +214,8 @@ def _execute(
             if handler is not None:
                 LOGGER.removeHandler(handler)
                 handler.close()
+    if record_state and ledgers:  # the manifest now says what the ledger said: forget it
+        _tidy_ledgers(the_plan, engines, ledgers, result, masker)
     result.log_file = log_path
     return result
 
@@ -240,3 +254,21 @@ def enable(
             )
         state = ManifestState(path, loaded.text, {e.name: e.location for e in loaded.steps})
         return state.enable_all() if all_steps else state.enable(wanted)
+
+
+def _tidy_ledgers(
+    the_plan: Plan,
+    engines: EngineRegistry,
+    ledgers: Mapping[str, Ledger],
+    result: RunResult,
+    masker: Masker,
+) -> None:
+    from ordo.ledger import forget_recorded
+
+    done = [s.name for s in result.steps if s.status is StepStatus.SUCCESS]
+    try:
+        forget_recorded(the_plan, engines, ledgers, done)
+    except Exception as exc:
+        LOGGER.warning("could not tidy the ledger: %s", masker.mask(str(exc)))
+    finally:
+        engines.dispose_all()

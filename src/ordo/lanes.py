@@ -188,9 +188,9 @@ class Connections:
                 idle = self._idle.pop(name, [])
             for conn, _dialect in idle:
                 conn.close()
-            if idle:
-                engine = self.engines.for_connection(self.settings.connection(name))
-                engine.dispose()  # the pool would keep the file open
+            # Always: the pool may hold a connection opened before the run (the ledger check).
+            engine = self.engines.for_connection(self.settings.connection(name))
+            engine.dispose()  # the pool would keep the file open
 
     def close(self) -> None:
         with self._lock:

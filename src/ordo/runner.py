@@ -29,7 +29,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
+    from ordo.ledger import Ledger
     from ordo.planning import Plan, Unit
     from ordo.secrets import Masker
 
@@ -89,8 +90,12 @@ class Runner:
         masker: Masker,
         engines: EngineRegistry,
         sleep: Callable[[float], None] = time.sleep,
+        ledgers: Mapping[str, Ledger] | None = None,
+        recovered: Mapping[str, str] | None = None,
     ) -> None:
         self.plan = plan
+        self._ledgers = dict(ledgers or {})  # connection name -> its ledger
+        self._recovered = dict(recovered or {})  # step -> the run that committed it
         self.run_id = run_id
         self.bus = bus
         self.masker = masker
@@ -239,6 +244,9 @@ class Runner:
 
     def _run_unit(self, unit: Unit) -> UnitFailed | None:
         """Run a unit with its retry policy; returns the failure, or None once committed."""
+        if all(name in self._recovered for name in unit.names):
+            self._recover(unit)
+            return None
         policy = unit.retry
         attempts = 0
 
@@ -285,6 +293,20 @@ class Runner:
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
         return None
 
+    def _recover(self, unit: Unit) -> None:
+        """The ledger says an interrupted run committed this unit: record it, do not redo it."""
+        for step in unit.steps:
+            by = self._recovered[step.name][:8]
+            index, total = self._index[step.name], len(self._index)
+            self.bus.emit(StepStarted(self.run_id, step.name, step.kind, 0, index, total))
+            line = f"already committed by run {by} (found in the ledger): not run again"
+            self.bus.emit(StepOutput(self.run_id, step.name, line))
+            self._results[step.name].status = StepStatus.SUCCESS
+            self.bus.emit(
+                StepSucceeded(self.run_id, step.name, step.kind, 0, 0.0, None, False, None)
+            )
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+
     def _rolled_back(self, unit: Unit) -> None:
         for name in unit.names:
             result = self._results[name]
@@ -306,13 +328,17 @@ class Runner:
         conn, dialect = self._connections.checkout(unit.connection)
         self._cancellers.add(unit.names[0], lambda: cancel_statement(conn, dialect))
         failed: BaseException | None = None
+        ledger = self._ledgers.get(unit.connection)
         try:
             with conn.begin():  # commits after the last step; rolls back on any error
+                wrote = dialect.write_probe(conn) if ledger is not None else None
                 outcomes = [
                     (s, self._run_step(unit, s, attempt, conn, dialect)) for s in unit.steps
                 ]
                 if self._abort.is_set():
                     raise Aborted  # cancelled after its last statement: roll back, not commit
+                if ledger is not None and (wrote is None or wrote()):
+                    ledger.record(conn, unit.names, self.run_id)  # commits with the work
                 return outcomes
         except BaseException as exc:
             failed = exc

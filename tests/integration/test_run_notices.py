@@ -221,8 +221,11 @@ def test_transient_failure_retried_to_exhaustion_sends_exactly_one_error(
 ) -> None:
     root = make_project(
         tmp_path / "p",
+        # ledger: false - the EXCLUSIVE lock below blocks even the ledger's read before the run;
+        # this test is about the notices of the step's own attempts.
         """\
         name: locked out
+        ledger: false
         retry:
           max_retries: 2
           base: 0

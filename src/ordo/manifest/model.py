@@ -35,6 +35,7 @@ class PipelineOptions(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     notify: NotifyOptions = Field(default_factory=NotifyOptions)
+    ledger: bool = True  # record committed units in ordo_ledger so a crash never redoes them
     # how many units may run at once; 1 keeps seed 000's one-after-the-other run
     max_parallel: int = Field(1, ge=1, le=256)
     # stop: nothing new starts after a unit fails for good; continue: what does not depend on

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
@@ -159,6 +159,15 @@ class Dialect:
         script connecting to the same database). Servers and SQLite files share; see DuckDB.
         """
         return False
+
+    def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
+        """Taken at the start of a transaction: a check of whether it has written since.
+
+        ``None`` when the backend cannot tell cheaply; callers then assume it wrote. The ledger
+        uses it to skip units that only read: they have no effect to protect, and a ledger row
+        would turn a read-only commit into one that waits for the disk.
+        """
+        return None
 
     # -- names ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from sqlalchemy import Connection, func, select
@@ -24,6 +24,18 @@ _PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf
 class PostgreSQLDialect(Dialect):
     backend = "postgresql"
     transactional_ddl = True
+
+    def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
+        """A transaction gets an id only when it writes (PostgreSQL 13+ can say so)."""
+        version = conn.dialect.server_version_info or (0,)
+        if version < (13,):
+            return None
+
+        def wrote() -> bool:
+            query = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
+            return bool(conn.exec_driver_sql(query).scalar())
+
+        return wrote
 
     def fold(self, identifier: str) -> str:
         return identifier.lower()

@@ -7,7 +7,10 @@ the table whatever case it was created in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import Connection
 
 from ordo.db.dialects.base import Dialect, ErrorKind, first_line
 
@@ -21,6 +24,17 @@ _SQLITE_INTERRUPT = 9
 class SQLiteDialect(Dialect):
     backend = "sqlite"
     transactional_ddl = True  # given the BEGIN handling in ordo.db.engines
+
+    def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
+        """Rows changed (``total_changes``) or the schema changed (``schema_version``)."""
+        raw = conn.connection.dbapi_connection
+
+        def state() -> tuple[int, int]:
+            version = conn.exec_driver_sql("PRAGMA schema_version").scalar()
+            return int(getattr(raw, "total_changes", 0)), int(version or 0)
+
+        before = state()
+        return lambda: state() != before
 
     def quote_bool(self, value: bool) -> str:
         return "1" if value else "0"  # TRUE/FALSE only exist since SQLite 3.23
