@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordo.config import Settings
+from ordo.errors import InvalidInput
 from ordo.events import EventBus, RunStatus, Subscriber
 from ordo.lock import manifest_lock
 from ordo.manifest.loader import load_manifest
@@ -69,8 +70,12 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     select: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
+    resume: str | None = None,
 ) -> RunResult:
     """Plan and run a manifest, recording done steps in it; returns what happened.
+
+    ``resume`` (a run id, a unique prefix of one, or ``"last"`` for the manifest's last failed
+    run) runs the steps of that run that did not complete, and nothing else.
 
     ``confirm`` sees the plan before anything runs and returns whether to go on (the CLI prints
     the plan and asks); a ``False`` ends the run as ``aborted`` with nothing executed. Raises
@@ -84,6 +89,14 @@ def run(
     run_id = uuid.uuid4().hex
     with manifest_lock(manifest_path):
         remove_stale_temps(manifest_path)
+        resumed_from = None
+        if resume is not None:
+            if select or exclude:
+                raise InvalidInput("--resume picks the steps itself; leave out --select/--exclude")
+            settings = Settings.load(
+                proj.root, env_file=Path(env_file) if env_file else None, environ=environ
+            )
+            resumed_from, select = _resume(settings, proj, manifest_path, resume)
         the_plan = plan(
             manifest_path,
             project=proj.root,
@@ -118,6 +131,7 @@ def run(
                 record_state=record_state,
                 report=notify,
                 sleep=sleep,
+                resumed_from=resumed_from,
             )
         finally:
             if store is not None:
@@ -153,6 +167,7 @@ def _execute(
     record_state: bool,
     report: bool,
     sleep: Callable[[float], None],
+    resumed_from: str | None = None,
 ) -> RunResult:
     """Run a confirmed plan with every subscriber; whatever fails, they are all closed."""
     from ordo.db.engines import EngineRegistry
@@ -178,7 +193,9 @@ def _execute(
         if store is not None:
             from ordo.store import StoreRecorder
 
-            store_recorder = StoreRecorder.for_plan(store, the_plan, masker=masker)
+            store_recorder = StoreRecorder.for_plan(
+                store, the_plan, masker=masker, resumed_from=resumed_from
+            )
             bus.subscribe(store_recorder)
             closers.append(store_recorder.close)
         if record_state:
@@ -272,3 +289,43 @@ def _tidy_ledgers(
         LOGGER.warning("could not tidy the ledger: %s", masker.mask(str(exc)))
     finally:
         engines.dispose_all()
+
+
+def _resume(
+    settings: Settings, proj: Project, manifest_path: Path, resume: str
+) -> tuple[str, list[str]]:
+    """The run to resume and the steps of it that did not complete."""
+    from ordo.store import open_store
+    from ordo.store.base import TaskStatus
+
+    loaded = load_manifest(manifest_path)
+    pipeline = loaded.name
+    store = open_store(settings, proj.root)
+    try:
+        if resume == "last":
+            failed = store.last_failed_run(pipeline)
+            newest = store.list_runs(limit=1, job=pipeline)
+            if failed is None or not newest or newest[0].id != failed.id:
+                what = "has no runs" if not newest else f"ended {newest[0].status}"
+                raise InvalidInput(
+                    f"nothing to resume: the last run of '{pipeline}' {what}",
+                    hint="name a run with --resume RUN_ID (see `ordo runs`)",
+                )
+            resume = failed.id
+        detail = store.get_run(resume)
+    finally:
+        store.close()
+    if detail.run.job != pipeline:
+        raise InvalidInput(
+            f"run {detail.run.id[:8]} is of pipeline '{detail.run.job}', not '{pipeline}'",
+            hint="resume it with its own manifest",
+        )
+    in_manifest = {entry.name for entry in loaded.steps}
+    steps = [
+        t.step
+        for t in detail.tasks
+        if t.status is not TaskStatus.COMPLETED and t.step in in_manifest
+    ]
+    if not steps:
+        raise InvalidInput(f"nothing to resume: every step of run {detail.run.id[:8]} completed")
+    return detail.run.id, steps

@@ -94,6 +94,14 @@ def run_command(
     force: Annotated[
         bool, typer.Option("--force", "--yes", "-y", help="Run without asking for confirmation.")
     ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="[RUN_ID]",
+            help="Run the steps of a failed run that did not complete (default: the last one).",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Plan, print, confirm, then run a manifest."""
@@ -109,6 +117,7 @@ def run_command(
             force,
             select=_selectors(select),
             exclude=_selectors(exclude),
+            resume=resume,
         ),
         debug,
     )
@@ -227,5 +236,15 @@ def _register_groups() -> None:
 _register_groups()
 
 
+def _bare_resume(argv: list[str]) -> list[str]:
+    """``--resume`` without a run id means the last failed run (click wants a value)."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--resume" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out.insert(i + 1, "last")
+            break
+    return out
+
+
 def main() -> None:
-    app()
+    app(args=_bare_resume(sys.argv[1:]))

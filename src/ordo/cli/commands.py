@@ -50,6 +50,7 @@ def run(
     *,
     select: list[str] | None = None,
     exclude: list[str] | None = None,
+    resume: str | None = None,
 ) -> int:
     console = Console()
     if dry_run:
@@ -84,6 +85,7 @@ def run(
         subscribers=[reporter],
         select=select,
         exclude=exclude,
+        resume=resume,
     )
     if not result.steps and result.exit_code == 0:
         console.print("Nothing to run: every step is done or disabled.")
