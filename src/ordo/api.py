@@ -71,8 +71,12 @@ def run(
     select: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
     resume: str | None = None,
+    rehearse: bool = False,
 ) -> RunResult:
     """Plan and run a manifest, recording done steps in it; returns what happened.
+
+    ``rehearse`` runs every SQL step for real inside one transaction per connection and rolls
+    it all back (see ``ordo.rehearsal``): the manifest and the ledger are not touched.
 
     ``resume`` (a run id, a unique prefix of one, or ``"last"`` for the manifest's last failed
     run) runs the steps of that run that did not complete, and nothing else.
@@ -110,6 +114,11 @@ def run(
         if not the_plan.units:
             return RunResult(run_id, the_plan.name, RunStatus.SUCCESS)
         # Everything that can be misconfigured fails here, before the question is asked.
+        if rehearse:
+            from ordo.rehearsal import check_rehearsable
+
+            check_rehearsable(the_plan)
+            notify = record_state = False  # a rehearsal is nobody's news and nothing is done
         notices = _notices(the_plan, masker) if notify else None
         store = None
         if record_run:
@@ -132,6 +141,7 @@ def run(
                 report=notify,
                 sleep=sleep,
                 resumed_from=resumed_from,
+                rehearse=rehearse,
             )
         finally:
             if store is not None:
@@ -168,6 +178,7 @@ def _execute(
     report: bool,
     sleep: Callable[[float], None],
     resumed_from: str | None = None,
+    rehearse: bool = False,
 ) -> RunResult:
     """Run a confirmed plan with every subscriber; whatever fails, they are all closed."""
     from ordo.db.engines import EngineRegistry
@@ -194,7 +205,7 @@ def _execute(
             from ordo.store import StoreRecorder
 
             store_recorder = StoreRecorder.for_plan(
-                store, the_plan, masker=masker, resumed_from=resumed_from
+                store, the_plan, masker=masker, resumed_from=resumed_from, rehearsal=rehearse
             )
             bus.subscribe(store_recorder)
             closers.append(store_recorder.close)
@@ -209,6 +220,14 @@ def _execute(
             closers.append(manifest_recorder.close)
         if notices is not None:
             bus.subscribe(notices)
+        if rehearse:
+            from ordo.rehearsal import Rehearsal
+
+            result = Rehearsal(
+                the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines
+            ).execute()
+            result.log_file = log_path
+            return result
         from ordo.ledger import reconcile
 
         ledgers, recovered = reconcile(the_plan, engines, masker)

@@ -117,11 +117,16 @@ class UnitRetrying:
 
 @dataclass(frozen=True)
 class UnitCommitted:
-    """All of the unit's work is committed: its steps are done."""
+    """All of the unit's work is committed: its steps are done.
+
+    In a rehearsal (``rehearsal=True``) the unit succeeded inside the rehearsal's transaction,
+    which is rolled back at the end: nothing is done, and the manifest must not say so.
+    """
 
     run_id: str
     steps: tuple[str, ...]
     at: datetime
+    rehearsal: bool = False
 
 
 @dataclass(frozen=True)

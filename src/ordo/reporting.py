@@ -159,7 +159,7 @@ class ManifestRecorder:
         self._thread.start()
 
     def handle(self, event: Event) -> None:
-        if isinstance(event, UnitCommitted):
+        if isinstance(event, UnitCommitted) and not event.rehearsal:
             note = f"{event.at:%H:%M:%S} run {event.run_id[:8]}"
             with self._cond:
                 self._pending.append((event.steps, note, event.at.date()))

@@ -102,6 +102,13 @@ def run_command(
             help="Run the steps of a failed run that did not complete (default: the last one).",
         ),
     ] = None,
+    rehearse: Annotated[
+        bool,
+        typer.Option(
+            "--rehearse",
+            help="Run every SQL step for real in one transaction, then roll it all back.",
+        ),
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan, print, confirm, then run a manifest."""
@@ -118,6 +125,7 @@ def run_command(
             select=_selectors(select),
             exclude=_selectors(exclude),
             resume=resume,
+            rehearse=rehearse,
         ),
         debug,
     )

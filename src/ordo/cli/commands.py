@@ -51,6 +51,7 @@ def run(
     select: list[str] | None = None,
     exclude: list[str] | None = None,
     resume: str | None = None,
+    rehearse: bool = False,
 ) -> int:
     console = Console()
     if dry_run:
@@ -86,7 +87,10 @@ def run(
         select=select,
         exclude=exclude,
         resume=resume,
+        rehearse=rehearse,
     )
+    if rehearse and result.steps:
+        console.print("Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:
         console.print("Nothing to run: every step is done or disabled.")
     if result.log_file is not None:
