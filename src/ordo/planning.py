@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from ordo.errors import ManifestInvalid, OrdoError, Problem
 from ordo.graph import build_graph, topological_order
 from ordo.kinds import get_kind
 from ordo.kinds.base import PrepareContext, PreparedStep, RetryPolicy, StepProblem
+from ordo.rollback import prepare_rollback
 from ordo.templating import Renderer
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ class Plan:
     unselected: tuple[str, ...] = field(default_factory=tuple)  # left out by select/exclude
     # what each planned step waits for, among the planned steps (``ordo.graph``)
     after: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the prepared ``rollback:`` of each step that declares one (``ordo.rollback``)
+    rollbacks: Mapping[str, PreparedStep] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[PreparedStep]:
@@ -147,6 +151,7 @@ def build_plan(
 
     renderer = Renderer()
     prepared: list[tuple[PreparedStep, StepEntry]] = []
+    rollbacks: dict[str, PreparedStep] = {}
     for entry in manifest.steps:
         if not entry.options.enabled or (chosen is not None and entry.name not in chosen):
             continue
@@ -180,6 +185,21 @@ def build_plan(
             )
             continue
         prepared.append((step, entry))
+        if entry.options.rollback is not None:
+            try:
+                rollbacks[entry.name] = prepare_rollback(
+                    entry.options, ctx, pipeline.connection, partial(dialect_of, entry=entry)
+                )
+            except StepProblem as exc:
+                problems.append(
+                    Problem(
+                        f"rollback: {exc.message}",
+                        file=exc.file or manifest.path,
+                        line=exc.line if exc.file else entry.line_of("rollback"),
+                        step=entry.name,
+                        hint=exc.hint,
+                    )
+                )
 
     problems.extend(_check_groups(manifest, [(s, e) for s, e in prepared]))
     if problems:
@@ -200,6 +220,7 @@ def build_plan(
         disabled,
         unselected,
         {name: tuple(deps) for name, deps in after.items()},
+        rollbacks,
     )
 
 

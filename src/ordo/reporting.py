@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from ordo.events import (
     Event,
+    RollbackFinished,
+    RollbackStarted,
     RunFinished,
     RunStarted,
     StepFailed,
@@ -108,6 +110,16 @@ class EventLog:
                     kind,
                     event.error,
                 )
+            case RollbackStarted():
+                log.warning("rolling back '%s' with its rollback", event.step)
+            case RollbackFinished():
+                verdict = "succeeded" if event.succeeded else f"failed: {event.error}"
+                go_on = (
+                    "; its dependents go on"
+                    if event.succeeded and event.continue_on_rollback
+                    else ""
+                )
+                log.warning("rollback of '%s' %s%s", event.step, verdict, go_on)
             case StepSkipped():
                 log.info("'%s' skipped: %s", event.step, event.reason)
             case UnitRetrying():

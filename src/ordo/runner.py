@@ -59,6 +59,7 @@ from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
 from ordo.lanes import Cancellers, Connections, Lanes, cancel_statement
 from ordo.output import write_output
 from ordo.result import RunResult, StepResult, StepStatus
+from ordo.rollback import run_rollback
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -109,6 +110,7 @@ class Runner:
         self._connections = Connections(plan.settings, engines, masker, self._lanes.exclusive)
         self._completed: list[str] = []
         self._failures: list[UnitFailed] = []
+        self._recovered_failures: list[UnitFailed] = []  # rolled back, dependents went on
 
     def execute(self) -> RunResult:
         started = time.monotonic()
@@ -124,7 +126,7 @@ class Runner:
         status = RunStatus.SUCCESS
         try:
             self._schedule()
-            status = RunStatus.FAILED if self._failures else RunStatus.SUCCESS
+            status = self._status()
         except KeyboardInterrupt:
             status = RunStatus.ABORTED
             raise
@@ -201,6 +203,14 @@ class Runner:
             self._abort_running(running, finished)
             raise
 
+    def _status(self) -> RunStatus:
+        """Seed 002: failures all recovered by their rollbacks make a partial success."""
+        if not self._failures:
+            return RunStatus.SUCCESS
+        if len(self._recovered_failures) == len(self._failures):
+            return RunStatus.PARTIAL_SUCCESS
+        return RunStatus.FAILED
+
     def _settle(self, i: int, outcome: UnitFailed | None) -> None:
         unit = self.plan.units[i]
         if outcome is None:
@@ -208,6 +218,17 @@ class Runner:
             self._frontier.succeeded(i)
             return
         self._failures.append(outcome)
+        if run_rollback(
+            self.plan,
+            outcome.failed_step,
+            run_id=self.run_id,
+            bus=self.bus,
+            masker=self.masker,
+            connections=self._connections,
+        ):
+            self._recovered_failures.append(outcome)
+            self._frontier.succeeded(i)  # the decision matrix: its dependents may run
+            return
         self._skip(self._frontier.dependents_of(i), f"depends on failed step {outcome.failed_step}")
         if self.plan.manifest.pipeline.on_failure == "stop":
             self._skip(

@@ -8,6 +8,7 @@ from rich.status import Status
 
 from ordo.events import (
     Event,
+    RollbackFinished,
     RunFinished,
     RunStarted,
     RunStatus,
@@ -68,6 +69,10 @@ class ConsoleReporter:
                     f"[red]✗[/] {escape(event.step)} failed after {event.duration:.2f}s: "
                     f"{escape(event.error)}"
                 )
+            case RollbackFinished():
+                verdict = "[green]succeeded[/]" if event.succeeded else "[red]failed[/]"
+                more = "" if event.succeeded else f": {escape(event.error or '')}"
+                self._print(f"[yellow]↺[/] rollback of {escape(event.step)} {verdict}{more}")
             case StepSkipped():
                 self._print(f"[dim]– {escape(event.step)} skipped: {escape(event.reason)}[/]")
             case UnitRetrying():

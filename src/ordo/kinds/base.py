@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -54,6 +54,25 @@ class RetryPolicy(BaseModel):
         return float(min(self.cap, self.base * 2 ** (retry - 1)))
 
 
+class RollbackOptions(BaseModel):
+    """What undoes a step that failed for good (seed 002): SQL inline or in a file, or a script."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["sql", "plsql", "python"] = "sql"
+    sql: str | None = None
+    file: str | None = None
+    timeout: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> RollbackOptions:
+        if self.type == "python" and (self.file is None or self.sql is not None):
+            raise ValueError("a python rollback needs 'file' (and no 'sql')")
+        if self.type != "python" and (self.file is None) == (self.sql is None):
+            raise ValueError("give exactly one of 'file' or 'sql'")
+        return self
+
+
 class StepOptions(BaseModel):
     """The keys every step accepts; a kind's model adds its own."""
 
@@ -71,6 +90,8 @@ class StepOptions(BaseModel):
     # None: after the step before it in the file (seed 000's order); () : no dependencies
     depends_on: tuple[str, ...] | None = None
     tags: tuple[str, ...] = ()
+    rollback: RollbackOptions | None = None
+    continue_on_rollback: bool = False  # a successful rollback lets dependent steps run
 
     @field_validator("depends_on", "tags", mode="before")
     @classmethod

@@ -1,0 +1,106 @@
+"""Recovery (seed 002): a step's ``rollback:`` and the decision that follows its failure.
+
+When a step fails for good and declares a rollback, the rollback runs once: SQL in its own
+transaction on the step's connection, or a python script. Seed 002's decision matrix then says
+what follows: the rollback succeeded and the step says ``continue_on_rollback: true`` → the
+steps that depend on it still run and the run ends ``partial_success``; the rollback failed, or
+none was declared, or the step does not say so → its dependents are skipped and the run ends
+``failed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ordo.errors import ExecutionError
+from ordo.events import EventBus, RollbackFinished, RollbackStarted
+from ordo.kinds import get_kind
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions
+
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect
+    from ordo.lanes import Connections
+    from ordo.planning import Plan
+    from ordo.secrets import Masker
+
+__all__ = ["prepare_rollback", "run_rollback"]
+
+
+def prepare_rollback(
+    options: StepOptions,
+    ctx: PrepareContext,
+    default_connection: str,
+    dialect_of: Callable[[str], Dialect | None],
+) -> PreparedStep:
+    """The rollback of a step, prepared like a step (files found, templates rendered)."""
+    body = options.rollback
+    assert body is not None
+    kind = get_kind(body.type)
+    values: dict[str, object] = {
+        "name": f"{options.name} (rollback)",
+        "type": body.type,
+        "params": options.params,
+        "timeout": body.timeout,
+    }
+    values.update({k: v for k, v in (("sql", body.sql), ("file", body.file)) if v is not None})
+    connection = (options.connection or default_connection) if kind.uses_connection else None
+    dialect = dialect_of(connection) if connection else None
+    rollback_ctx = replace(
+        ctx,
+        connection=connection,
+        dialect=dialect,
+        renderer=ctx.renderer.for_dialect(dialect),
+        group=None,
+    )
+    return kind.prepare(kind.options_model.model_validate(values), rollback_ctx)
+
+
+def run_rollback(
+    plan: Plan,
+    step_name: str,
+    *,
+    run_id: str,
+    bus: EventBus,
+    masker: Masker,
+    connections: Connections,
+) -> bool:
+    """Run the failed step's rollback, if it has one; True when its dependents may run."""
+    rollback = plan.rollbacks.get(step_name)
+    if rollback is None:
+        return False
+    failed = next(s for s in plan.steps if s.name == step_name)
+    go_on = failed.options.continue_on_rollback
+    bus.emit(RollbackStarted(run_id, step_name))
+    started = time.monotonic()
+    ctx = ExecutionContext(
+        run_id=run_id, project=plan.project, settings=plan.settings, masker=masker, attempt=1
+    )
+    kind = get_kind(rollback.kind)
+    error: str | None = None
+    try:
+        if kind.transactional and rollback.connection is not None:
+            conn, dialect = connections.checkout(rollback.connection)
+            failure: BaseException | None = None
+            try:
+                with conn.begin():
+                    kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                connections.checkin(rollback.connection, conn, dialect, failure)
+        else:
+            kind.execute(rollback, ctx)
+    except ExecutionError as exc:
+        error = masker.mask(exc.message)
+    except Exception as exc:
+        from ordo.db.errors import translate
+
+        error = translate(exc, masker=masker).message
+    duration = time.monotonic() - started
+    succeeded = error is None
+    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
+    return succeeded and go_on
