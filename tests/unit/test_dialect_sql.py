@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+import duckdb as DUCKDB  # a dev dependency: missing is a failure, never a skip
 import pymssql
 import pymysql
 import pytest
@@ -451,7 +452,6 @@ def _sqlite(message: str, code: int | None) -> BaseException:
 
 
 T, P, X = ErrorKind.TRANSIENT, ErrorKind.PERMANENT, ErrorKind.TIMEOUT
-DUCKDB = pytest.importorskip("duckdb")
 
 CLASSIFIED: list[tuple[str, BaseException, ErrorKind]] = [
     *[
