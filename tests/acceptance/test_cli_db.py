@@ -13,27 +13,9 @@ import pytest
 from sqlalchemy import URL
 
 from tests.acceptance.conftest import Runner
+from tests.helpers import HEALTH_KEYS, POOL_KEYS
 
 PASSWORD = "Cli-Secret-pw7"  # PostgreSQL here uses trust auth and ignores it
-HEALTH_KEYS = {
-    "database_name",
-    "database_type",
-    "status",
-    "connection",
-    "query_test",
-    "migration_status",
-    "response_time_ms",
-    "timestamp",
-}
-POOL_KEYS = {
-    "database_name",
-    "pool_size",
-    "checked_in",
-    "checked_out",
-    "overflow",
-    "invalid",
-    "timestamp",
-}
 ENV = {"ORDO_ENV": "development"}
 
 

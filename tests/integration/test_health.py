@@ -21,27 +21,9 @@ from sqlalchemy import URL
 
 from ordo.config import Settings
 from ordo.db.manager import DatabaseManager
+from tests.helpers import HEALTH_KEYS, POOL_KEYS
 
 PASSWORD = "Hx9-health-pw"  # trust auth: PostgreSQL ignores it, so it is safe to invent
-HEALTH_KEYS = {
-    "database_name",
-    "database_type",
-    "status",
-    "connection",
-    "query_test",
-    "migration_status",
-    "response_time_ms",
-    "timestamp",
-}
-POOL_KEYS = {
-    "database_name",
-    "pool_size",
-    "checked_in",
-    "checked_out",
-    "overflow",
-    "invalid",
-    "timestamp",
-}
 
 
 class TcpProxy:

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import ordo
 from ordo.events import RunStatus
 from ordo.notify.base import MESSAGE_LIMIT, utf16_len
 from ordo.result import RunResult
-from tests.helpers import make_project
+from tests.helpers import PROXY_VARIABLES, local_http_server, make_project
 
 TOKEN = "123456:" + "A" * 35
 CHAT_ID = "42"
@@ -76,24 +76,16 @@ def _handler(api: BotApi) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
 def bot_api() -> Iterator[BotApi]:
     api = BotApi()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with local_http_server(_handler(api)) as url:
+        api.url = url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from ordo.notify.base import MESSAGE_LIMIT, NotificationError, utf16_len
 from ordo.notify.notices import NoticeSubscriber
 from ordo.notify.telegram import TelegramNotifier
 from ordo.secrets import Masker
+from tests.helpers import PROXY_VARIABLES, local_http_server
 
 # Not shaped like a real bot token, so only the explicit masking can hide it.
 TOKEN = "4242:integration-test-token"
@@ -78,25 +79,19 @@ def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
 def telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        fake.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with local_http_server(_handler(fake)) as url:
+        fake.url = url
+        try:
+            yield fake
+        finally:
+            fake.release.set()  # a handler held open must let the server shut down
 
 
 def notifier(url: str, sleeps: list[float] | None = None, timeout: float = 5.0) -> TelegramNotifier:
