@@ -20,25 +20,25 @@ from ordo.errors import (
 )
 
 if TYPE_CHECKING:
-    from ordo.api import enable, plan, run
-    from ordo.db.manager import DatabaseManager
+    from ordo.api.database_manager import DatabaseManager
+    from ordo.api.runs import enable, plan, run
     from ordo.events import RunStatus
-    from ordo.planning import Plan
-    from ordo.result import RunResult, StepResult, StepStatus
-    from ordo.scaffold import init_project
+    from ordo.planning.model import Plan
+    from ordo.project.scaffold import init_project
+    from ordo.runner.result import RunResult, StepResult, StepStatus
 
 # Imported on first use, so `ordo --help` does not pay for SQLAlchemy and pydantic.
 _LAZY = {
-    "DatabaseManager": "ordo.db.manager",
-    "enable": "ordo.api",
-    "plan": "ordo.api",
-    "run": "ordo.api",
+    "DatabaseManager": "ordo.api.database_manager",
+    "enable": "ordo.api.runs",
+    "plan": "ordo.api.runs",
+    "run": "ordo.api.runs",
     "RunStatus": "ordo.events",
-    "Plan": "ordo.planning",
-    "RunResult": "ordo.result",
-    "StepResult": "ordo.result",
-    "StepStatus": "ordo.result",
-    "init_project": "ordo.scaffold",
+    "Plan": "ordo.planning.model",
+    "RunResult": "ordo.runner.result",
+    "StepResult": "ordo.runner.result",
+    "StepStatus": "ordo.runner.result",
+    "init_project": "ordo.project.scaffold",
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "OrdoError",
     "PermanentError",
     "Problem",
+    "StepProblem",
     "StepTimeout",
     "TransientError",
 ]
@@ -142,3 +143,22 @@ class PermanentError(ExecutionError):
 
 class StepTimeout(PermanentError):
     """The step ran longer than its ``timeout``; it was cancelled."""
+
+
+class StepProblem(Exception):
+    """Something wrong with one step found while preparing it; ``key`` points at the line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        hint: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.hint = hint
+        self.line = line  # an exact 1-based line in ``file`` when known (a template's)
+        self.file: Path | None = None

@@ -18,9 +18,10 @@ from sqlalchemy import URL
 
 from ordo.config import Settings
 from ordo.events import RunStatus
-from ordo.secrets import Masker
-from ordo.store import StoreRecorder, open_store
+from ordo.masking import Masker
+from ordo.store import open_store
 from ordo.store.testing import RunScript
+from ordo.subscribers.store import StoreRecorder
 
 # Until ``ordo.cli.app`` registers the ``runs`` group itself, the command adds it first.
 _ORDO = (

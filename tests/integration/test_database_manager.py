@@ -20,8 +20,8 @@ from sqlalchemy import URL, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 import ordo
+from ordo.api.database_manager import DatabaseManager
 from ordo.config import Settings
-from ordo.db.manager import DatabaseManager
 from ordo.errors import ConfigError, PermanentError, StepTimeout, TransientError
 from tests.integration.test_health import PASSWORD, TcpProxy, manager_for, with_password
 

@@ -14,7 +14,7 @@ from sqlalchemy import URL, Engine
 
 from ordo.db.engines import EngineRegistry
 from ordo.events import RunFinished, StepSkipped
-from ordo.result import StepStatus
+from ordo.runner.result import StepStatus
 from tests.integration.test_parallel import Timeline, run
 from tests.integration.test_runner_databases import DONE, make, manifest_path, query, step_lines
 

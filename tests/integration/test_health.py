@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import URL
 
+from ordo.api.database_manager import DatabaseManager
 from ordo.config import Settings
-from ordo.db.manager import DatabaseManager
 from tests.helpers import HEALTH_KEYS, POOL_KEYS
 
 PASSWORD = "Hx9-health-pw"  # trust auth: PostgreSQL ignores it, so it is safe to invent

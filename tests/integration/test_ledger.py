@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from ordo.ledger import Ledger
+from ordo.runner.ledger import Ledger
 
 
 def test_rows_commit_with_the_work_and_roll_back_with_it(engine: Engine) -> None:

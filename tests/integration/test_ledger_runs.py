@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import URL, create_engine
 
 import ordo
-from ordo.ledger import DEFAULT_TABLE
+from ordo.runner.ledger import DEFAULT_TABLE
 from tests.helpers import make_project
 
 STEPS = """\

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, inspect
 
 from ordo.db.dialects import dialect_for
 from ordo.errors import ConfigError, TransientError
-from ordo.migrate import (
+from ordo.migrations import (
     BaselineRefused,
     MigrationFailed,
     MigrationReadOnly,

@@ -21,15 +21,15 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine
 
 from ordo.db.engines import EngineRegistry
-from ordo.migrate import MigrationLockTimeout, Migrator
+from ordo.migrations import MigrationLockTimeout, Migrator
 
 CHILD = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
     from ordo.db.engines import EngineRegistry
-    from ordo.migrate import Migrator
-    from ordo.migrate.locks import migration_lock
+    from ordo.migrations import Migrator
+    from ordo.migrations.locks import migration_lock
 
     url, folder, ready, go, mode = sys.argv[1:6]
     with EngineRegistry() as registry:

@@ -30,7 +30,7 @@ from ordo.events import (
     UnitCommitted,
     UnitStarted,
 )
-from ordo.result import RunResult, StepStatus
+from ordo.runner.result import RunResult, StepStatus
 from tests.integration.test_runner_databases import make, manifest_path, query
 
 pytestmark = pytest.mark.timeout(120)

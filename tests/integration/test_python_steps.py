@@ -20,7 +20,7 @@ import pytest
 
 import ordo
 from ordo.events import RunStatus
-from ordo.result import RunResult, StepStatus
+from ordo.runner.result import RunResult, StepStatus
 from tests.helpers import make_project
 
 ENV_FILE = "DATABASE_URL=sqlite:///data/test.db\nREPORT_FROM_ENV_FILE=config-dot-env\n"

@@ -17,8 +17,8 @@ import pytest
 
 import ordo
 from ordo.events import RunStatus
-from ordo.notify.report import Probes, ReportSubscriber
-from ordo.result import RunResult
+from ordo.runner.result import RunResult
+from ordo.subscribers.report import Probes, ReportSubscriber
 from tests.helpers import make_project
 
 # Shaped like nothing a masker could recognise: only knowing it as DB_PASSWORD can hide it.

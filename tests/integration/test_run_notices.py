@@ -26,7 +26,7 @@ import pytest
 import ordo
 from ordo.events import RunStatus
 from ordo.notify.base import MESSAGE_LIMIT, utf16_len
-from ordo.result import RunResult
+from ordo.runner.result import RunResult
 from tests.helpers import PROXY_VARIABLES, local_http_server, make_project
 
 TOKEN = "123456:" + "A" * 35

@@ -25,7 +25,7 @@ from sqlalchemy import URL, Engine
 import ordo
 from ordo.db.dialects import Dialect
 from ordo.events import Event, RunStatus, StepFailed, StepStarted
-from ordo.result import RunResult, StepStatus
+from ordo.runner.result import RunResult, StepStatus
 from tests.helpers import make_project
 
 DONE = re.compile(r"enabled: false  # Done: \d{4}-\d{2}-\d{2}")

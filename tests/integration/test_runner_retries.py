@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import URL, Connection, Engine, RootTransaction
 
 from ordo.events import RunStatus, StepFailed, UnitRetrying
-from ordo.result import StepStatus
+from ordo.runner.result import StepStatus
 from tests.integration.test_runner_databases import (
     DONE,
     Recorder,

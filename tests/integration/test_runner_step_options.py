@@ -18,7 +18,7 @@ from sqlalchemy import URL, Engine
 
 from ordo.db.dialects import Dialect
 from ordo.events import RunStatus, StepFailed
-from ordo.result import StepStatus
+from ordo.runner.result import StepStatus
 from tests.helpers import make_project
 from tests.integration.test_runner_databases import (
     DONE,

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import URL
 
 import ordo
-from ordo.store.queries import list_runs, show_run
+from ordo.api.history import list_runs, show_run
 from tests.helpers import make_project
 
 MANIFEST = """\

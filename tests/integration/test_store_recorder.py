@@ -11,12 +11,12 @@ from sqlalchemy import URL, create_engine, text
 
 import ordo
 from ordo.events import RunStatus
-from ordo.secrets import Masker
+from ordo.masking import Masker
 from ordo.store.base import RunState, StateStore, TaskStatus
 from ordo.store.postgresql import PostgresStore
-from ordo.store.recorder import StoreRecorder
 from ordo.store.sqlite import SqliteStore
 from ordo.store.testing import RunScript
+from ordo.subscribers.store import StoreRecorder
 from tests.helpers import make_project
 
 S = TaskStatus

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from ordo.events import UnitFailed
+from ordo.masking import Masker
 from ordo.notify.base import MESSAGE_LIMIT, NotificationError, utf16_len
-from ordo.notify.notices import NoticeSubscriber
 from ordo.notify.telegram import TelegramNotifier
-from ordo.secrets import Masker
+from ordo.subscribers.notices import NoticeSubscriber
 from tests.helpers import PROXY_VARIABLES, local_http_server
 
 # Not shaped like a real bot token, so only the explicit masking can hide it.

@@ -10,9 +10,15 @@ import pytest
 from sqlalchemy import URL
 from sqlalchemy.engine import make_url
 
-from ordo.db.url import masked_url, normalize_url, require_driver, url_from_settings, url_secrets
+from ordo.config.url import (
+    masked_url,
+    normalize_url,
+    require_driver,
+    url_from_settings,
+    url_secrets,
+)
 from ordo.errors import ConfigError
-from ordo.secrets import Masker
+from ordo.masking import Masker
 
 BASE = Path("/project")
 SECRET = "s3cr3t-P@ss:w/o%rd#1"

@@ -29,7 +29,7 @@ from ordo.db.dialects.base import cancel_after
 from ordo.db.dialects.oracle import strip_sqlplus_terminator
 from ordo.db.errors import classify, translate
 from ordo.errors import PermanentError, StepTimeout, TransientError
-from ordo.secrets import Masker
+from ordo.masking import Masker
 
 DIALECTS = ["postgresql", "mysql", "sqlite", "duckdb", "oracle", "mssql"]
 

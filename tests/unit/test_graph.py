@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import ordo
-from ordo.graph import Frontier, topological_order
-from ordo.planning import Plan
+from ordo.planning.graph import topological_order
+from ordo.planning.model import Plan
+from ordo.runner.frontier import Frontier
 from tests.helpers import make_project
 
 

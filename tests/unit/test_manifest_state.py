@@ -17,15 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
+from ordo._files import TEMP_MARKER, write_atomic
 from ordo.errors import InvalidInput, OrdoError
 from ordo.manifest import state as state_module
-from ordo.manifest.state import (
-    TEMP_MARKER,
-    ManifestState,
-    StepLocation,
-    locate_step,
-    write_atomic,
-)
+from ordo.manifest.locate import StepLocation, locate_step
+from ordo.manifest.state import ManifestState
 from ordo.manifest.yaml_source import compose, mapping_get
 
 ORDO_DIR = str(Path(state_module.__file__).parents[1])

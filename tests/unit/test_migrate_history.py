@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.schema import CreateTable
 
 from ordo.db.dialects import dialect_for, parse_table_name
-from ordo.migrate.history import history_table
+from ordo.migrations.history import history_table
 
 COLUMNS = [
     "version_rank",

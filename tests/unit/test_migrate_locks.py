@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from ordo.db.dialects import dialect_for, parse_table_name
-from ordo.migrate import MigrationLockTimeout
-from ordo.migrate.history import history_table
-from ordo.migrate.locks import (
+from ordo.migrations import MigrationLockTimeout
+from ordo.migrations.history import history_table
+from ordo.migrations.locks import (
     _MSSQL_GET,
     _ORACLE_GET,
     _mssql_lock,

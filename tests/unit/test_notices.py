@@ -18,9 +18,10 @@ from ordo.events import (
     UnitFailed,
     UnitRetrying,
 )
-from ordo.notify.base import MESSAGE_LIMIT, MemoryNotifier, cut, utf16_len
-from ordo.notify.notices import NoticeSubscriber, format_duration
-from ordo.secrets import Masker
+from ordo.masking import Masker
+from ordo.notify.base import MESSAGE_LIMIT, cut, utf16_len
+from ordo.notify.memory import MemoryNotifier
+from ordo.subscribers.notices import NoticeSubscriber, format_duration
 
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 PASSWORD = "s3cr3t-pw"

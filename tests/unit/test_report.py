@@ -30,11 +30,11 @@ from ordo.events import (
     UnitRetrying,
     UnitStarted,
 )
-from ordo.notify import report as report_module
-from ordo.notify.report import Probes, ReportSubscriber, error_type, report_name
-from ordo.result import RunResult, StepResult, StepStatus
-from ordo.secrets import Masker
-from ordo.summary import to_seed002_dict
+from ordo.masking import Masker
+from ordo.runner.result import RunResult, StepResult, StepStatus
+from ordo.runner.summary import to_seed002_dict
+from ordo.subscribers import report as report_module
+from ordo.subscribers.report import Probes, ReportSubscriber, error_type, report_name
 
 RUN = "abcdef1234567890abcdef1234567890"
 PIPELINE = "Daily Sales"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from ordo.events import Event, RunStatus, UnitCommitted
-from ordo.secrets import Masker
+from ordo.masking import Masker
 from ordo.store.base import RunDetail, RunState, StoreError, TaskRecord, TaskStatus
 from ordo.store.memory import MemoryStore
-from ordo.store.recorder import StepLayout, StoreRecorder
 from ordo.store.testing import RunScript
+from ordo.subscribers.store import StepLayout, StoreRecorder
 
 S = TaskStatus
 

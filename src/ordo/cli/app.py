@@ -71,7 +71,7 @@ def _selectors(values: list[str] | None) -> list[str]:
 
 
 def _console_logging() -> None:
-    from ordo.reporting import LOGGER
+    from ordo.subscribers.log import LOGGER
 
     if not any(getattr(h, "_ordo_console", False) for h in LOGGER.handlers):
         handler = logging.StreamHandler(sys.stderr)

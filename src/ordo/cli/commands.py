@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ordo import api
-from ordo.cli.console import ConsoleReporter
-from ordo.planning import Plan
+from ordo.api import runs as api
+from ordo.planning.model import Plan
+from ordo.subscribers.console import ConsoleReporter
 
 PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "
 
@@ -109,7 +109,7 @@ def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Pa
 
 
 def init(directory: Path) -> int:
-    from ordo.scaffold import init_project
+    from ordo.project.scaffold import init_project
 
     root = init_project(directory)
     Console().print(f"Created project in {root}\nNext: cd {directory} && ordo run", highlight=False)
@@ -118,7 +118,7 @@ def init(directory: Path) -> int:
 
 def demo(directory: Path) -> int:
     """A fresh copy of the example every time, run without asking, then shown."""
-    from ordo.scaffold import fresh_demo
+    from ordo.project.scaffold import fresh_demo
 
     root = fresh_demo(directory)
     console = Console()

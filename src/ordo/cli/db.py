@@ -42,7 +42,7 @@ def list_command(
         from rich.table import Column, Table
         from rich.text import Text
 
-        from ordo import databases
+        from ordo.api import databases
 
         table = Table("name", "type", Column("url", overflow="fold"), "read-only")
         for info in databases.list_connections(databases.load_settings(project, env_file)):
@@ -73,7 +73,7 @@ def health_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo import databases
+        from ordo.api import databases
 
         settings = databases.load_settings(project, env_file)
         reports = databases.health(settings, names or [], slow_ms=slow_ms)
@@ -123,7 +123,7 @@ def pool_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo import databases
+        from ordo.api import databases
 
         status = databases.pool(databases.load_settings(project, env_file), name)
         sys.stdout.write(json.dumps(status, indent=2) + "\n")
@@ -146,9 +146,9 @@ def query_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo import databases
+        from ordo.api import databases
         from ordo.errors import InvalidInput
-        from ordo.output import render
+        from ordo.tabular import render
 
         if output not in ("table", "csv", "json"):
             raise InvalidInput(f"--output must be table, csv or json, not '{output}'")

@@ -34,7 +34,7 @@ migrate_app = typer.Typer(
 
 
 def _settings(project: Path | None, env_file: Path | None) -> Any:
-    from ordo.databases import load_settings
+    from ordo.api.databases import load_settings
 
     return load_settings(project, env_file)
 
@@ -57,7 +57,7 @@ def apply_command(
     def action() -> int:
         from rich.console import Console
 
-        from ordo import migrations
+        from ordo.api import migrations
 
         console = Console(highlight=False)
         result = migrations.migrate(
@@ -101,7 +101,7 @@ def status_command(
         from rich.console import Console
         from rich.table import Table
 
-        from ordo import migrations
+        from ordo.api import migrations
 
         state = migrations.status(_settings(project, env_file), name)
         console = Console(highlight=False)
@@ -144,7 +144,7 @@ def repair_command(
     def action() -> int:
         from rich.console import Console
 
-        from ordo import migrations
+        from ordo.api import migrations
 
         result = migrations.repair(_settings(project, env_file), name)
         console = Console(highlight=False)
@@ -175,7 +175,7 @@ def baseline_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo import migrations
+        from ordo.api import migrations
 
         migrations.baseline(_settings(project, env_file), name, version, description)
         typer.echo(f"Baselined '{name}' at version {version}.")

@@ -63,7 +63,7 @@ def list_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo.store import queries
+        from ordo.api import history as queries
 
         runs = queries.list_runs(project, env_file=env_file, limit=limit, job=pipeline)
         if as_json:
@@ -90,7 +90,7 @@ def show_command(
     from ordo.cli.app import guard
 
     def action() -> int:
-        from ordo.store import queries
+        from ordo.api import history as queries
 
         detail = queries.show_run(run_id, project, env_file=env_file)
         if manifest:

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from ordo.db.url import require_driver
+from ordo.config.url import require_driver
 
 if TYPE_CHECKING:
-    from ordo.db.connections import ConnectionSettings
+    from ordo.config.connections import ConnectionSettings
 
 __all__ = ["EngineRegistry"]
 

@@ -27,7 +27,7 @@ from sqlalchemy import exc as sa_exc
 
 from ordo.db.dialects import ErrorKind, dialect_for_error
 from ordo.errors import ExecutionError, PermanentError, StepTimeout, TransientError
-from ordo.secrets import Masker
+from ordo.masking import Masker
 
 __all__ = ["classify", "translate"]
 

@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ordo.errors import StepProblem
+from ordo.tabular import TabularResult
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from ordo.config import Settings
     from ordo.db.dialects import Dialect
+    from ordo.kinds.templating import Renderer
+    from ordo.masking import Masker
     from ordo.project import Project
-    from ordo.secrets import Masker
-    from ordo.templating import Renderer
 
 __all__ = [
     "ExecutionContext",
@@ -33,8 +36,6 @@ __all__ = [
     "RetryPolicy",
     "StepOptions",
     "StepOutcome",
-    "StepProblem",
-    "TabularResult",
 ]
 
 _TAG = re.compile(r"[\w][\w.-]*")
@@ -111,25 +112,6 @@ class StepOptions(BaseModel):
         return tuple(dict.fromkeys(value))
 
 
-class StepProblem(Exception):
-    """Something wrong with one step found while preparing it; ``key`` points at the line."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        key: str | None = None,
-        hint: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.key = key
-        self.hint = hint
-        self.line = line  # an exact 1-based line in ``file`` when known (a template's)
-        self.file: Path | None = None
-
-
 @dataclass(frozen=True)
 class PrepareContext:
     """What ``prepare`` may look at: files and settings, never a database."""
@@ -166,18 +148,6 @@ class PreparedStep:
     group: str | None
     line: int
     summary: str = ""  # extra words for the plan line, e.g. "- Cleanup: ST_SALES"
-
-
-@dataclass(frozen=True)
-class TabularResult:
-    """Rows a statement returned (kept until its transaction commits, for output files)."""
-
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-    rowcount: int | None = None
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 @dataclass(frozen=True)

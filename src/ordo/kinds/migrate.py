@@ -10,15 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ordo.errors import OrdoError
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOptions,
-    StepOutcome,
-    StepProblem,
-)
+from ordo.errors import OrdoError, StepProblem
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
 
 __all__ = ["MigrateKind", "MigrateOptions"]
 
@@ -41,7 +34,7 @@ class MigrateKind:
     uses_connection: ClassVar[bool] = True
 
     def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep:
-        from ordo.migrate.files import discover
+        from ordo.migrations.files import discover
 
         assert isinstance(options, MigrateOptions)
         assert ctx.connection is not None
@@ -71,7 +64,7 @@ class MigrateKind:
         )
 
     def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.migrations import migrator_for
+        from ordo.migrations.migrator import migrator_for
 
         assert isinstance(step.options, MigrateOptions)
         assert step.connection is not None

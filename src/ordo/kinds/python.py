@@ -21,15 +21,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from ordo.errors import PermanentError, StepTimeout
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOptions,
-    StepOutcome,
-    StepProblem,
-)
+from ordo.errors import PermanentError, StepProblem, StepTimeout
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
 
 __all__ = ["PythonKind", "PythonOptions"]
 

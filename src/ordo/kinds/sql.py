@@ -8,15 +8,9 @@ from typing import ClassVar
 
 from pydantic import model_validator
 
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOptions,
-    StepOutcome,
-    StepProblem,
-    TabularResult,
-)
+from ordo.errors import StepProblem
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
+from ordo.tabular import TabularResult
 
 __all__ = ["PlsqlKind", "SqlKind", "SqlOptions"]
 

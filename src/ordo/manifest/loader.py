@@ -7,17 +7,17 @@ without parsing it again.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ordo._hints import did_you_mean
 from ordo.errors import ManifestInvalid, Problem
 from ordo.kinds import available_kinds, get_kind
+from ordo.manifest.locate import locate_step
 from ordo.manifest.model import Manifest, PipelineOptions, StepEntry
-from ordo.manifest.state import locate_step
 from ordo.manifest.yaml_source import (
     MappingNode,
     Node,
@@ -152,7 +152,7 @@ def _step_entry(index: int, node: MappingNode, line: int, problem: ProblemSink) 
             f"unknown step type '{kind_name}'",
             line=key_lines.get("type", line),
             step=name,
-            hint=_did_you_mean(
+            hint=did_you_mean(
                 kind_name, available_kinds(), "types: " + ", ".join(available_kinds())
             ),
         )
@@ -184,7 +184,7 @@ def _validate(
             if error["type"] == "extra_forbidden":
                 hint = None
                 if len(loc) == 1:
-                    hint = _did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
+                    hint = did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
                 problem(f"unknown key '{where}'", line=line, step=step, hint=hint)
             elif error["type"] == "missing":
                 problem(f"missing required key '{where}'", line=line, step=step)
@@ -223,8 +223,3 @@ def _nested_line(node: Node | None, loc: Sequence[int | str]) -> int | None:
         else:
             break
     return line
-
-
-def _did_you_mean(word: str, choices: Sequence[str], fallback: str) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else fallback

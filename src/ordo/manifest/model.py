@@ -13,7 +13,7 @@ from ordo.errors import Problem
 from ordo.kinds.base import RetryPolicy, StepOptions
 
 if TYPE_CHECKING:
-    from ordo.manifest.state import StepLocation
+    from ordo.manifest.locate import StepLocation
 
 __all__ = ["Manifest", "NotifyOptions", "PipelineOptions", "StepEntry"]
 

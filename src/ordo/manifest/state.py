@@ -16,37 +16,18 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import stat
 from bisect import bisect_right, insort
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ordo._files import write_atomic
 from ordo.errors import InvalidInput, OrdoError
-from ordo.manifest.yaml_source import (
-    LINE_BREAKS,
-    MappingNode,
-    Node,
-    ScalarNode,
-    SequenceNode,
-    YAMLError,
-    compose,
-    mapping_get,
-)
+from ordo.manifest.locate import BOOLEANS, StepLocation, locate_all
+from ordo.manifest.yaml_source import LINE_BREAKS
 
-__all__ = [
-    "TEMP_MARKER",
-    "ManifestState",
-    "StepLocation",
-    "locate_step",
-    "remove_stale_temps",
-    "write_atomic",
-]
+__all__ = ["ManifestState"]
 
-TEMP_MARKER = ".ordo-tmp-"
-"""Part of every temp file name ``write_atomic`` makes: ``.<name>.ordo-tmp-<hex>``."""
 
 # The lines must be split exactly where the parser counts line breaks, or its line numbers point
 # at the wrong line: libyaml counts "\r\n", "\n", "\r", NEL, LS and PS (str.splitlines also
@@ -57,116 +38,6 @@ _QUOTED = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
 _PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")  # an anchor and/or a tag before a value
 _DONE = re.compile(r"\s*#\s*Done:")
 _LEADING_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
-# What the loader (pydantic) accepts as a boolean; only used to tell which steps are off.
-_BOOL = dict.fromkeys(("true", "yes", "on", "y", "t", "1"), True) | dict.fromkeys(
-    ("false", "no", "off", "n", "f", "0"), False
-)
-
-
-@dataclass(frozen=True)
-class StepLocation:
-    """Where one step's ``enabled`` value is, or where one would be inserted (0-based lines).
-
-    ``value_line``/``value_col`` point at the ``enabled`` value (at its anchor or tag when it
-    has one, as the parser reports it); both are None when the step has no ``enabled`` key. A new
-    line then goes before ``insert_at`` at column ``indent``: the step's second key, so never
-    inside a multi-line value of the first, or the line after the only key (``lone_value_col``
-    is then that key's value column, so the state can check the value fits on its line).
-    """
-
-    name: str
-    line: int
-    indent: int
-    value_line: int | None
-    value_col: int | None
-    insert_at: int
-    lone_value_col: int | None = None
-
-
-def locate_step(node: MappingNode) -> StepLocation:
-    """Record where a step's ``enabled`` value is; raise ValueError for shapes it cannot edit."""
-    if node.flow_style:
-        raise ValueError(
-            "a step must be a block mapping (one key per line), not a flow mapping like "
-            "'- {name: a, file: b}', so that its 'enabled' line can be edited on its own"
-        )
-    found = mapping_get(node, "name")
-    name_node = found[1] if found else None
-    if not isinstance(name_node, ScalarNode) or not name_node.value or name_node.tag != _STR:
-        raise ValueError("a step needs a 'name' that is a non-empty string")
-    name = name_node.value
-    keys = node.value
-    line, indent = keys[0][0].start_mark.line, keys[0][0].start_mark.column
-    value_line = value_col = None
-    enabled = mapping_get(node, "enabled")
-    if enabled is not None:
-        if not _one_word(enabled[1]):
-            raise ValueError(
-                "'enabled' must be a one-line value such as true or false, not one that "
-                "goes on over several lines"
-            )
-        value_line, value_col = enabled[1].start_mark.line, enabled[1].start_mark.column
-    if len(keys) > 1:
-        return StepLocation(name, line, indent, value_line, value_col, keys[1][0].start_mark.line)
-    if name_node.style in ("|", ">"):
-        raise ValueError("a step with one key needs its value on one line; add a second key")
-    lone = keys[0][1].start_mark
-    return StepLocation(name, line, indent, value_line, value_col, lone.line + 1, lone.column)
-
-
-_STR = "tag:yaml.org,2002:str"
-
-
-def _one_word(node: object) -> bool:
-    """True for a scalar that sits on one line: a bool, a number or a word without spaces."""
-    if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
-        return False  # a block scalar ('|-' then 'true') starts on the line after its key
-    if node.start_mark.line != node.end_mark.line:
-        return False
-    return bool(node.value) and not any(ch.isspace() for ch in node.value)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new, never half.
-
-    Writes a temp file in the same folder (so the rename cannot cross filesystems), fsyncs it,
-    renames it over the target and fsyncs the folder so the rename itself is durable. An
-    existing file keeps its permission bits; a symlink is followed and its target replaced.
-    """
-    path = Path(os.path.realpath(path))
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = None
-    tmp = path.with_name(f".{path.name}{TEMP_MARKER}{secrets.token_hex(6)}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if mode is not None:  # keep the file's permission bits, whatever the umask
-                os.chmod(tmp, mode)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if os.name == "posix":  # Windows cannot open a folder to fsync it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def remove_stale_temps(path: Path) -> list[Path]:
-    """Delete temp files a killed writer left beside ``path``; call it holding the manifest lock."""
-    removed = []
-    for stale in path.parent.glob(f".{path.name}{TEMP_MARKER}*"):
-        stale.unlink(missing_ok=True)
-        removed.append(stale)
-    return removed
 
 
 class ManifestState:
@@ -194,7 +65,7 @@ class ManifestState:
     def from_file(cls, path: Path) -> ManifestState:
         """Read and parse the manifest once, for commands that have no loaded plan (enable)."""
         text = _read(path)
-        return cls(path, text, _locate_all(path, text))
+        return cls(path, text, locate_all(path, text))
 
     @property
     def text(self) -> str:
@@ -262,7 +133,7 @@ class ManifestState:
             return True, ""
         _, raw, tail = self._split(where)
         word = raw[1:-1] if raw[:1] in "'\"" else raw
-        return _BOOL.get(word.lower()), tail
+        return BOOLEANS.get(word.lower()), tail
 
     def _set(self, name: str, value: str, tail: str) -> bool:
         where = self._where(name)
@@ -347,7 +218,7 @@ class ManifestState:
         if current == self._signature:
             return
         text = _read(self.path)
-        self._reset(text, _locate_all(self.path, text))
+        self._reset(text, locate_all(self.path, text))
         self._signature = current
         self.reparses += 1
 
@@ -388,31 +259,3 @@ def _read(path: Path) -> str:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read the manifest: {exc}", file=path) from exc
-
-
-def _locate_all(path: Path, text: str) -> dict[str, StepLocation]:
-    """Parse the manifest once and locate every item of its top-level ``steps`` list."""
-    try:
-        root = compose(text)
-    except YAMLError as exc:
-        raise InvalidInput(f"the manifest is not valid YAML: {exc}", file=path) from exc
-    steps: Node | None = None
-    if isinstance(root, SequenceNode):
-        steps = root
-    elif isinstance(root, MappingNode) and (found := mapping_get(root, "steps")) is not None:
-        steps = found[1]
-    if not isinstance(steps, SequenceNode):
-        raise InvalidInput("the manifest has no 'steps' list", file=path, hint="see ordo init")
-    located: dict[str, StepLocation] = {}
-    for node in steps.value:
-        line = node.start_mark.line + 1
-        if not isinstance(node, MappingNode):
-            raise InvalidInput("a step must be a mapping", file=path, line=line)
-        try:
-            loc = locate_step(node)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), file=path, line=line) from exc
-        if loc.name in located:
-            raise InvalidInput("two steps have this name", file=path, line=line, step=loc.name)
-        located[loc.name] = loc
-    return located

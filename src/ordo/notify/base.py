@@ -17,12 +17,11 @@ from importlib.metadata import entry_points
 from typing import Protocol, cast
 
 from ordo.errors import ConfigError, OrdoError
-from ordo.secrets import Masker
+from ordo.masking import Masker
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "MESSAGE_LIMIT",
-    "MemoryNotifier",
     "NotificationError",
     "Notifier",
     "NotifierFactory",
@@ -63,17 +62,6 @@ class NotifierFactory(Protocol):
         notifier or anyone else logs can show them.
         """
         ...
-
-
-class MemoryNotifier:
-    """Keeps every sent text in ``sent``: the fake for unit tests and examples."""
-
-    def __init__(self, name: str = "memory") -> None:
-        self.name = name
-        self.sent: list[str] = []
-
-    def send(self, text: str) -> None:
-        self.sent.append(text)
 
 
 def utf16_len(text: str) -> int:

@@ -1,6 +1,7 @@
 """The run state store: every run, its steps, their attempts and outcomes (seed 003).
 
-    from ordo.store import open_store, StoreRecorder
+    from ordo.store import open_store
+    from ordo.subscribers.store import StoreRecorder
 
     store = open_store(settings, project_root)      # .ordo/state.db, or ORDO_STATE_URL
     bus.subscribe(StoreRecorder.for_plan(store, plan, masker=masker))
@@ -12,7 +13,8 @@
 Modules: ``base`` (the ``StateStore`` protocol, records, statuses, errors), one module per
 implementation (``memory``, ``sqlite``, ``postgresql``; the last two share ``sql``, and their
 schemas evolve through the files in ``migrations/``), ``factory`` (which store a project
-uses), ``recorder`` (events to writes) and ``queries`` (the use cases behind ``ordo runs``).
+uses). Events become store writes in ``ordo.subscribers.store``; ``ordo runs`` reads the
+store through ``ordo.api.history``.
 """
 
 from ordo.store.base import (
@@ -29,7 +31,6 @@ from ordo.store.base import (
 )
 from ordo.store.factory import open_store
 from ordo.store.memory import MemoryStore
-from ordo.store.recorder import StoreRecorder
 
 __all__ = [
     "MemoryStore",
@@ -40,7 +41,6 @@ __all__ = [
     "RunState",
     "StateStore",
     "StoreError",
-    "StoreRecorder",
     "TaskOutcome",
     "TaskRecord",
     "TaskStatus",

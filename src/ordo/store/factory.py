@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ordo.config import Settings
 from ordo.errors import ConfigError
-from ordo.secrets import Masker
+from ordo.masking import Masker
 from ordo.store.base import StateStore
 
 __all__ = ["DEFAULT_STATE_FILE", "STATE_URL_SETTING", "open_store", "state_location"]
@@ -51,7 +51,7 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
     url = _parse(text)
     backend = url.get_backend_name()
     if backend in ("sqlite", "postgresql", "postgres"):
-        from ordo.db.url import normalize_url
+        from ordo.config.url import normalize_url
 
         url = normalize_url(url, base_dir=project_root, source=STATE_URL_SETTING)
         if url.get_backend_name() == "sqlite":
@@ -72,7 +72,7 @@ def state_location(settings: Settings, project_root: Path) -> str:
     text = settings.get(STATE_URL_SETTING)
     if text is None:
         return str(project_root / DEFAULT_STATE_FILE)
-    from ordo.db.url import masked_url
+    from ordo.config.url import masked_url
 
     return masked_url(text)
 
@@ -92,7 +92,7 @@ def _masker(settings: Settings, text: str | None) -> Masker:
     """The settings' secrets plus the store URL's password (its key names no secret)."""
     masker = settings.masker()
     if text:
-        from ordo.db.url import url_secrets
+        from ordo.config.url import url_secrets
 
         try:
             for secret in url_secrets(make_url(text.strip())):

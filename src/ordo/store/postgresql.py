@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import URL, create_engine, event
 from sqlalchemy.pool import NullPool
 
-from ordo.db.url import require_driver
-from ordo.secrets import Masker
+from ordo.config.url import require_driver
+from ordo.masking import Masker
+from ordo.store.relational import SqlStore
 from ordo.store.schema import MIGRATIONS
-from ordo.store.sql import SqlStore
 
 __all__ = ["PostgresStore"]
 

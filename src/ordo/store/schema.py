@@ -33,7 +33,7 @@ __all__ = [
     "tasks",
 ]
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent / "versions"
 HISTORY_TABLE = "ordo_store_schema_version"
 TIMESTAMP = DateTime(timezone=True)  # UTC; SQLite keeps it as text without a zone
 

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import URL, Connection, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from ordo.secrets import Masker
+from ordo.masking import Masker
 from ordo.store.base import StoreError
+from ordo.store.relational import SqlStore
 from ordo.store.schema import MIGRATIONS
-from ordo.store.sql import SqlStore
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "SqliteStore"]
 

@@ -120,7 +120,7 @@ def _sa_dialect(name: str) -> SADialect:
 
         return MSDialect()  # type: ignore[no-untyped-call]
     if backend == "duckdb":
-        from ordo.db.url import require_driver
+        from ordo.config.url import require_driver
 
         require_driver(URL.create("duckdb"))
         import duckdb_engine

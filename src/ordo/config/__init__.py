@@ -1,0 +1,114 @@
+"""Settings, resolved once at the edge and passed down.
+
+Values come from env files and the real environment, the environment winning. The files read,
+in order (a later file overrides an earlier one): ``core/envs/.env.{env}`` (seed 001),
+``config/.env`` (seed 000; replaced by ``--env-file`` when given) and ``config/.env.{env}``,
+where ``env`` is ``ORDO_ENV`` lower-cased (default ``development``).
+
+Connections are looked up by name here and nowhere else, so new sources of connection settings
+(seed 001's ``{ENV}_GLOBAL_{NAME}_*`` variables) plug in without touching the callers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dotenv import dotenv_values
+
+from ordo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ordo.config.connections import ConnectionSettings
+from ordo.masking import Masker
+
+__all__ = ["DEFAULT_CONNECTION", "Settings"]
+
+DEFAULT_CONNECTION = "default"  # the same name as ordo.db.connections.DEFAULT_CONNECTION
+
+# Settings whose values are secrets wherever they appear.
+_SECRET_KEYS = ("PASS", "PASSWORD", "TOKEN", "SECRET", "CONNECTION_STRING", "DATABASE_URL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one invocation: merged env files plus the real environment."""
+
+    values: Mapping[str, str]
+    root: Path
+    env_name: str = "development"
+    files: tuple[Path, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def load(
+        cls,
+        root: Path,
+        *,
+        env_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        env_name = (environ.get("ORDO_ENV") or "development").strip().lower()
+        if env_file is not None and not env_file.is_file():
+            raise ConfigError(
+                f"env file {env_file} not found", hint="pass an existing file to --env-file"
+            )
+        candidates = [
+            root / "core" / "envs" / f".env.{env_name}",
+            env_file if env_file is not None else root / "config" / ".env",
+            root / "config" / f".env.{env_name}",
+        ]
+        merged: dict[str, str] = {}
+        read: list[Path] = []
+        for path in candidates:
+            if path.is_file():
+                read.append(path)
+                merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        merged.update(environ)
+        return cls(values=merged, root=root, env_name=env_name, files=tuple(read))
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        value = self.values.get(key)
+        return value if value not in (None, "") else default
+
+    def connection(self, name: str = DEFAULT_CONNECTION) -> ConnectionSettings:
+        """The connection called ``name`` (any case); ``ConfigError`` when it is not set."""
+        from ordo.config.connections import resolve
+
+        return resolve(self.values, self.env_name, name, self.root)
+
+    def connection_names(self) -> list[str]:
+        """Every configured connection name, ``default`` first."""
+        from ordo.config.connections import connection_names
+
+        return connection_names(self.values, self.env_name)
+
+    def has_connection(self, name: str) -> bool:
+        if name.lower() == DEFAULT_CONNECTION:
+            return True  # whether it is complete is checked when it is built
+        return name.lower() in self.connection_names()
+
+    def masker(self) -> Masker:
+        """A masker that knows every secret value in these settings."""
+        from ordo.config.url import url_secrets
+
+        masker = Masker()
+        for key, value in self.values.items():
+            if any(part in key.upper() for part in _SECRET_KEYS):
+                masker.add(value)
+                if "://" in value:
+                    try:
+                        from sqlalchemy.engine import make_url
+
+                        for secret in url_secrets(make_url(value)):
+                            masker.add(secret)
+                    except Exception:
+                        pass
+        return masker
+
+    def child_environment(self) -> dict[str, str]:
+        """What a python step sees: every setting, so its own connection matches ordo's."""
+        return dict(self.values)

@@ -1,0 +1,75 @@
+"""Jinja2 rendering of SQL and arguments: sandboxed, strict, and dialect-aware.
+
+Undefined variables are errors at plan time, never an empty string in a statement. Values meant
+as data should be bound or quoted: the ``literal`` filter quotes a value for the connection's
+dialect and ``ident`` quotes an identifier (``{{ table | ident }}``), so nothing is pasted raw.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+from ordo.errors import StepProblem
+
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect
+
+__all__ = ["Renderer"]
+
+
+class Renderer:
+    """Renders templates for one dialect (the filters need to know how to quote)."""
+
+    def __init__(self, dialect: Dialect | None = None) -> None:
+        self._env = SandboxedEnvironment(
+            undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
+        )
+        self._dialect = dialect
+        self._env.filters["ident"] = self._ident
+        self._env.filters["literal"] = self._literal
+
+    def for_dialect(self, dialect: Dialect | None) -> Renderer:
+        return self if dialect is self._dialect else Renderer(dialect)
+
+    def _need_dialect(self, filter_name: str) -> Dialect:
+        if self._dialect is None:
+            raise ValueError(f"the '{filter_name}' filter needs a database connection")
+        return self._dialect
+
+    def _ident(self, value: object) -> str:
+        dialect = self._need_dialect("ident")
+        return dialect.quote_table(dialect.parse_table_name(str(value)))
+
+    def _literal(self, value: object) -> str:
+        return self._need_dialect("literal").quote_literal(value)
+
+    def render(self, source: str, context: Mapping[str, Any], *, name: str) -> str:
+        """Render ``source``; errors become ``StepProblem`` with the template's line."""
+        if "{" not in source:  # no template syntax: nothing to compile (a quarter of a ms saved)
+            return source
+        try:
+            return self._env.from_string(source).render(dict(context))
+        except TemplateSyntaxError as exc:
+            raise StepProblem(f"template syntax error: {exc.message}", line=exc.lineno) from exc
+        except UndefinedError as exc:
+            raise StepProblem(
+                f"undefined template variable: {exc.message}",
+                line=_template_line(exc),
+                hint="define it under params (step or pipeline) or pass --param NAME=VALUE",
+            ) from exc
+        except (TemplateError, ValueError, TypeError) as exc:
+            raise StepProblem(f"template error: {exc}", line=_template_line(exc)) from exc
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<template>":
+            line = frame.lineno
+    return line

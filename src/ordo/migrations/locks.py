@@ -1,0 +1,225 @@
+"""One migrator at a time per history table, with locks that die with their holder.
+
+Two processes migrating one database at once would both see V3 pending and both run it. The
+lock serializes them: the second waits, then reads the history the first one wrote and finds
+nothing left to do. Every lock here is released by the database or the kernel when its
+holder dies (``kill -9`` included), so a crashed migrator never blocks the next one:
+
+- PostgreSQL: a session-level ``pg_advisory_lock`` on a dedicated connection in autocommit.
+  Autocommit matters: the connection is *idle*, not *idle in transaction*, so a
+  ``CREATE INDEX CONCURRENTLY`` in a ``-- ordo:no-transaction`` migration (which waits for
+  every open transaction to finish) does not wait for the migrator's own lock. The key comes
+  from the database, schema and table names, so each history table has its own lock.
+- MySQL/MariaDB: ``GET_LOCK('ordo_migrate_<db>_<table>', timeout)`` on a dedicated connection.
+- SQLite/DuckDB: an OS file lock (``filelock``) beside the database file; ``lock_dir`` for an
+  in-memory database, which without ``lock_dir`` gets a lock inside this process, since no
+  other process can see that database.
+- SQL Server (``sp_getapplock``, session owner) and Oracle (``DBMS_LOCK``, needs EXECUTE on
+  it): written from the documentation and covered by unit tests only; no live server here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from sqlalchemy import Connection, Engine, Integer, Table, bindparam, func, outparam, select, text
+
+from ordo.db.dialects import Dialect
+from ordo.db.errors import translate
+from ordo.migrations.errors import MigrationLockTimeout
+
+__all__ = ["advisory_key", "lock_file", "migration_lock", "mysql_lock_name"]
+
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+@contextmanager
+def migration_lock(
+    engine: Engine, dialect: Dialect, table: Table, *, lock_dir: Path | None, timeout: float
+) -> Iterator[None]:
+    """Hold the migration lock of ``table`` for the block, waiting up to ``timeout`` seconds."""
+    backend = dialect.backend
+    if backend in ("sqlite", "duckdb"):
+        with _file_lock(engine, table, lock_dir, timeout):
+            yield
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")  # idle, never idle in transaction
+        if backend == "postgresql":
+            lock = _postgres_lock(conn, table, timeout)
+        elif backend == "mysql":
+            lock = _mysql_lock(conn, table, timeout)
+        elif backend == "mssql":
+            lock = _mssql_lock(conn, table, timeout)
+        elif backend == "oracle":
+            lock = _oracle_lock(conn, table, timeout)
+        else:  # pragma: no cover - dialect_for knows no other backend
+            raise ValueError(f"no migration lock for {backend}")
+        with lock:
+            yield
+
+
+def _timed_out(table: Table, timeout: float) -> MigrationLockTimeout:
+    return MigrationLockTimeout(
+        f"another migrator of {table.fullname} held the migration lock for more than {timeout:g} s",
+        hint="wait for it to finish (see who runs `ordo migrate`), or raise lock_timeout",
+    )
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+
+
+def advisory_key(database: str, schema: str, table: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_lock``, stable across processes and versions."""
+    digest = hashlib.sha256(f"ordo.migrate:{database}.{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def _postgres_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+    database, schema = conn.execute(select(func.current_database(), func.current_schema())).one()
+    key = advisory_key(database, table.schema or schema or "", table.name)
+    milliseconds = str(max(1, math.ceil(timeout * 1000)))
+    previous = conn.execute(select(func.current_setting("lock_timeout"))).scalar_one()
+    conn.execute(select(func.set_config("lock_timeout", milliseconds, False)))
+    try:
+        conn.execute(select(func.pg_advisory_lock(key)))
+    except Exception as exc:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+            raise _timed_out(table, timeout) from exc
+        raise translate(exc) from exc
+    finally:
+        with suppress(Exception):
+            conn.execute(select(func.set_config("lock_timeout", previous, False)))
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # a broken connection has released the lock already
+            conn.execute(select(func.pg_advisory_unlock(key)))
+
+
+# -- MySQL / MariaDB ----------------------------------------------------------------------
+
+
+def mysql_lock_name(database: str, table: str) -> str:
+    """``ordo_migrate_<db>_<table>``, hashed when longer than MySQL's 64-character limit."""
+    name = f"ordo_migrate_{database}_{table}"
+    if len(name) > 64:
+        name = "ordo_migrate_" + hashlib.sha256(name.encode()).hexdigest()[:40]
+    return name
+
+
+@contextmanager
+def _mysql_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+    database = table.schema or conn.execute(select(func.database())).scalar() or ""
+    name = mysql_lock_name(database, table.name)
+    try:
+        got = conn.execute(select(func.get_lock(name, math.ceil(timeout)))).scalar()
+    except Exception as exc:
+        raise translate(exc) from exc
+    if got != 1:
+        raise _timed_out(table, timeout)
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            conn.execute(select(func.release_lock(name)))
+
+
+# -- SQL Server, Oracle (not tested against a live server) -------------------------------
+
+_MSSQL_GET = text(
+    "SET NOCOUNT ON; DECLARE @r int; EXEC @r = sp_getapplock @Resource = :name, "
+    "@LockMode = 'Exclusive', @LockOwner = 'Session', @LockTimeout = :ms; SELECT @r"
+)
+_MSSQL_RELEASE = text("EXEC sp_releaseapplock @Resource = :name, @LockOwner = 'Session'")
+
+
+@contextmanager
+def _mssql_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+    name = f"ordo_migrate_{table.fullname}"[:255]
+    result = conn.execute(_MSSQL_GET, {"name": name, "ms": math.ceil(timeout * 1000)}).scalar()
+    if result is None or result < 0:  # -1 timeout, -2 cancelled, -3 deadlock, -999 error
+        raise _timed_out(table, timeout)
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            conn.execute(_MSSQL_RELEASE, {"name": name})
+
+
+_ORACLE_GET = text(
+    "DECLARE h VARCHAR2(128); BEGIN DBMS_LOCK.ALLOCATE_UNIQUE(:name, h); "
+    ":result := DBMS_LOCK.REQUEST(h, DBMS_LOCK.X_MODE, :seconds, FALSE); END;"
+).bindparams(bindparam("name"), bindparam("seconds"), outparam("result", Integer()))
+_ORACLE_RELEASE = text(
+    "DECLARE h VARCHAR2(128); r INTEGER; BEGIN DBMS_LOCK.ALLOCATE_UNIQUE(:name, h); "
+    "r := DBMS_LOCK.RELEASE(h); END;"
+)
+
+
+@contextmanager
+def _oracle_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+    name = f"ordo_migrate_{table.fullname}"[:128]
+    try:
+        result = conn.execute(_ORACLE_GET, {"name": name, "seconds": math.ceil(timeout)})
+    except Exception as exc:
+        error = translate(exc)
+        error.hint = "the migration lock uses DBMS_LOCK: GRANT EXECUTE ON DBMS_LOCK to the user"
+        raise error from exc
+    granted = getattr(result, "out_parameters", {}).get("result")
+    if granted not in (0, 4):  # 0 granted, 4 already held
+        raise _timed_out(table, timeout)
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            conn.execute(_ORACLE_RELEASE, {"name": name})
+
+
+# -- SQLite / DuckDB ------------------------------------------------------------------------
+
+
+def lock_file(database: str | None, table: str, lock_dir: Path | None) -> Path | None:
+    """Where the file lock lives: beside the database file, whoever migrates it (a lock
+    elsewhere would not exclude a migrator started from another project folder); in
+    ``lock_dir`` for an in-memory database; None for in-memory without ``lock_dir``."""
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return lock_dir / f"memory.{table}.migrate-lock" if lock_dir else None
+    path = Path(database.removeprefix("file:").split("?", 1)[0]).resolve()
+    return path.with_name(f"{path.name}.{table}.migrate-lock")
+
+
+@contextmanager
+def _file_lock(
+    engine: Engine, table: Table, lock_dir: Path | None, timeout: float
+) -> Iterator[None]:
+    path = lock_file(engine.url.database, table.name, lock_dir)
+    if path is None:
+        with _PROCESS_LOCKS_GUARD:
+            lock = _PROCESS_LOCKS.setdefault(f"{id(engine)}.{table.name}", threading.Lock())
+        if not lock.acquire(timeout=timeout):
+            raise _timed_out(table, timeout)
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file_lock = FileLock(path, timeout=timeout)
+    try:
+        file_lock.acquire()
+    except Timeout as exc:
+        raise _timed_out(table, timeout) from exc
+    try:
+        yield
+    finally:
+        file_lock.release()

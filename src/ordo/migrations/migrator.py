@@ -1,0 +1,318 @@
+"""Flyway-style migrations for one database: status, validate, migrate, repair, baseline.
+
+The order inside ``migrate`` is what makes it safe to run from several machines at once:
+read the files (a misnamed or duplicated one stops everything before the database is
+touched), take the lock, create the history table if needed, read the history under the lock
+(so a migrator that waited sees what the previous one applied), validate, then run each
+pending migration with its history row:
+
+- where DDL is transactional (PostgreSQL, SQLite, DuckDB), statements and row commit together
+  or not at all: a failure leaves no trace and the next run simply tries again;
+- on MySQL/MariaDB, where every DDL statement commits at once, a failure is recorded as a row
+  with ``success = false``, which blocks later runs until ``repair`` removes it: the database
+  may hold half of the migration and a person has to look;
+- a file whose first line is ``-- ordo:no-transaction`` runs in autocommit (for statements
+  that refuse a transaction, such as ``CREATE INDEX CONCURRENTLY`` or ``VACUUM``) and is
+  treated like MySQL on failure, since what ran is kept.
+
+Nothing after a failed migration runs, and the error names the file, the statement number,
+its line and its first line (``apply.py`` runs one migration).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ordo.db.dialects import dialect_for, parse_table_name
+from ordo.db.engines import EngineRegistry
+from ordo.db.errors import translate
+from ordo.errors import ConfigError
+from ordo.migrations.apply import Applier, transaction
+from ordo.migrations.errors import (
+    BaselineRefused,
+    MigrationError,
+    MigrationReadOnly,
+    MigrationValidationError,
+)
+from ordo.migrations.files import MigrationFile, Version, discover, scan
+from ordo.migrations.history import History, HistoryEntry, history_table
+from ordo.migrations.locks import migration_lock
+from ordo.migrations.resolve import Resolution, resolve
+from ordo.migrations.results import (
+    AppliedMigration,
+    MigrateResult,
+    MigrationStatus,
+    Realignment,
+    RepairResult,
+)
+
+if TYPE_CHECKING:
+    from ordo.config import Settings
+    from ordo.config.connections import ConnectionSettings
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "Migrator", "migrator_for"]
+
+DEFAULT_LOCK_TIMEOUT = 300.0
+
+
+class Migrator:
+    """Migrations in ``folder`` applied to the database behind ``engine``.
+
+    ``table`` names the history table (``[schema.]name``); ``lock_dir`` holds the lock file
+    for an in-memory SQLite or DuckDB database (a file database is locked beside its file);
+    ``installed_by`` defaults to
+    the database user; ``read_only`` refuses every command that writes (a dry run is allowed);
+    ``lock_timeout`` is how long to wait for another migrator, in seconds.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        folder: Path,
+        *,
+        table: str = "schema_version",
+        lock_dir: Path | None = None,
+        installed_by: str | None = None,
+        read_only: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self.engine = engine
+        self.folder = Path(folder)
+        self.dialect = dialect_for(engine)
+        try:
+            name = parse_table_name(table)
+        except ValueError as exc:
+            raise ConfigError(f"migration history table: {exc}") from exc
+        self.history = History(history_table(name, self.dialect))
+        self.lock_dir = lock_dir
+        self.installed_by = installed_by or engine.url.username or _os_user()
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+
+    @classmethod
+    def for_connection(
+        cls, engine: Engine, connection: ConnectionSettings, settings: Settings
+    ) -> Migrator:
+        """The migrator of a named connection: its folder (which must exist), history table,
+        read-only rule, and the lock file under the project's ``.ordo/``."""
+        folder = connection.migrations
+        if folder is None or not folder.is_dir():
+            prefix = f"{settings.env_name.upper()}_GLOBAL_{connection.name.upper()}_MIGRATIONS"
+            raise ConfigError(
+                f"no migrations folder for connection '{connection.name}' (looked for {folder})",
+                hint=f"create it, or set {prefix} to the folder holding "
+                "V<version>__<name>.sql files",
+            )
+        return cls(
+            engine,
+            folder,
+            table=connection.history_table,
+            lock_dir=settings.root / ".ordo",
+            read_only=connection.read_only,
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def discover(self) -> list[MigrationFile]:
+        """The migration files in run order; raises ``MigrationFilesInvalid``."""
+        return discover(self.folder)
+
+    def status(self) -> MigrationStatus:
+        """Where the database stands, problems included; raises only if the database fails."""
+        files, file_problems = scan(self.folder)
+        found = resolve(files, self._read_history())
+        return MigrationStatus(
+            current_version=found.current_version,
+            applied=found.applied,
+            pending=found.pending,
+            failed=found.failed,
+            problems=(*file_problems, *found.problems),
+        )
+
+    def validate(self, *, out_of_order: bool = False) -> None:
+        """Raise ``MigrationValidationError`` listing every tampered, missing, out-of-order or
+        failed migration; return quietly when ``migrate`` could run."""
+        self._check(self.discover(), self._read_history(), out_of_order, None)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def migrate(
+        self, *, target: str | None = None, out_of_order: bool = False, dry_run: bool = False
+    ) -> MigrateResult:
+        """Apply pending migrations in order, up to ``target`` if given.
+
+        A dry run reads the history (if the table exists), validates, and returns what would
+        run; it takes no lock and writes nothing, not even the history table.
+        """
+        if not dry_run:
+            self._refuse_if_read_only("migrate")
+        limit = _target(target)
+        files = self.discover()
+        if dry_run:
+            found = self._check(files, self._read_history(), out_of_order, limit)
+            versions = [m.version for m in found.pending if m.version is not None]
+            reached = max(versions, default=None)
+            current = found.current_version
+            if reached is not None and (current is None or reached > Version(current)):
+                current = reached.text
+            return MigrateResult((), found.pending, found.current_version, current, dry_run=True)
+        with self._locked():
+            self._create_table()
+            found = self._check(files, self._read_history(), out_of_order, limit)
+            applier = Applier(self.engine, self.dialect, self.history, self.installed_by)
+            applied: list[AppliedMigration] = []
+            for migration in found.pending:
+                applied.append(applier.apply(migration, applied))
+            after = resolve(files, self._read_history()).current_version
+        return MigrateResult(tuple(applied), found.pending, found.current_version, after)
+
+    def repair(self) -> RepairResult:
+        """Remove failed entries and realign applied rows with their files (checksum,
+        description, name) after a deliberate change. Missing files are left as they are."""
+        self._refuse_if_read_only("repair")
+        files = self.discover()
+        with self._locked():
+            with self._database_errors(), self.engine.connect() as conn:
+                if not self.history.exists(conn):
+                    return RepairResult((), ())
+            with self._database_errors(), self._transaction() as conn:
+                removed = self.history.remove_failed(conn)
+                changed = resolve(files, self.history.read(conn)).changed
+                for entry, migration in changed:
+                    self.history.realign(conn, entry, migration)
+        return RepairResult(tuple(removed), tuple(_realignment(e, m) for e, m in changed))
+
+    def baseline(self, version: str, description: str = "<< Baseline >>") -> None:
+        """Mark a database that already has its schema as being at ``version``: files at or
+        below it never run. Refused once the history holds anything else."""
+        self._refuse_if_read_only("baseline")
+        at = _target(version)
+        assert at is not None
+        with self._locked():
+            self._create_table()
+            history = self._read_history()
+            if len(history) == 1 and history[0].is_baseline and history[0].parsed_version == at:
+                return  # already baselined there: nothing to do
+            if history:
+                raise BaselineRefused(
+                    f"cannot baseline at {at}: the history table {self.history.table.fullname} "
+                    f"already holds {len(history)} entries",
+                    hint="baseline is for a database no migration has run on yet; use "
+                    "`ordo migrate status` to see where it stands",
+                )
+            with self._database_errors(), self._transaction() as conn:
+                self.history.add(
+                    conn,
+                    None,
+                    installed_by=self.installed_by,
+                    execution_time=0,
+                    success=True,
+                    baseline=(at, description),
+                )
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _check(
+        self,
+        files: list[MigrationFile],
+        history: list[HistoryEntry],
+        out_of_order: bool,
+        target: Version | None,
+    ) -> Resolution:
+        found = resolve(files, history, out_of_order=out_of_order, target=target)
+        if found.problems:
+            raise MigrationValidationError.gathering(found.problems)
+        return found
+
+    def _read_history(self) -> list[HistoryEntry]:
+        if _file_database_missing(self.engine):
+            return []  # connecting would create the file: a dry run or status must not
+        with self._database_errors(), self.engine.connect() as conn:
+            return self.history.read(conn) if self.history.exists(conn) else []
+
+    def _create_table(self) -> None:
+        with self._database_errors(), self._transaction() as conn:
+            self.history.create(conn)
+
+    def _transaction(self) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, self.dialect)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = migration_lock(
+            self.engine,
+            self.dialect,
+            self.history.table,
+            lock_dir=self.lock_dir,
+            timeout=self.lock_timeout,
+        )
+        with self._database_errors(), lock:
+            yield
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise translate(exc) from exc
+
+    def _refuse_if_read_only(self, action: str) -> None:
+        if self.read_only:
+            raise MigrationReadOnly(
+                f"cannot {action}: the connection is read-only",
+                hint="migrations change the database; use a connection without _READ_ONLY, "
+                "or `ordo migrate --dry-run` to see what would run",
+            )
+
+
+def _realignment(entry: HistoryEntry, migration: MigrationFile) -> Realignment:
+    return Realignment(
+        version=entry.version,
+        script=migration.script,
+        old_checksum=entry.checksum,
+        new_checksum=migration.checksum,
+        old_description=entry.description,
+        new_description=migration.description,
+    )
+
+
+def _target(text: str | None) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version(text.strip())
+    except ValueError as exc:
+        raise MigrationError(f"{text!r} is not a migration version", hint=str(exc)) from exc
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "ordo"
+
+
+def _file_database_missing(engine: Engine) -> bool:
+    """A SQLite or DuckDB file that does not exist yet holds no history."""
+    url = engine.url
+    if url.get_backend_name() not in ("sqlite", "duckdb"):
+        return False
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith(("file:", "md:")):
+        return False
+    return not Path(database).exists()
+
+
+@contextmanager
+def migrator_for(settings: Settings, name: str) -> Iterator[Migrator]:
+    """A ``Migrator`` for connection ``name`` on an engine of its own, closed afterwards."""
+    connection = settings.connection(name)
+    with EngineRegistry() as engines:
+        yield Migrator.for_connection(engines.for_connection(connection), connection, settings)

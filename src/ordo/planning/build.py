@@ -1,0 +1,268 @@
+"""From a manifest to a plan: every check that can be made without touching a database.
+
+Planning reads files, renders templates, resolves connections, forms units (one step, or a
+transaction group) and orders them by their dependencies (``ordo.graph``), and reports every
+problem it finds at once. ``select``/``exclude`` narrow the plan (``ordo.selection``); only the
+steps taken are prepared, so a step left out cannot stop the others with its problems (the
+graph itself, names and cycles, is always checked whole). Printing the plan is the dry run;
+nothing here opens a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ordo.errors import ManifestInvalid, OrdoError, Problem, StepProblem
+from ordo.kinds import get_kind
+from ordo.kinds.base import PrepareContext, PreparedStep, RetryPolicy
+from ordo.kinds.templating import Renderer
+from ordo.planning.graph import build_graph, topological_order
+from ordo.planning.model import Plan, Unit
+from ordo.planning.rollback import prepare_rollback
+
+if TYPE_CHECKING:
+    from ordo.config import Settings
+    from ordo.db.dialects import Dialect
+    from ordo.manifest.model import Manifest, StepEntry
+    from ordo.project import Project
+
+__all__ = ["build_plan"]
+
+
+def build_plan(
+    manifest: Manifest,
+    project: Project,
+    settings: Settings,
+    params: Mapping[str, Any] | None = None,
+    *,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+) -> Plan:
+    """Validate and prepare every enabled step; raises ``ManifestInvalid`` with all problems.
+
+    ``select`` and ``exclude`` are selectors (``ordo.selection``); an unknown one is a problem
+    like any other.
+    """
+    problems: list[Problem] = list(manifest.problems)
+    graph, graph_problems = build_graph(manifest)
+    problems.extend(graph_problems)
+    chosen: set[str] | None = None
+    if select or exclude:
+        from ordo.planning.selection import choose
+
+        chosen, selection_problems = choose(graph, select, exclude, manifest.path)
+        problems.extend(selection_problems)
+    pipeline = manifest.pipeline
+    given = dict(params or {})  # --param: the most explicit, so it wins over the manifest
+    dialects: dict[str, Dialect | None] = {}
+
+    def dialect_of(name: str, entry: StepEntry) -> Dialect | None:
+        if name not in dialects:
+            dialects[name] = None
+            if not settings.has_connection(name):
+                problems.append(
+                    Problem(
+                        f"unknown connection '{name}'",
+                        file=manifest.path,
+                        line=entry.line_of("connection"),
+                        step=entry.name,
+                        hint=f"set {settings.env_name.upper()}_GLOBAL_{name.upper()}"
+                        "_CONNECTION_STRING",
+                    )
+                )
+                return None
+            try:
+                from ordo.db.dialects import dialect_for
+
+                dialects[name] = dialect_for(settings.connection(name).url.drivername)
+            except OrdoError as exc:
+                problems.append(
+                    Problem(exc.message, file=manifest.path, step=entry.name, hint=exc.hint)
+                )
+        return dialects[name]
+
+    renderer = Renderer()
+    prepared: list[tuple[PreparedStep, StepEntry]] = []
+    rollbacks: dict[str, PreparedStep] = {}
+    for entry in manifest.steps:
+        if not entry.options.enabled or (chosen is not None and entry.name not in chosen):
+            continue
+        kind = get_kind(entry.options.type)
+        connection = (
+            (entry.options.connection or pipeline.connection) if kind.uses_connection else None
+        )
+        dialect = dialect_of(connection, entry) if connection else None
+        ctx = PrepareContext(
+            project=project,
+            manifest_dir=manifest.path.parent,
+            settings=settings,
+            params={**pipeline.params, **entry.options.params, **given},
+            renderer=renderer.for_dialect(dialect),
+            dialect=dialect,
+            connection=connection,
+            group=_group_key(entry),
+            line=entry.line,
+        )
+        try:
+            step = kind.prepare(entry.options, ctx)
+        except StepProblem as exc:
+            problems.append(
+                Problem(
+                    exc.message,
+                    file=exc.file or manifest.path,
+                    line=exc.line if exc.file else entry.line_of(exc.key),
+                    step=entry.name,
+                    hint=exc.hint,
+                )
+            )
+            continue
+        prepared.append((step, entry))
+        if entry.options.rollback is not None:
+            try:
+                rollbacks[entry.name] = prepare_rollback(
+                    entry.options, ctx, pipeline.connection, partial(dialect_of, entry=entry)
+                )
+            except StepProblem as exc:
+                problems.append(
+                    Problem(
+                        f"rollback: {exc.message}",
+                        file=exc.file or manifest.path,
+                        line=exc.line if exc.file else entry.line_of("rollback"),
+                        step=entry.name,
+                        hint=exc.hint,
+                    )
+                )
+
+    problems.extend(_check_groups(manifest, [(s, e) for s, e in prepared]))
+    if problems:
+        raise ManifestInvalid(problems)
+    disabled = tuple(e.name for e in manifest.steps if not e.options.enabled)
+    after = graph.effective({step.name for step, _ in prepared}, set(disabled))
+    units = _order_units(_form_units(prepared, pipeline.retry), after)
+    unselected = tuple(
+        e.name
+        for e in manifest.steps
+        if e.options.enabled and chosen is not None and e.name not in chosen
+    )
+    return Plan(
+        manifest,
+        project,
+        settings,
+        units,
+        disabled,
+        unselected,
+        {name: tuple(deps) for name, deps in after.items()},
+        rollbacks,
+    )
+
+
+def _order_units(units: list[Unit], after: Mapping[str, Sequence[str]]) -> tuple[Unit, ...]:
+    """Units after what they wait for, ties in file order; each told the indices it waits for.
+
+    The graph was checked for cycles, between steps and between groups, so every unit sorts.
+    """
+    unit_of = {name: i for i, unit in enumerate(units) for name in unit.names}
+    waits = {
+        i: sorted({unit_of[d] for name in unit.names for d in after[name]} - {i})
+        for i, unit in enumerate(units)
+    }
+    order = topological_order(list(range(len(units))), waits)
+    assert len(order) == len(units), "cycle between units"  # build_graph reports cycles
+    new_index = {old: new for new, old in enumerate(order)}
+    return tuple(
+        replace(units[old], depends_on=tuple(sorted(new_index[d] for d in waits[old])))
+        for old in order
+    )
+
+
+def _group_key(entry: StepEntry) -> str | None:
+    group = entry.options.transaction_group
+    return None if group is None else str(group)
+
+
+def _check_groups(
+    manifest: Manifest, prepared: list[tuple[PreparedStep, StepEntry]]
+) -> list[Problem]:
+    """A group must be contiguous in the file, on one connection, and only transactional kinds."""
+    problems: list[Problem] = []
+    path: Path = manifest.path
+    last_index: dict[str, int] = {}
+    for entry in manifest.steps:  # contiguity is a property of the file, done steps included
+        group = _group_key(entry)
+        if group is None:
+            continue
+        previous = last_index.get(group)
+        if previous is not None and previous != entry.index - 1:
+            between = manifest.steps[previous + 1].name
+            problems.append(
+                Problem(
+                    f"transaction group {group} is not contiguous: "
+                    f"step '{between}' stands between its steps",
+                    file=path,
+                    line=entry.line_of("transaction_group"),
+                    step=entry.name,
+                    hint="put a group's steps next to each other, or give them different groups",
+                )
+            )
+        last_index[group] = entry.index
+    connections: dict[str, tuple[str | None, str]] = {}
+    for step, entry in prepared:
+        if step.group is None:
+            continue
+        if not get_kind(step.kind).transactional:
+            problems.append(
+                Problem(
+                    f"a {step.kind} step cannot be in a transaction group",
+                    file=path,
+                    line=entry.line_of("transaction_group"),
+                    step=step.name,
+                    hint=f"{step.kind} steps are not transactional: remove transaction_group",
+                )
+            )
+            continue
+        first = connections.setdefault(step.group, (step.connection, step.name))
+        if first[0] != step.connection:
+            problems.append(
+                Problem(
+                    f"transaction group {step.group} spans connections "
+                    f"('{first[0]}' in step '{first[1]}', '{step.connection}' here)",
+                    file=path,
+                    line=entry.line_of("connection"),
+                    step=step.name,
+                    hint="a transaction lives on one connection: split the group",
+                )
+            )
+    return problems
+
+
+def _form_units(
+    prepared: list[tuple[PreparedStep, StepEntry]], default_retry: RetryPolicy
+) -> list[Unit]:
+    units: list[Unit] = []
+    current: list[PreparedStep] = []
+
+    def close() -> None:
+        if current:
+            first = current[0]
+            kind = get_kind(first.kind)
+            units.append(
+                Unit(
+                    steps=tuple(current),
+                    group=first.group,
+                    connection=first.connection,
+                    transactional=kind.transactional,
+                    retry=first.options.retry or default_retry,
+                )
+            )
+            current.clear()
+
+    for step, _entry in prepared:
+        if not (current and step.group is not None and current[0].group == step.group):
+            close()
+        current.append(step)
+    close()
+    return units

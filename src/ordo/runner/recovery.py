@@ -1,0 +1,75 @@
+"""Recovery (seed 002): a step's ``rollback:`` and the decision that follows its failure.
+
+When a step fails for good and declares a rollback, the rollback runs once: SQL in its own
+transaction on the step's connection, or a python script. Seed 002's decision matrix then says
+what follows: the rollback succeeded and the step says ``continue_on_rollback: true`` → the
+steps that depend on it still run and the run ends ``partial_success``; the rollback failed, or
+none was declared, or the step does not say so → its dependents are skipped and the run ends
+``failed``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ordo.errors import ExecutionError
+from ordo.events import EventBus, RollbackFinished, RollbackStarted
+from ordo.kinds import get_kind
+from ordo.kinds.base import ExecutionContext
+
+if TYPE_CHECKING:
+    from ordo.masking import Masker
+    from ordo.planning.model import Plan
+    from ordo.runner.connections import Connections
+
+__all__ = ["run_rollback"]
+
+
+def run_rollback(
+    plan: Plan,
+    step_name: str,
+    *,
+    run_id: str,
+    bus: EventBus,
+    masker: Masker,
+    connections: Connections,
+) -> bool:
+    """Run the failed step's rollback, if it has one; True when its dependents may run."""
+    rollback = plan.rollbacks.get(step_name)
+    if rollback is None:
+        return False
+    failed = next(s for s in plan.steps if s.name == step_name)
+    go_on = failed.options.continue_on_rollback
+    bus.emit(RollbackStarted(run_id, step_name))
+    started = time.monotonic()
+    ctx = ExecutionContext(
+        run_id=run_id, project=plan.project, settings=plan.settings, masker=masker, attempt=1
+    )
+    kind = get_kind(rollback.kind)
+    error: str | None = None
+    try:
+        if kind.transactional and rollback.connection is not None:
+            conn, dialect = connections.checkout(rollback.connection)
+            failure: BaseException | None = None
+            try:
+                with conn.begin():
+                    kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                connections.checkin(rollback.connection, conn, dialect, failure)
+        else:
+            kind.execute(rollback, ctx)
+    except ExecutionError as exc:
+        error = masker.mask(exc.message)
+    except Exception as exc:
+        from ordo.db.errors import translate
+
+        error = translate(exc, masker=masker).message
+    duration = time.monotonic() - started
+    succeeded = error is None
+    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
+    return succeeded and go_on

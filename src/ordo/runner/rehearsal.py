@@ -1,0 +1,185 @@
+"""A rehearsal: every SQL step of a plan run for real, then all of it rolled back.
+
+It answers "would this run work tonight?" against the real database: each SQL unit runs inside
+one transaction per connection (and its own savepoint where the database has them, so one
+failing unit does not hide the next), every step reports its rows, time and error, and at the
+end every transaction is rolled back. Python and migrate steps work outside any transaction,
+so they are listed as not rehearsed. Only databases whose DDL is transactional can rehearse:
+elsewhere a ``CREATE TABLE`` would commit on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from ordo.errors import ExecutionError, InvalidInput
+from ordo.events import (
+    EventBus,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    StepFailed,
+    StepSkipped,
+    StepStarted,
+    StepSucceeded,
+    UnitCommitted,
+)
+from ordo.kinds import get_kind
+from ordo.kinds.base import ExecutionContext, PreparedStep
+from ordo.runner.result import RunResult, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect
+    from ordo.db.engines import EngineRegistry
+    from ordo.masking import Masker
+    from ordo.planning.model import Plan, Unit
+
+__all__ = ["Rehearsal", "check_rehearsable"]
+
+_NO_SAVEPOINTS = {"duckdb"}
+
+
+def check_rehearsable(plan: Plan) -> None:
+    """Refuse, before anything runs, a plan that writes through a non-transactional DDL database."""
+    from ordo.db.dialects import dialect_for
+
+    for name in sorted({u.connection for u in plan.units if u.transactional and u.connection}):
+        dialect = dialect_for(plan.settings.connection(name).url.drivername)
+        if not dialect.transactional_ddl:
+            raise InvalidInput(
+                f"cannot rehearse on connection '{name}' ({dialect.backend}): its DDL commits "
+                "on its own, so what a rehearsal did could not be rolled back",
+                hint="rehearse against PostgreSQL, SQLite or DuckDB, or run --dry-run instead",
+            )
+
+
+class Rehearsal:
+    """Runs a plan's SQL units once each, in order, and rolls everything back."""
+
+    def __init__(
+        self, plan: Plan, *, run_id: str, bus: EventBus, masker: Masker, engines: EngineRegistry
+    ) -> None:
+        self.plan, self.run_id, self.bus, self.masker = plan, run_id, bus, masker
+        self.engines = engines
+        self._open: dict[str, tuple[Connection, Dialect]] = {}
+        self._broken: dict[str, str] = {}  # connection -> the step that ended its rehearsal
+        self._results = {s.name: StepResult(s.name, s.kind) for s in plan.steps}
+        self._index = {s.name: i for i, s in enumerate(plan.steps, start=1)}
+
+    def execute(self) -> RunResult:
+        started = time.monotonic()
+        names = tuple(self._results)
+        self.bus.emit(
+            RunStarted(self.run_id, self.plan.name, self.plan.manifest.path, names, datetime.now())
+        )
+        try:
+            for unit in self.plan.units:
+                self._unit(unit)
+        finally:
+            for conn, _dialect in self._open.values():
+                conn.rollback()  # the point of a rehearsal: nothing stays
+                conn.close()
+        failed = [r for r in self._results.values() if r.status is StepStatus.FAILED]
+        status = RunStatus.FAILED if failed else RunStatus.SUCCESS
+        done = tuple(r.name for r in self._results.values() if r.status is StepStatus.SUCCESS)
+        duration = time.monotonic() - started
+        error = failed[0].error if failed else None
+        self.bus.emit(
+            RunFinished(
+                self.run_id,
+                self.plan.name,
+                status,
+                duration,
+                done,
+                failed_step=failed[0].name if failed else None,
+                error=error,
+            )
+        )
+        return RunResult(
+            self.run_id, self.plan.name, status, list(self._results.values()), duration, error=error
+        )
+
+    def _skip(self, unit: Unit, reason: str) -> None:
+        for name in unit.names:
+            self._results[name].status = StepStatus.SKIPPED
+            self._results[name].error = reason
+            self.bus.emit(StepSkipped(self.run_id, name, reason))
+
+    def _unit(self, unit: Unit) -> None:
+        if not unit.transactional or unit.connection is None:
+            self._skip(unit, "not rehearsed: it works outside any transaction")
+            return
+        if unit.connection in self._broken:
+            by = self._broken[unit.connection]
+            self._skip(unit, f"not rehearsed: '{by}' failed and this database has no savepoints")
+            return
+        conn, dialect = self._connection(unit.connection)
+        savepoint = None if dialect.backend in _NO_SAVEPOINTS else conn.begin_nested()
+        try:
+            for step in unit.steps:
+                self._step(step, conn, dialect)
+        except ExecutionError:
+            if savepoint is not None:
+                savepoint.rollback()
+            else:
+                self._broken[unit.connection] = next(
+                    n for n in unit.names if self._results[n].status is StepStatus.FAILED
+                )
+            return
+        if savepoint is not None:
+            savepoint.commit()  # released into the outer transaction, rolled back at the end
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now(), rehearsal=True))
+
+    def _step(self, step: PreparedStep, conn: Connection, dialect: Dialect) -> None:
+        result = self._results[step.name]
+        result.attempts = 1
+        self.bus.emit(
+            StepStarted(
+                self.run_id, step.name, step.kind, 1, self._index[step.name], len(self._index)
+            )
+        )
+        ctx = ExecutionContext(
+            run_id=self.run_id,
+            project=self.plan.project,
+            settings=self.plan.settings,
+            masker=self.masker,
+            attempt=1,
+            connection=conn,
+            dialect=dialect,
+        )
+        started = time.monotonic()
+        try:
+            outcome = get_kind(step.kind).execute(step, ctx)
+        except ExecutionError as exc:
+            result.duration = time.monotonic() - started
+            result.status, result.error = StepStatus.FAILED, self.masker.mask(exc.message)
+            self.bus.emit(
+                StepFailed(
+                    self.run_id, step.name, step.kind, 1, result.duration, result.error, False
+                )
+            )
+            raise
+        result.duration = time.monotonic() - started
+        result.status, result.rows = StepStatus.SUCCESS, outcome.rows
+        self.bus.emit(
+            StepSucceeded(
+                self.run_id, step.name, step.kind, 1, result.duration, outcome.rows, False, None
+            )
+        )
+
+    def _connection(self, name: str) -> tuple[Connection, Dialect]:
+        if name not in self._open:
+            from ordo.db.dialects import dialect_for
+            from ordo.db.errors import translate
+
+            try:
+                conn = self.engines.for_connection(self.plan.settings.connection(name)).connect()
+                conn.begin()
+            except Exception as exc:
+                raise translate(exc, masker=self.masker) from exc
+            self._open[name] = (conn, dialect_for(conn))
+        return self._open[name]

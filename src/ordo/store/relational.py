@@ -1,0 +1,347 @@
+"""The SQL state store, written once in SQLAlchemy Core for SQLite and PostgreSQL.
+
+The schema comes from the migrations (``schema.py`` describes it); opening a store applies
+any that are pending, so an older store file is brought up to date on first use.
+
+Cheap by construction, since a run writes here at every step: one connection held for the
+store's life (no pool checkout, no engine per event), one short transaction per call, every
+statement built once at import (SQLAlchemy then reuses its compiled form), several steps
+changed by one ``executemany``. ``sqlite.py`` and ``postgresql.py`` only make the engine.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ordo.errors import OrdoError
+from ordo.masking import Masker
+from ordo.store import statements as st
+from ordo.store.base import (
+    FINISHED_TASK,
+    NEEDS_ATTENTION,
+    PlannedTask,
+    RunDetail,
+    RunRecord,
+    RunState,
+    StoreError,
+    TaskOutcome,
+    TaskStatus,
+    manifest_hash,
+    not_found,
+    task_error_when_run_ends,
+    utc,
+)
+from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
+
+__all__ = ["SqlStore"]
+
+_t, _r = tasks.c, job_runs.c
+
+
+class SqlStore:
+    """``StateStore`` on a SQLAlchemy engine; the subclass passes the engine and its folder.
+
+    ``where`` describes the store in messages (a path, or a URL without its password);
+    ``masker`` masks driver messages before they go into an error.
+    """
+
+    begin_write = "BEGIN"  # how a transaction that writes begins
+
+    def __init__(self, engine: Engine, migrations: Path, *, where: str, masker: Masker) -> None:
+        self.engine = engine
+        self.where = where
+        self._masker = masker
+        self._lock = threading.RLock()
+        self._conn: Connection | None = None
+        self._upsert_job = st.insert_job_ignoring_duplicates(engine)
+        self._migrate(migrations)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def record_job(
+        self, name: str, path: str, definition: str, *, schedule: str | None = None
+    ) -> str:
+        j = job_definitions.c
+        now = utc(datetime.now())
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                self._upsert_job,
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": name,
+                    "path": path,
+                    "definition": definition,
+                    "schedule": schedule,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            row = conn.execute(
+                select(j.id, j.path, j.definition, j.schedule).where(j.name == name)
+            ).one()
+            if (row.path, row.definition, row.schedule) != (path, definition, schedule):
+                conn.execute(
+                    update(job_definitions)
+                    .where(j.id == row.id)
+                    .values(path=path, definition=definition, schedule=schedule, updated_at=now)
+                )
+            return str(row.id)
+
+    def start_run(
+        self,
+        run_id: str,
+        job_id: str,
+        *,
+        started_at: datetime,
+        manifest_text: str,
+        tasks: Sequence[PlannedTask],
+        rehearsal: bool = False,
+        resumed_from: str | None = None,
+    ) -> None:
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "job_run_id": run_id,
+                "position": task.position,
+                "step": task.step,
+                "task_type": task.task_type,
+                "unit_index": task.unit_index,
+                "transaction_group": task.transaction_group,
+                "status": TaskStatus.PENDING.value,
+                "attempt_count": 0,
+                "max_attempts": task.max_attempts,
+            }
+            for task in tasks
+        ]
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                job_runs.insert(),
+                {
+                    "id": run_id,
+                    "job_definition_id": job_id,
+                    "status": RunState.RUNNING.value,
+                    "started_at": utc(started_at),
+                    "manifest_hash": manifest_hash(manifest_text),
+                    "manifest_text": manifest_text,
+                    "rehearsal": rehearsal,
+                    "resumed_from": resumed_from,
+                },
+            )
+            if rows:
+                conn.execute(st.TASKS.insert(), rows)
+
+    def task_started(
+        self, run_id: str, step: str, *, attempt: int, at: datetime, task_type: str | None = None
+    ) -> None:
+        params = {
+            "b_run": run_id,
+            "b_step": step,
+            "b_attempt": attempt,
+            "b_type": task_type,
+            "b_at": utc(at),
+        }
+        self._write(st.TASK_STARTED, [params])
+
+    def task_retrying(self, run_id: str, steps: Sequence[str]) -> None:
+        self._write(st.TASK_RETRYING, [{"b_run": run_id, "b_step": s} for s in steps])
+
+    def task_finished(self, run_id: str, outcomes: Sequence[TaskOutcome]) -> None:
+        params = []
+        for outcome in outcomes:
+            if outcome.status not in FINISHED_TASK:
+                raise ValueError(f"a finished task cannot be {outcome.status}")
+            params.append(
+                {
+                    "b_run": run_id,
+                    "b_step": outcome.step,
+                    "b_status": outcome.status.value,
+                    "b_at": utc(outcome.at),
+                    "b_rows": outcome.rows,
+                    "b_duration": outcome.duration_ms,
+                    "b_error": outcome.error,
+                }
+            )
+        self._write(st.TASK_FINISHED, params)
+
+    def task_skipped(self, run_id: str, steps: Sequence[str], *, reason: str, at: datetime) -> None:
+        self.task_finished(
+            run_id, [TaskOutcome(step, TaskStatus.SKIPPED, at, error=reason) for step in steps]
+        )
+
+    def finish_run(
+        self, run_id: str, *, status: str, at: datetime, error: str | None = None
+    ) -> None:
+        state = RunState(status)
+        when = utc(at)
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                st.RUN_FINISHED,
+                {"b_run": run_id, "b_status": state.value, "b_at": when, "b_error": error},
+            )
+            for stuck, before in (
+                ([TaskStatus.PENDING.value], TaskStatus.PENDING),
+                ([TaskStatus.RUNNING.value, TaskStatus.RETRYING.value], TaskStatus.RUNNING),
+            ):
+                after, message = task_error_when_run_ends(before, state)
+                conn.execute(
+                    st.UNFINISHED_TASKS,
+                    {
+                        "b_run": run_id,
+                        "b_from": stuck,
+                        "b_status": after.value,
+                        "b_at": when,
+                        "b_error": message,
+                    },
+                )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def list_runs(self, limit: int = 20, job: str | None = None) -> list[RunRecord]:
+        query = st.RUNS.order_by(*st.NEWEST_FIRST).limit(limit)
+        if job is not None:
+            query = query.where(job_definitions.c.name == job)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(query).all()
+            counts = self._counts(conn, [row.id for row in rows])
+        return [st.run_record(row, counts.get(row.id, {})) for row in rows]
+
+    def get_run(self, run_id: str) -> RunDetail:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(st.RUNS.where(_r.id == run_id)).first()
+            if row is None:
+                ids = conn.execute(
+                    select(_r.id).where(_r.id.startswith(run_id, autoescape=True)).limit(6)
+                ).scalars()
+                matches = list(ids) if run_id else []
+                if len(matches) != 1:
+                    raise not_found(run_id, matches)
+                row = conn.execute(st.RUNS.where(_r.id == matches[0])).one()
+            text = conn.execute(select(_r.manifest_text).where(_r.id == row.id)).scalar_one()
+            task_rows = conn.execute(
+                select(tasks).where(_t.job_run_id == row.id).order_by(_t.position)
+            ).all()
+            counts = self._counts(conn, [row.id])
+        record = st.run_record(row, counts.get(row.id, {}))
+        return RunDetail(record, tuple(st.task_record(t) for t in task_rows), text)
+
+    def last_failed_run(self, job: str) -> RunRecord | None:
+        query = (
+            st.RUNS.where(
+                job_definitions.c.name == job,
+                _r.status.in_([s.value for s in NEEDS_ATTENTION]),
+                _r.rehearsal.is_(False),
+            )
+            .order_by(*st.NEWEST_FIRST)
+            .limit(1)
+        )
+        with self._transaction(write=False) as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            counts = self._counts(conn, [row.id])
+        return st.run_record(row, counts.get(row.id, {}))
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+            self.engine.dispose()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @staticmethod
+    def _counts(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        if not run_ids:
+            return {}
+        query = (
+            select(_t.job_run_id, _t.status, func.count())
+            .where(_t.job_run_id.in_(run_ids))
+            .group_by(_t.job_run_id, _t.status)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for run_id, status, count in conn.execute(query):
+            counts.setdefault(run_id, {})[status] = int(count)
+        return counts
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction on the held connection, begun and ended by hand (it autocommits
+        otherwise); ``begin_write`` lets SQLite take the write lock up front."""
+        with self._connected(write=write) as conn:
+            conn.exec_driver_sql(self.begin_write if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+
+    def _write(self, statement: Any, params: list[dict[str, Any]]) -> None:
+        """One statement for one row commits by itself: a single round trip, no BEGIN and
+        COMMIT around it. Several rows are written together, in one transaction."""
+        if len(params) == 1:
+            with self._connected(write=True) as conn:
+                conn.execute(statement, params[0])
+        elif params:
+            with self._transaction(write=True) as conn:
+                conn.execute(statement, params)
+
+    @contextmanager
+    def _connected(self, *, write: bool) -> Iterator[Connection]:
+        """The held connection, in autocommit; a broken one is replaced on the next call."""
+        with self._lock:
+            try:
+                if self._conn is None:
+                    conn = self.engine.connect()
+                    self._conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield self._conn
+            except SQLAlchemyError as exc:
+                self._drop()
+                action = "write to" if write else "read"
+                raise self._error(f"could not {action} the state store", exc) from exc
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except SQLAlchemyError:
+                conn.invalidate()
+
+    def _migrate(self, folder: Path) -> None:
+        from ordo.migrations import MigrationValidationError, Migrator
+
+        try:
+            Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
+        except OrdoError as exc:
+            self.engine.dispose()
+            raise StoreError(
+                f"cannot open the state store at {self.where}: {self._masker.mask(exc.message)}",
+                hint=_NEWER_HINT if isinstance(exc, MigrationValidationError) else _OPEN_HINT,
+            ) from exc
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise self._error(f"cannot open the state store at {self.where}", exc) from exc
+
+    def _error(self, what: str, exc: BaseException) -> StoreError:
+        from ordo.db.errors import translate
+
+        return StoreError(f"{what}: {translate(exc, masker=self._masker).message}", hint=_OPEN_HINT)
+
+
+_NEWER_HINT = (
+    "the store's schema history does not match this ordo's: it was opened by a newer ordo, "
+    "or changed by hand; upgrade ordo, or set ORDO_STATE_URL to another store"
+)
+_OPEN_HINT = (
+    "check ORDO_STATE_URL (unset, the store is .ordo/state.db in the project) and that the "
+    "database is reachable and writable"
+)

@@ -1,0 +1,147 @@
+"""What a run tells its notifiers, and when (seed 000 §4.5).
+
+A chat channel is read by people, so it gets few messages: the start, the steps someone asked
+to hear about (``notify: true``) or that were slow, each failure once (when a unit has failed
+for good, not on every retry), and a summary. Every message is masked before it leaves, and a
+notifier that fails or hangs is logged and skipped: notifications never break a run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepSucceeded, UnitFailed
+from ordo.masking import Masker
+from ordo.notify.base import MESSAGE_LIMIT, Notifier, cut
+
+__all__ = ["NoticeSubscriber", "format_duration"]
+
+# The summary repeats only the start of the error; the failure message already carried it all.
+_SUMMARY_ERROR_LIMIT = 300
+
+_HEADLINES = {
+    RunStatus.PARTIAL_SUCCESS: "⚠️ Job partially succeeded",
+    RunStatus.FAILED: "❌ Job failed",
+    RunStatus.ABORTED: "⛔ Job aborted",
+}
+
+
+def format_duration(seconds: float) -> str:
+    """``0.4s``, ``12.3s``, ``2m 05s``, ``1h 02m 03s``: short enough for a phone screen."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class NoticeSubscriber:
+    """An ``events.Subscriber`` that turns run events into chat messages."""
+
+    def __init__(
+        self,
+        notifiers: Sequence[Notifier],
+        masker: Masker,
+        pipeline: str,
+        slow_step_seconds: float = 5.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._notifiers = list(notifiers)
+        self._masker = masker
+        self._pipeline = pipeline
+        self._slow_step_seconds = slow_step_seconds
+        self._logger = logger if logger is not None else logging.getLogger(__name__)
+
+    def handle(self, event: Event) -> None:
+        """Send the message ``event`` calls for, if any. Never raises."""
+        if not self._notifiers:
+            return
+        try:
+            text = self.message_for(event)
+        except Exception as exc:  # a bug here must not stop the run either
+            self._warn("notice could not be written", exc)
+            return
+        if text is not None:
+            self._send(text)
+
+    def message_for(self, event: Event) -> str | None:
+        """The message for ``event``, masked and cut to the limit; None when it is not news."""
+        text: str | None
+        if isinstance(event, RunStarted):
+            text = self._started(event)
+        elif isinstance(event, StepSucceeded):
+            text = self._step_succeeded(event)
+        elif isinstance(event, UnitFailed):
+            text = self._unit_failed(event)
+        elif isinstance(event, RunFinished):
+            text = self._finished(event)
+        else:
+            return None  # StepFailed / UnitRetrying: only a failure for good is news.
+        if text is None:
+            return None
+        # Mask first, then cut: cutting first could leave half a secret unrecognisable.
+        return cut(self._masker.mask(text), MESSAGE_LIMIT)
+
+    def _started(self, event: RunStarted) -> str:
+        pipeline = event.pipeline or self._pipeline
+        return f"🚀 Job Started: {pipeline}\n{_plural(len(event.steps), 'step')} to run"
+
+    def _step_succeeded(self, event: StepSucceeded) -> str | None:
+        if not (event.notify or event.duration > self._slow_step_seconds):
+            return None
+        return (
+            f"☑️ Step done: {event.step} in {format_duration(event.duration)}\n"
+            f"Pipeline: {self._pipeline}"
+        )
+
+    def _unit_failed(self, event: UnitFailed) -> str:
+        lines = [f"❌ Step failed: {event.failed_step}", f"Pipeline: {self._pipeline}"]
+        if event.attempts > 1:
+            lines.append(f"After {event.attempts} attempts")
+        others = [step for step in event.steps if step != event.failed_step]
+        if others:
+            lines.append(f"Rolled back with it: {', '.join(others)}")
+        lines.append("")
+        lines.append(event.error.strip() or "(no error text)")
+        return "\n".join(lines)
+
+    def _finished(self, event: RunFinished) -> str:
+        pipeline = event.pipeline or self._pipeline
+        duration = format_duration(event.duration)
+        if event.status is RunStatus.SUCCESS:
+            completed = _plural(len(event.completed), "Task")
+            return f"✅ {completed} Completed\nPipeline: {pipeline}\nDuration: {duration}"
+        lines = [f"{_HEADLINES.get(event.status, '❌ Job failed')}: {pipeline}"]
+        if event.failed_step:
+            lines.append(f"Failed step: {event.failed_step}")
+        if event.error:
+            # Masked here already: the cut below must not split a secret before masking.
+            error = self._masker.mask(event.error.strip())
+            lines.append(f"Error: {cut(error, _SUMMARY_ERROR_LIMIT)}")
+        lines.append(f"Completed: {len(event.completed)}")
+        lines.append(f"Not run: {len(event.not_run)}")
+        lines.append(f"Duration: {duration}")
+        return "\n".join(lines)
+
+    def _send(self, text: str) -> None:
+        for notifier in self._notifiers:
+            try:
+                notifier.send(text)
+            except Exception as exc:
+                self._warn(f"notifier {getattr(notifier, 'name', '?')!r} failed, skipped", exc)
+
+    def _warn(self, what: str, exc: Exception) -> None:
+        # No exc_info: a traceback could quote what the message masks (URLs, tokens).
+        try:
+            detail = self._masker.mask(f"{type(exc).__name__}: {exc}")
+        except Exception:
+            detail = type(exc).__name__
+        self._logger.warning("%s: %s", what, detail)
