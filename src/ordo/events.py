@@ -9,11 +9,12 @@ errors, one that must not (manifest state) lets them propagate and so stops the 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 __all__ = [
     "Event",
@@ -92,6 +93,7 @@ class StepSucceeded:
     rows: int | None
     notify: bool
     output_file: Path | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)  # ``StepOutcome.details``
 
 
 @dataclass(frozen=True)

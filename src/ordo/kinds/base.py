@@ -152,9 +152,14 @@ class PreparedStep:
 
 @dataclass(frozen=True)
 class StepOutcome:
+    """What a step did. ``details`` is what a kind knows beyond a row count (rows per file,
+    each check's outcome, each model's result): plain JSON values, shown by the console, the
+    log, the run store and the review report."""
+
     rows: int | None = None
     output: TabularResult | None = None
     output_file: Path | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -464,6 +464,7 @@ class Runner:
                 outcome.rows,
                 step.options.notify,
                 outcome.output_file,
+                outcome.details,
             )
         )
         return outcome
