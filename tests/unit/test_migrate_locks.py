@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import URL, create_engine
 
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.migrations import MigrationLockTimeout
@@ -45,18 +45,26 @@ def test_mysql_lock_names_fit_in_64_characters() -> None:
     assert long != mysql_lock_name("d" * 64, "t" * 63)
 
 
+def _sqlite_lock_file(database: str | None, table: str, lock_dir: Path | None) -> Path | None:
+    url = URL.create("sqlite", database=database)
+    return lock_file(dialect_for("sqlite"), url, table, lock_dir)
+
+
 def test_lock_files_sit_beside_the_database_whatever_lock_dir_says(tmp_path: Path) -> None:
     database = str(tmp_path / "app.db")
     beside = tmp_path / "app.db.schema_version.migrate-lock"
-    assert lock_file(database, "schema_version", None) == beside
-    assert lock_file(database, "schema_version", tmp_path / "locks") == beside
-    assert lock_file(f"file:{database}?mode=rw", "h", None) == tmp_path / "app.db.h.migrate-lock"
+    assert _sqlite_lock_file(database, "schema_version", None) == beside
+    assert _sqlite_lock_file(database, "schema_version", tmp_path / "locks") == beside
+    assert (
+        _sqlite_lock_file(f"file:{database}?mode=rw", "h", None)
+        == tmp_path / "app.db.h.migrate-lock"
+    )
 
 
 def test_in_memory_databases_lock_in_lock_dir_or_in_process(tmp_path: Path) -> None:
-    assert lock_file(":memory:", "h", None) is None
-    assert lock_file(None, "h", None) is None
-    assert lock_file(":memory:", "h", tmp_path) == tmp_path / "memory.h.migrate-lock"
+    assert _sqlite_lock_file(":memory:", "h", None) is None
+    assert _sqlite_lock_file(None, "h", None) is None
+    assert _sqlite_lock_file(":memory:", "h", tmp_path) == tmp_path / "memory.h.migrate-lock"
 
 
 def _table(backend: str) -> Any:

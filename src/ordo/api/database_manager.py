@@ -160,21 +160,9 @@ class DatabaseManager:
             raise translate(exc, timeout=timeout, masker=self.masker) from exc
 
     def _returns_rows(self, query: str, result: CursorResult[Any]) -> bool:
-        """Whether the statement returned data, not just a status.
-
-        DuckDB answers every statement with a result set (``INSERT`` gives ``Count``,
-        ``CREATE`` gives ``Success``); those status rows are not data, so an ``INSERT`` returns
-        ``[]`` on DuckDB as it does everywhere else. The rule is ``DuckDBDialect.execute``'s.
-        """
-        if not result.returns_rows:
-            return False
-        if self.dialect.name != "duckdb":
-            return True
-        from ordo.db.dialects.duckdb import _DML, _STATUS_ONLY, _last_statement_type
-
-        # The statement as sent (``:name`` already turned into DuckDB's own placeholders).
-        kind = _last_statement_type(getattr(result.context, "statement", None) or query)
-        return not (kind in _STATUS_ONLY or (kind in _DML and result.rowcount >= 0))
+        """Whether the statement returned data, not just a status (DuckDB's ``Count`` row is
+        not data, so an ``INSERT`` returns ``[]`` there as it does everywhere else)."""
+        return self.dialect.returns_data(result, query)
 
     def _connect(self, *, retry: bool = True) -> Connection:
         """A pooled connection; connecting is retried on transient failures, as nothing ran yet."""

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["health_check", "migration_status", "pool_status", "watch_invalidations"]
 
-_PROBE = {"oracle": "SELECT 1 FROM DUAL"}
 _invalid_counts: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
 _invalid_lock = threading.Lock()
 
@@ -120,7 +119,7 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
 
 def _probe(db: DatabaseManager, own_connection: bool, note: Any) -> None:
     """Connect and run the probe query, noting each success as it happens."""
-    probe_sql = _PROBE.get(db.engine.dialect.name, "SELECT 1")
+    probe_sql = db.dialect.probe_query
     if not own_connection:
         with db.engine.connect() as conn:
             note(connection=True)

@@ -36,10 +36,7 @@ def transaction(engine: Engine, dialect: Dialect) -> Iterator[Connection]:
     """A connection in a transaction that DDL joins, even on a SQLite engine made without
     ``ordo.db.engines`` (whose sqlite3 module would autocommit each DDL statement)."""
     with engine.connect() as conn, conn.begin():
-        if dialect.backend == "sqlite":
-            dbapi = conn.connection.dbapi_connection
-            if dbapi is not None and not getattr(dbapi, "in_transaction", True):
-                conn.exec_driver_sql("BEGIN")
+        dialect.begin_for_ddl(conn)
         yield conn
 
 
@@ -53,13 +50,13 @@ class Applier:
     installed_by: str
 
     def apply(self, migration: MigrationFile, before: list[AppliedMigration]) -> AppliedMigration:
-        statements = split_statements(migration.sql, self.dialect.name)
+        statements = split_statements(migration.sql, self.dialect.script_syntax)
         started = time.perf_counter()
         statement: Statement | None = None
         try:
             if migration.no_transaction:
                 with self.engine.connect() as conn:
-                    if self.dialect.backend != "duckdb":  # duckdb-engine has no AUTOCOMMIT
+                    if self.dialect.supports_autocommit:
                         conn.execution_options(isolation_level="AUTOCOMMIT")
                     for statement in statements:
                         with conn.begin():  # a real transaction only on DuckDB

@@ -23,12 +23,23 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Connection, Engine, Integer, Table, bindparam, func, outparam, select, text
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    bindparam,
+    func,
+    outparam,
+    select,
+    text,
+)
 
 from ordo.db.dialects import Dialect
 from ordo.db.errors import translate
@@ -45,25 +56,21 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 def migration_lock(
     engine: Engine, dialect: Dialect, table: Table, *, lock_dir: Path | None, timeout: float
 ) -> Iterator[None]:
-    """Hold the migration lock of ``table`` for the block, waiting up to ``timeout`` seconds."""
-    backend = dialect.backend
-    if backend in ("sqlite", "duckdb"):
-        with _file_lock(engine, table, lock_dir, timeout):
+    """Hold the migration lock of ``table`` for the block, waiting up to ``timeout`` seconds.
+
+    The dialect names the kind of lock (``Dialect.migration_lock``); this module holds the
+    implementations, since each speaks the migrator's errors.
+    """
+    if dialect.migration_lock == "file":
+        with _file_lock(engine, dialect, table, lock_dir, timeout):
             yield
         return
+    session_lock = _SESSION_LOCKS.get(dialect.migration_lock)
+    if session_lock is None:
+        raise ValueError(f"no migration lock named {dialect.migration_lock!r} ({dialect.name})")
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")  # idle, never idle in transaction
-        if backend == "postgresql":
-            lock = _postgres_lock(conn, table, timeout)
-        elif backend == "mysql":
-            lock = _mysql_lock(conn, table, timeout)
-        elif backend == "mssql":
-            lock = _mssql_lock(conn, table, timeout)
-        elif backend == "oracle":
-            lock = _oracle_lock(conn, table, timeout)
-        else:  # pragma: no cover - dialect_for knows no other backend
-            raise ValueError(f"no migration lock for {backend}")
-        with lock:
+        with session_lock(conn, table, timeout):
             yield
 
 
@@ -188,21 +195,23 @@ def _oracle_lock(conn: Connection, table: Table, timeout: float) -> Iterator[Non
 # -- SQLite / DuckDB ------------------------------------------------------------------------
 
 
-def lock_file(database: str | None, table: str, lock_dir: Path | None) -> Path | None:
+def lock_file(dialect: Dialect, url: URL, table: str, lock_dir: Path | None) -> Path | None:
     """Where the file lock lives: beside the database file, whoever migrates it (a lock
     elsewhere would not exclude a migrator started from another project folder); in
-    ``lock_dir`` for an in-memory database; None for in-memory without ``lock_dir``."""
-    if not database or database == ":memory:" or "mode=memory" in database:
+    ``lock_dir`` for a database in no local file (in memory); None for that without
+    ``lock_dir``."""
+    database = dialect.database_file(url)
+    if database is None:
         return lock_dir / f"memory.{table}.migrate-lock" if lock_dir else None
-    path = Path(database.removeprefix("file:").split("?", 1)[0]).resolve()
+    path = database.resolve()
     return path.with_name(f"{path.name}.{table}.migrate-lock")
 
 
 @contextmanager
 def _file_lock(
-    engine: Engine, table: Table, lock_dir: Path | None, timeout: float
+    engine: Engine, dialect: Dialect, table: Table, lock_dir: Path | None, timeout: float
 ) -> Iterator[None]:
-    path = lock_file(engine.url.database, table.name, lock_dir)
+    path = lock_file(dialect, engine.url, table.name, lock_dir)
     if path is None:
         with _PROCESS_LOCKS_GUARD:
             lock = _PROCESS_LOCKS.setdefault(f"{id(engine)}.{table.name}", threading.Lock())
@@ -223,3 +232,12 @@ def _file_lock(
         yield
     finally:
         file_lock.release()
+
+
+# Dialect.migration_lock -> the lock held on a dedicated autocommit connection.
+_SESSION_LOCKS: dict[str, Callable[[Connection, Table, float], AbstractContextManager[None]]] = {
+    "pg_advisory_lock": _postgres_lock,
+    "get_lock": _mysql_lock,
+    "sp_getapplock": _mssql_lock,
+    "dbms_lock": _oracle_lock,
+}

@@ -232,7 +232,7 @@ class Migrator:
         return found
 
     def _read_history(self) -> list[HistoryEntry]:
-        if _file_database_missing(self.engine):
+        if self.dialect.database_missing(self.engine.url):
             return []  # connecting would create the file: a dry run or status must not
         with self._database_errors(), self.engine.connect() as conn:
             return self.history.read(conn) if self.history.exists(conn) else []
@@ -297,17 +297,6 @@ def _os_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "ordo"
-
-
-def _file_database_missing(engine: Engine) -> bool:
-    """A SQLite or DuckDB file that does not exist yet holds no history."""
-    url = engine.url
-    if url.get_backend_name() not in ("sqlite", "duckdb"):
-        return False
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith(("file:", "md:")):
-        return False
-    return not Path(database).exists()
 
 
 @contextmanager

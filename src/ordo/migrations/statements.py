@@ -24,8 +24,9 @@ text sent; comments before a statement are left out, comments inside it are kept
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
+
+from ordo.db.dialects import ScriptSyntax, dialect_for
 
 __all__ = ["Statement", "split_statements"]
 
@@ -56,11 +57,13 @@ class Statement:
         return line if len(line) <= 80 else line[:77] + "..."
 
 
-def split_statements(text: str, backend: str) -> list[Statement]:
-    """The statements of ``text`` for ``backend`` (a ``Dialect.name``), in order."""
-    if backend == "mssql":
+def split_statements(text: str, syntax: ScriptSyntax | str) -> list[Statement]:
+    """The statements of ``text`` in a backend's script syntax (or its name), in order."""
+    if isinstance(syntax, str):
+        syntax = dialect_for(syntax).script_syntax
+    if syntax.go_batches:
         return _split_batches(text)
-    return _Splitter(text, backend).run()
+    return _Splitter(text, syntax).run()
 
 
 class _Lines:
@@ -92,11 +95,10 @@ def _split_batches(text: str) -> list[Statement]:
 class _Splitter:
     """One pass over the text; ``pos`` only moves forward."""
 
-    def __init__(self, text: str, backend: str) -> None:
+    def __init__(self, text: str, syntax: ScriptSyntax) -> None:
         self.text = text
-        self.backend = backend
-        self.mysql = backend in ("mysql", "mariadb")
-        self.pg_like = backend in ("postgresql", "duckdb")
+        self.syntax = syntax
+        self.mysql = syntax.backslash_escapes
         self.pos = 0
         self.start: int | None = None  # first code character of the current statement
         self.depth = 0
@@ -118,7 +120,7 @@ class _Splitter:
                 self._end(self.pos, len(self.delimiter))
             elif char == ";":
                 self._semicolon()
-            elif char == "/" and self.backend == "oracle" and self._slash_line():
+            elif char == "/" and self.syntax.slash_lines and self._slash_line():
                 continue
             else:
                 self._code(char)
@@ -139,8 +141,8 @@ class _Splitter:
     def _semicolon(self) -> None:
         if self.start is None or self.delimiter != ";":
             self.pos += 1  # an empty statement, or a ; inside a DELIMITER // ... // one
-        elif self.backend == "sqlite":
-            if sqlite3.complete_statement(self.text[self.start : self.pos + 1]):
+        elif self.syntax.complete_statement is not None:
+            if self.syntax.complete_statement(self.text[self.start : self.pos + 1]):
                 self._end(self.pos, 1)
             else:
                 self.pos += 1
@@ -150,7 +152,7 @@ class _Splitter:
             self._end(self.pos, 1)
 
     def _plsql(self) -> bool:
-        if self.backend != "oracle" or not self.words:
+        if not self.syntax.plsql_units or not self.words:
             return False
         words = [
             w for w in self.words if w not in ("OR", "REPLACE", "EDITIONABLE", "NONEDITIONABLE")
@@ -200,7 +202,7 @@ class _Splitter:
             close = self.text.find("*/", pos)
             if close == -1:
                 return len(self.text)
-            nested = self.text.find("/*", pos, close) if self.backend == "postgresql" else -1
+            nested = self.text.find("/*", pos, close) if self.syntax.nested_comments else -1
             if nested != -1:
                 depth, pos = depth + 1, nested + 2
             else:
@@ -213,17 +215,20 @@ class _Splitter:
         text, pos = self.text, self.pos
         if char == "'":
             escapes = self.mysql or (
-                self.pg_like and pos > 0 and text[pos - 1] in "eE" and not _ident(text, pos - 2)
+                self.syntax.escape_strings
+                and pos > 0
+                and text[pos - 1] in "eE"
+                and not _ident(text, pos - 2)
             )
             self.pos = _quoted_end(text, pos, "'", escapes)
         elif char == '"':
             self.pos = _quoted_end(text, pos, '"', self.mysql)
-        elif char == "`" and self.backend != "postgresql":
+        elif char == "`" and self.syntax.backtick_quotes:
             self.pos = _quoted_end(text, pos, "`", False)
-        elif char == "[" and self.backend == "sqlite":
+        elif char == "[" and self.syntax.bracket_quotes:
             close = text.find("]", pos + 1)
             self.pos = close + 1 if close != -1 else len(text)
-        elif char == "$" and self.pg_like and (tag := _DOLLAR_TAG.match(text, pos)):
+        elif char == "$" and self.syntax.dollar_quotes and (tag := _DOLLAR_TAG.match(text, pos)):
             close = text.find(tag.group(), tag.end())
             self.pos = close + len(tag.group()) if close != -1 else len(text)
         elif char == "/" and self.mysql and text.startswith("/*", pos):

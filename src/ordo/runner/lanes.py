@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,14 +55,14 @@ class Lanes:
         for name in {u.connection for u in plan.units if u.connection is not None}:
             settings = plan.settings.connection(name)
             url = settings.url
-            backend = url.get_backend_name()
-            database = url.database or ""
-            if backend in ("sqlite", "duckdb") and (not database or ":memory:" in database):
+            dialect = dialect_for(url.drivername)
+            if dialect.is_in_memory(url):
                 self._in_memory = True
-            if dialect_for(url.drivername).locks_out_other_processes(url):
+            if dialect.locks_out_other_processes(url):
                 self.exclusive.add(name)
-            if backend == "sqlite":
-                lane = f"sqlite:{Path(database).resolve()}"
+            single_writer = dialect.single_writer_lane(url)
+            if single_writer is not None:
+                lane = single_writer
                 self._limit[lane] = 1
             else:
                 lane = f"connection:{name}"

@@ -220,7 +220,8 @@ def _read_or_create(ledger: Ledger, engine: Engine) -> dict[str, LedgerEntry]:
     from ordo.db.errors import translate
     from ordo.errors import TransientError
 
-    if _file_database_missing(engine):  # connecting would create it; the first unit will
+    dialect = dialect_for(engine)
+    if dialect.database_missing(engine.url):  # connecting would create it; the first unit will
         ledger.create_in_unit = True
         return {}
     with engine.connect() as conn:
@@ -229,22 +230,9 @@ def _read_or_create(ledger: Ledger, engine: Engine) -> dict[str, LedgerEntry]:
         try:
             ledger.ensure(conn)
         except Exception as exc:
-            if isinstance(translate(exc), TransientError) and dialect_for(engine).transactional_ddl:
+            if isinstance(translate(exc), TransientError) and dialect.transactional_ddl:
                 conn.rollback()
                 ledger.create_in_unit = True
                 return {}
             raise
         return {}
-
-
-def _file_database_missing(engine: Engine) -> bool:
-    """A SQLite or DuckDB file that does not exist yet: no ledger in it, nothing to recover."""
-    from pathlib import Path
-
-    url = engine.url
-    if url.get_backend_name() not in ("sqlite", "duckdb"):
-        return False
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith(("file:", "md:")):
-        return False
-    return not Path(database).exists()

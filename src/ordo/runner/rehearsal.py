@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Rehearsal", "check_rehearsable"]
 
-_NO_SAVEPOINTS = {"duckdb"}
-
 
 def check_rehearsable(plan: Plan) -> None:
     """Refuse, before anything runs, a plan that writes through a non-transactional DDL database."""
@@ -118,7 +116,7 @@ class Rehearsal:
             self._skip(unit, f"not rehearsed: '{by}' failed and this database has no savepoints")
             return
         conn, dialect = self._connection(unit.connection)
-        savepoint = None if dialect.backend in _NO_SAVEPOINTS else conn.begin_nested()
+        savepoint = conn.begin_nested() if dialect.supports_savepoints else None
         try:
             for step in unit.steps:
                 self._step(step, conn, dialect)

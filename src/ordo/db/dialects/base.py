@@ -1,124 +1,47 @@
-"""What every backend shares: table names, literals, running one statement, timeouts.
+"""What every backend shares: literals, running one statement, engines, file databases.
 
 A ``Dialect`` wraps SQLAlchemy's dialect for one backend and adds the few things ordo needs
 that SQLAlchemy does not decide for us: how a name a user typed in a manifest maps to the
 object their unquoted ``CREATE TABLE`` made, how to drop it if it exists, how to render a
-value as a literal in a SQL template, how to cancel a statement that runs too long, and how
-to tell a driver error worth retrying from one that is not. Subclasses override only what
-their backend does differently; each lives in its own module.
+value as a literal in a SQL template, how to cancel a statement that runs too long, how to
+tell a driver error worth retrying from one that is not, how to configure an engine, whether
+the database is a local file (and which), and how its scripts are cut into statements.
+Subclasses override only what their backend does differently; each lives in its own module
+and is found through the ``ordo.dialects`` entry points, so no other module of ordo needs to
+know a backend by name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import URL, Connection, CursorResult, Executable
+from sqlalchemy import URL, Connection, CursorResult, Engine, Executable, event
 from sqlalchemy.engine import Dialect as SADialect
+
+from ordo.db.dialects._timeout import cancel_after, check_seconds
+from ordo.db.dialects.names import NamePart, TableName, parse_table_name
+from ordo.db.dialects.scripts import ScriptSyntax
+
+if TYPE_CHECKING:
+    from ordo.config.connections import ConnectionSettings
 
 __all__ = [
     "Dialect",
     "ErrorKind",
-    "NamePart",
     "StatementResult",
-    "TableName",
-    "cancel_after",
-    "check_seconds",
     "first_line",
     "mro_names",
-    "parse_table_name",
+    "pool_options",
+    "run_on_connect",
 ]
-
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*")
-
-
-@dataclass(frozen=True)
-class NamePart:
-    """One part of a table name as written: plain (folded by the dialect) or quoted (exact)."""
-
-    text: str
-    quoted: bool = False
-
-    def __str__(self) -> str:
-        return '"' + self.text.replace('"', '""') + '"' if self.quoted else self.text
-
-
-@dataclass(frozen=True)
-class TableName:
-    """``[schema.]table`` as the user wrote it; ``Dialect.quote_table`` renders it for SQL."""
-
-    table: NamePart
-    schema: NamePart | None = None
-
-    def __str__(self) -> str:
-        return f"{self.schema}.{self.table}" if self.schema else str(self.table)
-
-
-def parse_table_name(text: str) -> TableName:
-    """Parse ``[schema.]table``; each part plain (``[A-Za-z_][A-Za-z0-9_$#]*``) or ``"quoted"``.
-
-    Inside a quoted part ``""`` stands for one ``"``. Anything else (spaces, a third part, an
-    empty or unterminated quoted name, NUL) raises ``ValueError`` saying what is wrong, so a
-    ``cleanup_target`` can never smuggle SQL into a ``DROP``. The same rules hold on every
-    backend: a manifest means the same thing wherever it runs.
-    """
-    source = text.strip()
-    if not source:
-        raise ValueError("table name is empty")
-    parts: list[NamePart] = []
-    pos = 0
-    while True:
-        if source.startswith('"', pos):
-            part, pos = _quoted_part(text, source, pos)
-        else:
-            match = _PLAIN.match(source, pos)
-            if match is None:
-                found = source[pos] if pos < len(source) else "end of text"
-                raise ValueError(
-                    f"table name {text!r}: unexpected {found!r} at position {pos + 1}; a name "
-                    "is letters, digits, _, $ or # (not starting with a digit), or "
-                    'double-quoted like "Mixed Case"'
-                )
-            part, pos = NamePart(match.group()), match.end()
-        parts.append(part)
-        if pos == len(source):
-            break
-        if source[pos] != ".":
-            raise ValueError(
-                f"table name {text!r}: unexpected {source[pos]!r} at position {pos + 1}"
-            )
-        pos += 1
-    if len(parts) > 2:
-        raise ValueError(f"table name {text!r} has {len(parts)} parts; write table or schema.table")
-    return TableName(parts[-1], parts[0] if len(parts) == 2 else None)
-
-
-def _quoted_part(text: str, source: str, start: int) -> tuple[NamePart, int]:
-    chunks: list[str] = []
-    pos = start + 1
-    while True:
-        end = source.find('"', pos)
-        if end == -1:
-            raise ValueError(f"table name {text!r}: quoted name at position {start + 1} never ends")
-        chunks.append(source[pos:end])
-        if source.startswith('""', end):
-            chunks.append('"')
-            pos = end + 2
-            continue
-        name = "".join(chunks)
-        if not name:
-            raise ValueError(f"table name {text!r}: empty quoted name at position {start + 1}")
-        if "\x00" in name:
-            raise ValueError(f"table name {text!r}: contains a NUL character")
-        return NamePart(name, quoted=True), end + 1
 
 
 @dataclass(frozen=True)
@@ -139,18 +62,107 @@ class ErrorKind(Enum):
 
 
 class Dialect:
-    """One backend's rules. Get one with ``ordo.db.dialects.dialect_for``."""
+    """One backend's rules. Get one with ``ordo.db.dialects.dialect_for``.
+
+    The class attributes are what the registry and the rest of ordo read without a server;
+    a backend module sets the ones that differ from these defaults.
+    """
 
     backend: ClassVar[str] = "generic"
+    names: ClassVar[tuple[str, ...]] = ()
+    """Backend names this class serves, as SQLAlchemy names them and as users write them in
+    ``dialect_for("...")`` (aliases included); the first is the canonical one."""
+    driver_modules: ClassVar[tuple[str, ...]] = ()
+    """Top-level modules of the drivers whose exceptions ``classify`` understands."""
     transactional_ddl: ClassVar[bool] = True
+    supports_savepoints: ClassVar[bool] = True
+    """``SAVEPOINT`` works inside a transaction (a rehearsal rolls each unit back to one)."""
+    supports_autocommit: ClassVar[bool] = True
+    """The driver has an autocommit mode (for ``-- ordo:no-transaction`` migrations)."""
+    migration_lock: ClassVar[str] = "file"
+    """How migrators exclude each other: ``file`` (an OS lock beside the database file) or
+    the name of the backend's session lock (``pg_advisory_lock``, ``get_lock``,
+    ``sp_getapplock``, ``dbms_lock``), which ``ordo.migrations.locks`` implements."""
+    probe_query: ClassVar[str] = "SELECT 1"
+    """The cheapest statement that proves the connection works (health checks)."""
+    connect_timeout_arg: ClassVar[str | None] = None
+    """The driver's argument that bounds how long a connect waits for the server."""
+    read_only_sql: ClassVar[str | None] = None
+    """The session setting that makes the server refuse writes, if the backend has one."""
+    script_syntax: ClassVar[ScriptSyntax] = ScriptSyntax()
 
     def __init__(self, sa_dialect: SADialect) -> None:
         self.sa_dialect = sa_dialect
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        """SQLAlchemy's dialect for ``name`` (one of ``names``), made without a server.
+
+        For rendering SQL and for tests; imported here so that only the backend asked for is
+        loaded.
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be made without a server")
 
     @property
     def name(self) -> str:
         """``postgresql``, ``mysql``, ``mariadb``, ``sqlite``, ``duckdb``, ``oracle``, ``mssql``."""
         return self.backend
+
+    # -- engines --------------------------------------------------------------------------
+
+    def engine_options(
+        self, url: URL, settings: ConnectionSettings | None, *, busy_timeout: float
+    ) -> dict[str, Any]:
+        """Keyword arguments for ``create_engine(url, ...)``, ``connect_args`` included.
+
+        A server database gets pre-ping (a pooled connection the server closed overnight is
+        replaced, not used) and, for a named connection, a ``QueuePool`` of ``pool_size`` plus
+        ``max_overflow`` that waits at most ``timeout`` seconds for a free connection or for
+        the server to answer a connect. ``busy_timeout`` is for file databases that wait on
+        a lock held by another connection.
+        """
+        connect_args: dict[str, Any] = {}
+        options: dict[str, Any] = {"pool_pre_ping": True, "connect_args": connect_args}
+        if settings is not None:
+            options.update(pool_options(settings))
+            if self.connect_timeout_arg is not None:
+                connect_args[self.connect_timeout_arg] = max(1, int(settings.timeout))
+        return options
+
+    def install_events(self, engine: Engine, *, read_only: bool) -> None:
+        """Attach what every new connection of ``engine`` needs (here: the read-only switch).
+
+        Where the backend has no session switch (Oracle, SQL Server), a read-only connection
+        relies on the database user's grants.
+        """
+        if read_only and self.read_only_sql is not None:
+            event.listen(engine, "connect", run_on_connect(self.read_only_sql))
+
+    def begin_for_ddl(self, conn: Connection) -> None:
+        """Make DDL join the transaction ``conn`` just began; nothing to do on most backends."""
+
+    # -- where the database lives ---------------------------------------------------------
+
+    def is_in_memory(self, url: URL) -> bool:
+        """The database lives in one process's memory (and closing its connection loses it)."""
+        return False
+
+    def database_file(self, url: URL) -> Path | None:
+        """The local file holding the database; ``None`` for a server, in memory or remote."""
+        return None
+
+    def database_missing(self, url: URL) -> bool:
+        """A file database whose file does not exist yet: connecting would create it."""
+        path = self.database_file(url)
+        return path is not None and not path.exists()
+
+    def single_writer_lane(self, url: URL) -> str | None:
+        """A key shared by every URL of one database that takes one writer at a time.
+
+        The runner runs units on databases with the same key one at a time; ``None`` (servers)
+        leaves the bound to the connection's pool.
+        """
+        return None
 
     def locks_out_other_processes(self, url: URL) -> bool:
         """True when no other process can open the database while this one holds it open.
@@ -280,7 +292,11 @@ class Dialect:
         and runs cursor events.
         """
         result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
-        return self._result(result, fetch=fetch, returns_rows=result.returns_rows)
+        return self._result(result, fetch=fetch, returns_rows=self.returns_data(result, sql))
+
+    def returns_data(self, result: CursorResult[Any], statement: str) -> bool:
+        """Whether ``result`` of ``statement`` holds data rows, not just a status."""
+        return bool(result.returns_rows)
 
     @staticmethod
     def _result(result: CursorResult[Any], *, fetch: bool, returns_rows: bool) -> StatementResult:
@@ -327,41 +343,6 @@ class Dialect:
         return first_line(str(error))
 
 
-def check_seconds(seconds: float) -> float:
-    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
-        raise ValueError(f"a timeout must be a positive number of seconds, got {seconds!r}")
-    return float(seconds)
-
-
-@contextmanager
-def cancel_after(seconds: float, cancel: Any) -> Iterator[None]:
-    """Call ``cancel()`` from a timer thread if the block is still running after ``seconds``.
-
-    The lock makes "block finished" and "timer fired" exclusive, so the cancel never lands
-    after the block has returned (where it could hit the caller's next statement).
-    """
-    lock = threading.Lock()
-    state = {"done": False}
-
-    def fire() -> None:
-        with lock:
-            if not state["done"]:
-                # Best effort: if the connection died meanwhile, the statement has failed
-                # on its own and that error is the one the caller will see.
-                with suppress(Exception):
-                    cancel()
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        with lock:
-            state["done"] = True
-        timer.cancel()
-
-
 def first_line(text: str) -> str:
     for line in text.strip().splitlines():
         if line.strip():
@@ -372,3 +353,27 @@ def first_line(text: str) -> str:
 def mro_names(error: BaseException) -> set[str]:
     """Class names in the error's hierarchy, so drivers can be recognised without importing."""
     return {klass.__name__ for klass in type(error).__mro__}
+
+
+def pool_options(settings: ConnectionSettings) -> dict[str, Any]:
+    """The ``create_engine`` pool arguments of a named connection's settings."""
+    return {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_timeout": settings.timeout,
+    }
+
+
+def run_on_connect(statement: str) -> Callable[[Any, Any], None]:
+    """A ``connect`` listener running ``statement`` on each new DBAPI connection."""
+
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+        if hasattr(dbapi_connection, "commit") and statement.startswith("SET"):
+            dbapi_connection.commit()
+
+    return on_connect

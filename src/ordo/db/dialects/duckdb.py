@@ -1,4 +1,5 @@
-"""DuckDB (duckdb-engine): interrupt() for timeouts, and telling results from status rows.
+"""DuckDB (duckdb-engine): interrupt() for timeouts, telling results from status rows, and
+a database file that one process at a time may open.
 
 DuckDB matches names case-insensitively even when quoted, so names are quoted as written.
 """
@@ -6,11 +7,17 @@ DuckDB matches names case-insensitively even when quoted, so names are quoted as
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection
+from sqlalchemy import URL, CursorResult, Engine
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, mro_names
+from ordo.db.dialects.base import Dialect, ErrorKind, mro_names, pool_options
+from ordo.db.dialects.scripts import ScriptSyntax
+
+if TYPE_CHECKING:
+    from ordo.config.connections import ConnectionSettings
 
 __all__ = ["DuckDBDialect"]
 
@@ -41,35 +48,80 @@ _DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO"})
 
 class DuckDBDialect(Dialect):
     backend = "duckdb"
+    names = ("duckdb",)
+    driver_modules = ("duckdb", "_duckdb")
     transactional_ddl = True
+    supports_savepoints = False  # DuckDB has no SAVEPOINT
+    supports_autocommit = False  # duckdb-engine has no AUTOCOMMIT isolation level
+    script_syntax = ScriptSyntax(escape_strings=True, dollar_quotes=True)
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        # A function-level import: duckdb-engine is an extra, loaded only when asked for.
+        from ordo.config.url import require_driver
+
+        require_driver(URL.create("duckdb"))
+        import duckdb_engine
+
+        sa_duckdb: SADialect = duckdb_engine.Dialect()
+        return sa_duckdb
+
+    def engine_options(
+        self, url: URL, settings: ConnectionSettings | None, *, busy_timeout: float
+    ) -> dict[str, Any]:
+        """``read_only`` is DuckDB's own connect argument; a file gets a sized ``QueuePool``.
+
+        ":memory:" keeps duckdb-engine's ``SingletonThreadPool`` (the database lives in that
+        connection). Nothing to pre-ping: the database is in this process.
+        """
+        connect_args: dict[str, Any] = {}
+        if settings is not None and settings.read_only:
+            connect_args["read_only"] = True
+        options: dict[str, Any] = {"connect_args": connect_args}
+        if settings is not None and (url.database or ":memory:") != ":memory:":
+            options.update(pool_options(settings))
+        return options
+
+    def install_events(self, engine: Engine, *, read_only: bool) -> None:
+        """Nothing: read-only is a connect argument (see ``engine_options``)."""
+
+    def is_in_memory(self, url: URL) -> bool:
+        database = url.database or ""
+        return not database or ":memory:" in database
+
+    def database_file(self, url: URL) -> Path | None:
+        """``None`` in memory and for remote databases (``md:`` and other ``scheme:`` names)."""
+        database = url.database or ""
+        if self.is_in_memory(url) or ":" in database.split("/", 1)[0]:
+            return None
+        return Path(database)
 
     def locks_out_other_processes(self, url: URL) -> bool:
         """A DuckDB file opened by one process cannot be opened by another, even to read.
 
         In-memory databases (which closing would lose) and remote ones (``md:``) are not files.
         """
-        database = url.database or ":memory:"
-        return not database.startswith(":memory:") and ":" not in database.split("/", 1)[0]
+        return self.database_file(url) is not None
 
     def quote_datetime(self, value: dt.datetime) -> str:
         if value.tzinfo is not None:
             return f"TIMESTAMPTZ '{value.isoformat(sep=' ')}'"
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
 
-    def execute(self, conn: Connection, sql: str, *, fetch: bool = True) -> StatementResult:
-        """As ``Dialect.execute``, except that DuckDB's status rows are not reported as rows.
+    def returns_data(self, result: CursorResult[Any], statement: str) -> bool:
+        """Whether the result is data: DuckDB's status rows are not.
 
         DuckDB answers every statement with a result set: ``INSERT`` returns ``Count``,
         ``CREATE`` returns ``Success`` or an empty ``Count``. The parser's statement type
         says which results are data; DML counts as data only with ``RETURNING`` (then DuckDB
-        reports rowcount -1).
+        reports rowcount -1). The statement read is the one sent (with ``:name`` already
+        turned into DuckDB's own placeholders) when the result still knows it.
         """
-        result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
-        kind = _last_statement_type(sql)
-        returns_rows = result.returns_rows
-        if kind in _STATUS_ONLY or (kind in _DML and result.rowcount >= 0):
-            returns_rows = False
-        return self._result(result, fetch=fetch, returns_rows=returns_rows)
+        if not result.returns_rows:
+            return False
+        sent = getattr(result.context, "statement", None) or statement
+        kind = _last_statement_type(sent)
+        return not (kind in _STATUS_ONLY or (kind in _DML and result.rowcount >= 0))
 
     def cancel(self, dbapi_connection: Any) -> None:
         # duckdb-engine's wrapper forwards to DuckDBPyConnection.interrupt(), thread-safe.

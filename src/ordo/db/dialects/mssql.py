@@ -15,8 +15,11 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, check_seconds, first_line
+from ordo.db.dialects._timeout import check_seconds
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line
+from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["MSSQLDialect"]
 
@@ -33,7 +36,18 @@ _ODBC_PREFIX = re.compile(r"^(\[[^\]]*\])+")
 
 class MSSQLDialect(Dialect):
     backend = "mssql"
+    names = ("mssql", "sqlserver")
+    driver_modules = ("pymssql", "_mssql", "pyodbc")
     transactional_ddl = True
+    migration_lock = "sp_getapplock"
+    connect_timeout_arg = "login_timeout"
+    script_syntax = ScriptSyntax(go_batches=True, bracket_quotes=True)
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        from sqlalchemy.dialects.mssql.base import MSDialect
+
+        return MSDialect()  # type: ignore[no-untyped-call]
 
     def quote_string(self, value: str) -> str:
         # N'' keeps characters outside the database's code page; plain '' would turn them to ?.

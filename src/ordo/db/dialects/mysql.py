@@ -13,8 +13,11 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, check_seconds, first_line, mro_names
+from ordo.db.dialects._timeout import check_seconds
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line, mro_names
+from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["MySQLDialect"]
 
@@ -28,7 +31,19 @@ _TIMEOUT = frozenset({1969, 3024})
 
 class MySQLDialect(Dialect):
     backend = "mysql"
+    names = ("mysql", "mariadb")
+    driver_modules = ("pymysql", "MySQLdb")
     transactional_ddl = False  # every DDL statement commits implicitly
+    migration_lock = "get_lock"
+    connect_timeout_arg = "connect_timeout"
+    read_only_sql = "SET SESSION TRANSACTION READ ONLY"
+    script_syntax = ScriptSyntax(backslash_escapes=True)
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        from sqlalchemy.dialects.mysql.base import MySQLDialect as SAMySQL
+
+        return SAMySQL(is_mariadb=name == "mariadb")
 
     @property
     def name(self) -> str:

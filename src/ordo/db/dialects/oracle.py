@@ -12,15 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Executable
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    NamePart,
-    StatementResult,
-    TableName,
-    first_line,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, first_line
+from ordo.db.dialects.names import NamePart, TableName
+from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["OracleDialect", "strip_sqlplus_terminator"]
 
@@ -62,7 +58,19 @@ _LEADING_COMMENTS = re.compile(r"\A(\s+|--[^\n]*(\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 
 class OracleDialect(Dialect):
     backend = "oracle"
+    names = ("oracle",)
+    driver_modules = ("oracledb", "cx_Oracle")
     transactional_ddl = False  # DDL commits implicitly, before and after
+    migration_lock = "dbms_lock"
+    probe_query = "SELECT 1 FROM DUAL"  # no SELECT without FROM before Oracle 23ai
+    connect_timeout_arg = "tcp_connect_timeout"
+    script_syntax = ScriptSyntax(slash_lines=True, plsql_units=True)
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        from sqlalchemy.dialects.oracle.base import OracleDialect as SAOracle
+
+        return SAOracle()
 
     def fold(self, identifier: str) -> str:
         return identifier.upper()

@@ -5,10 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import URL, Connection, func, select
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, check_seconds, first_line, mro_names
+from ordo.db.dialects._timeout import check_seconds
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line, mro_names
+from ordo.db.dialects.scripts import ScriptSyntax
+
+if TYPE_CHECKING:
+    from ordo.config.connections import ConnectionSettings
 
 __all__ = ["PostgreSQLDialect"]
 
@@ -23,7 +30,31 @@ _PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf
 
 class PostgreSQLDialect(Dialect):
     backend = "postgresql"
+    names = ("postgresql", "postgres")
+    driver_modules = ("psycopg", "psycopg2")
     transactional_ddl = True
+    migration_lock = "pg_advisory_lock"
+    connect_timeout_arg = "connect_timeout"
+    read_only_sql = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+    script_syntax = ScriptSyntax(
+        escape_strings=True, dollar_quotes=True, nested_comments=True, backtick_quotes=False
+    )
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        from sqlalchemy.dialects.postgresql.base import PGDialect
+
+        return PGDialect()  # type: ignore[no-untyped-call]
+
+    def engine_options(
+        self, url: URL, settings: ConnectionSettings | None, *, busy_timeout: float
+    ) -> dict[str, Any]:
+        """As for every server, plus ``application_name=ordo`` (visible in pg_stat_activity)
+        unless the URL names one."""
+        options = super().engine_options(url, settings, busy_timeout=busy_timeout)
+        if "application_name" not in url.query:
+            options["connect_args"]["application_name"] = "ordo"
+        return options
 
     def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
         """A transaction gets an id only when it writes (PostgreSQL 13+ can say so)."""

@@ -7,12 +7,19 @@ the table whatever case it was created in.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import URL, Connection, Engine, event
+from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, first_line
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line, pool_options, run_on_connect
+from ordo.db.dialects.scripts import ScriptSyntax
+
+if TYPE_CHECKING:
+    from ordo.config.connections import ConnectionSettings
 
 __all__ = ["SQLiteDialect"]
 
@@ -23,7 +30,77 @@ _SQLITE_INTERRUPT = 9
 
 class SQLiteDialect(Dialect):
     backend = "sqlite"
-    transactional_ddl = True  # given the BEGIN handling in ordo.db.engines
+    names = ("sqlite",)
+    driver_modules = ("sqlite3", "_sqlite3")
+    transactional_ddl = True  # given the BEGIN handling in install_events
+    script_syntax = ScriptSyntax(complete_statement=sqlite3.complete_statement, bracket_quotes=True)
+
+    @classmethod
+    def offline_sa_dialect(cls, name: str) -> SADialect:
+        from sqlalchemy.dialects.sqlite.base import SQLiteDialect as SASQLite
+
+        return SASQLite()
+
+    # -- engines --------------------------------------------------------------------------
+
+    def engine_options(
+        self, url: URL, settings: ConnectionSettings | None, *, busy_timeout: float
+    ) -> dict[str, Any]:
+        """A short busy timeout (unless the URL sets ``?timeout=``), and a sized pool for a file.
+
+        The default busy timeout waits long on a locked file; a short one makes lock
+        contention surface as a transient error that the runner retries with backoff. An
+        in-memory database keeps SQLAlchemy's own pool: it lives in its connection.
+        """
+        connect_args: dict[str, Any] = {}
+        if "timeout" not in url.query:
+            connect_args["timeout"] = busy_timeout
+        options: dict[str, Any] = {"connect_args": connect_args}
+        if settings is not None and url.database not in (None, "", ":memory:"):
+            options.update(pool_options(settings))
+        return options
+
+    def install_events(self, engine: Engine, *, read_only: bool) -> None:
+        """Own the transactions, and ``PRAGMA query_only`` for a read-only connection.
+
+        Python's sqlite3 module (before 3.12's ``autocommit``) does not begin a transaction
+        before DDL, so a rolled-back transaction group would leave its ``CREATE TABLE``
+        behind: ordo turns the module's own transaction handling off and emits ``BEGIN``
+        itself when SQLAlchemy begins (the recipe in SQLAlchemy's SQLite docs).
+        """
+        event.listen(engine, "connect", _no_implicit_transactions)
+        event.listen(engine, "begin", _begin)
+        if read_only:
+            event.listen(engine, "connect", run_on_connect("PRAGMA query_only = ON"))
+
+    def begin_for_ddl(self, conn: Connection) -> None:
+        """``BEGIN`` on an engine made without ``install_events``, whose sqlite3 module would
+        otherwise autocommit each DDL statement."""
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is not None and not getattr(dbapi, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN")
+
+    # -- where the database lives ---------------------------------------------------------
+
+    def is_in_memory(self, url: URL) -> bool:
+        database = url.database or ""
+        return (
+            not database
+            or ":memory:" in database
+            or "mode=memory" in database
+            or url.query.get("mode") == "memory"
+        )
+
+    def database_file(self, url: URL) -> Path | None:
+        """The file, also of a ``file:`` URI (its query left off); ``None`` in memory."""
+        if self.is_in_memory(url):
+            return None
+        database = url.database or ""
+        return Path(database.removeprefix("file:").split("?", 1)[0])
+
+    def single_writer_lane(self, url: URL) -> str | None:
+        """SQLite has one writer: two transactions that both read and then write deadlock."""
+        return f"sqlite:{Path(url.database or '').resolve()}"
 
     def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
         """Rows changed (``total_changes``) or the schema changed (``schema_version``)."""
@@ -72,3 +149,14 @@ class SQLiteDialect(Dialect):
         name = getattr(error, "sqlite_errorname", None)
         message = first_line(str(error))
         return f"{message} [{name}]" if name else message
+
+
+def _no_implicit_transactions(dbapi_connection: Any, connection_record: Any) -> None:
+    # Stop sqlite3 from issuing BEGIN/COMMIT on its own guesses; _begin takes over.
+    dbapi_connection.isolation_level = None
+
+
+def _begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql("BEGIN")
