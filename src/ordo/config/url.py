@@ -61,7 +61,11 @@ _INSTALL: dict[str, tuple[tuple[str, ...], str]] = {
     "sqlite": (("sqlite3",), "install a Python built with sqlite3"),
 }
 
+# Backends whose database is a local file (DB_SERVICE is its path; relative paths are anchored).
+# Data, not behaviour: config sits below ordo.db, whose dialects decide the rest about files.
 _FILE_BACKENDS = frozenset({"sqlite", "duckdb"})
+# Backends whose DB_SERVICE names a service, passed as this URL query parameter.
+_SERVICE_PARAMETER = {"oracle": "service_name"}
 
 
 def url_from_settings(settings: Mapping[str, str], *, base_dir: Path) -> URL:
@@ -108,8 +112,9 @@ def url_from_settings(settings: Mapping[str, str], *, base_dir: Path) -> URL:
                 f"DB_HOST is not set (needed for DB_DIALECT={dialect})",
                 hint=f"set DB_HOST {_WHERE}",
             )
+        service_parameter = _SERVICE_PARAMETER.get(backend)
         if service is None:
-            what = "the service name" if backend == "oracle" else "the database name"
+            what = "the service name" if service_parameter else "the database name"
             raise ConfigError(
                 f"DB_SERVICE is not set; for DB_DIALECT={dialect} it is {what}",
                 hint=f"set DB_SERVICE {_WHERE}",
@@ -121,8 +126,8 @@ def url_from_settings(settings: Mapping[str, str], *, base_dir: Path) -> URL:
             password=settings.get("DB_PASS") or None,
             host=host,
             port=_port(get("DB_PORT")),
-            database=None if backend == "oracle" else service,
-            query={"service_name": service} if backend == "oracle" else {},
+            database=None if service_parameter else service,
+            query={service_parameter: service} if service_parameter else {},
         )
     url = _anchor_file(url, base_dir)
     require_driver(url)
