@@ -4,8 +4,9 @@
 gives the same rules without a server, for rendering and for tests. Dialects are found through
 the ``ordo.dialects`` entry points (ordo's own six included), each class saying which backend
 names it serves and which drivers' errors it knows, so a package adds a backend by adding one
-module and one entry point. SQLAlchemy's own dialects are imported only when a backend is
-asked for.
+module and one entry point; ``tests/unit/test_dialect_contract.py`` and
+``tests/integration/test_dialect_contract.py`` then check it like the others. SQLAlchemy's own
+dialects are imported only when a backend is asked for.
 """
 
 from __future__ import annotations
