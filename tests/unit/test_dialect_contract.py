@@ -29,6 +29,10 @@ from ordo.migrations.statements import split_statements
 
 CLASSES = dialects()
 IDS = [cls.backend for cls in CLASSES]
+# Each backend keeps its data in a file of its own, or on a server: the checks that only make
+# sense for one of the two are run on those dialects only.
+FILE_DIALECTS = [c.backend for c in CLASSES if c.migration_lock == "file"]
+SERVER_DIALECTS = [c.backend for c in CLASSES if c.migration_lock != "file"]
 SERVER = URL.create("generic", username="u", host="db.example", database="shop")
 
 
@@ -41,6 +45,7 @@ def _settings(url: URL, *, read_only: bool = False) -> ConnectionSettings:
 
 def test_the_six_backends_are_registered() -> None:
     assert sorted(IDS) == ["duckdb", "mssql", "mysql", "oracle", "postgresql", "sqlite"]
+    assert sorted(FILE_DIALECTS) == ["duckdb", "sqlite"]
 
 
 @pytest.fixture(params=CLASSES, ids=IDS)
@@ -135,9 +140,10 @@ def test_script_syntax_cuts_plain_statements(dialect: Dialect) -> None:
 # -- engines --------------------------------------------------------------------------------
 
 
-def test_engine_options_size_the_pool_of_a_named_server_connection(dialect: Dialect) -> None:
-    if dialect.database_file(URL.create(dialect.name, database="x.db")) is not None:
-        pytest.skip("a file database: see the file-database checks")
+@pytest.mark.parametrize("backend", SERVER_DIALECTS)
+def test_engine_options_size_the_pool_of_a_named_server_connection(backend: str) -> None:
+    dialect = dialect_for(backend)
+    assert dialect.database_file(URL.create(dialect.name, database="x.db")) is None
     options = dialect.engine_options(SERVER, _settings(SERVER), busy_timeout=1.0)
     assert options["pool_pre_ping"] is True
     assert (options["pool_size"], options["max_overflow"], options["pool_timeout"]) == (3, 2, 7.5)
@@ -156,9 +162,9 @@ def test_the_migration_lock_is_one_ordo_implements(dialect: Dialect) -> None:
 # -- where the database lives -------------------------------------------------------------
 
 
-def test_a_server_database_is_neither_a_file_nor_in_memory(dialect: Dialect) -> None:
-    if dialect.migration_lock == "file":
-        pytest.skip("a file database")
+@pytest.mark.parametrize("backend", SERVER_DIALECTS)
+def test_a_server_database_is_neither_a_file_nor_in_memory(backend: str) -> None:
+    dialect = dialect_for(backend)
     assert dialect.database_file(SERVER) is None
     assert not dialect.is_in_memory(SERVER)
     assert not dialect.database_missing(SERVER)
@@ -166,9 +172,9 @@ def test_a_server_database_is_neither_a_file_nor_in_memory(dialect: Dialect) -> 
     assert not dialect.locks_out_other_processes(SERVER)
 
 
-def test_a_file_database_knows_its_file(dialect: Dialect, tmp_path: Path) -> None:
-    if dialect.migration_lock != "file":
-        pytest.skip("a server database")
+@pytest.mark.parametrize("backend", FILE_DIALECTS)
+def test_a_file_database_knows_its_file(backend: str, tmp_path: Path) -> None:
+    dialect = dialect_for(backend)
     path = tmp_path / "data.db"
     url = URL.create(dialect.name, database=str(path))
     assert dialect.database_file(url) == path
@@ -183,9 +189,9 @@ def test_a_file_database_knows_its_file(dialect: Dialect, tmp_path: Path) -> Non
         assert not dialect.locks_out_other_processes(memory)
 
 
-def test_file_database_options_keep_in_memory_pools_alone(dialect: Dialect) -> None:
-    if dialect.migration_lock != "file":
-        pytest.skip("a server database")
+@pytest.mark.parametrize("backend", FILE_DIALECTS)
+def test_file_database_options_keep_in_memory_pools_alone(backend: str) -> None:
+    dialect = dialect_for(backend)
     memory = URL.create(dialect.name, database=":memory:")
     assert "pool_size" not in dialect.engine_options(memory, _settings(memory), busy_timeout=1.0)
     file_url = URL.create(dialect.name, database="/tmp/x.db")
