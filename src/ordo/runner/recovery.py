@@ -50,12 +50,15 @@ def run_rollback(
     kind = get_kind(rollback.kind)
     error: str | None = None
     try:
-        if kind.transactional and rollback.connection is not None:
+        if rollback.connection is not None:
             conn, dialect = connections.checkout(rollback.connection)
             failure: BaseException | None = None
             try:
-                with conn.begin():
-                    kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+                if kind.transactional(dialect):
+                    with conn.begin():
+                        kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+                else:  # it commits on its own (its own connection): lend it nothing
+                    kind.execute(rollback, ctx)
             except BaseException as exc:
                 failure = exc
                 raise
