@@ -8,6 +8,7 @@ package metadata.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePath
@@ -21,6 +22,7 @@ __all__ = ["available_kinds", "get_kind", "kind_for_file", "registered"]
 _GROUP = "ordo.kinds"
 _loaded: dict[str, Kind[Any, Any]] = {}  # entry points loaded so far, one instance each
 _added: dict[str, Kind[Any, Any]] = {}  # kinds added by ``registered``; they win over both
+_lock = threading.Lock()  # runner threads ask for kinds at once: one instance per name
 
 
 def available_kinds() -> list[str]:
@@ -29,12 +31,14 @@ def available_kinds() -> list[str]:
 
 def get_kind(name: str) -> Kind[Any, Any]:
     """The kind for a step ``type``; raises ``KeyError`` for an unknown one."""
-    if name in _added:
-        return _added[name]
-    if name not in _loaded:
-        factory: Any = plugin(_GROUP, name)  # the class an entry point names
-        _loaded[name] = factory()
-    return _loaded[name]
+    added = _added.get(name)
+    if added is not None:
+        return added
+    with _lock:
+        if name not in _loaded:
+            factory: Any = plugin(_GROUP, name)  # the class an entry point names
+            _loaded[name] = factory()
+        return _loaded[name]
 
 
 def kind_for_file(file: str) -> Kind[Any, Any] | None:
