@@ -81,7 +81,10 @@ def test_the_schema_is_made_by_the_migrations_and_matches_the_code(tmp_path: Pat
             indexes = {i["name"] for i in found.get_indexes("job_runs")}
     finally:
         engine.dispose()
-    assert history == [("1", "initial", "V1__initial.sql", 1)]
+    assert history == [
+        ("1", "initial", "V1__initial.sql", 1),
+        ("2", "task details", "V2__task_details.sql", 1),
+    ]
     assert {"ix_job_runs_started", "ix_job_runs_job_status"} <= indexes
 
 

@@ -86,7 +86,7 @@ def show_command(
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """One run: each step with status, attempts, duration, rows and error."""
+    """One run: each step with status, attempts, duration, rows and error, then its details."""
     from ordo.cli.app import guard
 
     def action() -> int:
@@ -179,6 +179,12 @@ def _print_detail(console: Console, detail: RunDetail) -> None:
             Text(task.error or ""),
         )
     console.print(table)
+    with_details = [task for task in detail.tasks if task.details]
+    if with_details:
+        console.print("details")
+        for task in with_details:
+            shown = json.dumps(dict(task.details), separators=(", ", ": "), default=str)
+            console.print(Text(f"  {task.step}: {shown}"))  # Text: brackets are not markup
 
 
 def _status(status: str) -> Text:

@@ -1,40 +1,74 @@
-"""Step kinds, found through the ``ordo.kinds`` entry-point group so others can add their own."""
+"""Step kinds, found only through the ``ordo.kinds`` entry-point group (``ordo._plugins``).
+
+ordo's own kinds are listed in ``pyproject.toml`` like anyone else's, so adding a kind is its
+module, its entry point and its tests. A test that needs a kind of its own (``EchoKind`` in
+``ordo.kinds.testing``) adds it for a block with ``registered(kind)`` rather than installing
+package metadata.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.metadata import entry_points
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import PurePath
+from typing import Any
 
+from ordo._plugins import plugin, plugins
 from ordo.kinds.base import Kind
 
-__all__ = ["available_kinds", "get_kind"]
+__all__ = ["available_kinds", "get_kind", "kind_for_file", "registered"]
 
-# The built-in kinds, used when the package metadata is not installed (running from a checkout).
-_BUILTIN = {
-    "sql": "ordo.kinds.sql:SqlKind",
-    "plsql": "ordo.kinds.sql:PlsqlKind",
-    "python": "ordo.kinds.python:PythonKind",
-    "migrate": "ordo.kinds.migrate:MigrateKind",
-}
-
-
-@cache
-def _registry() -> dict[str, str]:
-    found = dict(_BUILTIN)
-    for ep in entry_points(group="ordo.kinds"):
-        found[ep.name] = ep.value
-    return found
+_GROUP = "ordo.kinds"
+_loaded: dict[str, Kind[Any, Any]] = {}  # entry points loaded so far, one instance each
+_added: dict[str, Kind[Any, Any]] = {}  # kinds added by ``registered``; they win over both
+_lock = threading.Lock()  # runner threads ask for kinds at once: one instance per name
 
 
 def available_kinds() -> list[str]:
-    return sorted(_registry())
+    return sorted({*plugins(_GROUP), *_added})
 
 
-@cache
-def get_kind(name: str) -> Kind:
+def get_kind(name: str) -> Kind[Any, Any]:
     """The kind for a step ``type``; raises ``KeyError`` for an unknown one."""
-    target = _registry()[name]
-    module_name, _, attr = target.partition(":")
-    module = __import__(module_name, fromlist=[attr])
-    kind: Kind = getattr(module, attr)()
-    return kind
+    added = _added.get(name)
+    if added is not None:
+        return added
+    with _lock:
+        if name not in _loaded:
+            factory: Any = plugin(_GROUP, name)  # the class an entry point names
+            _loaded[name] = factory()
+        return _loaded[name]
+
+
+def kind_for_file(file: str) -> Kind[Any, Any] | None:
+    """The kind whose ``extensions`` claim ``file``'s (case-insensitive); ``None`` if none does.
+
+    Kinds are asked in name order, so if two claim one extension the first name wins.
+    """
+    suffix = PurePath(file).suffix.lower()
+    if not suffix:
+        return None
+    for name in available_kinds():
+        kind = get_kind(name)
+        if suffix in kind.extensions:
+            return kind
+    return None
+
+
+@contextmanager
+def registered(kind: Kind[Any, Any]) -> Iterator[Kind[Any, Any]]:
+    """Make ``kind`` a step type for the block (replacing one of its name), then remove it.
+
+    Meant for tests: it changes the process-wide registry, so a block that uses it must not
+    run beside another that plans or runs manifests with a kind of the same name.
+    """
+    previous = _added.get(kind.name)
+    _added[kind.name] = kind
+    try:
+        yield kind
+    finally:
+        if previous is None:
+            del _added[kind.name]
+        else:
+            _added[kind.name] = previous

@@ -1,22 +1,27 @@
 """The step-kind extension point: what every step type provides.
 
-A kind owns one step ``type``: the model of its options (validated once, at the manifest edge),
-``prepare`` (resolve files, render templates; no side effects, so a dry run is safe) and
-``execute`` (do the work on the connection the runner hands it). Kinds know nothing about
-notifiers, the manifest file or retries: the runner does those.
+A kind owns one step ``type``: the model of its options (validated once, at the manifest edge,
+see ``kinds.options``), the file extensions and the ``scripts/`` folder its files live in,
+whether it may share a transaction on a given database, ``prepare`` (resolve files, render
+templates; no side effects, so a dry run is safe) and ``execute`` (do the work on the connection
+the runner hands it). Kinds know nothing about notifiers, the manifest file or retries: the
+runner does those.
+
+``Kind`` is generic in its options and prepared types, so an implementation states once what it
+takes and gives, and never narrows with ``isinstance``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypeVar
 
 from ordo.errors import StepProblem
+from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
 
 if TYPE_CHECKING:
@@ -33,83 +38,26 @@ __all__ = [
     "Kind",
     "PrepareContext",
     "PreparedStep",
-    "RetryPolicy",
-    "StepOptions",
+    "StepFields",
     "StepOutcome",
 ]
 
-_TAG = re.compile(r"[\w][\w.-]*")
+# A prepared step's options type; covariant (the dataclass is frozen) and defaulting to
+# StepOptions, so the runner can hold any kind's steps as plain ``PreparedStep``.
+OptionsT_co = TypeVar("OptionsT_co", bound=StepOptions, default=StepOptions, covariant=True)
+OptionsT = TypeVar("OptionsT", bound=StepOptions)
+PreparedT = TypeVar("PreparedT", bound="PreparedStep[Any]")
 
 
-class RetryPolicy(BaseModel):
-    """How a unit is retried after a transient failure: waits ``base * 2**(n-1)``, capped."""
+class StepFields(TypedDict, Generic[OptionsT]):
+    """The six fields every prepared step carries: ``Prepared(**ctx.fields(...), ...)``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_retries: int = Field(3, ge=0, le=100)
-    base: float = Field(2.0, ge=0)
-    cap: float = Field(60.0, ge=0)
-
-    def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number ``retry`` (1-based): 2, 4, 8... by default."""
-        return float(min(self.cap, self.base * 2 ** (retry - 1)))
-
-
-class RollbackOptions(BaseModel):
-    """What undoes a step that failed for good (seed 002): SQL inline or in a file, or a script."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["sql", "plsql", "python"] = "sql"
-    sql: str | None = None
-    file: str | None = None
-    timeout: float | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _one_body(self) -> RollbackOptions:
-        if self.type == "python" and (self.file is None or self.sql is not None):
-            raise ValueError("a python rollback needs 'file' (and no 'sql')")
-        if self.type != "python" and (self.file is None) == (self.sql is None):
-            raise ValueError("give exactly one of 'file' or 'sql'")
-        return self
-
-
-class StepOptions(BaseModel):
-    """The keys every step accepts; a kind's model adds its own."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
-    type: str
-    enabled: bool = True
-    connection: str | None = None
-    transaction_group: int | str | None = None
-    notify: bool = False
-    params: dict[str, Any] = Field(default_factory=dict)
-    retry: RetryPolicy | None = None
-    timeout: float | None = Field(None, gt=0)
-    # None: after the step before it in the file (seed 000's order); () : no dependencies
-    depends_on: tuple[str, ...] | None = None
-    tags: tuple[str, ...] = ()
-    rollback: RollbackOptions | None = None
-    continue_on_rollback: bool = False  # a successful rollback lets dependent steps run
-
-    @field_validator("depends_on", "tags", mode="before")
-    @classmethod
-    def _one_name_is_a_list(cls, value: Any) -> Any:
-        """``depends_on: load`` means ``[load]``, as a user would expect."""
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for tag in value:
-            if not _TAG.fullmatch(tag):
-                raise ValueError(
-                    f"tag {tag!r} must be letters, digits, '_', '.' or '-' "
-                    "(it is selected as tag:NAME)"
-                )
-        return tuple(dict.fromkeys(value))
+    name: str
+    kind: str
+    options: OptionsT
+    connection: str | None
+    group: str | None
+    line: int
 
 
 @dataclass(frozen=True)
@@ -126,10 +74,31 @@ class PrepareContext:
     group: str | None
     line: int
 
-    def resolve_file(self, file: str, folder: Path) -> Path:
-        """``file`` under the kind's scripts folder, else beside the manifest; absolute as is."""
+    def fields(self, kind: str, options: OptionsT) -> StepFields[OptionsT]:
+        """The fields a prepared step shares with every other, from the step and this context."""
+        return StepFields(
+            name=options.name,
+            kind=kind,
+            options=options,
+            connection=self.connection,
+            group=self.group,
+            line=self.line,
+        )
+
+    def require_connection(self) -> str:
+        """The step's connection name, for a kind that declared ``uses_connection``."""
+        if self.connection is None:  # the planner resolves one for every such kind
+            raise RuntimeError("a kind that uses a connection was prepared without one")
+        return self.connection
+
+    def resolve_file(self, file: str, folder: str | None) -> Path:
+        """``file`` under ``scripts/<folder>``, else beside the manifest; absolute as is."""
         path = Path(file)
-        candidates = [path] if path.is_absolute() else [folder / path, self.manifest_dir / path]
+        if path.is_absolute():
+            candidates = [path]
+        else:
+            base = [self.project.scripts_dir / folder] if folder is not None else []
+            candidates = [b / path for b in base] + [self.manifest_dir / path]
         for candidate in candidates:
             if candidate.is_file():
                 return candidate.resolve()
@@ -137,13 +106,13 @@ class PrepareContext:
         raise StepProblem(f"file '{file}' not found (looked in {tried})", key="file")
 
 
-@dataclass(frozen=True)
-class PreparedStep:
+@dataclass(frozen=True, kw_only=True)
+class PreparedStep(Generic[OptionsT_co]):
     """A step ready to run: its files read, its templates rendered."""
 
     name: str
     kind: str
-    options: StepOptions
+    options: OptionsT_co
     connection: str | None
     group: str | None
     line: int
@@ -178,16 +147,33 @@ class ExecutionContext:
     # stop it; the runner calls it from another thread when the run is aborted (Ctrl-C).
     on_cancel: Callable[[Callable[[], None]], None] = field(default=lambda cancel: None)
 
+    def database(self) -> tuple[Connection, Dialect]:
+        """The unit's connection and its dialect, for a kind that runs in the transaction."""
+        if self.connection is None or self.dialect is None:  # a runner bug, not a user's
+            raise RuntimeError("a transactional step was executed without a connection")
+        return self.connection, self.dialect
 
-class Kind(Protocol):
-    """One step type. Implementations are registered in the ``ordo.kinds`` entry-point group."""
+
+class Kind(Protocol[OptionsT, PreparedT]):
+    """One step type. Implementations are registered in the ``ordo.kinds`` entry-point group.
+
+    ``extensions`` (lower case, with the dot) say which ``file:`` a step without ``type:``
+    belongs to; ``folder`` is where its files live under ``scripts/`` (``None``: it reads none).
+    """
 
     name: ClassVar[str]
     label: ClassVar[str]  # how the plan names it: "SQL", "PY"
-    options_model: ClassVar[type[StepOptions]]
-    transactional: ClassVar[bool]  # may share a transaction group
+    extensions: ClassVar[tuple[str, ...]]
+    folder: ClassVar[str | None]
     uses_connection: ClassVar[bool]
 
-    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep: ...
+    @property
+    def options_model(self) -> type[OptionsT]: ...
 
-    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome: ...
+    def transactional(self, dialect: Dialect | None) -> bool:
+        """Whether its steps may share the unit's transaction (a group) on ``dialect``."""
+        ...
+
+    def prepare(self, options: OptionsT, ctx: PrepareContext) -> PreparedT: ...
+
+    def execute(self, step: PreparedT, ctx: ExecutionContext) -> StepOutcome: ...

@@ -8,12 +8,16 @@ allows), so a migrate step cannot join a transaction group.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ordo.errors import OrdoError, StepProblem
-from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
+from ordo.kinds.options import StepOptions
 
-__all__ = ["MigrateKind", "MigrateOptions"]
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect
+
+__all__ = ["MigrateKind", "MigrateOptions", "PreparedMigrate"]
 
 
 class MigrateOptions(StepOptions):
@@ -21,30 +25,34 @@ class MigrateOptions(StepOptions):
     out_of_order: bool = False
 
 
-@dataclass(frozen=True)
-class PreparedMigrate(PreparedStep):
-    pending_files: int = 0
+@dataclass(frozen=True, kw_only=True)
+class PreparedMigrate(PreparedStep[MigrateOptions]):
+    pending_files: int  # migration files found at plan time (applied or not)
 
 
 class MigrateKind:
     name: ClassVar[str] = "migrate"
     label: ClassVar[str] = "MIGRATE"
-    options_model: ClassVar[type[StepOptions]] = MigrateOptions
-    transactional: ClassVar[bool] = False
+    extensions: ClassVar[tuple[str, ...]] = ()
+    folder: ClassVar[str | None] = None  # its files are the connection's migrations folder
+    options_model: ClassVar[type[MigrateOptions]] = MigrateOptions
     uses_connection: ClassVar[bool] = True
 
-    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep:
-        from ordo.migrations.files import discover
+    def transactional(self, dialect: Dialect | None) -> bool:
+        """Never: each migration commits on its own, so a migrate step joins no group."""
+        return False
 
-        assert isinstance(options, MigrateOptions)
-        assert ctx.connection is not None
+    def prepare(self, options: MigrateOptions, ctx: PrepareContext) -> PreparedMigrate:
+        from ordo.migrations.files import discover  # kept off the import path of `ordo --help`
+
+        connection = ctx.require_connection()
         try:
-            folder = ctx.settings.connection(ctx.connection).migrations
+            folder = ctx.settings.connection(connection).migrations
         except OrdoError as exc:
             raise StepProblem(exc.message, key="connection", hint=exc.hint) from exc
         if folder is None or not folder.is_dir():
             raise StepProblem(
-                f"no migrations folder for connection '{ctx.connection}' (looked for {folder})",
+                f"no migrations folder for connection '{connection}' (looked for {folder})",
                 key="connection",
                 hint="create it or set {ENV}_GLOBAL_{NAME}_MIGRATIONS",
             )
@@ -53,21 +61,16 @@ class MigrateKind:
         except OrdoError as exc:
             raise StepProblem(str(exc), key="connection", hint=exc.hint) from exc
         return PreparedMigrate(
-            name=options.name,
-            kind=self.name,
-            options=options,
-            connection=ctx.connection,
-            group=ctx.group,
-            line=ctx.line,
+            **ctx.fields(self.name, options),
             summary=f"- {len(files)} migration file(s) in {folder.name}/",
             pending_files=len(files),
         )
 
-    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.migrations.migrator import migrator_for
+    def execute(self, step: PreparedMigrate, ctx: ExecutionContext) -> StepOutcome:
+        from ordo.migrations.migrator import migrator_for  # SQLAlchemy: not for `ordo --help`
 
-        assert isinstance(step.options, MigrateOptions)
-        assert step.connection is not None
+        if step.connection is None:  # prepare resolved one; a hand-made step may lack it
+            raise RuntimeError(f"migrate step '{step.name}' has no connection")
         with migrator_for(ctx.settings, step.connection) as migrator:
             result = migrator.migrate(
                 target=step.options.target, out_of_order=step.options.out_of_order

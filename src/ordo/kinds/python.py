@@ -6,27 +6,23 @@ one starts, the script makes its own connection, and its exit code is its verdic
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
 import sys
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from ordo.errors import PermanentError, StepProblem, StepTimeout
-from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
+from ordo.errors import PermanentError, StepProblem
+from ordo.kinds._subprocess import run_process
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
+from ordo.kinds.options import StepOptions
 
-__all__ = ["PythonKind", "PythonOptions"]
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect
 
-_TAIL_LINES = 10
+__all__ = ["PreparedPython", "PythonKind", "PythonOptions"]
 
 
 class PythonOptions(StepOptions):
@@ -35,23 +31,27 @@ class PythonOptions(StepOptions):
     env: dict[str, str] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PreparedPython(PreparedStep):
-    script: Path = Path()
-    argv: tuple[str, ...] = ()
-    params_json: str = "{}"
+@dataclass(frozen=True, kw_only=True)
+class PreparedPython(PreparedStep[PythonOptions]):
+    script: Path
+    argv: tuple[str, ...]
+    params_json: str
 
 
 class PythonKind:
     name: ClassVar[str] = "python"
     label: ClassVar[str] = "PY"
-    options_model: ClassVar[type[StepOptions]] = PythonOptions
-    transactional: ClassVar[bool] = False
+    extensions: ClassVar[tuple[str, ...]] = (".py",)
+    folder: ClassVar[str | None] = "python"
+    options_model: ClassVar[type[PythonOptions]] = PythonOptions
     uses_connection: ClassVar[bool] = False
 
-    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep:
-        assert isinstance(options, PythonOptions)
-        script = ctx.resolve_file(options.file, ctx.project.python_dir)
+    def transactional(self, dialect: Dialect | None) -> bool:
+        """Never: the script makes its own connection, in another process."""
+        return False
+
+    def prepare(self, options: PythonOptions, ctx: PrepareContext) -> PreparedPython:
+        script = ctx.resolve_file(options.file, self.folder)
         argv = []
         for arg in options.args:
             try:
@@ -64,20 +64,13 @@ class PythonKind:
         except (TypeError, ValueError) as exc:
             raise StepProblem(f"params cannot be passed as JSON: {exc}", key="params") from exc
         return PreparedPython(
-            name=options.name,
-            kind=self.name,
-            options=options,
-            connection=None,
-            group=ctx.group,
-            line=ctx.line,
+            **ctx.fields(self.name, options),
             script=script,
             argv=tuple(argv),
             params_json=params_json,
         )
 
-    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
-        assert isinstance(step, PreparedPython)
-        assert isinstance(step.options, PythonOptions)
+    def execute(self, step: PreparedPython, ctx: ExecutionContext) -> StepOutcome:
         env = {
             **ctx.settings.child_environment(),
             "ORDO_RUN_ID": ctx.run_id,
@@ -87,60 +80,19 @@ class PythonKind:
             "PYTHONUNBUFFERED": "1",
             **step.options.env,
         }
-        command = [sys.executable, str(step.script), *step.argv]
-        timeout = step.options.timeout
-        tail: deque[str] = deque(maxlen=_TAIL_LINES)
-        process = subprocess.Popen(
-            command,
+        finished = run_process(
+            [sys.executable, str(step.script), *step.argv],
+            ctx,
             cwd=ctx.project.root,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # its own process group, so a timeout kills its children too
+            timeout=step.options.timeout,
+            what=f"python script {step.script.name}",
+            step=step.name,
         )
-        timed_out = threading.Event()
-        ctx.on_cancel(lambda: _kill_group(process, threading.Event()))  # an aborted run kills it
-        timer = None
-        if timeout is not None:
-            timer = threading.Timer(timeout, _kill_group, (process, timed_out))
-            timer.daemon = True
-            timer.start()
-        started = time.monotonic()
-        try:
-            assert process.stdout is not None
-            with process.stdout:  # closed however the loop ends: no leaked pipe
-                for raw in process.stdout:
-                    line = ctx.masker.mask(raw.rstrip("\n"))
-                    tail.append(line)
-                    ctx.log_line(line)
-            code = process.wait()
-        except BaseException:
-            _kill_group(process, timed_out)
-            process.wait()
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-        if timed_out.is_set():
-            raise StepTimeout(
-                f"python script {step.script.name} ran past its timeout of {timeout:g} s "
-                f"and was killed after {time.monotonic() - started:.1f} s",
+        if finished.code != 0:
+            raise PermanentError(
+                f"python script {step.script.name} exited with code {finished.code}"
+                f"{finished.last_output()}",
                 step=step.name,
             )
-        if code != 0:
-            last = "\n".join(tail)
-            detail = f"; last output:\n{last}" if last else ""
-            raise PermanentError(
-                f"python script {step.script.name} exited with code {code}{detail}", step=step.name
-            )
         return StepOutcome()
-
-
-def _kill_group(process: subprocess.Popen[str], flag: threading.Event) -> None:
-    if process.poll() is None:
-        flag.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import model_validator
 
 from ordo.errors import StepProblem
-from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOptions, StepOutcome
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
+from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
 
-__all__ = ["PlsqlKind", "SqlKind", "SqlOptions"]
+if TYPE_CHECKING:
+    from ordo.db.dialects import Dialect, TableName
+
+__all__ = ["PlsqlKind", "PreparedSql", "SqlKind", "SqlOptions"]
 
 OUTPUT_FORMATS = (".csv", ".json")
 
@@ -30,12 +34,12 @@ class SqlOptions(StepOptions):
         return self
 
 
-@dataclass(frozen=True)
-class PreparedSql(PreparedStep):
-    statement: str = ""
-    source: Path | None = None
-    cleanup: object | None = None  # the dialect's parsed table name
-    output_file: Path | None = None
+@dataclass(frozen=True, kw_only=True)
+class PreparedSql(PreparedStep[SqlOptions]):
+    statement: str
+    source: Path | None  # None: the statement is the inline ``sql``
+    cleanup: TableName | None  # dropped (if it exists) before the statement runs
+    output_file: Path | None
 
 
 class SqlKind:
@@ -43,15 +47,19 @@ class SqlKind:
 
     name: ClassVar[str] = "sql"
     label: ClassVar[str] = "SQL"
-    options_model: ClassVar[type[StepOptions]] = SqlOptions
-    transactional: ClassVar[bool] = True
+    extensions: ClassVar[tuple[str, ...]] = (".sql",)
+    folder: ClassVar[str | None] = "sql"
+    options_model: ClassVar[type[SqlOptions]] = SqlOptions
     uses_connection: ClassVar[bool] = True
 
-    def prepare(self, options: StepOptions, ctx: PrepareContext) -> PreparedStep:
-        assert isinstance(options, SqlOptions)
+    def transactional(self, dialect: Dialect | None) -> bool:
+        """Always: the statement runs in the unit's transaction, which a group may share."""
+        return True
+
+    def prepare(self, options: SqlOptions, ctx: PrepareContext) -> PreparedSql:
         source: Path | None = None
         if options.file is not None:
-            source = ctx.resolve_file(options.file, ctx.project.sql_dir)
+            source = ctx.resolve_file(options.file, self.folder)
             try:
                 template = source.read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
@@ -69,7 +77,7 @@ class SqlKind:
         if not statement.strip():
             raise StepProblem("the statement is empty", key="file" if source else "sql")
 
-        cleanup = None
+        cleanup: TableName | None = None
         summary = ""
         if options.cleanup_target is not None:
             try:
@@ -105,12 +113,7 @@ class SqlKind:
             summary = (summary + f" - Output: {options.output_file}").strip()
 
         return PreparedSql(
-            name=options.name,
-            kind=self.name,
-            options=options,
-            connection=ctx.connection,
-            group=ctx.group,
-            line=ctx.line,
+            **ctx.fields(self.name, options),
             summary=summary,
             statement=statement,
             source=source,
@@ -118,17 +121,14 @@ class SqlKind:
             output_file=output,
         )
 
-    def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.db.errors import translate
+    def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
+        from ordo.db.errors import translate  # SQLAlchemy: not imported for `ordo --help`
 
-        assert isinstance(step, PreparedSql)
-        assert ctx.connection is not None
-        assert ctx.dialect is not None
-        dialect, conn = ctx.dialect, ctx.connection
+        conn, dialect = ctx.database()
         timeout = step.options.timeout
         try:
             if step.cleanup is not None:
-                dialect.drop_table_if_exists(conn, step.cleanup)  # type: ignore[arg-type]
+                dialect.drop_table_if_exists(conn, step.cleanup)
             with dialect.statement_timeout(conn, timeout):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
         except Exception as exc:
@@ -144,3 +144,5 @@ class PlsqlKind(SqlKind):
 
     name: ClassVar[str] = "plsql"
     label: ClassVar[str] = "PLSQL"
+    # None of its own: a ``.sql`` file without ``type:`` is a sql step, as it always was.
+    extensions: ClassVar[tuple[str, ...]] = ()

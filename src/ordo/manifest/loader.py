@@ -8,14 +8,14 @@ without parsing it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from ordo._hints import did_you_mean
 from ordo.errors import ManifestInvalid, Problem
-from ordo.kinds import available_kinds, get_kind
+from ordo.kinds import available_kinds, get_kind, kind_for_file
 from ordo.manifest.locate import locate_step
 from ordo.manifest.model import Manifest, PipelineOptions, StepEntry
 from ordo.manifest.yaml_source import (
@@ -144,8 +144,17 @@ def _step_entry(index: int, node: MappingNode, line: int, problem: ProblemSink) 
         return None
     kind_name = values.get("type")
     if kind_name is None:
-        file = str(values.get("file") or "")
-        kind_name = "python" if file.endswith(".py") else "sql"
+        kind_name = _kind_from_file(values.get("file"))
+        if kind_name is None:
+            suffix = PurePath(str(values.get("file"))).suffix
+            what = f"'{suffix}' files" if suffix else "files without an extension"
+            problem(
+                f"no step type handles {what} (file: {values.get('file')})",
+                line=key_lines.get("file", line),
+                step=name,
+                hint="say which with 'type:', one of: " + ", ".join(available_kinds()),
+            )
+            return None
     kind_name = str(kind_name)
     if kind_name not in available_kinds():
         problem(
@@ -162,6 +171,14 @@ def _step_entry(index: int, node: MappingNode, line: int, problem: ProblemSink) 
     if options is None:
         return None
     return StepEntry(index, options, line, key_lines, location)
+
+
+def _kind_from_file(file: object) -> str | None:
+    """A step without ``type:`` is what its file's extension says; no file means inline SQL."""
+    if file is None or file == "":
+        return "sql"
+    kind = kind_for_file(str(file))
+    return None if kind is None else kind.name
 
 
 def _validate(

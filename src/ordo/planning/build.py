@@ -10,7 +10,7 @@ nothing here opens a connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ordo.errors import ManifestInvalid, OrdoError, Problem, StepProblem
 from ordo.kinds import get_kind
-from ordo.kinds.base import PrepareContext, PreparedStep, RetryPolicy
+from ordo.kinds.base import PrepareContext, PreparedStep
+from ordo.kinds.options import RetryPolicy
 from ordo.kinds.templating import Renderer
 from ordo.planning.graph import build_graph, topological_order
 from ordo.planning.model import Plan, Unit
@@ -137,12 +138,13 @@ def build_plan(
                     )
                 )
 
-    problems.extend(_check_groups(manifest, [(s, e) for s, e in prepared]))
+    transactional = _transactional_on(dialects)
+    problems.extend(_check_groups(manifest, prepared, transactional))
     if problems:
         raise ManifestInvalid(problems)
     disabled = tuple(e.name for e in manifest.steps if not e.options.enabled)
     after = graph.effective({step.name for step, _ in prepared}, set(disabled))
-    units = _order_units(_form_units(prepared, pipeline.retry), after)
+    units = _order_units(_form_units(prepared, pipeline.retry, transactional), after)
     unselected = tuple(
         e.name
         for e in manifest.steps
@@ -179,13 +181,26 @@ def _order_units(units: list[Unit], after: Mapping[str, Sequence[str]]) -> tuple
     )
 
 
+def _transactional_on(dialects: Mapping[str, Dialect | None]) -> Callable[[PreparedStep], bool]:
+    """Whether a step may share a transaction, asked of its kind on that step's own database
+    (a kind may join groups on some databases only)."""
+
+    def transactional(step: PreparedStep) -> bool:
+        dialect = dialects.get(step.connection) if step.connection is not None else None
+        return get_kind(step.kind).transactional(dialect)
+
+    return transactional
+
+
 def _group_key(entry: StepEntry) -> str | None:
     group = entry.options.transaction_group
     return None if group is None else str(group)
 
 
 def _check_groups(
-    manifest: Manifest, prepared: list[tuple[PreparedStep, StepEntry]]
+    manifest: Manifest,
+    prepared: list[tuple[PreparedStep, StepEntry]],
+    transactional: Callable[[PreparedStep], bool],
 ) -> list[Problem]:
     """A group must be contiguous in the file, on one connection, and only transactional kinds."""
     problems: list[Problem] = []
@@ -213,7 +228,7 @@ def _check_groups(
     for step, entry in prepared:
         if step.group is None:
             continue
-        if not get_kind(step.kind).transactional:
+        if not transactional(step):
             problems.append(
                 Problem(
                     f"a {step.kind} step cannot be in a transaction group",
@@ -240,7 +255,9 @@ def _check_groups(
 
 
 def _form_units(
-    prepared: list[tuple[PreparedStep, StepEntry]], default_retry: RetryPolicy
+    prepared: list[tuple[PreparedStep, StepEntry]],
+    default_retry: RetryPolicy,
+    transactional: Callable[[PreparedStep], bool],
 ) -> list[Unit]:
     units: list[Unit] = []
     current: list[PreparedStep] = []
@@ -248,13 +265,12 @@ def _form_units(
     def close() -> None:
         if current:
             first = current[0]
-            kind = get_kind(first.kind)
             units.append(
                 Unit(
                     steps=tuple(current),
                     group=first.group,
                     connection=first.connection,
-                    transactional=kind.transactional,
+                    transactional=transactional(first),
                     retry=first.options.retry or default_retry,
                 )
             )

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ordo.kinds import get_kind
-from ordo.kinds.base import PreparedStep, RetryPolicy
+from ordo.kinds.base import PreparedStep
+from ordo.kinds.options import RetryPolicy
 
 if TYPE_CHECKING:
     from ordo.config import Settings

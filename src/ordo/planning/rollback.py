@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ordo.kinds import get_kind
-from ordo.kinds.base import PrepareContext, PreparedStep, StepOptions
+from ordo.kinds.base import PrepareContext, PreparedStep
+from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:
     from ordo.db.dialects import Dialect
@@ -41,4 +42,5 @@ def prepare_rollback(
         renderer=ctx.renderer.for_dialect(dialect),
         group=None,
     )
-    return kind.prepare(kind.options_model.model_validate(values), rollback_ctx)
+    prepared: PreparedStep = kind.prepare(kind.options_model.model_validate(values), rollback_ctx)
+    return prepared

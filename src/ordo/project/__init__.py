@@ -33,12 +33,9 @@ class Project:
         return self.root / "config"
 
     @property
-    def sql_dir(self) -> Path:
-        return self.root / "scripts" / "sql"
-
-    @property
-    def python_dir(self) -> Path:
-        return self.root / "scripts" / "python"
+    def scripts_dir(self) -> Path:
+        """Where step files live, one folder per kind (each kind declares its ``folder``)."""
+        return self.root / "scripts"
 
     @property
     def logs_dir(self) -> Path:

@@ -50,19 +50,23 @@ def run_rollback(
     kind = get_kind(rollback.kind)
     error: str | None = None
     try:
-        if kind.transactional and rollback.connection is not None:
-            conn, dialect = connections.checkout(rollback.connection)
+        name = rollback.connection
+        if name is None:
+            kind.execute(rollback, ctx)
+        else:
+            conn, dialect = connections.checkout(name)
             failure: BaseException | None = None
             try:
-                with conn.begin():
-                    kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+                if kind.transactional(dialect):  # asked with this database, as the plan does
+                    with conn.begin():
+                        kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+                else:
+                    kind.execute(rollback, ctx)  # it works outside any transaction of ours
             except BaseException as exc:
                 failure = exc
                 raise
             finally:
-                connections.checkin(rollback.connection, conn, dialect, failure)
-        else:
-            kind.execute(rollback, ctx)
+                connections.checkin(name, conn, dialect, failure)
     except ExecutionError as exc:
         error = masker.mask(exc.message)
     except Exception as exc:

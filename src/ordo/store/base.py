@@ -23,8 +23,8 @@ Error messages handed to a store must already be masked: it stores what it is gi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -120,8 +120,9 @@ class PlannedTask:
 class TaskOutcome:
     """How a step ended: ``COMPLETED``, ``FAILED`` or ``SKIPPED``.
 
-    ``rows``, ``duration_ms`` and ``error`` left as None keep what the store holds, so a
-    later, less informed event (a group's failure) does not erase an earlier one's details.
+    ``rows``, ``duration_ms``, ``error`` and ``details`` left as None keep what the store
+    holds, so a later, less informed event (a group's failure) does not erase an earlier one's.
+    ``details`` is the step's ``StepOutcome.details``: plain JSON values, already masked.
     """
 
     step: str
@@ -130,6 +131,7 @@ class TaskOutcome:
     rows: int | None = None
     duration_ms: float | None = None
     error: str | None = None
+    details: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class TaskRecord:
     duration_ms: float | None
     started_at: datetime | None
     completed_at: datetime | None
+    details: Mapping[str, Any] = field(default_factory=dict)  # what its kind said it did
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +218,7 @@ class TaskRecord:
             "error": self.error,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "details": dict(self.details),
         }
 
 

@@ -171,6 +171,7 @@ class MemoryStore:
                         rows_affected=_given(outcome.rows, task.rows_affected),
                         duration_ms=_given(outcome.duration_ms, task.duration_ms),
                         error=_given(outcome.error, task.error),
+                        details=task.details if outcome.details is None else dict(outcome.details),
                     ),
                 )
 

@@ -11,6 +11,7 @@ changed by one ``executemany``. ``sqlite.py`` and ``postgresql.py`` only make th
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -168,6 +169,7 @@ class SqlStore:
                     "b_rows": outcome.rows,
                     "b_duration": outcome.duration_ms,
                     "b_error": outcome.error,
+                    "b_details": None if outcome.details is None else json.dumps(outcome.details),
                 }
             )
         self._write(st.TASK_FINISHED, params)

@@ -81,4 +81,5 @@ tasks = Table(
     Column("duration_ms", Float),
     Column("started_at", TIMESTAMP),
     Column("completed_at", TIMESTAMP),
+    Column("details", Text),  # V2: the step's details as JSON text
 )

@@ -7,6 +7,7 @@ start with ``b_``, since a bind named like a column it sets is refused in an ``e
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import (
@@ -66,6 +67,7 @@ TASK_FINISHED = (
         rows_affected=func.coalesce(bindparam("b_rows", type_=BigInteger), _t.rows_affected),
         duration_ms=func.coalesce(bindparam("b_duration", type_=Float), _t.duration_ms),
         error_message=func.coalesce(bindparam("b_error", type_=Text), _t.error_message),
+        details=func.coalesce(bindparam("b_details", type_=Text), _t.details),
     )
 )
 RUN_FINISHED = (
@@ -145,4 +147,5 @@ def task_record(row: Row[Any]) -> TaskRecord:
         duration_ms=row.duration_ms,
         started_at=stored_utc(row.started_at),
         completed_at=stored_utc(row.completed_at),
+        details=json.loads(row.details) if row.details else {},
     )

@@ -16,9 +16,10 @@ let each test invent its own, slightly wrong, order. ``RunScript`` emits them th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ordo.events import (
     Event,
@@ -74,9 +75,10 @@ class RunScript:
         duration: float = 0.01,
         attempt: int = 1,
         group: str | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> RunScript:
-        """Every step runs and the unit commits."""
-        self._attempt(steps, None, "", False, rows, duration, attempt, group)
+        """Every step runs and the unit commits; each reports ``details`` if given."""
+        self._attempt(steps, None, "", False, rows, duration, attempt, group, details)
         self.events.append(UnitCommitted(self.run_id, steps, self._tick(0)))
         self.completed.extend(steps)
         return self
@@ -153,6 +155,7 @@ class RunScript:
         duration: float,
         attempt: int,
         group: str | None,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         self.events.append(UnitStarted(self.run_id, tuple(steps), group, "default", attempt))
         for step in steps:
@@ -164,7 +167,17 @@ class RunScript:
                 )
                 return
             self.events.append(
-                StepSucceeded(self.run_id, step, self.kind, attempt, duration, rows, False)
+                StepSucceeded(
+                    self.run_id,
+                    step,
+                    self.kind,
+                    attempt,
+                    duration,
+                    rows,
+                    False,
+                    None,
+                    details or {},
+                )
             )
 
     def _started(self, step: str, attempt: int) -> StepStarted:

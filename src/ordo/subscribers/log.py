@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -88,12 +89,14 @@ class EventLog:
                 log.info("  %s | %s", event.step, event.line)
             case StepSucceeded():
                 rows = "" if event.rows is None else f", {event.rows} rows"
+                details = f" details {_json(event.details)}" if event.details else ""
                 log.info(
-                    "'%s' finished in %.3fs%s (attempt %d)",
+                    "'%s' finished in %.3fs%s (attempt %d)%s",
                     event.step,
                     event.duration,
                     rows,
                     event.attempt,
+                    details,
                 )
             case StepFailed():
                 kind = "transient" if event.transient else "permanent"
@@ -143,3 +146,8 @@ class EventLog:
                     len(event.completed),
                     len(event.not_run),
                 )
+
+
+def _json(value: object) -> str:
+    """One line of compact JSON (a kind's details); the handlers' filter masks it."""
+    return json.dumps(value, separators=(",", ":"), default=str)

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ordo.events import (
     Event,
@@ -125,7 +125,8 @@ class StoreRecorder:
         self._closed = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._succeeded: dict[str, tuple[int | None, float]] = {}  # ran, not yet committed
+        # ran, not yet committed: rows, duration, details
+        self._succeeded: dict[str, tuple[int | None, float, Mapping[str, Any]]] = {}
 
     @classmethod
     def for_plan(
@@ -220,13 +221,21 @@ class StoreRecorder:
                     run, event.step, attempt=event.attempt, at=now, task_type=event.kind
                 )
             case StepSucceeded():
-                self._succeeded[event.step] = (event.rows, event.duration)
+                details = _masked(event.details, self.masker)
+                self._succeeded[event.step] = (event.rows, event.duration, details)
             case UnitCommitted():
                 outcomes = []
                 for step in event.steps:
-                    rows, duration = self._succeeded.pop(step, (None, None))
+                    rows, duration, details = self._succeeded.pop(step, (None, None, {}))
                     outcomes.append(
-                        TaskOutcome(step, TaskStatus.COMPLETED, event.at, rows, _ms(duration))
+                        TaskOutcome(
+                            step,
+                            TaskStatus.COMPLETED,
+                            event.at,
+                            rows,
+                            _ms(duration),
+                            details=dict(details) or None,
+                        )
                     )
                 store.task_finished(run, outcomes)
             case StepFailed():
@@ -328,3 +337,14 @@ def _run_error(event: RunFinished, masker: Masker) -> str | None:
         return None
     error = masker.mask(event.error)
     return f"step '{event.failed_step}': {error}" if event.failed_step else error
+
+
+def _masked(value: Any, masker: Masker) -> Any:
+    """``value`` (plain JSON) with every string masked: details may quote a secret."""
+    if isinstance(value, str):
+        return masker.mask(value)
+    if isinstance(value, Mapping):
+        return {masker.mask(str(k)): _masked(v, masker) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v, masker) for v in value]
+    return value

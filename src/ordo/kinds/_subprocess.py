@@ -1,0 +1,110 @@
+"""Running a step's work as a child process: the handling every such kind needs, written once.
+
+``python`` steps use it and ``dbt`` will. The child gets its own process group, so a timeout or
+an aborted run (Ctrl-C, through ``ExecutionContext.on_cancel``) kills the tools it started too;
+its output (stdout and stderr, merged) is masked and streamed line by line to the step's log,
+and the last lines are kept so a failure can say what the process said before it died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ordo.errors import StepTimeout
+
+if TYPE_CHECKING:
+    from ordo.kinds.base import ExecutionContext
+
+__all__ = ["Finished", "run_process"]
+
+TAIL_LINES = 10
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a process ended: its exit code and its last (masked) output lines."""
+
+    code: int
+    tail: tuple[str, ...]
+
+    def last_output(self) -> str:
+        """``"; last output:\\n..."`` to end an error message with, or ``""`` if it said nothing."""
+        return "; last output:\n" + "\n".join(self.tail) if self.tail else ""
+
+
+def run_process(
+    command: Sequence[str],
+    ctx: ExecutionContext,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    what: str,
+    step: str,
+) -> Finished:
+    """Run ``command`` to its end; ``StepTimeout`` (naming ``what``) if it outlives ``timeout``.
+
+    Any exception while it runs (an interrupt included) kills its process group first, so no
+    child outlives the step.
+    """
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,  # its own process group, so a timeout kills its children too
+    )
+    timed_out = threading.Event()
+    ctx.on_cancel(lambda: _kill_group(process, threading.Event()))  # an aborted run kills it
+    timer = None
+    if timeout is not None:
+        timer = threading.Timer(timeout, _kill_group, (process, timed_out))
+        timer.daemon = True
+        timer.start()
+    started = time.monotonic()
+    try:
+        stdout = process.stdout
+        if stdout is None:  # pragma: no cover - stdout=PIPE always gives one
+            raise RuntimeError("subprocess started without its output pipe")
+        with stdout:  # closed however the loop ends: no leaked pipe
+            for raw in stdout:
+                line = ctx.masker.mask(raw.rstrip("\n"))
+                tail.append(line)
+                ctx.log_line(line)
+        code = process.wait()
+    except BaseException:
+        _kill_group(process, timed_out)
+        process.wait()
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if timed_out.is_set():
+        raise StepTimeout(
+            f"{what} ran past its timeout of {timeout:g} s "
+            f"and was killed after {time.monotonic() - started:.1f} s",
+            step=step,
+        )
+    return Finished(code, tuple(tail))
+
+
+def _kill_group(process: subprocess.Popen[str], flag: threading.Event) -> None:
+    if process.poll() is None:
+        flag.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
