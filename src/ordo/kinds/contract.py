@@ -124,8 +124,9 @@ class KindContract:
         assert not (project.root / _DATABASE).exists()
 
     def test_missing_file_is_a_problem_at_the_file_key(self, tmp_path: Path) -> None:
-        if self.kind.folder is None:
-            pytest.skip(f"{self.kind.name} steps read no file of their own")
+        if self.kind.folder is None:  # reads no file of its own, so it must not take one
+            assert "file" not in self.kind.options_model.model_fields
+            return
         project = self.project(tmp_path / "project")
         options = self.options(self.missing_file_step())
         with pytest.raises(StepProblem) as caught:
