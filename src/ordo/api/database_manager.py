@@ -26,12 +26,12 @@ from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import translate
 from ordo.errors import TransientError
+from ordo.migrations.migrator import Migrator
 from ordo.project import Project
 from ordo.tabular import TabularResult
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
-    from ordo.migrations.migrator import Migrator
 
 __all__ = ["DatabaseManager"]
 
@@ -206,8 +206,6 @@ class DatabaseManager:
     # -- migrations ------------------------------------------------------------------------
 
     def migrator(self) -> Migrator:
-        from ordo.migrations.migrator import Migrator
-
         return Migrator.for_connection(self.engine, self.connection, self._settings)
 
     def run_migrations(self, **options: Any) -> Any:
