@@ -79,3 +79,26 @@ def test_an_injected_registry_gives_the_engine_and_keeps_it_after_close(tmp_path
         assert engine.pool.checkedin() == 1  # closing the manager left the pool to its owner
         with DatabaseManager(settings=settings, engines=engines) as again:
             assert again.engine is engine
+
+
+def test_a_python_steps_database_manager_finds_the_steps_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import make_project
+
+    root = make_project(
+        tmp_path / "p",
+        "name: p\nsteps:\n  - name: script\n    file: write.py\n",
+        python={
+            "write.py": """\
+                from ordo import DatabaseManager
+
+                with DatabaseManager() as db:
+                    db.execute_query("CREATE TABLE from_step (x INT)")
+            """
+        },
+    )
+    monkeypatch.chdir(tmp_path)  # the step runs in the project folder; this process does not
+    assert ordo.run(project=root, notify=False, environ={}).status == "success"
+    with DatabaseManager(project=root, environ={}) as db:
+        assert "from_step" in _tables(db)
