@@ -1,10 +1,20 @@
 """ordo runs database work in order, safely, and shows what happened.
 
 The public surface is small on purpose: the use-case functions, their result types, and the
-error tree. Everything the ``ordo`` command does is one of these calls.
+error tree. Everything the ``ordo`` command does is one of these calls, and every call takes
+``project=``, ``env_file=`` and ``environ=`` the same way:
+
+- manifests: ``plan``, ``run``, ``enable``, ``init_project``;
+- migrations: ``migrate``, ``migration_status``, ``repair_migrations``, ``baseline_migrations``;
+- connections: ``list_connections``, ``health_check``, ``pool_status``, ``query``, and
+  ``DatabaseManager`` for a program's own queries;
+- run history: ``list_runs``, ``show_run``.
+
+``run(subscribers=...)`` takes any ``Subscriber``; the events it receives are the classes of the
+``ordo.events`` module, which is public as a whole. The other submodules are internal.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ordo.errors import (
     ConfigError,
@@ -21,32 +31,85 @@ from ordo.errors import (
 
 if TYPE_CHECKING:
     from ordo.api.database_manager import DatabaseManager
+    from ordo.api.databases import (
+        ConnectionInfo,
+        health_check,
+        list_connections,
+        pool_status,
+        query,
+    )
+    from ordo.api.history import list_runs, show_run
+    from ordo.api.migrations import (
+        baseline_migrations,
+        migrate,
+        migration_status,
+        repair_migrations,
+    )
     from ordo.api.runs import enable, plan, run
-    from ordo.events import RunStatus
+    from ordo.events import Event, RunStatus, Subscriber
+    from ordo.migrations.errors import MigrationError
+    from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
     from ordo.planning.model import Plan
     from ordo.project.scaffold import init_project
     from ordo.runner.result import RunResult, StepResult, StepStatus
+    from ordo.store.base import (
+        RunDetail,
+        RunNotFound,
+        RunRecord,
+        RunState,
+        StoreError,
+        TaskRecord,
+        TaskStatus,
+    )
+    from ordo.tabular import TabularResult
+
+del TYPE_CHECKING  # not part of the public surface (tests/unit/test_public_api.py)
 
 # Imported on first use, so `ordo --help` does not pay for SQLAlchemy and pydantic.
 _LAZY = {
     "DatabaseManager": "ordo.api.database_manager",
+    "ConnectionInfo": "ordo.api.databases",
+    "health_check": "ordo.api.databases",
+    "list_connections": "ordo.api.databases",
+    "pool_status": "ordo.api.databases",
+    "query": "ordo.api.databases",
+    "list_runs": "ordo.api.history",
+    "show_run": "ordo.api.history",
+    "baseline_migrations": "ordo.api.migrations",
+    "migrate": "ordo.api.migrations",
+    "migration_status": "ordo.api.migrations",
+    "repair_migrations": "ordo.api.migrations",
     "enable": "ordo.api.runs",
     "plan": "ordo.api.runs",
     "run": "ordo.api.runs",
+    "Event": "ordo.events",
     "RunStatus": "ordo.events",
+    "Subscriber": "ordo.events",
+    "MigrationError": "ordo.migrations.errors",
+    "MigrateResult": "ordo.migrations.results",
+    "MigrationStatus": "ordo.migrations.results",
+    "RepairResult": "ordo.migrations.results",
     "Plan": "ordo.planning.model",
+    "init_project": "ordo.project.scaffold",
     "RunResult": "ordo.runner.result",
     "StepResult": "ordo.runner.result",
     "StepStatus": "ordo.runner.result",
-    "init_project": "ordo.project.scaffold",
+    "RunDetail": "ordo.store.base",
+    "RunNotFound": "ordo.store.base",
+    "RunRecord": "ordo.store.base",
+    "RunState": "ordo.store.base",
+    "StoreError": "ordo.store.base",
+    "TaskRecord": "ordo.store.base",
+    "TaskStatus": "ordo.store.base",
+    "TabularResult": "ordo.tabular",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'ordo' has no attribute {name!r}")
-    import importlib
+    import importlib  # here, not at the top: the name stays out of vars(ordo)
 
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -55,25 +118,50 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConfigError",
+    "ConnectionInfo",
     "DatabaseManager",
+    "Event",
     "ExecutionError",
     "InvalidInput",
     "ManifestInvalid",
     "ManifestLocked",
+    "MigrateResult",
+    "MigrationError",
+    "MigrationStatus",
     "NotConfirmed",
     "OrdoError",
     "PermanentError",
     "Plan",
+    "RepairResult",
+    "RunDetail",
+    "RunNotFound",
+    "RunRecord",
     "RunResult",
+    "RunState",
     "RunStatus",
     "StepResult",
     "StepStatus",
     "StepTimeout",
+    "StoreError",
+    "Subscriber",
+    "TabularResult",
+    "TaskRecord",
+    "TaskStatus",
     "TransientError",
+    "baseline_migrations",
     "enable",
+    "health_check",
     "init_project",
+    "list_connections",
+    "list_runs",
+    "migrate",
+    "migration_status",
     "plan",
+    "pool_status",
+    "query",
+    "repair_migrations",
     "run",
+    "show_run",
 ]
 
 __version__ = "0.1.0"

@@ -7,13 +7,24 @@ anything else is a bug and prints a traceback.
     OrdoError                       exit code 1 unless a subclass says otherwise
     ├── InvalidInput                2: manifest, configuration or command line is wrong
     │   ├── ManifestInvalid         2: all problems found in one manifest, reported at once
-    │   └── ConfigError             2: a missing or malformed setting
+    │   ├── ConfigError             2: a missing or malformed setting
+    │   └── RunNotFound             2: no recorded run (or several) has the id asked for
     ├── NotConfirmed                3: the user did not confirm the plan
     ├── ManifestLocked              4: another run holds the manifest
+    ├── StoreError                  1: the state store could not be opened, read or written
+    ├── NotificationError           a notice could not be delivered (never stops a run)
     └── ExecutionError              1: a step failed while running
         ├── TransientError          retrying may help (lost connection, deadlock, lock timeout)
-        └── PermanentError          retrying will not help (syntax, missing table, constraint)
-            └── StepTimeout         the step ran past its ``timeout``
+        ├── PermanentError          retrying will not help (syntax, missing table, constraint)
+        │   └── StepTimeout         the step ran past its ``timeout``
+        └── MigrationError          1: a migration command could not do its work; its
+                                    subclasses (files invalid, validation, failed, lock
+                                    timeout, read-only, baseline refused) are listed in
+                                    ``ordo.migrations.errors``
+
+``RunNotFound`` and ``StoreError`` live with the store (``ordo.store.base``),
+``NotificationError`` with the notifiers (``ordo.notify.base``); all are exported from ``ordo``
+except ``NotificationError``, which a caller never meets (notifiers catch their own).
 
 Driver exceptions are translated into ``TransientError`` or ``PermanentError`` where they enter
 (``ordo.db.errors``), always with ``raise ... from`` so the original stays available.

@@ -63,7 +63,7 @@ def test_rehearsal_runs_sql_for_real_and_leaves_nothing(db_url: URL, tmp_path: P
     assert manifest.read_bytes() == before  # nothing recorded as done
     from ordo.api.history import list_runs
 
-    [recorded] = list_runs(root)
+    [recorded] = list_runs(project=root)
     assert recorded.rehearsal
     assert recorded.id == result.run_id
     engine = create_engine(db_url)

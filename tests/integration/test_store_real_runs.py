@@ -38,11 +38,11 @@ def test_runs_and_a_resume_are_recorded_in_postgresql(postgres_url: URL, tmp_pat
     assert resumed.status == "success"
     assert [s.name for s in resumed.steps] == ["broken", "after"]
 
-    newest, first = list_runs(root)[:2]
+    newest, first = list_runs(project=root)[:2]
     assert first.id == failed.run_id
     assert first.status == "failed"
     assert newest.resumed_from == failed.run_id
-    detail = show_run(failed.run_id[:8], root)
+    detail = show_run(failed.run_id[:8], project=root)
     assert {t.step: str(t.status) for t in detail.tasks} == {
         "create": "COMPLETED",
         "broken": "FAILED",

@@ -1,14 +1,15 @@
 """``DatabaseManager``: seed 001's query API over one named connection.
 
 One engine per connection name per process, shared by every manager and thread that asks for
-that name, so pooling works across a program's tasks. Parameters are always bound, never
-formatted into the SQL. Reads are retried on transient failures with backoff; a write is never
-retried outside its transaction, because a lost answer does not mean a lost write.
+that name, so pooling works across a program's tasks; a caller that wants engines of its own
+(a test, a server with several tenants) passes an ``EngineRegistry`` as ``engines=``.
+Parameters are always bound, never formatted into the SQL. Reads are retried on transient
+failures with backoff; a write is never retried outside its transaction, because a lost answer
+does not mean a lost write.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -19,18 +20,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, CursorResult, text
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from ordo.api.health import watch_invalidations
+from ordo.api import health
 from ordo.config import Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import translate
 from ordo.errors import TransientError
+from ordo.migrations.migrator import Migrator
 from ordo.project import Project
 from ordo.tabular import TabularResult
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
-    from ordo.migrations.migrator import Migrator
 
 __all__ = ["DatabaseManager"]
 
@@ -38,8 +39,8 @@ _READ = re.compile(
     r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(select|show|explain|describe|values)\b",
     re.IGNORECASE | re.DOTALL,
 )
-_ENGINES = EngineRegistry()  # the process's engines, one per connection name
-_USERS: dict[str, int] = {}
+_ENGINES = EngineRegistry()  # the process's engines, one per connection name (the default)
+_USERS: dict[str, int] = {}  # managers open per engine of _ENGINES; the last one disposes it
 _USERS_LOCK = threading.Lock()
 _RETRIES = 3
 
@@ -47,8 +48,13 @@ _RETRIES = 3
 class DatabaseManager:
     """Queries, transactions, migrations and health for the connection called ``database_name``.
 
-    Settings are found as ``ordo run`` finds them: env files of the project (``project``, else
-    ``ORDO_PROJECT`` as set for python steps, else the current folder) and the environment.
+    Settings are found as ``ordo run`` finds them (``Settings.load``): env files of the project
+    (``project``, else ``ORDO_PROJECT`` in ``environ`` as set for python steps, else the current
+    folder) and ``environ`` (default: the real environment); or pass ``settings``.
+
+    Engines come from the process-wide registry, whose pool closes when the last manager of a
+    connection is closed; from ``engines`` when given, whose owner disposes them (a manager
+    closing leaves an injected registry's engines alone).
     """
 
     def __init__(
@@ -57,21 +63,27 @@ class DatabaseManager:
         *,
         project: Path | str | None = None,
         env_file: Path | str | None = None,
+        environ: Mapping[str, str] | None = None,
         settings: Settings | None = None,
+        engines: EngineRegistry | None = None,
     ) -> None:
         if settings is None:
-            root = Project.at(project or os.environ.get("ORDO_PROJECT")).root
-            settings = Settings.load(root, env_file=Path(env_file) if env_file else None)
+            root = Project.at(project).root if project else None
+            settings = Settings.load(
+                root, env_file=Path(env_file) if env_file else None, environ=environ
+            )
         self._settings = settings
         self.connection: ConnectionSettings = settings.connection(database_name)
         self.database_name = self.connection.name
         self.masker = settings.masker()
-        self.engine = _ENGINES.for_connection(self.connection)
-        watch_invalidations(self.engine)  # so get_pool_status counts from the start
+        self._shared = engines is None
+        self.engine = (_ENGINES if engines is None else engines).for_connection(self.connection)
+        health.watch_invalidations(self.engine)  # so get_pool_status counts from the start
         self.dialect = dialect_for(self.engine)
         self._closed = False
-        with _USERS_LOCK:
-            _USERS[self._key] = _USERS.get(self._key, 0) + 1
+        if self._shared:
+            with _USERS_LOCK:
+                _USERS[self._key] = _USERS.get(self._key, 0) + 1
 
     @property
     def _key(self) -> str:
@@ -182,8 +194,6 @@ class DatabaseManager:
     # -- migrations ------------------------------------------------------------------------
 
     def migrator(self) -> Migrator:
-        from ordo.migrations.migrator import Migrator
-
         return Migrator.for_connection(self.engine, self.connection, self._settings)
 
     def run_migrations(self, **options: Any) -> Any:
@@ -192,30 +202,32 @@ class DatabaseManager:
 
     def get_migration_status(self) -> dict[str, Any]:
         """``current_version`` and ``pending_migrations`` (file names), as seed 001 reports them."""
-        from ordo.api.health import migration_status
-
-        return migration_status(self)
+        return health.migration_status(self.connection, self.migrator)
 
     # -- health ----------------------------------------------------------------------------
 
     def health_check(self, *, slow_ms: float = 1000.0) -> dict[str, Any]:
         """Seed 001's health dictionary; never raises, returns within the connection's timeout."""
-        from ordo.api.health import health_check
-
-        return health_check(self, slow_ms=slow_ms)
+        return health.health_check(
+            self.engine,
+            self.connection,
+            self.masker,
+            self.get_migration_status,
+            slow_ms=slow_ms,
+        )
 
     def get_pool_status(self) -> dict[str, Any]:
-        from ordo.api.health import pool_status
-
-        return pool_status(self)
+        return health.pool_status(self.engine, self.database_name)
 
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release this manager; the engine's pool closes when its last manager is closed."""
+        """Release this manager; a shared engine's pool closes when its last manager closes."""
         if self._closed:
             return
         self._closed = True
+        if not self._shared:
+            return
         with _USERS_LOCK:
             _USERS[self._key] -= 1
             last = _USERS[self._key] == 0

@@ -1,22 +1,29 @@
-"""Use cases over named connections: list them, check their health, query one."""
+"""Use cases over named connections: list them, check their health and pool, query one.
+
+Each takes ``project=``, ``env_file=`` and ``environ=`` like ``ordo.plan``, and opens (and
+closes again) what it needs, so a script or a scheduler keeps no connection between calls.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ordo.api._settings import load_settings
+from ordo.api.database_manager import DatabaseManager
 from ordo.config import Settings
 from ordo.errors import ConfigError
-from ordo.project import Project
 from ordo.tabular import TabularResult
 
-__all__ = ["ConnectionInfo", "health", "list_connections", "load_settings", "pool", "query"]
+__all__ = ["ConnectionInfo", "health_check", "list_connections", "pool_status", "query"]
 
 
 @dataclass(frozen=True)
 class ConnectionInfo:
+    """One configured connection as ``ordo db list`` shows it; ``error`` when it is broken."""
+
     name: str
     type: str | None
     url: str | None  # masked
@@ -24,15 +31,14 @@ class ConnectionInfo:
     error: str | None = None
 
 
-def load_settings(
-    project: Path | str | None = None, env_file: Path | str | None = None
-) -> Settings:
-    root = Project.at(project).root
-    return Settings.load(root, env_file=Path(env_file) if env_file else None)
-
-
-def list_connections(settings: Settings) -> list[ConnectionInfo]:
+def list_connections(
+    *,
+    project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[ConnectionInfo]:
     """Every configured connection, with its masked URL, or the problem with its settings."""
+    settings = load_settings(project, env_file, environ)
     infos = []
     for name in settings.connection_names():
         try:
@@ -44,6 +50,53 @@ def list_connections(settings: Settings) -> list[ConnectionInfo]:
     return infos
 
 
+def health_check(
+    names: str | Sequence[str] = (),
+    *,
+    slow_ms: float = 1000.0,
+    project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Seed 001's health dictionary for each connection (all of them when none are named).
+
+    Never raises for a database that does not answer: its report says ``unhealthy``.
+    """
+    settings = load_settings(project, env_file, environ)
+    reports = []
+    for name in _names(settings, [names] if isinstance(names, str) else names):
+        with DatabaseManager(name, settings=settings) as db:
+            reports.append(db.health_check(slow_ms=slow_ms))
+    return reports
+
+
+def pool_status(
+    name: str = "default",
+    *,
+    project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Seed 001's pool dictionary of ``name``, as this process sees it."""
+    with DatabaseManager(name, settings=load_settings(project, env_file, environ)) as db:
+        return db.get_pool_status()
+
+
+def query(
+    name: str,
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+    project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> TabularResult:
+    """Run one statement (bound ``:name`` parameters) on ``name``; writes are committed."""
+    with DatabaseManager(name, settings=load_settings(project, env_file, environ)) as db:
+        return db.fetch(sql, params, timeout=timeout)
+
+
 def _names(settings: Settings, names: Sequence[str]) -> list[str]:
     chosen = list(names) or settings.connection_names()
     if not chosen:
@@ -52,33 +105,3 @@ def _names(settings: Settings, names: Sequence[str]) -> list[str]:
             hint="set DATABASE_URL (or DB_*), or {ENV}_GLOBAL_{NAME}_CONNECTION_STRING",
         )
     return chosen
-
-
-def health(
-    settings: Settings, names: Sequence[str] = (), *, slow_ms: float = 1000.0
-) -> list[dict[str, Any]]:
-    """Seed 001's health dictionary for each connection (all of them when none are named)."""
-    from ordo.api.database_manager import DatabaseManager
-
-    reports = []
-    for name in _names(settings, names):
-        with DatabaseManager(name, settings=settings) as db:
-            reports.append(db.health_check(slow_ms=slow_ms))
-    return reports
-
-
-def pool(settings: Settings, name: str) -> dict[str, Any]:
-    from ordo.api.database_manager import DatabaseManager
-
-    with DatabaseManager(name, settings=settings) as db:
-        return db.get_pool_status()
-
-
-def query(
-    settings: Settings, name: str, sql: str, *, timeout: float | None = None
-) -> TabularResult:
-    """Run one statement on ``name`` and return its rows (writes are committed)."""
-    from ordo.api.database_manager import DatabaseManager
-
-    with DatabaseManager(name, settings=settings) as db:
-        return db.fetch(sql, timeout=timeout)

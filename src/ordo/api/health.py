@@ -3,6 +3,9 @@
 ``health_check`` answers even when the database does not: the probe runs on a worker thread and
 is given up after the connection's timeout, so a monitor calling it never hangs on a dead
 address; the abandoned probe ends on its own when the driver's connect timeout fires.
+
+The functions take what they use (an engine, the connection's settings, a masker, a way to read
+the migration history), not a ``DatabaseManager``: the manager calls them, never the reverse.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,10 +21,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy.pool import Pool, QueuePool
 
+from ordo.db.dialects import dialect_for
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from ordo.api.database_manager import DatabaseManager
+    from ordo.config.connections import ConnectionSettings
+    from ordo.masking import Masker
+    from ordo.migrations.migrator import Migrator
 
 __all__ = ["health_check", "migration_status", "pool_status", "watch_invalidations"]
 
@@ -32,21 +40,33 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def migration_status(db: DatabaseManager) -> dict[str, Any]:
-    folder = db.connection.migrations
+def migration_status(
+    connection: ConnectionSettings, migrator: Callable[[], Migrator]
+) -> dict[str, Any]:
+    """Seed 001's ``current_version`` and ``pending_migrations``; ``migrator`` is only called
+    when the connection has a migrations folder, so a plain database costs no query."""
+    folder = connection.migrations
     if folder is None or not folder.is_dir():
         return {"current_version": None, "pending_migrations": []}
-    status = db.migrator().status()
+    status = migrator().status()
     return {
         "current_version": status.current_version,
         "pending_migrations": [m.script for m in status.pending],
     }
 
 
-def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
+def health_check(
+    engine: Engine,
+    connection: ConnectionSettings,
+    masker: Masker,
+    migrations: Callable[[], dict[str, Any]],
+    *,
+    slow_ms: float,
+) -> dict[str, Any]:
+    """The report of ``connection`` on ``engine``; ``migrations`` gives its migration status."""
     report: dict[str, Any] = {
-        "database_name": db.database_name,
-        "database_type": db.connection.type,
+        "database_name": connection.name,
+        "database_type": connection.type,
         "status": "unhealthy",
         "connection": False,
         "query_test": False,
@@ -62,7 +82,7 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
     future: Future[None] = Future()
     # With every pooled connection in use, a probe through the pool would only wait for one:
     # probe on a connection of its own instead, and report the pool as exhausted.
-    exhausted = _exhausted(db.engine)
+    exhausted = _exhausted(engine)
 
     def note(**values: Any) -> None:
         with lock:
@@ -70,25 +90,25 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
 
     def probe() -> None:
         try:
-            _probe(db, exhausted, note)
+            _probe(engine, exhausted, note)
             note(response_time_ms=round((time.monotonic() - started) * 1000, 1))
             try:
-                note(migration_status=migration_status(db))
+                note(migration_status=migrations())
             except Exception as exc:  # the database answers; only its history is unreadable
-                note(migration_error=_describe(db, exc))
+                note(migration_error=_describe(masker, exc))
             future.set_result(None)
         except BaseException as exc:
             future.set_exception(exc)
 
-    threading.Thread(target=probe, name=f"ordo-health-{db.database_name}", daemon=True).start()
-    deadline = db.connection.timeout  # the driver may wait longer (psycopg: 2 s at least)
+    threading.Thread(target=probe, name=f"ordo-health-{connection.name}", daemon=True).start()
+    deadline = connection.timeout  # the driver may wait longer (psycopg: 2 s at least)
     error: str | None = None
     try:
         future.result(timeout=deadline)
     except TimeoutError:
         error = f"no answer within {deadline:g} s"
     except BaseException as exc:
-        error = _describe(db, exc)
+        error = _describe(masker, exc)
     with lock:
         migration_error = found.pop("migration_error", None)
         report.update(found)
@@ -98,7 +118,7 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
     if report["response_time_ms"] is None:
         report["response_time_ms"] = round((time.monotonic() - started) * 1000, 1)
     if report["connection"] and report["query_test"] and error is None:
-        exhausted = exhausted or _exhausted(db.engine)
+        exhausted = exhausted or _exhausted(engine)
         slow = report["response_time_ms"] > slow_ms
         pending = bool(report["migration_status"]["pending_migrations"])
         reasons = [
@@ -117,18 +137,18 @@ def health_check(db: DatabaseManager, *, slow_ms: float) -> dict[str, Any]:
     return report
 
 
-def _probe(db: DatabaseManager, own_connection: bool, note: Any) -> None:
+def _probe(engine: Engine, own_connection: bool, note: Any) -> None:
     """Connect and run the probe query, noting each success as it happens."""
-    probe_sql = db.dialect.probe_query
+    probe_sql = dialect_for(engine).probe_query
     if not own_connection:
-        with db.engine.connect() as conn:
+        with engine.connect() as conn:
             note(connection=True)
             conn.execute(text(probe_sql)).fetchall()
             note(query_test=True)
         return
     # A pool like the engine's (same creator, connect events and timeouts) but empty, closed
     # again at once: the probe neither waits for nor takes a connection the program needs.
-    side_pool = db.engine.pool.recreate()
+    side_pool = engine.pool.recreate()
     try:
         dbapi_connection = side_pool.connect()
         try:
@@ -146,24 +166,23 @@ def _probe(db: DatabaseManager, own_connection: bool, note: Any) -> None:
         side_pool.dispose()
 
 
-def _describe(db: DatabaseManager, exc: BaseException) -> str:
+def _describe(masker: Masker, exc: BaseException) -> str:
     """The driver's first line, as ``ordo.db.errors`` words it, with every secret masked."""
     from ordo.db.errors import translate
 
     try:
-        message = translate(exc, masker=db.masker).message
+        message = translate(exc, masker=masker).message
     except Exception:
         message = _first_line(exc)
-    return db.masker.mask(message)
+    return masker.mask(message)
 
 
-def pool_status(db: DatabaseManager) -> dict[str, Any]:
+def pool_status(engine: Engine, database_name: str) -> dict[str, Any]:
     """Seed 001's pool keys; a pool that does not count (SQLite memory, DuckDB) reports zeros."""
-    engine = db.engine
     watch_invalidations(engine)
     pool = engine.pool
     status: dict[str, Any] = {
-        "database_name": db.database_name,
+        "database_name": database_name,
         "pool_size": 0,
         "checked_in": 0,
         "checked_out": 0,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from ordo.cli._guard import guarded
+from ordo.cli.db import db_app
+from ordo.cli.migrate import migrate_app
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
-from ordo.errors import InvalidInput, OrdoError
+from ordo.cli.runs import runs_app
+from ordo.errors import InvalidInput
 
 app = typer.Typer(
     name="ordo",
@@ -46,15 +49,6 @@ ExcludeOpt = Annotated[
 ]
 
 
-def _fail(error: OrdoError) -> NoReturn:
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    for problem in error.problems:
-        err.print(f"[red]error:[/] {problem}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(error.exit_code)
-
-
 def _params(values: list[str] | None) -> dict[str, str]:
     params = {}
     for item in values or []:
@@ -70,19 +64,8 @@ def _selectors(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _console_logging() -> None:
-    from ordo.subscribers.log import LOGGER
-
-    if not any(getattr(h, "_ordo_console", False) for h in LOGGER.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.WARNING)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        handler._ordo_console = True  # type: ignore[attr-defined]
-        LOGGER.addHandler(handler)
-        LOGGER.setLevel(logging.INFO)
-
-
 @app.command("run")
+@guarded
 def run_command(
     manifest: ManifestArg = None,
     project: ProjectOpt = None,
@@ -110,28 +93,26 @@ def run_command(
         ),
     ] = False,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Plan, print, confirm, then run a manifest."""
-    from ordo.cli import commands
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    guard(
-        lambda: commands.run(
-            manifest,
-            project,
-            env_file,
-            _params(param),
-            dry_run,
-            force,
-            select=_selectors(select),
-            exclude=_selectors(exclude),
-            resume=resume,
-            rehearse=rehearse,
-        ),
-        debug,
+    return commands.run(
+        manifest,
+        project,
+        env_file,
+        _params(param),
+        dry_run,
+        force,
+        select=_selectors(select),
+        exclude=_selectors(exclude),
+        resume=resume,
+        rehearse=rehearse,
     )
 
 
 @app.command("plan")
+@guarded
 def plan_command(
     manifest: ManifestArg = None,
     project: ProjectOpt = None,
@@ -140,26 +121,24 @@ def plan_command(
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Validate a manifest and print its plan (the same as `run --dry-run`)."""
-    from ordo.cli import commands
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    guard(
-        lambda: commands.run(
-            manifest,
-            project,
-            env_file,
-            _params(param),
-            True,
-            False,
-            select=_selectors(select),
-            exclude=_selectors(exclude),
-        ),
-        debug,
+    return commands.run(
+        manifest,
+        project,
+        env_file,
+        _params(param),
+        True,
+        False,
+        select=_selectors(select),
+        exclude=_selectors(exclude),
     )
 
 
 @app.command("enable")
+@guarded
 def enable_command(
     steps: Annotated[list[str] | None, typer.Argument(help="Step names to enable again.")] = None,
     all_steps: Annotated[bool, typer.Option("--all", help="Enable every disabled step.")] = False,
@@ -168,80 +147,42 @@ def enable_command(
     ] = None,
     project: ProjectOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Enable done steps again, removing their Done comments."""
-    from ordo.cli import commands
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    guard(lambda: commands.enable(steps or [], all_steps, manifest, project), debug)
+    return commands.enable(steps or [], all_steps, manifest, project)
 
 
 @app.command("init")
+@guarded
 def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Create a project with a small working example (SQLite)."""
-    from ordo.cli import commands
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    guard(lambda: commands.init(directory), debug)
+    return commands.init(directory)
 
 
 @app.command("demo")
+@guarded
 def demo_command(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where to put the demo project (recreated each time).")
     ] = Path(".demo"),
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Create a fresh example project and run it end to end on SQLite."""
-    from ordo.cli import commands
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    guard(lambda: commands.demo(directory), debug)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: whatever runs stops and cleans up (a python step's whole
-    process group is killed, the open transaction rolls back, committed steps are marked)."""
+    return commands.demo(directory)
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
-def _handle_sigterm() -> None:
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def guard(action: object, debug: bool) -> None:
-    _console_logging()
-    _handle_sigterm()
-    try:
-        code = action()  # type: ignore[operator]
-    except OrdoError as exc:
-        if debug:
-            raise
-        _fail(exc)
-    except KeyboardInterrupt as exc:
-        typer.echo("terminated" if isinstance(exc, Terminated) else "interrupted", err=True)
-        raise typer.Exit(143 if isinstance(exc, Terminated) else 130) from None
-    raise typer.Exit(int(code or 0))
-
-
-def _register_groups() -> None:
-    from ordo.cli.db import db_app
-    from ordo.cli.migrate import migrate_app
-    from ordo.cli.runs import runs_app
-
-    app.add_typer(db_app, name="db")
-    app.add_typer(migrate_app, name="migrate")
-    app.add_typer(runs_app, name="runs")
-
-
-_register_groups()
+app.add_typer(db_app, name="db")
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(runs_app, name="runs")
 
 
 def _bare_resume(argv: list[str]) -> list[str]:

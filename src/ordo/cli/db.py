@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ordo.cli._guard import guarded
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+from ordo.errors import InvalidInput
 
 db_app = typer.Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)
 
@@ -32,33 +34,31 @@ _UNLIMITED = 10_000
 
 
 @db_app.command("list")
+@guarded
 def list_command(
     project: ProjectOpt = None, env_file: EnvFileOpt = None, debug: DebugOpt = False
-) -> None:
+) -> int:
     """Connection names, types and masked URLs."""
-    from ordo.cli.app import guard
+    # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
+    from rich.table import Column, Table
+    from rich.text import Text
 
-    def action() -> int:
-        from rich.table import Column, Table
-        from rich.text import Text
+    from ordo.api import databases
 
-        from ordo.api import databases
-
-        table = Table("name", "type", Column("url", overflow="fold"), "read-only")
-        for info in databases.list_connections(databases.load_settings(project, env_file)):
-            # Text, not markup: a URL or message holding "[...]" is shown as written.
-            if info.error:
-                table.add_row(Text(info.name), "-", Text(info.error, style="red"), "")
-            else:
-                read_only = "yes" if info.read_only else ""
-                table.add_row(Text(info.name), info.type, Text(info.url or ""), read_only)
-        _console().print(table)
-        return 0
-
-    guard(action, debug)
+    table = Table("name", "type", Column("url", overflow="fold"), "read-only")
+    for info in databases.list_connections(project=project, env_file=env_file):
+        # Text, not markup: a URL or message holding "[...]" is shown as written.
+        if info.error:
+            table.add_row(Text(info.name), "-", Text(info.error, style="red"), "")
+        else:
+            read_only = "yes" if info.read_only else ""
+            table.add_row(Text(info.name), info.type, Text(info.url or ""), read_only)
+    _console().print(table)
+    return 0
 
 
 @db_app.command("health")
+@guarded
 def health_command(
     names: Annotated[list[str] | None, typer.Argument(help="Connections (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -68,71 +68,64 @@ def health_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Health of each connection; exits 1 when any is unhealthy."""
-    from ordo.cli.app import guard
+    from ordo.api import databases
 
-    def action() -> int:
-        from ordo.api import databases
+    reports = databases.health_check(
+        names or [], slow_ms=slow_ms, project=project, env_file=env_file
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(reports, indent=2) + "\n")
+    else:
+        from rich.table import Column, Table
+        from rich.text import Text
 
-        settings = databases.load_settings(project, env_file)
-        reports = databases.health(settings, names or [], slow_ms=slow_ms)
-        if as_json:
-            sys.stdout.write(json.dumps(reports, indent=2) + "\n")
-        else:
-            from rich.table import Column, Table
-            from rich.text import Text
-
-            table = Table(
-                "name",
-                "status",
-                "connection",
-                "query",
-                "ms",
-                "version",
-                "pending",
-                Column("error", overflow="fold"),
+        table = Table(
+            "name",
+            "status",
+            "connection",
+            "query",
+            "ms",
+            "version",
+            "pending",
+            Column("error", overflow="fold"),
+        )
+        colour = {"healthy": "green", "degraded": "yellow", "unhealthy": "red"}
+        for r in reports:
+            migrations = r["migration_status"]
+            table.add_row(
+                r["database_name"],
+                Text(r["status"], style=colour[r["status"]]),
+                "yes" if r["connection"] else "no",
+                "yes" if r["query_test"] else "no",
+                f"{r['response_time_ms']:.1f}",
+                str(migrations["current_version"] or "-"),
+                str(len(migrations["pending_migrations"])),
+                Text(r.get("error", "")),  # Text: a message is never read as markup
             )
-            colour = {"healthy": "green", "degraded": "yellow", "unhealthy": "red"}
-            for r in reports:
-                migrations = r["migration_status"]
-                table.add_row(
-                    r["database_name"],
-                    f"[{colour[r['status']]}]{r['status']}[/]",
-                    "yes" if r["connection"] else "no",
-                    "yes" if r["query_test"] else "no",
-                    f"{r['response_time_ms']:.1f}",
-                    str(migrations["current_version"] or "-"),
-                    str(len(migrations["pending_migrations"])),
-                    Text(r.get("error", "")),  # Text: a message is never read as markup
-                )
-            _console().print(table)
-        return 1 if any(r["status"] == "unhealthy" for r in reports) else 0
-
-    guard(action, debug)
+        _console().print(table)
+    return 1 if any(r["status"] == "unhealthy" for r in reports) else 0
 
 
 @db_app.command("pool")
+@guarded
 def pool_command(
     name: Annotated[str, typer.Argument(help="Connection name.")] = "default",
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Pool status of a connection (as seen from this process), as JSON."""
-    from ordo.cli.app import guard
+    from ordo.api import databases
 
-    def action() -> int:
-        from ordo.api import databases
-
-        status = databases.pool(databases.load_settings(project, env_file), name)
-        sys.stdout.write(json.dumps(status, indent=2) + "\n")
-        return 0
-
-    guard(action, debug)
+    status = databases.pool_status(name, project=project, env_file=env_file)
+    sys.stdout.write(json.dumps(status, indent=2) + "\n")
+    return 0
 
 
 @db_app.command("query")
+@guarded
 def query_command(
     name: Annotated[str, typer.Argument(help="Connection name.")],
     sql: Annotated[str, typer.Argument(help="One SQL statement.")],
@@ -141,35 +134,27 @@ def query_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Run one statement and print its rows."""
-    from ordo.cli.app import guard
+    from ordo.api import databases
+    from ordo.tabular import render
 
-    def action() -> int:
-        from ordo.api import databases
-        from ordo.errors import InvalidInput
-        from ordo.tabular import render
-
-        if output not in ("table", "csv", "json"):
-            raise InvalidInput(f"--output must be table, csv or json, not '{output}'")
-        result = databases.query(
-            databases.load_settings(project, env_file), name, sql, timeout=timeout
-        )
-        if output != "table":
-            sys.stdout.write(render(result, output))
-            return 0
-        from rich.table import Column, Table
-        from rich.text import Text
-
-        console = _console()
-        if not result.columns:
-            count = result.rowcount
-            console.print(f"{count} rows affected" if count is not None and count >= 0 else "done")
-            return 0
-        table = Table(*(Column(Text(c)) for c in result.columns))
-        for row in result.rows:
-            table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
-        console.print(table)
+    if output not in ("table", "csv", "json"):
+        raise InvalidInput(f"--output must be table, csv or json, not '{output}'")
+    result = databases.query(name, sql, timeout=timeout, project=project, env_file=env_file)
+    if output != "table":
+        sys.stdout.write(render(result, output))
         return 0
+    from rich.table import Column, Table
+    from rich.text import Text
 
-    guard(action, debug)
+    console = _console()
+    if not result.columns:
+        count = result.rowcount
+        console.print(f"{count} rows affected" if count is not None and count >= 0 else "done")
+        return 0
+    table = Table(*(Column(Text(c)) for c in result.columns))
+    for row in result.rows:
+        table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
+    console.print(table)
+    return 0

@@ -7,13 +7,16 @@ anything that is not a subcommand name to the hidden ``apply`` command.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+from ordo.cli._guard import guarded
 from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class _ApplyByDefault(TyperGroup):
@@ -33,13 +36,17 @@ migrate_app = typer.Typer(
 )
 
 
-def _settings(project: Path | None, env_file: Path | None) -> Any:
-    from ordo.api.databases import load_settings
+def _console() -> Console:
+    """A console that reads no markup: script names, descriptions and problems are the user's
+    text, and a ``[...]`` in them is shown as written; styles are given as ``Text``."""
+    # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
+    from rich.console import Console
 
-    return load_settings(project, env_file)
+    return Console(highlight=False, markup=False)
 
 
 @migrate_app.command("apply", hidden=True)
+@guarded
 def apply_command(
     name: NameArg = "default",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would run.")] = False,
@@ -50,117 +57,106 @@ def apply_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Apply pending migrations in order."""
-    from ordo.cli.app import guard
+    from rich.text import Text
 
-    def action() -> int:
-        from rich.console import Console
+    from ordo.api import migrations
 
-        from ordo.api import migrations
-
-        console = Console(highlight=False)
-        result = migrations.migrate(
-            _settings(project, env_file),
-            name,
-            target=target,
-            out_of_order=out_of_order,
-            dry_run=dry_run,
-        )
-        if result.nothing_to_do:
-            console.print(f"Schema is up to date at version {result.current_version or '<none>'}.")
-            return 0
-        if dry_run:
-            console.print(f"Would apply {len(result.planned)} migration(s), in this order:")
-            for m in result.planned:
-                console.print(f"  {m.script}")
-            console.print("Dry Run Complete")
-            return 0
-        for applied in result.applied:
-            console.print(f"[green]✓[/] {applied.script} ({applied.execution_time_ms} ms)")
-        console.print(
-            f"Applied {len(result.applied)} migration(s): "
-            f"{result.initial_version or '<none>'} -> {result.current_version or '<none>'}"
-        )
+    console = _console()
+    result = migrations.migrate(
+        name,
+        target=target,
+        out_of_order=out_of_order,
+        dry_run=dry_run,
+        project=project,
+        env_file=env_file,
+    )
+    if result.nothing_to_do:
+        console.print(f"Schema is up to date at version {result.current_version or '<none>'}.")
         return 0
-
-    guard(action, debug)
+    if dry_run:
+        console.print(f"Would apply {len(result.planned)} migration(s), in this order:")
+        for m in result.planned:
+            console.print(f"  {m.script}")
+        console.print("Dry Run Complete")
+        return 0
+    for applied in result.applied:
+        console.print(
+            Text.assemble(("✓", "green"), f" {applied.script} ({applied.execution_time_ms} ms)")
+        )
+    console.print(
+        f"Applied {len(result.applied)} migration(s): "
+        f"{result.initial_version or '<none>'} -> {result.current_version or '<none>'}"
+    )
+    return 0
 
 
 @migrate_app.command("status")
+@guarded
 def status_command(
     name: NameArg = "default",
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Current version, applied and pending migrations, and any problem; exits 1 on problems."""
-    from ordo.cli.app import guard
+    from rich.table import Table
+    from rich.text import Text
 
-    def action() -> int:
-        from rich.console import Console
-        from rich.table import Table
+    from ordo.api import migrations
 
-        from ordo.api import migrations
-
-        state = migrations.status(_settings(project, env_file), name)
-        console = Console(highlight=False)
-        console.print(f"Current version: {state.current_version or '<none>'}")
-        table = Table("version", "description", "script", "state", "installed on")
-        for entry in state.applied:
-            installed = entry.installed_on.isoformat(" ", "seconds") if entry.installed_on else ""
-            kind = "baseline" if entry.is_baseline else "applied"
-            table.add_row(entry.version or "R", entry.description, entry.script, kind, installed)
-        for entry in state.failed:
-            table.add_row(
-                entry.version or "R", entry.description, entry.script, "[red]failed[/]", ""
-            )
-        for m in state.pending:
-            table.add_row(
-                m.version.text if m.version else "R",
-                m.description,
-                m.script,
-                "[yellow]pending[/]",
-                "",
-            )
-        console.print(table)
-        for problem in state.problems:
-            console.print(f"[red]problem:[/] {problem}")
-        return 1 if state.problems else 0
-
-    guard(action, debug)
+    state = migrations.migration_status(name, project=project, env_file=env_file)
+    console = _console()
+    console.print(f"Current version: {state.current_version or '<none>'}")
+    table = Table("version", "description", "script", "state", "installed on")
+    for entry in state.applied:
+        installed = entry.installed_on.isoformat(" ", "seconds") if entry.installed_on else ""
+        kind = "baseline" if entry.is_baseline else "applied"
+        table.add_row(entry.version or "R", entry.description, entry.script, kind, installed)
+    for entry in state.failed:
+        failed = Text("failed", style="red")
+        table.add_row(entry.version or "R", entry.description, entry.script, failed, "")
+    for m in state.pending:
+        table.add_row(
+            m.version.text if m.version else "R",
+            m.description,
+            m.script,
+            Text("pending", style="yellow"),
+            "",
+        )
+    console.print(table)
+    for problem in state.problems:
+        # One line each, however long (a path): a script reading the output gets it whole.
+        console.print(Text.assemble(("problem:", "red"), " ", str(problem)), soft_wrap=True)
+    return 1 if state.problems else 0
 
 
 @migrate_app.command("repair")
+@guarded
 def repair_command(
     name: NameArg = "default",
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Realign checksums after a deliberate change and remove failed entries."""
-    from ordo.cli.app import guard
+    from ordo.api import migrations
 
-    def action() -> int:
-        from rich.console import Console
-
-        from ordo.api import migrations
-
-        result = migrations.repair(_settings(project, env_file), name)
-        console = Console(highlight=False)
-        if not result.changed:
-            console.print("Nothing to repair.")
-        for entry in result.removed:
-            console.print(f"removed failed entry: {entry.script}")
-        for change in result.realigned:
-            checksums = f"{change.old_checksum} -> {change.new_checksum}"
-            console.print(f"realigned: {change.script} (checksum {checksums})")
-        return 0
-
-    guard(action, debug)
+    result = migrations.repair_migrations(name, project=project, env_file=env_file)
+    console = _console()
+    if not result.changed:
+        console.print("Nothing to repair.")
+    for entry in result.removed:
+        console.print(f"removed failed entry: {entry.script}")
+    for change in result.realigned:
+        checksums = f"{change.old_checksum} -> {change.new_checksum}"
+        console.print(f"realigned: {change.script} (checksum {checksums})")
+    return 0
 
 
 @migrate_app.command("baseline")
+@guarded
 def baseline_command(
     name: NameArg = "default",
     version: Annotated[
@@ -170,15 +166,12 @@ def baseline_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """Mark an existing database as being at --version: files up to it never run."""
-    from ordo.cli.app import guard
+    from ordo.api import migrations
 
-    def action() -> int:
-        from ordo.api import migrations
-
-        migrations.baseline(_settings(project, env_file), name, version, description)
-        typer.echo(f"Baselined '{name}' at version {version}.")
-        return 0
-
-    guard(action, debug)
+    migrations.baseline_migrations(
+        name, version=version, description=description, project=project, env_file=env_file
+    )
+    typer.echo(f"Baselined '{name}' at version {version}.")
+    return 0

@@ -1,6 +1,7 @@
 """``ordo runs``: the recorded runs of a project, and ``ordo runs show RUN_ID`` for one of them.
 
-Printing only: the runs come from ``ordo.store.queries``, which a Python user can call too.
+Printing only: the runs come from ``ordo.list_runs`` and ``ordo.show_run``, which a Python
+user can call too.
 Times are shown in local time; ``--json`` gives them in UTC, ISO 8601.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ordo.cli._guard import guarded
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ _UNLIMITED = 10_000
 
 
 @runs_app.callback(invoke_without_command=True)
+@guarded
 def list_command(
     ctx: typer.Context,
     as_json: JsonOpt = False,
@@ -56,26 +59,23 @@ def list_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int | None:
     """Recent runs, newest first: id, pipeline, status, start, duration, steps."""
     if ctx.invoked_subcommand is not None:
-        return
-    from ordo.cli.app import guard
+        return None  # `ordo runs show ...`: the subcommand does the work
+    # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
+    from ordo.api import history
 
-    def action() -> int:
-        from ordo.api import history as queries
-
-        runs = queries.list_runs(project, env_file=env_file, limit=limit, job=pipeline)
-        if as_json:
-            sys.stdout.write(json.dumps([run.as_dict() for run in runs], indent=2) + "\n")
-            return 0
-        _print_runs(_console(), runs)
+    runs = history.list_runs(limit=limit, job=pipeline, project=project, env_file=env_file)
+    if as_json:
+        sys.stdout.write(json.dumps([run.as_dict() for run in runs], indent=2) + "\n")
         return 0
-
-    guard(action, debug)
+    _print_runs(_console(), runs)
+    return 0
 
 
 @runs_app.command("show")
+@guarded
 def show_command(
     run_id: Annotated[str, typer.Argument(help="A run id, or enough of its start.")],
     as_json: JsonOpt = False,
@@ -85,23 +85,18 @@ def show_command(
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> int:
     """One run: each step with status, attempts, duration, rows and error, then its details."""
-    from ordo.cli.app import guard
+    from ordo.api import history
 
-    def action() -> int:
-        from ordo.api import history as queries
-
-        detail = queries.show_run(run_id, project, env_file=env_file)
-        if manifest:
-            sys.stdout.write(detail.manifest_text)
-        elif as_json:
-            sys.stdout.write(json.dumps(detail.as_dict(), indent=2) + "\n")
-        else:
-            _print_detail(_console(), detail)
-        return 0
-
-    guard(action, debug)
+    detail = history.show_run(run_id, project=project, env_file=env_file)
+    if manifest:
+        sys.stdout.write(detail.manifest_text)
+    elif as_json:
+        sys.stdout.write(json.dumps(detail.as_dict(), indent=2) + "\n")
+    else:
+        _print_detail(_console(), detail)
+    return 0
 
 
 # -- rendering --------------------------------------------------------------------------------

@@ -33,6 +33,18 @@ DEFAULT_CONNECTION = "default"  # the same name as ordo.db.connections.DEFAULT_C
 _SECRET_KEYS = ("PASS", "PASSWORD", "TOKEN", "SECRET", "CONNECTION_STRING", "DATABASE_URL")
 
 
+def _project_root(named: str | None) -> Path:
+    if not named:
+        return Path.cwd().resolve()
+    path = Path(named)
+    if not path.is_dir():
+        raise ConfigError(
+            f"project folder {path} (ORDO_PROJECT) does not exist",
+            hint="set ORDO_PROJECT to an existing project folder, or pass project=",
+        )
+    return path.resolve()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of one invocation: merged env files plus the real environment."""
@@ -45,12 +57,21 @@ class Settings:
     @classmethod
     def load(
         cls,
-        root: Path,
+        root: Path | None = None,
         *,
         env_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
+        """Merge the env files of the project at ``root`` with ``environ`` (default: the real
+        environment, read here and nowhere else).
+
+        Without a ``root`` the project is the one ``ORDO_PROJECT`` names in ``environ`` (what
+        ordo sets for a python step, so its ``DatabaseManager()`` finds the step's project),
+        else the current folder.
+        """
         environ = dict(os.environ if environ is None else environ)
+        if root is None:
+            root = _project_root(environ.get("ORDO_PROJECT"))
         env_name = (environ.get("ORDO_ENV") or "development").strip().lower()
         if env_file is not None and not env_file.is_file():
             raise ConfigError(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ordo.errors import ExecutionError, Problem
 
 if TYPE_CHECKING:
-    from ordo.migrations.results import AppliedMigration
+    from ordo.migrations.applied import AppliedMigration
 
 __all__ = [
     "BaselineRefused",

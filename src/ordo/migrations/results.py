@@ -5,20 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ordo.errors import Problem
+from ordo.migrations.applied import AppliedMigration
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import HistoryEntry
 
 __all__ = ["AppliedMigration", "MigrateResult", "MigrationStatus", "Realignment", "RepairResult"]
-
-
-@dataclass(frozen=True)
-class AppliedMigration:
-    """One migration this run applied."""
-
-    version: str | None  # None for a repeatable
-    description: str
-    script: str
-    execution_time_ms: int
 
 
 @dataclass(frozen=True)
