@@ -34,13 +34,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
 
 
 def recorder(store: StateStore, **options: object) -> StoreRecorder:
-    return StoreRecorder(
+    rec = StoreRecorder(
         store,
         job_name="nightly",
         manifest_path="/p/queue/manifest.yaml",
         manifest_text="name: nightly\n",
         **options,  # type: ignore[arg-type]
     )
+    rec.start()
+    return rec
 
 
 def test_a_run_with_a_retry_a_rollback_and_skips_is_recorded(store: StateStore) -> None:

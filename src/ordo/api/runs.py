@@ -211,6 +211,7 @@ def _execute(
             store_recorder = StoreRecorder.for_plan(
                 store, the_plan, masker=masker, resumed_from=resumed_from, rehearsal=rehearse
             )
+            store_recorder.start()
             bus.subscribe(store_recorder)
             closers.append(store_recorder.close)
         if record_state:
@@ -220,6 +221,7 @@ def _execute(
                 {entry.name: entry.location for entry in the_plan.manifest.steps},
             )
             manifest_recorder = ManifestRecorder(state)
+            manifest_recorder.start()
             bus.subscribe(manifest_recorder)
             closers.append(manifest_recorder.close)
         if notices is not None:
