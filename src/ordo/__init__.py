@@ -21,7 +21,7 @@ from ordo.errors import (
 
 if TYPE_CHECKING:
     from ordo.api.database_manager import DatabaseManager
-    from ordo.api.runs import enable, plan, run
+    from ordo.api.runs import RunOptions, enable, plan, run
     from ordo.events import RunStatus
     from ordo.planning.model import Plan
     from ordo.project.scaffold import init_project
@@ -33,6 +33,7 @@ _LAZY = {
     "enable": "ordo.api.runs",
     "plan": "ordo.api.runs",
     "run": "ordo.api.runs",
+    "RunOptions": "ordo.api.runs",
     "RunStatus": "ordo.events",
     "Plan": "ordo.planning.model",
     "RunResult": "ordo.runner.result",
@@ -64,6 +65,7 @@ __all__ = [
     "OrdoError",
     "PermanentError",
     "Plan",
+    "RunOptions",
     "RunResult",
     "RunStatus",
     "StepResult",

@@ -101,7 +101,9 @@ def test_a_real_run_is_recorded_step_by_step(tmp_path: Path, sqlite_url: URL) ->
     store = SqliteStore(root / ".ordo" / "state.db")
     try:
         rec = StoreRecorder.for_plan(store, plan, masker=plan.settings.masker())
-        result = ordo.run(project=root, environ={}, notify=False, subscribers=[rec])
+        result = ordo.run(
+            project=root, environ={}, options=ordo.RunOptions(notify=False, subscribers=[rec])
+        )
         assert result.status is RunStatus.FAILED
         detail = store.get_run(result.run_id)
     finally:

@@ -28,6 +28,7 @@ def test_exports_are_the_reviewed_list() -> None:
             "OrdoError",
             "PermanentError",
             "Plan",
+            "RunOptions",
             "RunResult",
             "RunStatus",
             "StepResult",
