@@ -68,7 +68,7 @@ class NoticeSubscriber:
         pipeline: str,
         slow_step_seconds: float = 5.0,
         logger: logging.Logger | None = None,
-        drain_seconds: float = DRAIN_SECONDS,
+        drain_seconds: float | None = None,  # DRAIN_SECONDS, read when the run ends
     ) -> None:
         self._notifiers = list(notifiers)
         self._masker = masker
@@ -86,15 +86,14 @@ class NoticeSubscriber:
     def close(self) -> None:
         """Wait (at most ``drain_seconds``) for the messages still queued. Never raises."""
         try:
-            finished = self._writer.close(timeout=self._drain_seconds)
+            drain = DRAIN_SECONDS if self._drain_seconds is None else self._drain_seconds
+            finished = self._writer.close(timeout=drain)
         except Exception as exc:  # _send_all catches everything; this is a last guard
             self._warn("notices stopped", exc)
             return
         if not finished:
-            self._logger.warning(
-                "notices: gave up after %.0fs waiting for the last messages to be sent",
-                self._drain_seconds,
-            )
+            what = f"notices: gave up after {drain:g}s waiting for the last messages to be sent"
+            self._logger.warning("%s", self._masker.mask(what))
 
     def handle(self, event: Event) -> None:
         """Queue (or send) the message ``event`` calls for, if any. Never raises."""
