@@ -76,6 +76,7 @@ class NoticeSubscriber:
         self._slow_step_seconds = slow_step_seconds
         self._logger = logger if logger is not None else logging.getLogger(__name__)
         self._drain_seconds = drain_seconds
+        self._gave_up = False  # said once, however often close is called
         self._writer: BackgroundWriter[str] = BackgroundWriter("ordo-notices", self._send_all)
 
     def start(self) -> None:
@@ -91,7 +92,8 @@ class NoticeSubscriber:
         except Exception as exc:  # _send_all catches everything; this is a last guard
             self._warn("notices stopped", exc)
             return
-        if not finished:
+        if not finished and not self._gave_up:
+            self._gave_up = True
             what = f"notices: gave up after {drain:g}s waiting for the last messages to be sent"
             self._logger.warning("%s", self._masker.mask(what))
 
