@@ -107,8 +107,13 @@ def run(
 ) -> RunResult:
     """Plan and run a manifest, recording done steps in it; returns what happened.
 
-    What the run does is in ``options`` (see ``RunOptions``). Raises ``ManifestInvalid`` for a
-    bad manifest and ``ManifestLocked`` when another run holds it. The settings are read once.
+    The calling convention of every use case: ``manifest`` (default: the project's
+    ``queue/manifest.yaml``), then where the project is and how its settings are read
+    (``project``, ``env_file``, ``environ``); what the run does is in ``options`` (see
+    ``RunOptions``), which ``plan`` takes too, so that a dry run and a run see the same plan.
+
+    Raises ``ManifestInvalid`` for a bad manifest and ``ManifestLocked`` when another run
+    holds it. The settings are read once per call, also when resuming.
     """
     proj = Project.at(project)
     manifest_path = proj.manifest_path(manifest)
