@@ -7,6 +7,7 @@ logged them.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ordo
-from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepSucceeded
+from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepStarted, StepSucceeded
 from tests.helpers import make_project
 
 RUN_ID = re.compile(r"\brun ([0-9a-f]{32})\b")
@@ -42,6 +43,8 @@ class Together:
         self.barrier = barrier
 
     def handle(self, event: Event) -> None:
+        if isinstance(event, StepStarted):  # on a unit's worker thread when units run in parallel
+            logging.getLogger("ordo.tests").warning("together at '%s'", event.step)
         if isinstance(event, RunStarted | StepSucceeded | RunFinished):
             self.barrier.wait(60)
 
@@ -109,3 +112,6 @@ def test_two_runs_at_once_each_log_only_their_own(tmp_path: Path) -> None:
     assert lanes not in logs["west"]
     assert notifier not in logs["west"]
     assert "C" * 35 not in logs["east"]
+    # west's units ran on worker threads; what was logged there is west's too
+    assert "together at 'west two'" in logs["west"]
+    assert "together at 'west" not in logs["east"]
