@@ -69,7 +69,7 @@ def time_run(root: Path, steps: int) -> float:
     manifest = root / "queue" / "manifest.yaml"
     pristine = manifest.read_bytes()
     started = time.perf_counter()
-    result = ordo.run(project=root, environ={}, notify=False)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     elapsed = time.perf_counter() - started
     assert result.status == "success", result.error
     assert manifest.read_text().count("# Done: ") == steps

@@ -74,7 +74,9 @@ def time_ordo(root: Path, steps: int, *, store: bool) -> float:
     write_project(root, steps, (root / "config" / ".env").read_text()[13:].strip(), ledger=store)
     pristine = manifest.read_bytes()
     started = time.perf_counter()
-    result = ordo.run(project=root, environ={}, notify=False, record_run=store)
+    result = ordo.run(
+        project=root, environ={}, options=ordo.RunOptions(notify=False, record_run=store)
+    )
     elapsed = time.perf_counter() - started
     assert result.status == "success", result.error
     assert manifest.read_text().count("# Done: ") == steps

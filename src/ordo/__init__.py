@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         migration_status,
         repair_migrations,
     )
-    from ordo.api.runs import enable, plan, run
+    from ordo.api.runs import RunOptions, enable, plan, run
     from ordo.events import Event, RunStatus, Subscriber
     from ordo.migrations.errors import MigrationError
     from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
@@ -83,6 +83,7 @@ _LAZY = {
     "plan": "ordo.api.runs",
     "run": "ordo.api.runs",
     "Event": "ordo.events",
+    "RunOptions": "ordo.api.runs",
     "RunStatus": "ordo.events",
     "Subscriber": "ordo.events",
     "MigrationError": "ordo.migrations.errors",
@@ -135,6 +136,7 @@ __all__ = [
     "RepairResult",
     "RunDetail",
     "RunNotFound",
+    "RunOptions",
     "RunRecord",
     "RunResult",
     "RunState",

@@ -201,7 +201,10 @@ Event: TypeAlias = (
 
 
 class Subscriber(Protocol):
-    """Anything that reacts to a run's events."""
+    """Anything that reacts to a run's events.
+
+    ``handle`` is called under the bus's lock (see ``EventBus``): it must return quickly.
+    """
 
     def handle(self, event: Event) -> None: ...
 
@@ -211,6 +214,13 @@ class EventBus:
 
     Units may run on several threads; the bus delivers one event at a time, so subscribers see
     a single ordered stream and need no locks of their own.
+
+    The rule that comes with it: nothing slow runs under the bus's lock, since every unit that
+    emits an event waits for it. Only quick bookkeeping is done in ``handle``: the console, the
+    log line, the result's tally, the review report's notes (written once, at the end). Anything
+    that waits on a disk sync, a database or the network (the manifest's done marks, the state
+    store, the notices) queues its work and does it on a thread of its own, in the same order
+    (``ordo.subscribers._writer.BackgroundWriter``).
     """
 
     def __init__(self, subscribers: list[Subscriber] | None = None) -> None:

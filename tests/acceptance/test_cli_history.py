@@ -52,7 +52,7 @@ def test_seed_002_dictionary_of_a_result(tmp_path: Path) -> None:
     import ordo
 
     root = make_project(tmp_path / "p", MANIFEST)
-    result = ordo.run(project=root, environ={}, notify=False)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     rendered = result.as_seed002()
     assert rendered["overall_status"] == "failed"
     assert [s["name"] for s in rendered["steps"]] == ["create", "fill", "again"]

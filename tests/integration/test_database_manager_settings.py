@@ -99,6 +99,9 @@ def test_a_python_steps_database_manager_finds_the_steps_project(
         },
     )
     monkeypatch.chdir(tmp_path)  # the step runs in the project folder; this process does not
-    assert ordo.run(project=root, notify=False, environ={}).status == "success"
+    assert (
+        ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False)).status
+        == "success"
+    )
     with DatabaseManager(project=root, environ={}) as db:
         assert "from_step" in _tables(db)

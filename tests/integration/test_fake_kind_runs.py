@@ -18,7 +18,11 @@ from tests.helpers import make_project
 
 def run(root: Path, echo: EchoKind) -> ordo.RunResult:
     with registered(echo), registered(DetachedEchoKind()):
-        return ordo.run(project=root, environ={}, notify=False, sleep=lambda seconds: None)
+        return ordo.run(
+            project=root,
+            environ={},
+            options=ordo.RunOptions(notify=False, sleep=lambda seconds: None),
+        )
 
 
 def test_a_transient_failure_is_retried(tmp_path: Path) -> None:

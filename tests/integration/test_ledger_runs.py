@@ -59,7 +59,7 @@ def ledger_rows(url: URL) -> int:
 
 
 def run(root: Path, **options: bool) -> ordo.RunResult:
-    return ordo.run(project=root, environ={}, notify=False, **options)
+    return ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False, **options))
 
 
 def test_work_committed_before_a_crash_is_not_done_again(db_url: URL, tmp_path: Path) -> None:

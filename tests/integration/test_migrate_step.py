@@ -52,7 +52,7 @@ def test_a_migrate_step_applies_pending_migrations_then_later_steps_see_them(
     root = project_with_migrations(tmp_path, db_url, MANIFEST)
     plan = ordo.plan(project=root, environ={})
     assert plan.lines()[0] == "[1] MIGRATE: schema [wh] - 2 migration file(s) in WH/"
-    result = ordo.run(project=root, environ={}, notify=False)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     assert result.status == "success", result.error
     assert result.step("schema").rows == 2  # migrations applied
     assert count_items(db_url) == 3
@@ -62,9 +62,12 @@ def test_a_migrate_step_applies_pending_migrations_then_later_steps_see_them(
 
 def test_a_migrate_step_with_nothing_pending_applies_nothing(db_url: URL, tmp_path: Path) -> None:
     root = project_with_migrations(tmp_path, db_url, MANIFEST)
-    assert ordo.run(project=root, environ={}, notify=False).status == "success"
+    assert (
+        ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False)).status
+        == "success"
+    )
     ordo.enable(["schema"], project=root)
-    again = ordo.run(project=root, environ={}, notify=False)
+    again = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     assert again.status == "success"
     assert again.step("schema").rows == 0
 
@@ -112,7 +115,7 @@ def test_a_failing_migration_fails_the_step_and_later_steps_do_not_run(
     (root / "core" / "migrations" / "WH" / "V3__broken.sql").write_text(
         textwrap.dedent("INSERT INTO items VALUES (10);\nINSERT INTO missing_table VALUES (1);\n")
     )
-    result = ordo.run(project=root, environ={}, notify=False)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     assert result.status == "failed"
     assert result.failed_step is not None
     assert result.failed_step.name == "schema"

@@ -70,7 +70,11 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def run(root: Path, timeline: Timeline, *also: Any, **kwargs: Any) -> RunResult:
-    return ordo.run(project=root, environ={}, notify=False, subscribers=[timeline, *also], **kwargs)
+    return ordo.run(
+        project=root,
+        environ={},
+        options=ordo.RunOptions(notify=False, subscribers=[timeline, *also], **kwargs),
+    )
 
 
 @pytest.fixture

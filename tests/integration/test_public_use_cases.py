@@ -84,7 +84,7 @@ def test_the_environment_given_wins_over_the_env_files(project: Path) -> None:
 
 
 def test_run_history_from_python(project: Path) -> None:
-    done = ordo.run(project=project, notify=False, environ={})
+    done = ordo.run(project=project, environ={}, options=ordo.RunOptions(notify=False))
     [recorded] = ordo.list_runs(project=project, environ={})
     assert isinstance(recorded, ordo.RunRecord)
     assert recorded.id == done.run_id

@@ -38,7 +38,9 @@ def clean_environ(**extra: str) -> dict[str, str]:
 
 
 def run(root: Path, **extra: str) -> RunResult:
-    return ordo.run(project=root, environ=clean_environ(**extra), notify=False)
+    return ordo.run(
+        project=root, environ=clean_environ(**extra), options=ordo.RunOptions(notify=False)
+    )
 
 
 def log_text(result: RunResult) -> str:
@@ -130,7 +132,9 @@ def test_cli_params_reach_the_script_over_pipeline_params(tmp_path: Path) -> Non
         python={"report.py": REPORT_SCRIPT},
     )
     result = ordo.run(
-        project=root, environ=clean_environ(), params={"day": "2025-12-31"}, notify=False
+        project=root,
+        environ=clean_environ(),
+        options=ordo.RunOptions(params={"day": "2025-12-31"}, notify=False),
     )
     assert result.status is RunStatus.SUCCESS, result.error
     report = json.loads((root / "report.json").read_text())

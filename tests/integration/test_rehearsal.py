@@ -43,11 +43,11 @@ def test_rehearsal_runs_sql_for_real_and_leaves_nothing(db_url: URL, tmp_path: P
     root = project(tmp_path, db_url)
     if db_url.get_backend_name() == "mysql":  # its DDL commits on its own: refused, not faked
         with pytest.raises(ordo.InvalidInput, match="cannot rehearse on connection 'default'"):
-            ordo.run(project=root, environ={}, rehearse=True)
+            ordo.run(project=root, environ={}, options=ordo.RunOptions(rehearse=True))
         return
     manifest = root / "queue" / "manifest.yaml"
     before = manifest.read_bytes()
-    result = ordo.run(project=root, environ={}, rehearse=True)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(rehearse=True))
     steps = {s.name: s for s in result.steps}
     assert steps["create"].status == "success"
     assert steps["fill"].rows == 3  # it really ran
@@ -73,5 +73,9 @@ def test_rehearsal_runs_sql_for_real_and_leaves_nothing(db_url: URL, tmp_path: P
             assert not inspect(conn).has_table("ordo_ledger")
     finally:
         engine.dispose()
-    run = ordo.run(project=root, environ={}, notify=False, select=["create", "fill", "more"])
+    run = ordo.run(
+        project=root,
+        environ={},
+        options=ordo.RunOptions(notify=False, select=["create", "fill", "more"]),
+    )
     assert run.status == "success"  # and the real run afterwards is unaffected

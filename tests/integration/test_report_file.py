@@ -41,7 +41,9 @@ def run_with_report(root: Path) -> tuple[RunResult, ReportSubscriber]:
     report = ReportSubscriber(
         root, "nightly sales", masker=masker, logger=logging.getLogger("ordo")
     )
-    result = ordo.run(project=root, environ=environ, notify=False, subscribers=[report])
+    result = ordo.run(
+        project=root, environ=environ, options=ordo.RunOptions(notify=False, subscribers=[report])
+    )
     return result, report
 
 

@@ -53,7 +53,7 @@ def staged(url: URL) -> int:
 
 
 def run(root: Path) -> ordo.RunResult:
-    return ordo.run(project=root, environ={}, notify=True)
+    return ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=True))
 
 
 FAILING = "    sql: INSERT INTO nowhere VALUES (1)"

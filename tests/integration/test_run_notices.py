@@ -117,7 +117,11 @@ def telegram_environ(url: str, **extra: str) -> dict[str, str]:
 
 
 def run(root: Path, url: str, **extra: str) -> RunResult:
-    return ordo.run(project=root, environ=telegram_environ(url, **extra), sleep=lambda _: None)
+    return ordo.run(
+        project=root,
+        environ=telegram_environ(url, **extra),
+        options=ordo.RunOptions(sleep=lambda _: None),
+    )
 
 
 THREE_STEPS = """\
@@ -448,7 +452,7 @@ def test_misconfigured_notifier_stops_the_run_before_anything_starts(
         return True
 
     with pytest.raises(ConfigError, match="pager"):
-        ordo.run(project=root, environ=base_environ(), confirm=confirm)
+        ordo.run(project=root, environ=base_environ(), options=ordo.RunOptions(confirm=confirm))
 
     assert asked == []  # refused before the question, not after the user said yes
     assert logging.getLogger("ordo").handlers == handlers  # no log handler left attached

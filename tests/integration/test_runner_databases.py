@@ -108,10 +108,9 @@ def run(root: Path, recorder: Recorder | None = None, **kwargs: Any) -> RunResul
     return ordo.run(
         project=root,
         environ={},
-        notify=False,
-        subscribers=[recorder],
-        sleep=recorder.sleep,
-        **kwargs,
+        options=ordo.RunOptions(
+            notify=False, subscribers=[recorder], sleep=recorder.sleep, **kwargs
+        ),
     )
 
 

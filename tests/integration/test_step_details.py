@@ -34,14 +34,14 @@ def run_echo(tmp_path: Path) -> tuple[Path, ordo.RunResult]:
     env = f"DATABASE_URL=sqlite:///data/test.db\nAPI_TOKEN={SECRET}\n"
     root = make_project(tmp_path, MANIFEST.replace("SECRET_VALUE", SECRET), env=env)
     with registered(EchoKind()), registered(DetachedEchoKind()):
-        result = ordo.run(project=root, environ={}, notify=False)
+        result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     return root, result
 
 
 def test_details_are_recorded_in_the_run_store(tmp_path: Path) -> None:
     root, result = run_echo(tmp_path)
     assert result.status == "success"
-    tasks = {task.step: task for task in show_run(result.run_id, root).tasks}
+    tasks = {task.step: task for task in show_run(result.run_id, project=root).tasks}
     assert tasks["load"].rows_affected == 3
     assert tasks["load"].details == {
         "files": {"a.csv": 2, "b.csv": 1},

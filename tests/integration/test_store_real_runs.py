@@ -29,12 +29,12 @@ def test_runs_and_a_resume_are_recorded_in_postgresql(postgres_url: URL, tmp_pat
         MANIFEST.format(table="nowhere"),
         env=f"DATABASE_URL=sqlite:///data/test.db\nORDO_STATE_URL={state}\n",
     )
-    failed = ordo.run(project=root, notify=False)
+    failed = ordo.run(project=root, options=ordo.RunOptions(notify=False))
     assert failed.status == "failed"
     assert not (root / ".ordo" / "state.db").exists()  # the team store, not the local file
     manifest = root / "queue" / "manifest.yaml"
     manifest.write_text(manifest.read_text().replace("INTO nowhere", "INTO t"))
-    resumed = ordo.run(project=root, notify=False, resume="last")
+    resumed = ordo.run(project=root, options=ordo.RunOptions(notify=False, resume="last"))
     assert resumed.status == "success"
     assert [s.name for s in resumed.steps] == ["broken", "after"]
 

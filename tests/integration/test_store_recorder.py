@@ -34,13 +34,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
 
 
 def recorder(store: StateStore, **options: object) -> StoreRecorder:
-    return StoreRecorder(
+    rec = StoreRecorder(
         store,
         job_name="nightly",
         manifest_path="/p/queue/manifest.yaml",
         manifest_text="name: nightly\n",
         **options,  # type: ignore[arg-type]
     )
+    rec.start()
+    return rec
 
 
 def test_a_run_with_a_retry_a_rollback_and_skips_is_recorded(store: StateStore) -> None:
@@ -99,7 +101,9 @@ def test_a_real_run_is_recorded_step_by_step(tmp_path: Path, sqlite_url: URL) ->
     store = SqliteStore(root / ".ordo" / "state.db")
     try:
         rec = StoreRecorder.for_plan(store, plan, masker=plan.settings.masker())
-        result = ordo.run(project=root, environ={}, notify=False, subscribers=[rec])
+        result = ordo.run(
+            project=root, environ={}, options=ordo.RunOptions(notify=False, subscribers=[rec])
+        )
         assert result.status is RunStatus.FAILED
         detail = store.get_run(result.run_id)
     finally:

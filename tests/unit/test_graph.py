@@ -18,7 +18,7 @@ from tests.helpers import make_project
 
 def plan_of(tmp_path: Path, manifest: str, **kwargs: object) -> Plan:
     root = make_project(tmp_path / "project", manifest)
-    return ordo.plan(project=root, environ={}, **kwargs)  # type: ignore[arg-type]
+    return ordo.plan(project=root, environ={}, options=ordo.RunOptions(**kwargs))  # type: ignore[arg-type]
 
 
 def problems_of(tmp_path: Path, manifest: str) -> list[str]:

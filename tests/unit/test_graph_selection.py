@@ -60,7 +60,9 @@ def root(tmp_path: Path) -> Path:
 def chosen(
     root: Path, select: list[str] | None = None, exclude: list[str] | None = None
 ) -> list[str]:
-    plan = ordo.plan(project=root, environ={}, select=select, exclude=exclude)
+    plan = ordo.plan(
+        project=root, environ={}, options=ordo.RunOptions(select=select, exclude=exclude)
+    )
     return [step.name for step in plan.steps]
 
 
@@ -125,7 +127,9 @@ def test_a_group_is_taken_and_left_whole(root: Path) -> None:
 def test_left_out_steps_keep_the_order_they_stood_in(root: Path) -> None:
     """``validate`` runs after ``seeds`` although ``census`` between them is left out (the
     transitive edge is kept, as dbt keeps it); a left-out dependency does not stop a step."""
-    plan = ordo.plan(project=root, environ={}, select=["seeds", "validate"])
+    plan = ordo.plan(
+        project=root, environ={}, options=ordo.RunOptions(select=["seeds", "validate"])
+    )
     assert plan.lines() == ["[1] SQL: seeds", "[2] SQL: validate"]
     assert plan.units[1].depends_on == (0,)
     assert set(plan.unselected) == {

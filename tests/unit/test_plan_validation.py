@@ -198,5 +198,5 @@ def test_command_line_params_win_over_step_and_pipeline_params(tmp_path: Path) -
             params: {a: step}
         """,
     )
-    the_plan = ordo.plan(project=root, environ={}, params={"a": "cli"})
+    the_plan = ordo.plan(project=root, environ={}, options=ordo.RunOptions(params={"a": "cli"}))
     assert the_plan.steps[0].statement == "SELECT 'cli'"  # type: ignore[attr-defined]

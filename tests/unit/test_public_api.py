@@ -38,6 +38,7 @@ def test_exports_are_the_reviewed_list() -> None:
             # manifests and runs
             "Event",
             "Plan",
+            "RunOptions",
             "RunResult",
             "RunStatus",
             "StepResult",

@@ -21,13 +21,15 @@ S = TaskStatus
 
 def recorder(store: MemoryStore, **options: Any) -> StoreRecorder:
     options.setdefault("background", False)
-    return StoreRecorder(
+    rec = StoreRecorder(
         store,
         job_name="sales",
         manifest_path="/p/queue/manifest.yaml",
         manifest_text="name: sales\n",
         **options,
     )
+    rec.start()  # a no-op with background=False
+    return rec
 
 
 def feed(events: Sequence[Event], **options: Any) -> RunDetail:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
 from ordo.errors import InvalidInput
-from ordo.events import EventBus, RunStatus, Subscriber
+from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
 from ordo.manifest.state import ManifestState
@@ -21,16 +21,60 @@ from ordo.planning.build import build_plan
 from ordo.planning.model import Plan
 from ordo.project import Project
 from ordo.runner.result import RunResult, StepStatus
-from ordo.subscribers.log import LOGGER, EventLog, open_log_file
-from ordo.subscribers.manifest import ManifestRecorder
+from ordo.subscribers.log import LOGGER
+from ordo.subscribers.standard import load_notices, standard_subscribers
 
 if TYPE_CHECKING:
     from ordo.db.engines import EngineRegistry
+    from ordo.events import EventBus
     from ordo.masking import Masker
     from ordo.runner.ledger import Ledger
-    from ordo.store import StateStore
 
-__all__ = ["enable", "plan", "run"]
+__all__ = ["RunOptions", "enable", "plan", "run"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """What a run does (``plan`` reads only ``params``, ``select`` and ``exclude``).
+
+    Where the project is and how its settings are read (``manifest``, ``project``,
+    ``env_file``, ``environ``) are the keywords every use case takes; everything that
+    changes what one run does is here, so that a caller builds it once and passes it on.
+
+    - ``params``: template parameters, over the manifest's own.
+    - ``select``/``exclude``: selectors, as ``ordo plan`` takes them: step names,
+      ``tag:NAME``, ``+name`` (with what it depends on), ``name+`` (with what depends on it).
+    - ``resume``: a run id, a unique prefix of one, or ``"last"`` (the manifest's last failed
+      run): run the steps of that run that did not complete, and nothing else. It picks the
+      steps itself, so it does not go with ``select``/``exclude``.
+    - ``rehearse``: run every SQL step for real inside one transaction per connection and roll
+      it all back (see ``ordo.runner.rehearsal``); the manifest and the ledger are not touched,
+      and nobody is notified.
+    - ``confirm``: sees the plan before anything runs and says whether to go on (the CLI
+      prints the plan and asks); ``False`` ends the run as ``aborted`` with nothing executed.
+    - ``subscribers``: the caller's own, first on the bus (the CLI's console); they are
+      called under the bus's lock and must be quick (see ``ordo.events``).
+    - ``record_state``: mark done steps in the manifest; ``record_run``: record the run in the
+      state store (``ordo runs``); ``notify``: send notices and, for a failed run, write the
+      manual review report; ``log_file``: write ``logs/ordo_<time>_<run>.log``.
+    - ``sleep``: how the runner waits between retries (tests pass a no-op).
+    """
+
+    params: Mapping[str, Any] | None = None
+    select: Sequence[str] | None = None
+    exclude: Sequence[str] | None = None
+    resume: str | None = None
+    rehearse: bool = False
+    confirm: Callable[[Plan], bool] | None = None
+    subscribers: Sequence[Subscriber] = ()
+    record_state: bool = True
+    record_run: bool = True
+    notify: bool = True
+    log_file: bool = True
+    sleep: Callable[[float], None] = time.sleep
+
+
+_DEFAULTS = RunOptions()
 
 
 def plan(
@@ -38,24 +82,19 @@ def plan(
     *,
     project: Path | str | None = None,
     env_file: Path | str | None = None,
-    params: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-    select: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
+    options: RunOptions = _DEFAULTS,
 ) -> Plan:
     """Load, validate and prepare a manifest without touching any database.
 
     Raises ``ManifestInvalid`` listing every problem (with file, line and step) when the
-    manifest cannot run; the plan's ``lines()`` are what a dry run prints. ``select`` and
-    ``exclude`` take selectors: step names, ``tag:NAME``, ``+name`` (with what it depends
-    on), ``name+`` (with what depends on it); an unknown name or tag is a problem too.
+    manifest cannot run; the plan's ``lines()`` are what a dry run prints. Of the ``options``
+    only ``params``, ``select`` and ``exclude`` matter here; an unknown step name or tag in a
+    selector is a problem too.
     """
     proj = Project.at(project)
-    settings = Settings.load(
-        proj.root, env_file=Path(env_file) if env_file else None, environ=environ
-    )
-    loaded = load_manifest(proj.manifest_path(manifest))
-    return build_plan(loaded, proj, settings, params, select=select, exclude=exclude)
+    settings = _settings(proj, env_file, environ)
+    return _plan(proj, settings, proj.manifest_path(manifest), options)
 
 
 def run(
@@ -63,175 +102,105 @@ def run(
     *,
     project: Path | str | None = None,
     env_file: Path | str | None = None,
-    params: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-    confirm: Callable[[Plan], bool] | None = None,
-    subscribers: Iterable[Subscriber] = (),
-    record_state: bool = True,
-    record_run: bool = True,
-    notify: bool = True,
-    log_file: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
-    select: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
-    resume: str | None = None,
-    rehearse: bool = False,
+    options: RunOptions = _DEFAULTS,
 ) -> RunResult:
     """Plan and run a manifest, recording done steps in it; returns what happened.
 
-    ``rehearse`` runs every SQL step for real inside one transaction per connection and rolls
-    it all back (see ``ordo.rehearsal``): the manifest and the ledger are not touched.
+    The calling convention of every use case: ``manifest`` (default: the project's
+    ``queue/manifest.yaml``), then where the project is and how its settings are read
+    (``project``, ``env_file``, ``environ``); what the run does is in ``options`` (see
+    ``RunOptions``), which ``plan`` takes too, so that a dry run and a run see the same plan.
 
-    ``resume`` (a run id, a unique prefix of one, or ``"last"`` for the manifest's last failed
-    run) runs the steps of that run that did not complete, and nothing else.
-
-    ``confirm`` sees the plan before anything runs and returns whether to go on (the CLI prints
-    the plan and asks); a ``False`` ends the run as ``aborted`` with nothing executed. Raises
-    ``ManifestInvalid`` for a bad manifest and ``ManifestLocked`` when another run holds it.
-    ``select`` and ``exclude`` narrow the run as they narrow ``plan``. The run is recorded in
-    the state store (``record_run``), done steps in the manifest (``record_state``); ``notify``
-    sends notices and, for a failed run, writes the manual review report.
+    Raises ``ManifestInvalid`` for a bad manifest and ``ManifestLocked`` when another run
+    holds it. The settings are read once per call, also when resuming.
     """
     proj = Project.at(project)
     manifest_path = proj.manifest_path(manifest)
     run_id = uuid.uuid4().hex
     with manifest_lock(manifest_path):
         remove_stale_temps(manifest_path)
+        settings = _settings(proj, env_file, environ)
         resumed_from = None
-        if resume is not None:
-            if select or exclude:
+        if options.resume is not None:
+            if options.select or options.exclude:
                 raise InvalidInput("--resume picks the steps itself; leave out --select/--exclude")
-            settings = Settings.load(
-                proj.root, env_file=Path(env_file) if env_file else None, environ=environ
-            )
-            resumed_from, select = _resume(settings, proj, manifest_path, resume)
-        the_plan = plan(
-            manifest_path,
-            project=proj.root,
-            env_file=env_file,
-            params=params,
-            environ=environ,
-            select=select,
-            exclude=exclude,
-        )
+            resumed_from, steps = _resume(settings, proj, manifest_path, options.resume)
+            options = replace(options, select=steps)
+        the_plan = _plan(proj, settings, manifest_path, options)
         masker = the_plan.settings.masker()
         if not the_plan.units:
             return RunResult(run_id, the_plan.name, RunStatus.SUCCESS)
         # Everything that can be misconfigured fails here, before the question is asked.
-        if rehearse:
+        if options.rehearse:
             from ordo.runner.rehearsal import check_rehearsable
 
             check_rehearsable(the_plan)
-            notify = record_state = False  # a rehearsal is nobody's news and nothing is done
-        notices = _notices(the_plan, masker) if notify else None
+            # a rehearsal is nobody's news and nothing is done
+            options = replace(options, notify=False, record_state=False)
+        notices = load_notices(the_plan, masker) if options.notify else None
         store = None
-        if record_run:
+        if options.record_run:
             from ordo.store import open_store
 
             store = open_store(the_plan.settings, proj.root)
         try:
-            if confirm is not None and not confirm(the_plan):
+            if options.confirm is not None and not options.confirm(the_plan):
                 LOGGER.warning("Execution aborted by user")
                 return RunResult(run_id, the_plan.name, RunStatus.ABORTED)
-            return _execute(
+            subscribers = standard_subscribers(
                 the_plan,
                 run_id,
                 masker,
-                list(subscribers),
-                notices,
-                store,
-                log_file=log_file,
-                record_state=record_state,
-                report=notify,
-                sleep=sleep,
+                subscribers=options.subscribers,
+                store=store,
+                notices=notices,
+                log_file=options.log_file,
+                record_state=options.record_state,
+                report=options.notify,
                 resumed_from=resumed_from,
-                rehearse=rehearse,
+                rehearsal=options.rehearse,
             )
+            with subscribers:
+                result, ledgers, engines = _execute(
+                    the_plan, run_id, masker, subscribers.bus, options
+                )
+            if options.record_state and ledgers:  # the manifest now says what the ledger said
+                _tidy_ledgers(the_plan, engines, ledgers, result, masker)
+            result.log_file = subscribers.log_path
+            return result
         finally:
             if store is not None:
                 store.close()
 
 
-def _notices(the_plan: Plan, masker: Masker) -> Subscriber | None:
-    """Telegram and other notifiers; a misconfigured one is a ConfigError now, not mid-run."""
-    from ordo.notify.base import load_notifiers
-    from ordo.subscribers.notices import NoticeSubscriber
+def _settings(
+    proj: Project, env_file: Path | str | None, environ: Mapping[str, str] | None
+) -> Settings:
+    return Settings.load(proj.root, env_file=Path(env_file) if env_file else None, environ=environ)
 
-    notifiers = load_notifiers(the_plan.settings.values, masker)
-    if not notifiers:
-        return None
-    return NoticeSubscriber(
-        notifiers,
-        masker,
-        the_plan.name,
-        slow_step_seconds=the_plan.manifest.pipeline.notify.slow_step_seconds,
-        logger=LOGGER,
+
+def _plan(proj: Project, settings: Settings, manifest_path: Path, options: RunOptions) -> Plan:
+    loaded = load_manifest(manifest_path)
+    return build_plan(
+        loaded, proj, settings, options.params, select=options.select, exclude=options.exclude
     )
 
 
 def _execute(
-    the_plan: Plan,
-    run_id: str,
-    masker: Masker,
-    subscribers: list[Subscriber],
-    notices: Subscriber | None,
-    store: StateStore | None,
-    *,
-    log_file: bool,
-    record_state: bool,
-    report: bool,
-    sleep: Callable[[float], None],
-    resumed_from: str | None = None,
-    rehearse: bool = False,
-) -> RunResult:
-    """Run a confirmed plan with every subscriber; whatever fails, they are all closed."""
+    the_plan: Plan, run_id: str, masker: Masker, bus: EventBus, options: RunOptions
+) -> tuple[RunResult, Mapping[str, Ledger], EngineRegistry]:
+    """Run a confirmed plan (or rehearse it) on ``bus``; the engines are disposed of after."""
     from ordo.db.engines import EngineRegistry
     from ordo.runner.scheduler import Runner
 
-    project = the_plan.project
-    bus = EventBus(subscribers)
-    handler: logging.Handler | None = None
-    log_path: Path | None = None
-    closers: list[Callable[[], None]] = []  # writer threads, flushed in this order at the end
     engines = EngineRegistry()
     try:
-        if log_file:
-            log_path, handler = open_log_file(project.logs_dir, run_id, masker)
-            bus.subscribe(EventLog())
-        # The recorders below must see RunFinished even when the manifest recorder raises on it.
-        if report and the_plan.manifest.pipeline.notify.report:
-            from ordo.subscribers.report import ReportSubscriber
-
-            bus.subscribe(
-                ReportSubscriber(project.root, the_plan.name, masker=masker, logger=LOGGER)
-            )
-        if store is not None:
-            from ordo.subscribers.store import StoreRecorder
-
-            store_recorder = StoreRecorder.for_plan(
-                store, the_plan, masker=masker, resumed_from=resumed_from, rehearsal=rehearse
-            )
-            bus.subscribe(store_recorder)
-            closers.append(store_recorder.close)
-        if record_state:
-            state = ManifestState(
-                the_plan.manifest.path,
-                the_plan.manifest.text,
-                {entry.name: entry.location for entry in the_plan.manifest.steps},
-            )
-            manifest_recorder = ManifestRecorder(state)
-            bus.subscribe(manifest_recorder)
-            closers.append(manifest_recorder.close)
-        if notices is not None:
-            bus.subscribe(notices)
-        if rehearse:
+        if options.rehearse:
             from ordo.runner.rehearsal import Rehearsal
 
-            result = Rehearsal(
-                the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines
-            ).execute()
-            result.log_file = log_path
-            return result
+            rehearsal = Rehearsal(the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines)
+            return rehearsal.execute(), {}, engines
         from ordo.runner.ledger import reconcile
 
         ledgers, recovered = reconcile(the_plan, engines, masker)
@@ -241,23 +210,13 @@ def _execute(
             bus=bus,
             masker=masker,
             engines=engines,
-            sleep=sleep,
+            sleep=options.sleep,
             ledgers=ledgers,
             recovered=recovered,
         ).execute()
+        return result, ledgers, engines
     finally:
-        try:
-            for close in closers:
-                close()
-        finally:
-            engines.dispose_all()
-            if handler is not None:
-                LOGGER.removeHandler(handler)
-                handler.close()
-    if record_state and ledgers:  # the manifest now says what the ledger said: forget it
-        _tidy_ledgers(the_plan, engines, ledgers, result, masker)
-    result.log_file = log_path
-    return result
+        engines.dispose_all()
 
 
 def enable(

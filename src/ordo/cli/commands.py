@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,9 @@ def _print_plan(console: Console, plan: Plan) -> None:
         f"[bold]Execution plan[/] for '{escape(plan.name)}' ({plan.manifest.path}):",
         highlight=False,
     )
+    masker = plan.settings.masker()  # one for the whole plan: building one scans the settings
     for line in plan.lines():
-        console.print(
-            "  " + escape(plan.settings.masker().mask(line)), highlight=False, soft_wrap=True
-        )
+        console.print("  " + escape(masker.mask(line)), highlight=False, soft_wrap=True)
 
 
 def ask(question: str) -> bool:
@@ -54,15 +54,11 @@ def run(
     rehearse: bool = False,
 ) -> int:
     console = Console()
+    options = api.RunOptions(
+        params=params, select=select, exclude=exclude, resume=resume, rehearse=rehearse
+    )
     if dry_run:
-        the_plan = api.plan(
-            manifest,
-            project=project,
-            env_file=env_file,
-            params=params,
-            select=select,
-            exclude=exclude,
-        )
+        the_plan = api.plan(manifest, project=project, env_file=env_file, options=options)
         if the_plan.units:
             _print_plan(console, the_plan)
         else:
@@ -77,18 +73,8 @@ def run(
         _print_plan(console, the_plan)
         return force or ask(PROMPT.format(n=len(the_plan.steps)))
 
-    result = api.run(
-        manifest,
-        project=project,
-        env_file=env_file,
-        params=params,
-        confirm=confirm,
-        subscribers=[reporter],
-        select=select,
-        exclude=exclude,
-        resume=resume,
-        rehearse=rehearse,
-    )
+    options = replace(options, confirm=confirm, subscribers=[reporter])
+    result = api.run(manifest, project=project, env_file=env_file, options=options)
     if rehearse and result.steps:
         console.print("Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:

@@ -26,6 +26,7 @@ waiting.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -186,9 +187,12 @@ class Runner:
                         running.add(i)
                     else:
                         running.add(i)
+                        # Edit by the subscribers helper: the worker runs in a copy of this
+                        # thread's context, so the run id that routes its log records to the
+                        # run's own log (``subscribers.log.run_context``) holds there too.
                         threading.Thread(
-                            target=self._work,
-                            args=(i, finished),
+                            target=contextvars.copy_context().run,
+                            args=(self._work, i, finished),
                             name=f"ordo-unit-{i + 1}",
                             daemon=True,
                         ).start()

@@ -1,9 +1,21 @@
-"""Subscribers that record what happened: the per-run log file and the manifest's done marks."""
+"""The per-run log file: a subscriber that owns its file, its formatter and its masker.
+
+Several runs may share a process (two threads calling ``ordo.run``, and later the service), but
+the ``ordo`` logger is one for the whole process. So each run's ``RunLog`` attaches a handler
+that keeps only the records of its own run: an event line carries its event's run id, and any
+other record (a warning of the lanes, the store recorder, the notices) is the run's when the
+``current_run()`` context variable names it in the thread that logged it. ``run_context`` sets
+it for the run's thread; the runner's worker threads and the subscribers' writer threads run
+in a copy of that context (``threading.Thread`` does not copy it by itself).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -24,9 +36,27 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 
-__all__ = ["LOGGER", "EventLog", "MaskingFilter", "open_log_file"]
+__all__ = ["LOGGER", "EventLog", "MaskingFilter", "RunLog", "current_run", "run_context"]
 
 LOGGER = logging.getLogger("ordo")
+
+_RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("ordo_run", default=None)
+_RUN_ATTR = "ordo_run"  # the attribute an event line's record carries its run id in
+
+
+def current_run() -> str | None:
+    """The id of the run the calling thread works for, if any."""
+    return _RUN.get()
+
+
+@contextmanager
+def run_context(run_id: str) -> Iterator[None]:
+    """Records logged in this block (and in threads started from it) belong to ``run_id``."""
+    token = _RUN.set(run_id)
+    try:
+        yield
+    finally:
+        _RUN.reset(token)
 
 
 class MaskingFilter(logging.Filter):
@@ -45,18 +75,55 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def open_log_file(logs_dir: Path, run_id: str, masker: Masker) -> tuple[Path, logging.Handler]:
-    """A timestamped log file for one run, attached to the ``ordo`` logger."""
-    logs_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    path = logs_dir / f"ordo_{stamp}_{run_id[:8]}.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
-    handler.addFilter(MaskingFilter(masker))
-    LOGGER.addHandler(handler)
-    if LOGGER.level == logging.NOTSET or LOGGER.level > logging.INFO:
-        LOGGER.setLevel(logging.INFO)
-    return path, handler
+class _OneRun(logging.Filter):
+    """Lets through only the records of one run (see the module docstring)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        run = getattr(record, _RUN_ATTR, None)
+        return (run if run is not None else _RUN.get()) == self.run_id
+
+
+class RunLog:
+    """An ``events.Subscriber`` writing one run's log file, ``logs/ordo_<time>_<run>.log``.
+
+    ``start()`` opens the file and attaches its handler (filtered to this run, then masked) to
+    the ``ordo`` logger; ``close()`` detaches and closes it, and is safe to call twice.
+    """
+
+    def __init__(
+        self, logs_dir: Path, run_id: str, masker: Masker, logger: logging.Logger = LOGGER
+    ) -> None:
+        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+        self.path = Path(logs_dir) / f"ordo_{stamp}_{run_id[:8]}.log"
+        self.run_id = run_id
+        self._masker = masker
+        self._logger = logger
+        self._events = EventLog(logger)
+        self._handler: logging.Handler | None = None
+
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.addFilter(_OneRun(self.run_id))  # first: another run's masker never sees it
+        handler.addFilter(MaskingFilter(self._masker))
+        self._handler = handler
+        self._logger.addHandler(handler)
+        if self._logger.level == logging.NOTSET or self._logger.level > logging.INFO:
+            self._logger.setLevel(logging.INFO)
+
+    def handle(self, event: Event) -> None:
+        self._events.handle(event)
+
+    def close(self) -> None:
+        handler, self._handler = self._handler, None
+        if handler is not None:
+            self._logger.removeHandler(handler)
+            handler.close()
 
 
 class EventLog:
@@ -66,10 +133,15 @@ class EventLog:
         self.log = logger
 
     def handle(self, event: Event) -> None:
-        log = self.log
+        extra = {_RUN_ATTR: event.run_id}  # the line is this run's, whichever thread logs it
+
+        def line(level: int, message: str, *args: object) -> None:
+            self.log.log(level, message, *args, extra=extra)
+
         match event:
             case RunStarted():
-                log.info(
+                line(
+                    logging.INFO,
                     "run %s started: pipeline '%s', %d steps, manifest %s",
                     event.run_id,
                     event.pipeline,
@@ -77,7 +149,8 @@ class EventLog:
                     event.manifest,
                 )
             case StepStarted():
-                log.info(
+                line(
+                    logging.INFO,
                     "[%d/%d] %s '%s' started (attempt %d)",
                     event.index,
                     event.total,
@@ -86,11 +159,12 @@ class EventLog:
                     event.attempt,
                 )
             case StepOutput():
-                log.info("  %s | %s", event.step, event.line)
+                line(logging.INFO, "  %s | %s", event.step, event.line)
             case StepSucceeded():
                 rows = "" if event.rows is None else f", {event.rows} rows"
                 details = f" details {_json(event.details)}" if event.details else ""
-                log.info(
+                line(
+                    logging.INFO,
                     "'%s' finished in %.3fs%s (attempt %d)%s",
                     event.step,
                     event.duration,
@@ -100,7 +174,8 @@ class EventLog:
                 )
             case StepFailed():
                 kind = "transient" if event.transient else "permanent"
-                log.error(
+                line(
+                    logging.ERROR,
                     "'%s' failed after %.3fs (attempt %d, %s): %s",
                     event.step,
                     event.duration,
@@ -109,7 +184,7 @@ class EventLog:
                     event.error,
                 )
             case RollbackStarted():
-                log.warning("rolling back '%s' with its rollback", event.step)
+                line(logging.WARNING, "rolling back '%s' with its rollback", event.step)
             case RollbackFinished():
                 verdict = "succeeded" if event.succeeded else f"failed: {event.error}"
                 go_on = (
@@ -117,11 +192,12 @@ class EventLog:
                     if event.succeeded and event.continue_on_rollback
                     else ""
                 )
-                log.warning("rollback of '%s' %s%s", event.step, verdict, go_on)
+                line(logging.WARNING, "rollback of '%s' %s%s", event.step, verdict, go_on)
             case StepSkipped():
-                log.info("'%s' skipped: %s", event.step, event.reason)
+                line(logging.INFO, "'%s' skipped: %s", event.step, event.reason)
             case UnitRetrying():
-                log.warning(
+                line(
+                    logging.WARNING,
                     "retrying %s in %.1fs (attempt %d): %s",
                     ", ".join(event.steps),
                     event.delay,
@@ -129,16 +205,18 @@ class EventLog:
                     event.error,
                 )
             case UnitCommitted():
-                log.info("committed: %s", ", ".join(event.steps))
+                line(logging.INFO, "committed: %s", ", ".join(event.steps))
             case UnitFailed():
-                log.error(
+                line(
+                    logging.ERROR,
                     "rolled back: %s; '%s' failed for good after %d attempt(s)",
                     ", ".join(event.steps),
                     event.failed_step,
                     event.attempts,
                 )
             case RunFinished():
-                log.info(
+                line(
+                    logging.INFO,
                     "run %s finished: %s in %.2fs, %d steps done, %d not run",
                     event.run_id,
                     event.status,

@@ -4,6 +4,13 @@ A chat channel is read by people, so it gets few messages: the start, the steps 
 to hear about (``notify: true``) or that were slow, each failure once (when a unit has failed
 for good, not on every retry), and a summary. Every message is masked before it leaves, and a
 notifier that fails or hangs is logged and skipped: notifications never break a run.
+
+Nor do they slow it down. A notifier may take long (Telegram waits out a 429 for up to a
+minute), and the event bus delivers every event under one lock, so the messages are written on
+the bus's thread (cheap, and in event order) and sent from a ``BackgroundWriter`` of their own,
+once ``start()`` has been called. At the end of the run ``close()`` waits for the last messages
+for at most ``DRAIN_SECONDS``, then gives up on them with one warning: a run's result never
+waits on a chat service.
 """
 
 from __future__ import annotations
@@ -14,8 +21,13 @@ from collections.abc import Sequence
 from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepSucceeded, UnitFailed
 from ordo.masking import Masker
 from ordo.notify.base import MESSAGE_LIMIT, Notifier, cut
+from ordo.subscribers._writer import BackgroundWriter
 
-__all__ = ["NoticeSubscriber", "format_duration"]
+__all__ = ["DRAIN_SECONDS", "NoticeSubscriber", "format_duration"]
+
+# How long the end of a run waits for notices still being sent: one Telegram request's own
+# timeout (10 s) is enough for the summary; a notifier stuck in a long back-off is given up on.
+DRAIN_SECONDS = 10.0
 
 # The summary repeats only the start of the error; the failure message already carried it all.
 _SUMMARY_ERROR_LIMIT = 300
@@ -44,7 +56,10 @@ def _plural(count: int, word: str) -> str:
 
 
 class NoticeSubscriber:
-    """An ``events.Subscriber`` that turns run events into chat messages."""
+    """An ``events.Subscriber`` that turns run events into chat messages.
+
+    Not started, it sends before ``handle`` returns; started, from its writer thread.
+    """
 
     def __init__(
         self,
@@ -53,15 +68,37 @@ class NoticeSubscriber:
         pipeline: str,
         slow_step_seconds: float = 5.0,
         logger: logging.Logger | None = None,
+        drain_seconds: float | None = None,  # DRAIN_SECONDS, read when the run ends
     ) -> None:
         self._notifiers = list(notifiers)
         self._masker = masker
         self._pipeline = pipeline
         self._slow_step_seconds = slow_step_seconds
         self._logger = logger if logger is not None else logging.getLogger(__name__)
+        self._drain_seconds = drain_seconds
+        self._gave_up = False  # said once, however often close is called
+        self._writer: BackgroundWriter[str] = BackgroundWriter("ordo-notices", self._send_all)
+
+    def start(self) -> None:
+        """Send from a thread of its own from now on."""
+        if self._notifiers:
+            self._writer.start()
+
+    def close(self) -> None:
+        """Wait (at most ``drain_seconds``) for the messages still queued. Never raises."""
+        try:
+            drain = DRAIN_SECONDS if self._drain_seconds is None else self._drain_seconds
+            finished = self._writer.close(timeout=drain)
+        except Exception as exc:  # _send_all catches everything; this is a last guard
+            self._warn("notices stopped", exc)
+            return
+        if not finished and not self._gave_up:
+            self._gave_up = True
+            what = f"notices: gave up after {drain:g}s waiting for the last messages to be sent"
+            self._logger.warning("%s", self._masker.mask(what))
 
     def handle(self, event: Event) -> None:
-        """Send the message ``event`` calls for, if any. Never raises."""
+        """Queue (or send) the message ``event`` calls for, if any. Never raises."""
         if not self._notifiers:
             return
         try:
@@ -70,7 +107,7 @@ class NoticeSubscriber:
             self._warn("notice could not be written", exc)
             return
         if text is not None:
-            self._send(text)
+            self._writer.put(text)
 
     def message_for(self, event: Event) -> str | None:
         """The message for ``event``, masked and cut to the limit; None when it is not news."""
@@ -130,6 +167,10 @@ class NoticeSubscriber:
         lines.append(f"Not run: {len(event.not_run)}")
         lines.append(f"Duration: {duration}")
         return "\n".join(lines)
+
+    def _send_all(self, texts: list[str]) -> None:
+        for text in texts:
+            self._send(text)
 
     def _send(self, text: str) -> None:
         for notifier in self._notifiers:

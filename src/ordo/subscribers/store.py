@@ -21,7 +21,8 @@ What each event becomes:
   ``SKIPPED``, steps still ``RUNNING`` or ``RETRYING`` (an aborted run) ``FAILED``.
 
 Per step that is two short writes (start, commit) on a connection the store holds, made on a
-writer thread of the recorder's own, as ``ManifestRecorder`` does for the manifest: the run
+``BackgroundWriter`` of the recorder's own (running from ``start()``), as ``ManifestRecorder``
+does for the manifest: the run
 only appends the event to a list, and the store's round trips overlap the next step's work
 instead of adding to it. Writes keep the events' order, and times are taken when an event
 arrives, not when it is written. ``RunFinished`` (or ``close``) waits until everything is
@@ -37,7 +38,6 @@ run says so once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +58,7 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 from ordo.store.base import PlannedTask, StateStore, TaskOutcome, TaskStatus
+from ordo.subscribers._writer import BackgroundWriter
 
 if TYPE_CHECKING:
     from ordo.planning.model import Plan
@@ -91,7 +92,8 @@ class StoreRecorder:
 
     ``layout`` (see ``layout_of``) fills in each task's kind, unit and attempt limit from the
     start; without it the kind is learnt when the step starts and the rest stays empty.
-    ``background=False`` writes in the caller's thread, before ``handle`` returns.
+    ``background=False`` writes in the caller's thread, before ``handle`` returns; so does a
+    recorder whose ``start()`` has not been called yet, or one that is closed.
     """
 
     def __init__(
@@ -120,11 +122,9 @@ class StoreRecorder:
         self.background = background
         self.failures = 0
         self._reported = False
-        self._pending: list[tuple[Event, datetime]] = []
-        self._writing = False
-        self._closed = False
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._writer: BackgroundWriter[tuple[Event, datetime]] = BackgroundWriter(
+            "ordo-state-store", self._write_batch
+        )
         # ran, not yet committed: rows, duration, details
         self._succeeded: dict[str, tuple[int | None, float, Mapping[str, Any]]] = {}
 
@@ -150,38 +150,24 @@ class StoreRecorder:
             masker=masker,
         )
 
+    def start(self) -> None:
+        """Start the writer thread (nothing happens with ``background=False``)."""
+        if self.background:
+            self._writer.start()
+
     def handle(self, event: Event) -> None:
-        item = (event, _now())  # the time it happened, not the time it is written
-        with self._cond:
-            queued = self.background and not self._closed
-            if queued:
-                self._pending.append(item)
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._write_loop, name="ordo-state-store", daemon=True
-                    )
-                    self._thread.start()
-                self._cond.notify_all()
-        if not queued:
-            self._apply(*item)
+        self._writer.put((event, _now()))  # the time it happened, not the time it is written
         if isinstance(event, RunFinished):
             self.close()
 
     def flush(self) -> None:
         """Wait until everything handled so far is written (or has failed to be)."""
-        with self._cond:
-            while self._pending or self._writing:
-                self._cond.wait()
+        self._writer.flush()
 
     def close(self) -> None:
         """Write what is queued and stop the writer thread; called at ``RunFinished``, and
         safe to call again (``ordo.run`` does, in case the run ended without one)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()
+        self._writer.close()
         if self.failures and not self._reported:
             self._reported = True
             self.log.warning(
@@ -189,20 +175,9 @@ class StoreRecorder:
                 self.failures,
             )
 
-    def _write_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                if not self._pending:
-                    return
-                batch, self._pending = self._pending, []
-                self._writing = True
-            for event, at in batch:
-                self._apply(event, at)
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
+    def _write_batch(self, batch: list[tuple[Event, datetime]]) -> None:
+        for event, at in batch:
+            self._apply(event, at)
 
     def _apply(self, event: Event, at: datetime) -> None:
         try:
