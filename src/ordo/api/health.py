@@ -149,12 +149,12 @@ def _probe(db: DatabaseManager, own_connection: bool, note: Any) -> None:
 
 def _describe(db: DatabaseManager, exc: BaseException) -> str:
     """The driver's first line, as ``ordo.db.errors`` words it, with every secret masked."""
-    from ordo.db.errors import translate
+    from ordo.db.errors import is_database_error, translate
 
-    try:
+    if is_database_error(exc):
         message = translate(exc, masker=db.masker).message
-    except Exception:
-        message = _first_line(exc)
+    else:
+        message = _first_line(exc)  # a probe reports whatever stopped it, bug or not
     return db.masker.mask(message)
 
 

@@ -302,9 +302,7 @@ def _tidy_ledgers(
 
     done = [s.name for s in result.steps if s.status is StepStatus.SUCCESS]
     try:
-        forget_recorded(the_plan, engines, ledgers, done)
-    except Exception as exc:
-        LOGGER.warning("could not tidy the ledger: %s", masker.mask(str(exc)))
+        forget_recorded(the_plan, engines, ledgers, done, masker=masker)
     finally:
         engines.dispose_all()
 

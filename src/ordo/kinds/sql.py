@@ -119,20 +119,18 @@ class SqlKind:
         )
 
     def execute(self, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.db.errors import translate
+        from ordo.db.errors import database_errors
 
         assert isinstance(step, PreparedSql)
         assert ctx.connection is not None
         assert ctx.dialect is not None
         dialect, conn = ctx.dialect, ctx.connection
         timeout = step.options.timeout
-        try:
+        with database_errors(masker=ctx.masker, timeout=timeout):
             if step.cleanup is not None:
                 dialect.drop_table_if_exists(conn, step.cleanup)  # type: ignore[arg-type]
             with dialect.statement_timeout(conn, timeout):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
-        except Exception as exc:
-            raise translate(exc, timeout=timeout, masker=ctx.masker) from exc
         output = None
         if step.output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from ordo.db.dialects import Dialect
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
+from ordo.masking import Masker
 from ordo.migrations.errors import MigrationFailed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
@@ -51,30 +52,32 @@ class Applier:
     dialect: Dialect
     history: History
     installed_by: str
+    masker: Masker
 
     def apply(self, migration: MigrationFile, before: list[AppliedMigration]) -> AppliedMigration:
         statements = split_statements(migration.sql, self.dialect.name)
         started = time.perf_counter()
         statement: Statement | None = None
         try:
-            if migration.no_transaction:
-                with self.engine.connect() as conn:
-                    if self.dialect.backend != "duckdb":  # duckdb-engine has no AUTOCOMMIT
-                        conn.execution_options(isolation_level="AUTOCOMMIT")
-                    for statement in statements:
-                        with conn.begin():  # a real transaction only on DuckDB
-                            self.dialect.execute(conn, statement.sql, fetch=False)
-                statement = None
-                with transaction(self.engine, self.dialect) as conn:
-                    elapsed = self._record(conn, migration, started, success=True)
-            else:
-                with transaction(self.engine, self.dialect) as conn:
-                    for statement in statements:
-                        self.dialect.execute(conn, statement.sql, fetch=False)
+            with database_errors(masker=self.masker):
+                if migration.no_transaction:
+                    with self.engine.connect() as conn:
+                        if self.dialect.backend != "duckdb":  # duckdb-engine has no AUTOCOMMIT
+                            conn.execution_options(isolation_level="AUTOCOMMIT")
+                        for statement in statements:
+                            with conn.begin():  # a real transaction only on DuckDB
+                                self.dialect.execute(conn, statement.sql, fetch=False)
                     statement = None
-                    elapsed = self._record(conn, migration, started, success=True)
-        except Exception as exc:
-            raise self._failure(migration, statement, translate(exc), started, before) from exc
+                    with transaction(self.engine, self.dialect) as conn:
+                        elapsed = self._record(conn, migration, started, success=True)
+                else:
+                    with transaction(self.engine, self.dialect) as conn:
+                        for statement in statements:
+                            self.dialect.execute(conn, statement.sql, fetch=False)
+                        statement = None
+                        elapsed = self._record(conn, migration, started, success=True)
+        except ExecutionError as exc:
+            raise self._failure(migration, statement, exc, started, before) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
 

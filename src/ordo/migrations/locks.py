@@ -29,9 +29,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, Integer, Table, bindparam, func, outparam, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ordo.db.dialects import Dialect
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
+from ordo.errors import ExecutionError
+from ordo.masking import Masker
 from ordo.migrations.errors import MigrationLockTimeout
 
 __all__ = ["advisory_key", "lock_file", "migration_lock", "mysql_lock_name"]
@@ -43,7 +46,13 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 
 @contextmanager
 def migration_lock(
-    engine: Engine, dialect: Dialect, table: Table, *, lock_dir: Path | None, timeout: float
+    engine: Engine,
+    dialect: Dialect,
+    table: Table,
+    *,
+    lock_dir: Path | None,
+    timeout: float,
+    masker: Masker | None = None,
 ) -> Iterator[None]:
     """Hold the migration lock of ``table`` for the block, waiting up to ``timeout`` seconds."""
     backend = dialect.backend
@@ -54,13 +63,13 @@ def migration_lock(
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")  # idle, never idle in transaction
         if backend == "postgresql":
-            lock = _postgres_lock(conn, table, timeout)
+            lock = _postgres_lock(conn, table, timeout, masker)
         elif backend == "mysql":
-            lock = _mysql_lock(conn, table, timeout)
+            lock = _mysql_lock(conn, table, timeout, masker)
         elif backend == "mssql":
             lock = _mssql_lock(conn, table, timeout)
         elif backend == "oracle":
-            lock = _oracle_lock(conn, table, timeout)
+            lock = _oracle_lock(conn, table, timeout, masker)
         else:  # pragma: no cover - dialect_for knows no other backend
             raise ValueError(f"no migration lock for {backend}")
         with lock:
@@ -84,18 +93,22 @@ def advisory_key(database: str, schema: str, table: str) -> int:
 
 
 @contextmanager
-def _postgres_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _postgres_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     database, schema = conn.execute(select(func.current_database(), func.current_schema())).one()
     key = advisory_key(database, table.schema or schema or "", table.name)
     milliseconds = str(max(1, math.ceil(timeout * 1000)))
     previous = conn.execute(select(func.current_setting("lock_timeout"))).scalar_one()
     conn.execute(select(func.set_config("lock_timeout", milliseconds, False)))
     try:
-        conn.execute(select(func.pg_advisory_lock(key)))
-    except Exception as exc:
-        if getattr(getattr(exc, "orig", None), "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
-            raise _timed_out(table, timeout) from exc
-        raise translate(exc) from exc
+        with database_errors(masker=masker):
+            try:
+                conn.execute(select(func.pg_advisory_lock(key)))
+            except SQLAlchemyError as exc:
+                if getattr(getattr(exc, "orig", None), "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+                    raise _timed_out(table, timeout) from exc
+                raise
     finally:
         with suppress(Exception):
             conn.execute(select(func.set_config("lock_timeout", previous, False)))
@@ -118,13 +131,13 @@ def mysql_lock_name(database: str, table: str) -> str:
 
 
 @contextmanager
-def _mysql_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _mysql_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     database = table.schema or conn.execute(select(func.database())).scalar() or ""
     name = mysql_lock_name(database, table.name)
-    try:
+    with database_errors(masker=masker):
         got = conn.execute(select(func.get_lock(name, math.ceil(timeout)))).scalar()
-    except Exception as exc:
-        raise translate(exc) from exc
     if got != 1:
         raise _timed_out(table, timeout)
     try:
@@ -167,14 +180,16 @@ _ORACLE_RELEASE = text(
 
 
 @contextmanager
-def _oracle_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _oracle_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     name = f"ordo_migrate_{table.fullname}"[:128]
     try:
-        result = conn.execute(_ORACLE_GET, {"name": name, "seconds": math.ceil(timeout)})
-    except Exception as exc:
-        error = translate(exc)
-        error.hint = "the migration lock uses DBMS_LOCK: GRANT EXECUTE ON DBMS_LOCK to the user"
-        raise error from exc
+        with database_errors(masker=masker):
+            result = conn.execute(_ORACLE_GET, {"name": name, "seconds": math.ceil(timeout)})
+    except ExecutionError as exc:
+        hint = "the migration lock uses DBMS_LOCK: GRANT EXECUTE ON DBMS_LOCK to the user"
+        raise exc.with_context(hint=hint) from exc
     granted = getattr(result, "out_parameters", {}).get("result")
     if granted not in (0, 4):  # 0 granted, 4 already held
         raise _timed_out(table, timeout)

@@ -14,10 +14,11 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
 from ordo.events import EventBus, RollbackFinished, RollbackStarted
 from ordo.kinds import get_kind
-from ordo.kinds.base import ExecutionContext
+from ordo.kinds.base import ExecutionContext, Kind, PreparedStep
 
 if TYPE_CHECKING:
     from ordo.masking import Masker
@@ -50,26 +51,30 @@ def run_rollback(
     kind = get_kind(rollback.kind)
     error: str | None = None
     try:
-        if kind.transactional and rollback.connection is not None:
-            conn, dialect = connections.checkout(rollback.connection)
-            failure: BaseException | None = None
-            try:
-                with conn.begin():
-                    kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
-            except BaseException as exc:
-                failure = exc
-                raise
-            finally:
-                connections.checkin(rollback.connection, conn, dialect, failure)
-        else:
-            kind.execute(rollback, ctx)
+        with database_errors(masker=masker):
+            _execute(kind, rollback, ctx, connections)
     except ExecutionError as exc:
         error = masker.mask(exc.message)
-    except Exception as exc:
-        from ordo.db.errors import translate
-
-        error = translate(exc, masker=masker).message
     duration = time.monotonic() - started
     succeeded = error is None
     bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
     return succeeded and go_on
+
+
+def _execute(
+    kind: Kind, rollback: PreparedStep, ctx: ExecutionContext, connections: Connections
+) -> None:
+    """The rollback step on its own: SQL in a transaction of its own, a script as it is."""
+    if kind.transactional and rollback.connection is not None:
+        conn, dialect = connections.checkout(rollback.connection)
+        failure: BaseException | None = None
+        try:
+            with conn.begin():
+                kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            connections.checkin(rollback.connection, conn, dialect, failure)
+    else:
+        kind.execute(rollback, ctx)

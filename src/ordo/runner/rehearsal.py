@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from ordo.errors import ExecutionError, InvalidInput
+from ordo.db.errors import database_errors
+from ordo.errors import ErrorKind, ExecutionError, InvalidInput
 from ordo.events import (
     EventBus,
     RunFinished,
@@ -80,9 +81,10 @@ class Rehearsal:
             for unit in self.plan.units:
                 self._unit(unit)
         finally:
-            for conn, _dialect in self._open.values():
-                conn.rollback()  # the point of a rehearsal: nothing stays
-                conn.close()
+            with database_errors(masker=self.masker):
+                for conn, _dialect in self._open.values():
+                    conn.rollback()  # the point of a rehearsal: nothing stays
+                    conn.close()
         failed = [r for r in self._results.values() if r.status is StepStatus.FAILED]
         status = RunStatus.FAILED if failed else RunStatus.SUCCESS
         done = tuple(r.name for r in self._results.values() if r.status is StepStatus.SUCCESS)
@@ -118,20 +120,23 @@ class Rehearsal:
             self._skip(unit, f"not rehearsed: '{by}' failed and this database has no savepoints")
             return
         conn, dialect = self._connection(unit.connection)
-        savepoint = None if dialect.backend in _NO_SAVEPOINTS else conn.begin_nested()
+        with database_errors(masker=self.masker):
+            savepoint = None if dialect.backend in _NO_SAVEPOINTS else conn.begin_nested()
         try:
             for step in unit.steps:
                 self._step(step, conn, dialect)
         except ExecutionError:
             if savepoint is not None:
-                savepoint.rollback()
+                with database_errors(masker=self.masker):
+                    savepoint.rollback()
             else:
                 self._broken[unit.connection] = next(
                     n for n in unit.names if self._results[n].status is StepStatus.FAILED
                 )
             return
         if savepoint is not None:
-            savepoint.commit()  # released into the outer transaction, rolled back at the end
+            with database_errors(masker=self.masker):
+                savepoint.commit()  # released into the outer transaction, rolled back at the end
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now(), rehearsal=True))
 
     def _step(self, step: PreparedStep, conn: Connection, dialect: Dialect) -> None:
@@ -159,7 +164,13 @@ class Rehearsal:
             result.status, result.error = StepStatus.FAILED, self.masker.mask(exc.message)
             self.bus.emit(
                 StepFailed(
-                    self.run_id, step.name, step.kind, 1, result.duration, result.error, False
+                    self.run_id,
+                    step.name,
+                    step.kind,
+                    1,
+                    result.duration,
+                    result.error,
+                    ErrorKind.of(exc),
                 )
             )
             raise
@@ -174,12 +185,9 @@ class Rehearsal:
     def _connection(self, name: str) -> tuple[Connection, Dialect]:
         if name not in self._open:
             from ordo.db.dialects import dialect_for
-            from ordo.db.errors import translate
 
-            try:
+            with database_errors(masker=self.masker):
                 conn = self.engines.for_connection(self.plan.settings.connection(name)).connect()
                 conn.begin()
-            except Exception as exc:
-                raise translate(exc, masker=self.masker) from exc
             self._open[name] = (conn, dialect_for(conn))
         return self._open[name]

@@ -26,10 +26,12 @@ waiting.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -37,7 +39,9 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.stop import stop_when_event_set
 from tenacity.wait import wait_exponential
 
-from ordo.errors import ExecutionError, OrdoError, TransientError
+from ordo._files import StagedFile
+from ordo.db.errors import database_errors
+from ordo.errors import ErrorKind, ExecutionError, TransientError
 from ordo.events import (
     EventBus,
     RunFinished,
@@ -60,10 +64,10 @@ from ordo.runner.frontier import Frontier
 from ordo.runner.lanes import Lanes
 from ordo.runner.recovery import run_rollback
 from ordo.runner.result import RunResult, StepResult, StepStatus
-from ordo.tabular import write_output
+from ordo.tabular import stage_output
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, RootTransaction
 
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Runner"]
 
+LOGGER = logging.getLogger("ordo")
 Outcome = UnitFailed | BaseException | None  # None: committed
 
 
@@ -297,7 +302,7 @@ class Runner:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    outcomes = self._attempt(unit, attempts)
+                    staged = self._attempt(unit, attempts)
         except ExecutionError as exc:
             self._rolled_back(unit)
             failed = exc.step or unit.names[0]
@@ -309,9 +314,7 @@ class Runner:
         except BaseException:
             self._rolled_back(unit)
             raise
-        for _step, outcome in outcomes:
-            if outcome.output is not None and outcome.output_file is not None:
-                write_output(outcome.output_file, outcome.output)
+        _put_in_place(staged, self.masker)
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
         return None
 
@@ -341,62 +344,102 @@ class Runner:
         else:
             self._sleep(seconds)
 
-    def _attempt(self, unit: Unit, attempt: int) -> list[tuple[PreparedStep, StepOutcome]]:
+    def _attempt(self, unit: Unit, attempt: int) -> list[StagedFile]:
+        """One try of the unit; returns its output files, written but not yet in place."""
         if self._abort.is_set():
             raise Aborted
         self.bus.emit(UnitStarted(self.run_id, unit.names, unit.group, unit.connection, attempt))
+        staged: list[StagedFile] = []
         if not unit.transactional or unit.connection is None:
-            return [(step, self._run_step(unit, step, attempt, None, None)) for step in unit.steps]
+            try:
+                for step in unit.steps:
+                    self._run_step(unit, step, attempt, None, None, staged)
+            except BaseException:
+                _discard(staged)
+                raise
+            return staged
         conn, dialect = self._connections.checkout(unit.connection)
         self._cancellers.add(unit.names[0], lambda: cancel_statement(conn, dialect))
         failed: BaseException | None = None
-        ledger = self._ledgers.get(unit.connection)
         try:
-            with conn.begin():  # commits after the last step; rolls back on any error
-                wrote = dialect.write_probe(conn) if ledger is not None else None
-                outcomes = [
-                    (s, self._run_step(unit, s, attempt, conn, dialect)) for s in unit.steps
-                ]
-                if self._abort.is_set():
-                    raise Aborted  # cancelled after its last statement: roll back, not commit
-                if ledger is not None and (wrote is None or wrote()):
-                    ledger.record(conn, unit.names, self.run_id)  # commits with the work
-                return outcomes
+            with database_errors(masker=self.masker):
+                transaction = conn.begin()
+            try:
+                self._in_transaction(unit, attempt, conn, dialect, staged)
+            except BaseException:
+                self._roll_back(transaction)
+                raise
+            with self._unit_end(unit.steps[-1], attempt, "could not commit"):
+                transaction.commit()
+            return staged
         except BaseException as exc:
             failed = exc
-            if isinstance(exc, OrdoError | Aborted) or not isinstance(exc, Exception):
-                raise
-            from ordo.db.errors import translate  # the commit itself failed
-
-            failed = error = translate(exc, masker=self.masker)
-            error.step = error.step or unit.names[-1]
-            error.message = f"could not commit: {error.message}"  # already masked
-            if not self._abort.is_set():
-                self._commit_failed(unit.steps[-1], attempt, error)
-            raise error from exc
+            _discard(staged)
+            raise
         finally:
             self._cancellers.drop(unit.names[0])
             self._connections.checkin(unit.connection, conn, dialect, failed)
 
-    def _commit_failed(self, step: PreparedStep, attempt: int, error: ExecutionError) -> None:
-        """The unit's last step ran but its work could not be committed: that step failed.
+    def _in_transaction(
+        self,
+        unit: Unit,
+        attempt: int,
+        conn: Connection,
+        dialect: Dialect,
+        staged: list[StagedFile],
+    ) -> None:
+        """The unit's steps, then its ledger row: everything that commits together."""
+        ledger = self._ledgers.get(unit.connection or "")
+        wrote = None
+        if ledger is not None:
+            with self._unit_end(unit.steps[0], attempt, "could not start the ledger's write probe"):
+                wrote = dialect.write_probe(conn)
+        for step in unit.steps:
+            self._run_step(unit, step, attempt, conn, dialect, staged)
+        if self._abort.is_set():
+            raise Aborted  # cancelled after its last statement: roll back, not commit
+        if ledger is None:
+            return
+        last = unit.steps[-1]
+        with self._unit_end(last, attempt, "could not tell whether the unit wrote anything"):
+            writes = wrote is None or wrote()
+        if writes:
+            with self._unit_end(last, attempt, f"could not record the unit in {ledger.table.name}"):
+                ledger.record(conn, unit.names, self.run_id)  # commits with the work
 
-        Reported like a failing statement, so that the result, the log and the console carry
-        the database's message (a deferred constraint, a lock held at COMMIT).
-        """
-        result = self._results[step.name]
-        result.status, result.error = StepStatus.FAILED, error.message
-        self.bus.emit(
-            StepFailed(
-                self.run_id,
-                step.name,
-                step.kind,
-                attempt,
-                result.duration,
-                error.message,
-                isinstance(error, TransientError),
-            )
-        )
+    def _roll_back(self, transaction: RootTransaction) -> None:
+        """Undo the unit; a database error doing so is not what the user needs to hear."""
+        try:
+            with database_errors(masker=self.masker):
+                transaction.rollback()
+        except ExecutionError:
+            pass  # the error that caused the rollback goes on; the connection is given up
+
+    @contextmanager
+    def _unit_end(self, step: PreparedStep, attempt: int, what: str) -> Iterator[None]:
+        """Database work of the unit itself (not of a step): a failure fails ``step``, saying
+        what failed, so that the result, the log and the console carry the database's message
+        (a deferred constraint, a lock held at COMMIT)."""
+        try:
+            with database_errors(masker=self.masker):
+                yield
+        except ExecutionError as exc:
+            error = exc.with_context(step=step.name, prefix=what)
+            if not self._abort.is_set():
+                result = self._results[step.name]
+                result.status, result.error = StepStatus.FAILED, error.message
+                self.bus.emit(
+                    StepFailed(
+                        self.run_id,
+                        step.name,
+                        step.kind,
+                        attempt,
+                        result.duration,
+                        error.message,
+                        ErrorKind.of(error),
+                    )
+                )
+            raise error from exc
 
     def _run_step(
         self,
@@ -405,6 +448,7 @@ class Runner:
         attempt: int,
         conn: Connection | None,
         dialect: Dialect | None,
+        staged: list[StagedFile],
     ) -> StepOutcome:
         if self._abort.is_set():
             raise Aborted
@@ -429,13 +473,20 @@ class Runner:
         started = time.monotonic()
         try:
             outcome = get_kind(step.kind).execute(step, ctx)
+            if outcome.output is not None and outcome.output_file is not None:
+                # Written now, renamed into place after the commit: a file that cannot be
+                # written fails the step and rolls its unit back, ledger row included.
+                staged.append(stage_output(outcome.output_file, outcome.output))
         except ExecutionError as exc:
             if self._abort.is_set():
                 raise Aborted from exc  # cancelled by the abort: not a failure of the step
             duration = time.monotonic() - started
-            exc.step = exc.step or step.name
-            exc.message = self.masker.mask(exc.message)
-            result.status, result.duration, result.error = StepStatus.FAILED, duration, exc.message
+            error = exc.with_context(step=step.name, mask=self.masker.mask)
+            result.status, result.duration, result.error = (
+                StepStatus.FAILED,
+                duration,
+                error.message,
+            )
             self.bus.emit(
                 StepFailed(
                     self.run_id,
@@ -443,11 +494,11 @@ class Runner:
                     step.kind,
                     attempt,
                     duration,
-                    exc.message,
-                    isinstance(exc, TransientError),
+                    error.message,
+                    ErrorKind.of(error),
                 )
             )
-            raise
+            raise error from exc
         finally:
             if conn is None:
                 self._cancellers.drop(unit.names[0])
@@ -468,6 +519,30 @@ class Runner:
             )
         )
         return outcome
+
+
+def _put_in_place(staged: list[StagedFile], masker: Masker) -> None:
+    """After the commit: rename each output file into place.
+
+    The folder was checked when the file was written, so this fails only if the target
+    changed meanwhile; the rows are then kept in the temp file, which the warning names.
+    """
+    for file in staged:
+        try:
+            file.rename()
+        except OSError as exc:
+            LOGGER.warning(
+                "%s",
+                masker.mask(
+                    f"could not move output file into place ({exc.strerror}): its rows are in "
+                    f"{file.tmp}; move it to {file.path}"
+                ),
+            )
+
+
+def _discard(staged: list[StagedFile]) -> None:
+    for file in staged:
+        file.discard()
 
 
 def _next(finished: queue.Queue[tuple[int, Outcome]]) -> tuple[int, Outcome]:

@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 from typing import Any, ClassVar
 
 from sqlalchemy import URL, Connection, CursorResult, Executable
 from sqlalchemy.engine import Dialect as SADialect
+
+from ordo.errors import ErrorKind  # re-exported: dialects classify into it
 
 __all__ = [
     "Dialect",
@@ -128,14 +129,6 @@ class StatementResult:
     rowcount: int | None
     columns: tuple[str, ...] | None = None
     rows: list[tuple[Any, ...]] | None = None
-
-
-class ErrorKind(Enum):
-    """How a driver error should be handled; ``ordo.db.errors.translate`` maps it to a type."""
-
-    TRANSIENT = "transient"  # retrying the unit may succeed
-    PERMANENT = "permanent"  # retrying will fail the same way
-    TIMEOUT = "timeout"  # the statement was cancelled (by our timeout if one was set)
 
 
 class Dialect:
