@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ordo.db.engines import EngineRegistry
     from ordo.masking import Masker
     from ordo.runner.ledger import Ledger
+    from ordo.runner.unit import Wait
     from ordo.store import StateStore
 
 __all__ = ["enable", "plan", "run"]
@@ -241,7 +242,7 @@ def _execute(
             bus=bus,
             masker=masker,
             engines=engines,
-            sleep=sleep,
+            wait=_wait_for(sleep),
             ledgers=ledgers,
             recovered=recovered,
         ).execute()
@@ -289,6 +290,16 @@ def enable(
             )
         state = ManifestState(path, loaded.text, {e.name: e.location for e in loaded.steps})
         return state.enable_all() if all_steps else state.enable(wanted)
+
+
+def _wait_for(sleep: Callable[[float], None]) -> Wait:
+    """The runner's retry wait for ``run(sleep=...)``: the default one ends when the run is
+    aborted; a caller's own ``sleep`` (a test's recorder) is called as it is."""
+    from ordo.runner.unit import abortable_wait
+
+    if sleep is time.sleep:
+        return abortable_wait
+    return lambda seconds, _abort: sleep(seconds)
 
 
 def _tidy_ledgers(

@@ -19,6 +19,7 @@ from ordo.errors import ExecutionError
 from ordo.events import EventBus, RollbackFinished, RollbackStarted
 from ordo.kinds import get_kind
 from ordo.kinds.base import ExecutionContext, Kind, PreparedStep
+from ordo.runner.unit import unit_transaction
 
 if TYPE_CHECKING:
     from ordo.masking import Masker
@@ -52,7 +53,7 @@ def run_rollback(
     error: str | None = None
     try:
         with database_errors(masker=masker):
-            _execute(kind, rollback, ctx, connections)
+            _execute(kind, rollback, ctx, connections, masker)
     except ExecutionError as exc:
         error = masker.mask(exc.message)
     duration = time.monotonic() - started
@@ -62,19 +63,15 @@ def run_rollback(
 
 
 def _execute(
-    kind: Kind, rollback: PreparedStep, ctx: ExecutionContext, connections: Connections
+    kind: Kind,
+    rollback: PreparedStep,
+    ctx: ExecutionContext,
+    connections: Connections,
+    masker: Masker,
 ) -> None:
     """The rollback step on its own: SQL in a transaction of its own, a script as it is."""
     if kind.transactional and rollback.connection is not None:
-        conn, dialect = connections.checkout(rollback.connection)
-        failure: BaseException | None = None
-        try:
-            with conn.begin():
-                kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
-        except BaseException as exc:
-            failure = exc
-            raise
-        finally:
-            connections.checkin(rollback.connection, conn, dialect, failure)
+        with unit_transaction(connections, rollback.connection, masker) as (conn, dialect):
+            kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
     else:
         kind.execute(rollback, ctx)
