@@ -125,8 +125,11 @@ class Applier:
 
     def _record_failure(self, migration: MigrationFile, started: float) -> bool:
         try:
-            with transaction(self.engine, self.dialect) as conn:
+            with (
+                database_errors(masker=self.masker),
+                transaction(self.engine, self.dialect) as conn,
+            ):
                 self._record(conn, migration, started, success=False)
-        except Exception:
+        except ExecutionError:
             return False  # the connection is gone too; the hint says so
         return True
