@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["TEMP_MARKER", "remove_stale_temps", "write_atomic"]
+__all__ = ["TEMP_MARKER", "StagedFile", "remove_stale_temps", "stage", "write_atomic"]
 
 
 TEMP_MARKER = ".ordo-tmp-"
@@ -21,11 +23,82 @@ def write_atomic(path: Path, data: bytes) -> None:
     renames it over the target and fsyncs the folder so the rename itself is durable. An
     existing file keeps its permission bits; a symlink is followed and its target replaced.
     """
-    path = Path(os.path.realpath(path))
+    stage(path, data).replace()
+
+
+class StagedFile:
+    """A complete temp file beside its target, waiting to be renamed into place.
+
+    The two halves of ``write_atomic``, for a caller that must write first and decide later:
+    the runner writes a step's output inside the unit's transaction, so a failure to write it
+    rolls the unit back, and renames it into place only once the transaction has committed.
+    """
+
+    def __init__(self, path: Path, tmp: Path, made: Sequence[Path] = ()) -> None:
+        self.path, self.tmp = path, tmp
+        self.made = list(made)  # folders made for it, deepest first: gone again on discard
+
+    def replace(self) -> None:
+        """Rename the temp file over the target, durably; the temp is gone either way."""
+        try:
+            self.rename()
+        except BaseException:
+            self.discard()
+            raise
+
+    def rename(self) -> None:
+        """Rename the temp file over the target, durably; on failure the temp stays."""
+        os.replace(self.tmp, self.path)
+        if os.name == "posix":  # Windows cannot open a folder to fsync it
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def discard(self) -> None:
+        """Remove the temp file, and the folders made for it if nothing else went in them."""
+        self.tmp.unlink(missing_ok=True)
+        _remove_folders(self.made)
+
+
+def _remove_folders(made: Sequence[Path]) -> None:
+    """Remove folders made for a file, deepest first, stopping at the first one in use."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty (or gone): leave it and everything above it
+
+
+def stage(path: Path, data: bytes, *, make_folders: bool = False) -> StagedFile:
+    """Write ``data`` to a fsynced temp file beside ``path``; ``replace()`` puts it in place.
+
+    Refuses at once a target that is a folder, which the rename would only find out later.
+    ``make_folders`` makes the missing folders above ``path``; ``discard()`` removes them.
+    """
+    made: list[Path] = []
+    if make_folders:
+        folder = Path(os.path.abspath(path)).parent
+        while not folder.exists() and folder != folder.parent:
+            made.append(folder)
+            folder = folder.parent
+    try:
+        if made:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _stage(Path(os.path.realpath(path)), data, made)
+    except BaseException:
+        _remove_folders(made)
+        raise
+
+
+def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
     try:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = None
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     tmp = path.with_name(f".{path.name}{TEMP_MARKER}{secrets.token_hex(6)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
@@ -36,16 +109,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if os.name == "posix":  # Windows cannot open a folder to fsync it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    return StagedFile(path, tmp, made)
 
 
 def remove_stale_temps(path: Path) -> list[Path]:

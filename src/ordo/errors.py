@@ -11,12 +11,14 @@ anything else is a bug and prints a traceback.
     │   └── RunNotFound             2: no recorded run (or several) has the id asked for
     ├── NotConfirmed                3: the user did not confirm the plan
     ├── ManifestLocked              4: another run holds the manifest
+    ├── ManifestWriteError          1: the manifest's done marks could not be written
     ├── StoreError                  1: the state store could not be opened, read or written
     ├── NotificationError           a notice could not be delivered (never stops a run)
     └── ExecutionError              1: a step failed while running
         ├── TransientError          retrying may help (lost connection, deadlock, lock timeout)
         ├── PermanentError          retrying will not help (syntax, missing table, constraint)
-        │   └── StepTimeout         the step ran past its ``timeout``
+        │   ├── StepTimeout         the step ran past its ``timeout``
+        │   └── OutputFileError     a step's ``output_file`` could not be written
         └── MigrationError          1: a migration command could not do its work; its
                                     subclasses (files invalid, validation, failed, lock
                                     timeout, read-only, baseline refused) are listed in
@@ -27,28 +29,57 @@ anything else is a bug and prints a traceback.
 except ``NotificationError``, which a caller never meets (notifiers catch their own).
 
 Driver exceptions are translated into ``TransientError`` or ``PermanentError`` where they enter
-(``ordo.db.errors``), always with ``raise ... from`` so the original stays available.
+(``ordo.db.errors.database_errors``), always with ``raise ... from`` so the original stays
+available; an ``OSError`` at a file ordo writes becomes ``OutputFileError`` or
+``ManifestWriteError`` naming the file. Which of the three an execution error is travels as
+an ``ErrorKind`` on the failure event, so readers need not guess from its message.
+
+Errors are not changed once raised: a caller that knows more (the step, what it was doing)
+raises ``exc.with_context(...)`` ``from exc``, a copy with the context added.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Self
 
 __all__ = [
     "ConfigError",
+    "ErrorKind",
     "ExecutionError",
     "InvalidInput",
     "ManifestInvalid",
     "ManifestLocked",
+    "ManifestWriteError",
     "NotConfirmed",
     "OrdoError",
+    "OutputFileError",
     "PermanentError",
     "Problem",
     "StepProblem",
     "StepTimeout",
     "TransientError",
 ]
+
+
+class ErrorKind(Enum):
+    """How a failure should be handled: retried, given up on, or reported as a timeout."""
+
+    TRANSIENT = "transient"  # retrying the unit may succeed
+    PERMANENT = "permanent"  # retrying will fail the same way
+    TIMEOUT = "timeout"  # the statement was cancelled (by our timeout if one was set)
+
+    @classmethod
+    def of(cls, error: BaseException) -> ErrorKind:
+        """The kind of an ordo error by its type; anything not transient is permanent."""
+        if isinstance(error, StepTimeout):
+            return cls.TIMEOUT
+        if isinstance(error, TransientError):
+            return cls.TRANSIENT
+        return cls.PERMANENT
 
 
 @dataclass(frozen=True)
@@ -94,6 +125,32 @@ class OrdoError(Exception):
         self.step = step
         self.hint = hint
 
+    def with_context(
+        self,
+        *,
+        step: str | None = None,
+        prefix: str | None = None,
+        hint: str | None = None,
+        mask: Callable[[str], str] | None = None,
+    ) -> Self:
+        """A copy of this error (same class) that says more; raise it ``from`` this one.
+
+        ``step`` names the step when the error does not already (the innermost knows best),
+        ``prefix`` says what was being done (``"could not commit"`` gives ``"could not commit:
+        <message>"``), ``hint`` replaces the hint, and ``mask`` hides secrets in the message.
+        The original is left as it was, so ``message`` always equals ``args[0]``.
+        """
+        message = f"{prefix}: {self.message}" if prefix else self.message
+        if mask is not None:
+            message = mask(message)
+        new = type(self).__new__(type(self), message)
+        new.__dict__.update(self.__dict__)
+        new.args = (message,)
+        new.message = message
+        new.step = self.step or step
+        new.hint = hint if hint is not None else self.hint
+        return new
+
     @property
     def problems(self) -> list[Problem]:
         """The problems this error stands for; one unless it gathers several."""
@@ -138,6 +195,10 @@ class ManifestLocked(OrdoError):
     exit_code = 4
 
 
+class ManifestWriteError(OrdoError):
+    """The manifest could not be rewritten to mark steps done; their work is committed."""
+
+
 class ExecutionError(OrdoError):
     """A step failed while it ran."""
 
@@ -154,6 +215,10 @@ class PermanentError(ExecutionError):
 
 class StepTimeout(PermanentError):
     """The step ran longer than its ``timeout``; it was cancelled."""
+
+
+class OutputFileError(PermanentError):
+    """A step's ``output_file`` could not be written; the step failed and rolled back."""
 
 
 class StepProblem(Exception):

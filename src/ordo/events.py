@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
 
+from ordo.errors import ErrorKind
+
 __all__ = [
     "Event",
     "EventBus",
@@ -98,13 +100,20 @@ class StepSucceeded:
 
 @dataclass(frozen=True)
 class StepFailed:
+    """A step's attempt failed; ``error_kind`` says how, from the error's type, not its text."""
+
     run_id: str
     step: str
     kind: str
     attempt: int
     duration: float
     error: str
-    transient: bool
+    error_kind: ErrorKind
+
+    @property
+    def transient(self) -> bool:
+        """Whether retrying may help (the unit is retried if it has attempts left)."""
+        return self.error_kind is ErrorKind.TRANSIENT
 
 
 @dataclass(frozen=True)

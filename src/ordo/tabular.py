@@ -2,7 +2,10 @@
 
 Values come out the way a person reading the file expects: dates and times in ISO 8601, exact
 decimals (never a float's noise), NULL as an empty CSV cell or JSON ``null``. Files are
-written atomically, after the step's transaction has committed.
+written atomically in two halves: ``stage_output`` writes the temp file while the step's
+transaction is still open (so a file that cannot be written fails the step and rolls it back)
+and the runner renames it into place after the commit. An ``OSError`` becomes an
+``OutputFileError`` that names the file.
 """
 
 from __future__ import annotations
@@ -18,15 +21,39 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ordo._files import write_atomic
+from ordo._files import StagedFile, stage
+from ordo.errors import OutputFileError
 
-__all__ = ["TabularResult", "render", "write_output"]
+__all__ = ["TabularResult", "output_file_error", "render", "stage_output", "write_output"]
 
 
 def write_output(path: Path, result: TabularResult) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``result`` to ``path`` at once; raises ``OutputFileError``."""
+    staged = stage_output(path, result)
+    try:
+        staged.replace()
+    except OSError as exc:
+        raise output_file_error(path, exc) from exc
+
+
+def stage_output(path: Path, result: TabularResult) -> StagedFile:
+    """``result`` written beside ``path``, not yet in place; raises ``OutputFileError``."""
     fmt = "json" if path.suffix.lower() == ".json" else "csv"
-    write_atomic(path, render(result, fmt).encode("utf-8"))
+    data = render(result, fmt).encode("utf-8")
+    try:
+        return stage(path, data, make_folders=True)
+    except OSError as exc:
+        raise output_file_error(path, exc) from exc
+
+
+def output_file_error(path: Path, exc: OSError) -> OutputFileError:
+    """One line naming the file, the system's reason and what to do about it."""
+    # What to do is part of the message: a step's failure reaches the user as its message.
+    reason = exc.strerror or type(exc).__name__
+    return OutputFileError(
+        f"could not write output file {path}: {reason} (hint: make it a path ordo can write "
+        "a file to, not a folder; the step rolled back and runs again next time)"
+    )
 
 
 def render(result: TabularResult, fmt: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ordo.errors import ErrorKind
 from ordo.events import (
     Event,
     RunFinished,
@@ -103,11 +104,11 @@ def test_failure_is_reported_once_even_with_retries(
     subscriber: NoticeSubscriber, memory: MemoryNotifier
 ) -> None:
     events: list[Event] = [
-        StepFailed(RUN, "load", "sql", 1, 0.1, "deadlock detected", transient=True),
+        StepFailed(RUN, "load", "sql", 1, 0.1, "deadlock detected", ErrorKind.TRANSIENT),
         UnitRetrying(RUN, ("load",), 1, 2, 2.0, "deadlock detected"),
-        StepFailed(RUN, "load", "sql", 2, 0.1, "deadlock detected", transient=True),
+        StepFailed(RUN, "load", "sql", 2, 0.1, "deadlock detected", ErrorKind.TRANSIENT),
         UnitRetrying(RUN, ("load",), 2, 3, 4.0, "deadlock detected"),
-        StepFailed(RUN, "load", "sql", 3, 0.1, "deadlock detected", transient=True),
+        StepFailed(RUN, "load", "sql", 3, 0.1, "deadlock detected", ErrorKind.TRANSIENT),
         unit_failed("deadlock detected"),
     ]
     for event in events:
@@ -227,7 +228,7 @@ def test_events_that_are_not_news_send_nothing(
     subscriber: NoticeSubscriber, memory: MemoryNotifier
 ) -> None:
     subscriber.handle(UnitRetrying(RUN, ("a",), 1, 2, 2.0, "deadlock"))
-    subscriber.handle(StepFailed(RUN, "a", "sql", 1, 0.1, "deadlock", transient=True))
+    subscriber.handle(StepFailed(RUN, "a", "sql", 1, 0.1, "deadlock", ErrorKind.TRANSIENT))
     assert memory.sent == []
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ordo.errors import ErrorKind
 from ordo.events import (
     Event,
     RollbackFinished,
@@ -104,7 +105,7 @@ def permanent_failure(error: str = 'no such table: "st_sales"') -> list[Event]:
         *ok_unit("create"),
         UnitStarted(RUN, ("load",), None, "default", 1),
         StepStarted(RUN, "load", "sql", 1, 2, 3),
-        StepFailed(RUN, "load", "sql", 1, 0.1, error, transient=False),
+        StepFailed(RUN, "load", "sql", 1, 0.1, error, ErrorKind.PERMANENT),
         UnitFailed(RUN, ("load",), "load", 1, error),
         StepSkipped(RUN, "publish", "'load' failed"),
         finished(
@@ -123,13 +124,16 @@ def group_with_rollback(succeeded: bool, *, go_on: bool = True) -> list[Event]:
     duplicate = 'duplicate key value violates unique constraint "orders_pkey"\nDETAIL: id=7'
     group = ("stage_orders", "load_orders")
     events: list[Event] = [started(*group, "refresh_stats", "publish")]
-    for attempt, error, transient in ((1, deadlock, True), (2, duplicate, False)):
+    for attempt, error, kind in (
+        (1, deadlock, ErrorKind.TRANSIENT),
+        (2, duplicate, ErrorKind.PERMANENT),
+    ):
         events += [
             UnitStarted(RUN, group, "orders", "default", attempt),
             StepStarted(RUN, "stage_orders", "sql", attempt, 1, 4),
             StepSucceeded(RUN, "stage_orders", "sql", attempt, 0.5, rows=10, notify=False),
             StepStarted(RUN, "load_orders", "sql", attempt, 2, 4),
-            StepFailed(RUN, "load_orders", "sql", attempt, 0.25, error, transient),
+            StepFailed(RUN, "load_orders", "sql", attempt, 0.25, error, kind),
         ]
         if attempt == 1:
             events.append(UnitRetrying(RUN, group, 1, 2, 2.0, deadlock))
@@ -239,7 +243,7 @@ def test_transient_failure_retried_then_failed_for_good_is_one_error(tmp_path: P
         events += [
             UnitStarted(RUN, ("load",), None, "default", attempt),
             StepStarted(RUN, "load", "sql", attempt, 1, 1),
-            StepFailed(RUN, "load", "sql", attempt, 0.1, error, transient=True),
+            StepFailed(RUN, "load", "sql", attempt, 0.1, error, ErrorKind.TRANSIENT),
         ]
         if attempt < 4:
             events.append(UnitRetrying(RUN, ("load",), attempt, attempt + 1, 2.0**attempt, error))
@@ -330,7 +334,13 @@ def test_write_failure_is_a_masked_warning(
     with caplog.at_level(logging.WARNING, "ordo.test.report"):
         feed(sub, permanent_failure())  # must not raise
     assert sub.path is None
-    assert "manual review report not written: PermissionError" in caplog.text
+    (record,) = [r for r in caplog.records if "manual review report" in r.getMessage()]
+    message = record.getMessage()
+    assert message.startswith("manual review report not written: could not write ")
+    assert "notifications" in message
+    assert "Permission denied" in message
+    assert "\n" not in message  # one clean line
+    assert "Error" not in message  # no class names
     assert PASSWORD not in caplog.text
 
 
@@ -342,7 +352,10 @@ def test_folder_that_cannot_be_made_is_a_warning(
     with caplog.at_level(logging.WARNING, "ordo.test.report"):
         feed(sub, permanent_failure())
     assert sub.path is None
-    assert "manual review report not written: FileExistsError" in caplog.text
+    message = caplog.records[-1].getMessage()
+    assert message.startswith("manual review report not written: could not write ")
+    assert "File exists" in message
+    assert "\n" not in message
 
 
 def test_unreadable_metrics_show_na_and_still_write(tmp_path: Path) -> None:
@@ -384,22 +397,32 @@ def test_a_new_run_starts_a_new_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "transient", "attempts", "expected"),
+    ("kind", "attempts", "expected"),
     [
-        ("canceling statement due to statement timeout", False, 1, "timeout"),
-        ("Lock wait timeout exceeded; try restarting transaction", True, 4, "timeout"),
-        ("step 'publish' timed out after 30s", False, 1, "timeout"),
-        ("StepTimeout: python step ran too long", False, 1, "timeout"),
-        ("date/time out of range", False, 1, "permanent"),
-        ("datetime outside the supported range", False, 1, "permanent"),
-        ("deadlock detected", True, 4, "transient"),
-        ("syntax error at or near SELEC", False, 1, "permanent"),
-        ("connection refused", None, 4, "transient"),
-        ("connection refused", None, 1, "permanent"),
+        (ErrorKind.TIMEOUT, 1, "timeout"),
+        (ErrorKind.TRANSIENT, 4, "transient"),
+        (ErrorKind.PERMANENT, 1, "permanent"),
+        (None, 4, "transient"),  # no StepFailed (the connection never opened), but retried
+        (None, 1, "permanent"),
     ],
 )
-def test_error_type(error: str, transient: bool | None, attempts: int, expected: str) -> None:
-    assert error_type(error, transient, attempts) == expected
+def test_error_type(kind: ErrorKind | None, attempts: int, expected: str) -> None:
+    assert error_type(kind, attempts) == expected
+
+
+def test_error_type_comes_from_the_event_not_the_message(tmp_path: Path) -> None:
+    """A message that mentions a timeout does not make a permanent error a timeout."""
+    error = 'column "timeout_s" does not exist'
+    events: list[Event] = [
+        started("load"),
+        UnitStarted(RUN, ("load",), None, "default", 1),
+        StepStarted(RUN, "load", "sql", 1, 1, 1),
+        StepFailed(RUN, "load", "sql", 1, 0.1, error, ErrorKind.PERMANENT),
+        UnitFailed(RUN, ("load",), "load", 1, error),
+        finished(RunStatus.FAILED, failed_step="load", error=error),
+    ]
+    feed(subscriber(tmp_path), events)
+    assert "  Error Type     : permanent\n" in read_report(tmp_path)
 
 
 # --- seed 002's dictionary -------------------------------------------------------------------

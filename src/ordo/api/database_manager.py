@@ -24,7 +24,7 @@ from ordo.api import health
 from ordo.config import Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
 from ordo.errors import TransientError
 from ordo.migrations.migrator import Migrator
 from ordo.project import Project
@@ -121,16 +121,13 @@ class DatabaseManager:
         returns none). Never retried: the caller decides whether to run it again.
         """
         results: list[dict[str, Any]] = []
-        try:
-            with self._connect() as conn, conn.begin():
-                for query, params in queries:
-                    result = conn.execute(text(query), dict(params or {}))
-                    returns_rows = self._returns_rows(query, result)
-                    rows = [dict(r._mapping) for r in result] if returns_rows else []
-                    result.close()
-                    results.append({"rowcount": result.rowcount, "rows": rows})
-        except Exception as exc:
-            raise translate(exc, masker=self.masker) from exc
+        with database_errors(masker=self.masker), self._connect() as conn, conn.begin():
+            for query, params in queries:
+                result = conn.execute(text(query), dict(params or {}))
+                returns_rows = self._returns_rows(query, result)
+                rows = [dict(r._mapping) for r in result] if returns_rows else []
+                result.close()
+                results.append({"rowcount": result.rowcount, "rows": rows})
         return results
 
     def _run(
@@ -161,15 +158,17 @@ class DatabaseManager:
         retry_connect: bool,
     ) -> TabularResult:
         conn = self._connect(retry=retry_connect)
-        try:
-            with conn, conn.begin(), self.dialect.statement_timeout(conn, timeout):
-                result = conn.execute(text(query), dict(params or {}))
-                if not self._returns_rows(query, result):
-                    result.close()
-                    return TabularResult((), [], rowcount=result.rowcount)
-                return TabularResult(tuple(result.keys()), [tuple(r) for r in result])
-        except Exception as exc:
-            raise translate(exc, timeout=timeout, masker=self.masker) from exc
+        with (
+            database_errors(masker=self.masker, timeout=timeout),
+            conn,
+            conn.begin(),
+            self.dialect.statement_timeout(conn, timeout),
+        ):
+            result = conn.execute(text(query), dict(params or {}))
+            if not self._returns_rows(query, result):
+                result.close()
+                return TabularResult((), [], rowcount=result.rowcount)
+            return TabularResult(tuple(result.keys()), [tuple(r) for r in result])
 
     def _returns_rows(self, query: str, result: CursorResult[Any]) -> bool:
         """Whether the statement returned data, not just a status (DuckDB's ``Count`` row is
@@ -184,11 +183,8 @@ class DatabaseManager:
             retry=retry_if_exception_type(TransientError),
             reraise=True,
         ):
-            with attempt:
-                try:
-                    return self.engine.connect()
-                except Exception as exc:
-                    raise translate(exc, masker=self.masker) from exc
+            with attempt, database_errors(masker=self.masker):
+                return self.engine.connect()
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- migrations ------------------------------------------------------------------------

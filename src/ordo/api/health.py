@@ -168,12 +168,10 @@ def _probe(engine: Engine, own_connection: bool, note: Any) -> None:
 
 def _describe(masker: Masker, exc: BaseException) -> str:
     """The driver's first line, as ``ordo.db.errors`` words it, with every secret masked."""
-    from ordo.db.errors import translate
+    from ordo.db.errors import is_database_error, translate
 
-    try:
-        message = translate(exc, masker=masker).message
-    except Exception:
-        message = _first_line(exc)
+    # A probe reports whatever stopped it, bug or not: it must answer, not raise.
+    message = translate(exc, masker=masker).message if is_database_error(exc) else _first_line(exc)
     return masker.mask(message)
 
 

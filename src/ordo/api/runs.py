@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ordo.events import EventBus
     from ordo.masking import Masker
     from ordo.runner.ledger import Ledger
+    from ordo.runner.unit import Wait
 
 __all__ = ["RunOptions", "enable", "plan", "run"]
 
@@ -210,7 +211,7 @@ def _execute(
             bus=bus,
             masker=masker,
             engines=engines,
-            sleep=options.sleep,
+            wait=_wait_for(options.sleep),
             ledgers=ledgers,
             recovered=recovered,
         ).execute()
@@ -250,6 +251,16 @@ def enable(
         return state.enable_all() if all_steps else state.enable(wanted)
 
 
+def _wait_for(sleep: Callable[[float], None]) -> Wait:
+    """The runner's retry wait for ``run(sleep=...)``: the default one ends when the run is
+    aborted; a caller's own ``sleep`` (a test's recorder) is called as it is."""
+    from ordo.runner.unit import abortable_wait
+
+    if sleep is time.sleep:
+        return abortable_wait
+    return lambda seconds, _abort: sleep(seconds)
+
+
 def _tidy_ledgers(
     the_plan: Plan,
     engines: EngineRegistry,
@@ -261,9 +272,7 @@ def _tidy_ledgers(
 
     done = [s.name for s in result.steps if s.status is StepStatus.SUCCESS]
     try:
-        forget_recorded(the_plan, engines, ledgers, done)
-    except Exception as exc:
-        LOGGER.warning("could not tidy the ledger: %s", masker.mask(str(exc)))
+        forget_recorded(the_plan, engines, ledgers, done, masker=masker)
     finally:
         engines.dispose_all()
 

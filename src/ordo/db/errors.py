@@ -7,11 +7,13 @@ dialect from the driver that raised, and adds what holds for all of them.
 
 Calling pattern, keeping the driver's error as ``__cause__`` for ``--debug``::
 
-    try:
+    with database_errors(masker=masker, timeout=step.timeout, step=step.name):
         with dialect.statement_timeout(conn, step.timeout):
             dialect.execute(conn, sql)
-    except Exception as exc:
-        raise translate(exc, timeout=step.timeout, masker=masker, step=step.name) from exc
+
+Only database errors are translated: SQLAlchemy's, a driver's (its module names a dialect),
+and ``ConnectionError``/``TimeoutError`` from a socket. Anything else is a bug and goes on
+unchanged, so that ``--debug`` shows its traceback instead of a one-line "step failed".
 
 Pass the same ``timeout`` the statement ran under: a cancelled statement is a ``StepTimeout``
 only when ordo's own timeout cancelled it. Messages are the driver's first line with its
@@ -22,18 +24,43 @@ leaves (give one built with ``url_secrets`` to mask the configured password as w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
 from ordo.db.dialects import ErrorKind, dialect_for_error
-from ordo.errors import ExecutionError, PermanentError, StepTimeout, TransientError
+from ordo.errors import ExecutionError, OrdoError, PermanentError, StepTimeout, TransientError
 from ordo.masking import Masker
 
-__all__ = ["classify", "translate"]
+__all__ = ["classify", "database_errors", "is_database_error", "translate"]
 
 _SA_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)", re.DOTALL)
 _SA_SQL = re.compile(r"\s*\[(SQL|parameters): .*?\](?=\s*(\[|\(Background|$))", re.DOTALL)
 _SA_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # "(psycopg.errors.UndefinedTable) "
+
+
+@contextmanager
+def database_errors(
+    *, masker: Masker | None, timeout: float | None = None, step: str | None = None
+) -> Iterator[None]:
+    """Where ordo enters a database: a database error leaves as an ordo error ``from`` it.
+
+    ``OrdoError``s and every exception that is not a database error pass unchanged.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, OrdoError) or not is_database_error(exc):
+            raise
+        raise translate(exc, timeout=timeout, masker=masker, step=step) from exc
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from a database (SQLAlchemy, a known driver, a lost socket)."""
+    if isinstance(exc, sa_exc.SQLAlchemyError | ConnectionError | TimeoutError):
+        return True
+    return dialect_for_error(exc) is not None
 
 
 def translate(
@@ -47,10 +74,14 @@ def translate(
 
     ``ExecutionError`` passes through unchanged. A ``sqlalchemy.exc.DBAPIError`` is judged by
     the driver error it wraps (``.orig``); a connection SQLAlchemy saw die is transient
-    whatever the driver said.
+    whatever the driver said. An exception that is not a database error (see
+    ``is_database_error``) is not ordo's to judge: it raises ``TypeError`` from it, so a bug
+    can never pass for a failing statement. Prefer ``database_errors``.
     """
     if isinstance(exc, ExecutionError):
         return exc
+    if not is_database_error(exc):
+        raise TypeError(f"not a database error: {type(exc).__name__}") from exc
     kind = classify(exc)
     message = (masker or Masker()).mask(_message(exc))
     if kind is ErrorKind.TIMEOUT:

@@ -122,17 +122,15 @@ class SqlKind:
         )
 
     def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.db.errors import translate  # SQLAlchemy: not imported for `ordo --help`
+        from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
 
         conn, dialect = ctx.database()
         timeout = step.options.timeout
-        try:
+        with database_errors(masker=ctx.masker, timeout=timeout):
             if step.cleanup is not None:
                 dialect.drop_table_if_exists(conn, step.cleanup)
             with dialect.statement_timeout(conn, timeout):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
-        except Exception as exc:
-            raise translate(exc, timeout=timeout, masker=ctx.masker) from exc
         output = None
         if step.output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))

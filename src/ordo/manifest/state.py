@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from ordo._files import write_atomic
-from ordo.errors import InvalidInput, OrdoError
+from ordo.errors import InvalidInput, ManifestWriteError, OrdoError
 from ordo.manifest.locate import BOOLEANS, StepLocation, locate_all
 from ordo.manifest.yaml_source import LINE_BREAKS
 
@@ -113,6 +113,14 @@ class ManifestState:
         if changed:
             try:
                 write_atomic(self.path, self.text.encode("utf-8"))
+            except OSError as exc:
+                self._signature = None  # memory is ahead of the disk: re-read next time
+                raise ManifestWriteError(
+                    f"could not mark steps done: {exc.strerror or type(exc).__name__}",
+                    file=self.path,
+                    hint="their work is committed: make the manifest and its folder writable, "
+                    "then set those steps to enabled: false (the ledger, if on, does it next run)",
+                ) from exc
             except BaseException:
                 self._signature = None  # memory is ahead of the disk: re-read next time
                 raise

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from ordo.db.dialects import Dialect
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
+from ordo.masking import Masker
 from ordo.migrations.errors import MigrationFailed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
@@ -48,30 +49,32 @@ class Applier:
     dialect: Dialect
     history: History
     installed_by: str
+    masker: Masker
 
     def apply(self, migration: MigrationFile, before: list[AppliedMigration]) -> AppliedMigration:
         statements = split_statements(migration.sql, self.dialect.script_syntax)
         started = time.perf_counter()
         statement: Statement | None = None
         try:
-            if migration.no_transaction:
-                with self.engine.connect() as conn:
-                    if self.dialect.supports_autocommit:
-                        conn.execution_options(isolation_level="AUTOCOMMIT")
-                    for statement in statements:
-                        with conn.begin():  # a real transaction only on DuckDB
-                            self.dialect.execute(conn, statement.sql, fetch=False)
-                statement = None
-                with transaction(self.engine, self.dialect) as conn:
-                    elapsed = self._record(conn, migration, started, success=True)
-            else:
-                with transaction(self.engine, self.dialect) as conn:
-                    for statement in statements:
-                        self.dialect.execute(conn, statement.sql, fetch=False)
+            with database_errors(masker=self.masker):
+                if migration.no_transaction:
+                    with self.engine.connect() as conn:
+                        if self.dialect.supports_autocommit:
+                            conn.execution_options(isolation_level="AUTOCOMMIT")
+                        for statement in statements:
+                            with conn.begin():  # a real transaction only on DuckDB
+                                self.dialect.execute(conn, statement.sql, fetch=False)
                     statement = None
-                    elapsed = self._record(conn, migration, started, success=True)
-        except Exception as exc:
-            raise self._failure(migration, statement, translate(exc), started, before) from exc
+                    with transaction(self.engine, self.dialect) as conn:
+                        elapsed = self._record(conn, migration, started, success=True)
+                else:
+                    with transaction(self.engine, self.dialect) as conn:
+                        for statement in statements:
+                            self.dialect.execute(conn, statement.sql, fetch=False)
+                        statement = None
+                        elapsed = self._record(conn, migration, started, success=True)
+        except ExecutionError as exc:
+            raise self._failure(migration, statement, exc, started, before) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
 
@@ -119,8 +122,11 @@ class Applier:
 
     def _record_failure(self, migration: MigrationFile, started: float) -> bool:
         try:
-            with transaction(self.engine, self.dialect) as conn:
+            with (
+                database_errors(masker=self.masker),
+                transaction(self.engine, self.dialect) as conn,
+            ):
                 self._record(conn, migration, started, success=False)
-        except Exception:
+        except ExecutionError:
             return False  # the connection is gone too; the hint says so
         return True

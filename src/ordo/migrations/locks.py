@@ -40,9 +40,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from ordo.db.dialects import Dialect
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
+from ordo.errors import ExecutionError
+from ordo.masking import Masker
 from ordo.migrations.errors import MigrationLockTimeout
 
 __all__ = ["advisory_key", "lock_file", "migration_lock", "mysql_lock_name"]
@@ -54,7 +57,13 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 
 @contextmanager
 def migration_lock(
-    engine: Engine, dialect: Dialect, table: Table, *, lock_dir: Path | None, timeout: float
+    engine: Engine,
+    dialect: Dialect,
+    table: Table,
+    *,
+    lock_dir: Path | None,
+    timeout: float,
+    masker: Masker | None = None,
 ) -> Iterator[None]:
     """Hold the migration lock of ``table`` for the block, waiting up to ``timeout`` seconds.
 
@@ -70,7 +79,7 @@ def migration_lock(
         raise ValueError(f"no migration lock named {dialect.migration_lock!r} ({dialect.name})")
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")  # idle, never idle in transaction
-        with session_lock(conn, table, timeout):
+        with session_lock(conn, table, timeout, masker):
             yield
 
 
@@ -91,18 +100,22 @@ def advisory_key(database: str, schema: str, table: str) -> int:
 
 
 @contextmanager
-def _postgres_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _postgres_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     database, schema = conn.execute(select(func.current_database(), func.current_schema())).one()
     key = advisory_key(database, table.schema or schema or "", table.name)
     milliseconds = str(max(1, math.ceil(timeout * 1000)))
     previous = conn.execute(select(func.current_setting("lock_timeout"))).scalar_one()
     conn.execute(select(func.set_config("lock_timeout", milliseconds, False)))
     try:
-        conn.execute(select(func.pg_advisory_lock(key)))
-    except Exception as exc:
-        if getattr(getattr(exc, "orig", None), "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
-            raise _timed_out(table, timeout) from exc
-        raise translate(exc) from exc
+        with database_errors(masker=masker):
+            try:
+                conn.execute(select(func.pg_advisory_lock(key)))
+            except SQLAlchemyError as exc:
+                if getattr(getattr(exc, "orig", None), "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+                    raise _timed_out(table, timeout) from exc
+                raise
     finally:
         with suppress(Exception):
             conn.execute(select(func.set_config("lock_timeout", previous, False)))
@@ -125,13 +138,13 @@ def mysql_lock_name(database: str, table: str) -> str:
 
 
 @contextmanager
-def _mysql_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _mysql_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     database = table.schema or conn.execute(select(func.database())).scalar() or ""
     name = mysql_lock_name(database, table.name)
-    try:
+    with database_errors(masker=masker):
         got = conn.execute(select(func.get_lock(name, math.ceil(timeout)))).scalar()
-    except Exception as exc:
-        raise translate(exc) from exc
     if got != 1:
         raise _timed_out(table, timeout)
     try:
@@ -151,7 +164,9 @@ _MSSQL_RELEASE = text("EXEC sp_releaseapplock @Resource = :name, @LockOwner = 'S
 
 
 @contextmanager
-def _mssql_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _mssql_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     name = f"ordo_migrate_{table.fullname}"[:255]
     result = conn.execute(_MSSQL_GET, {"name": name, "ms": math.ceil(timeout * 1000)}).scalar()
     if result is None or result < 0:  # -1 timeout, -2 cancelled, -3 deadlock, -999 error
@@ -174,14 +189,16 @@ _ORACLE_RELEASE = text(
 
 
 @contextmanager
-def _oracle_lock(conn: Connection, table: Table, timeout: float) -> Iterator[None]:
+def _oracle_lock(
+    conn: Connection, table: Table, timeout: float, masker: Masker | None = None
+) -> Iterator[None]:
     name = f"ordo_migrate_{table.fullname}"[:128]
     try:
-        result = conn.execute(_ORACLE_GET, {"name": name, "seconds": math.ceil(timeout)})
-    except Exception as exc:
-        error = translate(exc)
-        error.hint = "the migration lock uses DBMS_LOCK: GRANT EXECUTE ON DBMS_LOCK to the user"
-        raise error from exc
+        with database_errors(masker=masker):
+            result = conn.execute(_ORACLE_GET, {"name": name, "seconds": math.ceil(timeout)})
+    except ExecutionError as exc:
+        hint = "the migration lock uses DBMS_LOCK: GRANT EXECUTE ON DBMS_LOCK to the user"
+        raise exc.with_context(hint=hint) from exc
     granted = getattr(result, "out_parameters", {}).get("result")
     if granted not in (0, 4):  # 0 granted, 4 already held
         raise _timed_out(table, timeout)
@@ -235,7 +252,8 @@ def _file_lock(
 
 
 # Dialect.migration_lock -> the lock held on a dedicated autocommit connection.
-_SESSION_LOCKS: dict[str, Callable[[Connection, Table, float], AbstractContextManager[None]]] = {
+_SessionLock = Callable[[Connection, Table, float, "Masker | None"], AbstractContextManager[None]]
+_SESSION_LOCKS: dict[str, _SessionLock] = {
     "pg_advisory_lock": _postgres_lock,
     "get_lock": _mysql_lock,
     "sp_getapplock": _mssql_lock,

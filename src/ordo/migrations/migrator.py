@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
-from ordo.db.errors import translate
+from ordo.db.errors import database_errors
 from ordo.errors import ConfigError
+from ordo.masking import Masker
 from ordo.migrations.apply import Applier, transaction
 from ordo.migrations.errors import (
     BaselineRefused,
@@ -82,8 +82,10 @@ class Migrator:
         installed_by: str | None = None,
         read_only: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        masker: Masker | None = None,
     ) -> None:
         self.engine = engine
+        self.masker = masker or Masker()  # one that knows the configured password, when given
         self.folder = Path(folder)
         self.dialect = dialect_for(engine)
         try:
@@ -116,6 +118,7 @@ class Migrator:
             table=connection.history_table,
             lock_dir=settings.root / ".ordo",
             read_only=connection.read_only,
+            masker=settings.masker(),
         )
 
     # -- reading --------------------------------------------------------------------------
@@ -166,7 +169,9 @@ class Migrator:
         with self._locked():
             self._create_table()
             found = self._check(files, self._read_history(), out_of_order, limit)
-            applier = Applier(self.engine, self.dialect, self.history, self.installed_by)
+            applier = Applier(
+                self.engine, self.dialect, self.history, self.installed_by, self.masker
+            )
             applied: list[AppliedMigration] = []
             for migration in found.pending:
                 applied.append(applier.apply(migration, applied))
@@ -252,16 +257,13 @@ class Migrator:
             self.history.table,
             lock_dir=self.lock_dir,
             timeout=self.lock_timeout,
+            masker=self.masker,
         )
         with self._database_errors(), lock:
             yield
 
-    @contextmanager
-    def _database_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            raise translate(exc) from exc
+    def _database_errors(self) -> AbstractContextManager[None]:
+        return database_errors(masker=self.masker)
 
     def _refuse_if_read_only(self, action: str) -> None:
         if self.read_only:

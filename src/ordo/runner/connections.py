@@ -44,12 +44,10 @@ class Connections:
             if idle:
                 return idle.pop()
         from ordo.db.dialects import dialect_for
-        from ordo.db.errors import translate
+        from ordo.db.errors import database_errors
 
-        try:
+        with database_errors(masker=self.masker):
             conn = self.engines.for_connection(self.settings.connection(name)).connect()
-        except Exception as exc:
-            raise translate(exc, masker=self.masker) from exc
         return conn, dialect_for(conn)
 
     def checkin(

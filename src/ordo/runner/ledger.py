@@ -161,7 +161,8 @@ def reconcile(
     those as done instead of running them. Rows of steps the manifest already marks done are
     forgotten. Nothing is read when the pipeline says ``ledger: false``.
     """
-    from ordo.db.errors import translate
+    from ordo.db.errors import database_errors
+    from ordo.errors import OrdoError
 
     if not plan.manifest.pipeline.ledger:
         return {}, {}
@@ -176,40 +177,60 @@ def reconcile(
         ledger = Ledger(key)
         engine = engines.for_connection(settings)
         try:
-            entries = _read_or_create(ledger, engine)
-        except Exception as exc:
-            error = translate(exc, masker=masker)
-            error.message = f"could not read {DEFAULT_TABLE} before the run: {error.message}"
-            error.hint = "another connection may hold a lock on the database; or set ledger: false"
-            raise error from exc
+            with database_errors(masker=masker):
+                entries = _read_or_create(ledger, engine, masker)
+        except OrdoError as exc:
+            raise exc.with_context(
+                prefix=f"could not read {DEFAULT_TABLE} before the run",
+                hint="another connection may hold a lock on the database; or set ledger: false",
+            ) from exc
         stale = [step for step in entries if step not in enabled]  # the manifest says done
         if stale:
-            try:
-                with engine.connect() as conn:
-                    ledger.forget(conn, stale)
-            except Exception as exc:
-                logging.getLogger("ordo").warning(
-                    "could not tidy the ledger: %s", masker.mask(str(exc))
-                )
+            _forget(ledger, engine, stale, masker)
         recovered.update({s: e.run_id for s, e in entries.items() if s in steps})
         ledgers[name] = ledger
     return ledgers, recovered
 
 
 def forget_recorded(
-    plan: Plan, engines: EngineRegistry, ledgers: Mapping[str, Ledger], done: Iterable[str]
+    plan: Plan,
+    engines: EngineRegistry,
+    ledgers: Mapping[str, Ledger],
+    done: Iterable[str],
+    *,
+    masker: Masker,
 ) -> None:
-    """After the manifest records ``done``, their rows have served: drop them (best effort)."""
+    """After the manifest records ``done``, their rows have served: drop them (best effort).
+
+    A failure is logged as one translated, masked line and does not fail the run: the rows
+    left behind only name steps the manifest already marks done, which the next run forgets.
+    """
     done_steps = set(done)
     for name, steps in _ledger_connections(plan).items():
         ledger = ledgers.get(name)
         if ledger is None or not (steps & done_steps):
             continue
-        with engines.for_connection(plan.settings.connection(name)).connect() as conn:
-            ledger.forget(conn, sorted(steps & done_steps))
+        engine = engines.for_connection(plan.settings.connection(name))
+        _forget(ledger, engine, sorted(steps & done_steps), masker)
 
 
-def _read_or_create(ledger: Ledger, engine: Engine) -> dict[str, LedgerEntry]:
+def _forget(ledger: Ledger, engine: Engine, steps: Sequence[str], masker: Masker) -> None:
+    """Drop ``steps``' rows if the table is there (read-only units never make it); best effort."""
+    from ordo.db.dialects import dialect_for
+    from ordo.db.errors import database_errors
+    from ordo.errors import OrdoError
+
+    if dialect_for(engine).database_missing(engine.url):
+        return  # nothing was ever recorded in it, and connecting would create the file
+    try:
+        with database_errors(masker=masker), engine.connect() as conn:
+            if ledger.exists(conn):
+                ledger.forget(conn, steps)
+    except OrdoError as exc:
+        logging.getLogger("ordo").warning("could not tidy the ledger: %s", exc.message)
+
+
+def _read_or_create(ledger: Ledger, engine: Engine, masker: Masker) -> dict[str, LedgerEntry]:
     """The ledger's rows, creating the table when there is none (then there is nothing to read).
 
     Only reads are needed when the table exists; creating it can meet a lock that another
@@ -217,7 +238,7 @@ def _read_or_create(ledger: Ledger, engine: Engine) -> dict[str, LedgerEntry]:
     can wait for the first unit that records, where the dialect allows DDL in a transaction.
     """
     from ordo.db.dialects import dialect_for
-    from ordo.db.errors import translate
+    from ordo.db.errors import database_errors
     from ordo.errors import TransientError
 
     dialect = dialect_for(engine)
@@ -228,9 +249,10 @@ def _read_or_create(ledger: Ledger, engine: Engine) -> dict[str, LedgerEntry]:
         if ledger.exists(conn):
             return ledger.entries(conn)
         try:
-            ledger.ensure(conn)
-        except Exception as exc:
-            if isinstance(translate(exc), TransientError) and dialect.transactional_ddl:
+            with database_errors(masker=masker):
+                ledger.ensure(conn)
+        except TransientError:
+            if dialect.transactional_ddl:
                 conn.rollback()
                 ledger.create_in_unit = True
                 return {}

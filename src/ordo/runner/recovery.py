@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
 from ordo.events import EventBus, RollbackFinished, RollbackStarted
 from ordo.kinds import get_kind
-from ordo.kinds.base import ExecutionContext
+from ordo.kinds.base import ExecutionContext, Kind, PreparedStep
+from ordo.runner.unit import unit_transaction
 
 if TYPE_CHECKING:
     from ordo.masking import Masker
@@ -50,30 +52,29 @@ def run_rollback(
     kind = get_kind(rollback.kind)
     error: str | None = None
     try:
-        name = rollback.connection
-        if name is None:
-            kind.execute(rollback, ctx)
-        else:
-            conn, dialect = connections.checkout(name)
-            failure: BaseException | None = None
-            try:
-                if kind.transactional(dialect):  # asked with this database, as the plan does
-                    with conn.begin():
-                        kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
-                else:
-                    kind.execute(rollback, ctx)  # it works outside any transaction of ours
-            except BaseException as exc:
-                failure = exc
-                raise
-            finally:
-                connections.checkin(name, conn, dialect, failure)
+        with database_errors(masker=masker):
+            _execute(kind, rollback, ctx, connections, masker)
     except ExecutionError as exc:
         error = masker.mask(exc.message)
-    except Exception as exc:
-        from ordo.db.errors import translate
-
-        error = translate(exc, masker=masker).message
     duration = time.monotonic() - started
     succeeded = error is None
     bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
     return succeeded and go_on
+
+
+def _execute(
+    kind: Kind[Any, Any],
+    rollback: PreparedStep,
+    ctx: ExecutionContext,
+    connections: Connections,
+    masker: Masker,
+) -> None:
+    """The rollback step on its own: SQL in a transaction of its own, a script as it is."""
+    if rollback.connection is None:
+        kind.execute(rollback, ctx)
+        return
+    with unit_transaction(connections, rollback.connection, masker) as (conn, dialect):
+        if kind.transactional(dialect):  # asked with this database, as the plan does
+            kind.execute(rollback, replace(ctx, connection=conn, dialect=dialect))
+            return
+    kind.execute(rollback, ctx)  # it works outside any transaction of ours

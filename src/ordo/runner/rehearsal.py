@@ -14,25 +14,23 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
-
+from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError, InvalidInput
 from ordo.events import (
     EventBus,
     RunFinished,
     RunStarted,
     RunStatus,
-    StepFailed,
     StepSkipped,
-    StepStarted,
-    StepSucceeded,
     UnitCommitted,
 )
-from ordo.kinds import get_kind
-from ordo.kinds.base import ExecutionContext, PreparedStep
-from ordo.runner.result import RunResult, StepResult, StepStatus
+from ordo.runner.bookkeeping import Results
+from ordo.runner.result import RunResult, StepStatus
+from ordo.runner.steps import StepRunner
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
     from ordo.masking import Masker
@@ -65,12 +63,14 @@ class Rehearsal:
         self.engines = engines
         self._open: dict[str, tuple[Connection, Dialect]] = {}
         self._broken: dict[str, str] = {}  # connection -> the step that ended its rehearsal
-        self._results = {s.name: StepResult(s.name, s.kind) for s in plan.steps}
-        self._index = {s.name: i for i, s in enumerate(plan.steps, start=1)}
+        self._results = Results(plan.steps)
+        self._steps = StepRunner(
+            plan, run_id=run_id, bus=bus, masker=masker, results=self._results, rehearsal=True
+        )
 
     def execute(self) -> RunResult:
         started = time.monotonic()
-        names = tuple(self._results)
+        names = self._results.names
         self.bus.emit(
             RunStarted(self.run_id, self.plan.name, self.plan.manifest.path, names, datetime.now())
         )
@@ -78,14 +78,15 @@ class Rehearsal:
             for unit in self.plan.units:
                 self._unit(unit)
         finally:
-            for conn, _dialect in self._open.values():
-                conn.rollback()  # the point of a rehearsal: nothing stays
-                conn.close()
-        failed = [r for r in self._results.values() if r.status is StepStatus.FAILED]
+            with database_errors(masker=self.masker):
+                for conn, _dialect in self._open.values():
+                    conn.rollback()  # the point of a rehearsal: nothing stays
+                    conn.close()
+        failed = self._results.first_failed()
         status = RunStatus.FAILED if failed else RunStatus.SUCCESS
-        done = tuple(r.name for r in self._results.values() if r.status is StepStatus.SUCCESS)
+        done = self._results.with_status(StepStatus.SUCCESS)
         duration = time.monotonic() - started
-        error = failed[0].error if failed else None
+        error = failed.error if failed else None
         self.bus.emit(
             RunFinished(
                 self.run_id,
@@ -93,18 +94,15 @@ class Rehearsal:
                 status,
                 duration,
                 done,
-                failed_step=failed[0].name if failed else None,
+                failed_step=failed.name if failed else None,
                 error=error,
             )
         )
-        return RunResult(
-            self.run_id, self.plan.name, status, list(self._results.values()), duration, error=error
-        )
+        return self._results.run_result(self.run_id, self.plan.name, status, duration, error)
 
     def _skip(self, unit: Unit, reason: str) -> None:
         for name in unit.names:
-            self._results[name].status = StepStatus.SKIPPED
-            self._results[name].error = reason
+            self._results.skipped(name, reason)
             self.bus.emit(StepSkipped(self.run_id, name, reason))
 
     def _unit(self, unit: Unit) -> None:
@@ -116,68 +114,31 @@ class Rehearsal:
             self._skip(unit, f"not rehearsed: '{by}' failed and this database has no savepoints")
             return
         conn, dialect = self._connection(unit.connection)
-        savepoint = conn.begin_nested() if dialect.supports_savepoints else None
+        with database_errors(masker=self.masker):
+            savepoint = conn.begin_nested() if dialect.supports_savepoints else None
         try:
             for step in unit.steps:
-                self._step(step, conn, dialect)
+                self._steps.run(step, 1, conn, dialect, unit_key=unit.names[0])
         except ExecutionError:
             if savepoint is not None:
-                savepoint.rollback()
+                with database_errors(masker=self.masker):
+                    savepoint.rollback()
             else:
                 self._broken[unit.connection] = next(
                     n for n in unit.names if self._results[n].status is StepStatus.FAILED
                 )
             return
         if savepoint is not None:
-            savepoint.commit()  # released into the outer transaction, rolled back at the end
+            with database_errors(masker=self.masker):
+                savepoint.commit()  # released into the outer transaction, rolled back at the end
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now(), rehearsal=True))
-
-    def _step(self, step: PreparedStep, conn: Connection, dialect: Dialect) -> None:
-        result = self._results[step.name]
-        result.attempts = 1
-        self.bus.emit(
-            StepStarted(
-                self.run_id, step.name, step.kind, 1, self._index[step.name], len(self._index)
-            )
-        )
-        ctx = ExecutionContext(
-            run_id=self.run_id,
-            project=self.plan.project,
-            settings=self.plan.settings,
-            masker=self.masker,
-            attempt=1,
-            connection=conn,
-            dialect=dialect,
-        )
-        started = time.monotonic()
-        try:
-            outcome = get_kind(step.kind).execute(step, ctx)
-        except ExecutionError as exc:
-            result.duration = time.monotonic() - started
-            result.status, result.error = StepStatus.FAILED, self.masker.mask(exc.message)
-            self.bus.emit(
-                StepFailed(
-                    self.run_id, step.name, step.kind, 1, result.duration, result.error, False
-                )
-            )
-            raise
-        result.duration = time.monotonic() - started
-        result.status, result.rows = StepStatus.SUCCESS, outcome.rows
-        self.bus.emit(
-            StepSucceeded(
-                self.run_id, step.name, step.kind, 1, result.duration, outcome.rows, False, None
-            )
-        )
 
     def _connection(self, name: str) -> tuple[Connection, Dialect]:
         if name not in self._open:
             from ordo.db.dialects import dialect_for
-            from ordo.db.errors import translate
 
-            try:
+            with database_errors(masker=self.masker):
                 conn = self.engines.for_connection(self.plan.settings.connection(name)).connect()
                 conn.begin()
-            except Exception as exc:
-                raise translate(exc, masker=self.masker) from exc
             self._open[name] = (conn, dialect_for(conn))
         return self._open[name]

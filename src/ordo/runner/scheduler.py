@@ -5,13 +5,15 @@ belongs to its kind, and what happens because of a step (console, log, manifest 
 notices) belongs to the event subscribers. A unit's steps are reported done only after its
 transaction commits.
 
-Scheduling. A unit starts once every unit it waits for has committed (``ordo.graph``), at
-most ``max_parallel`` at a time (and within each database's bounds, ``ordo.lanes``), the
-earliest in plan order first. With ``max_parallel: 1`` (the default) units run one after the
-other on the calling thread, exactly as seed 000 does; above that, each running unit has a
-thread and a connection of its own. Connections are checked out of the engine's pool as units
-need them and kept for the next unit on the same connection until the run ends (a checkout
-costs a ping and a rollback, a third of ordo's own time per step on PostgreSQL).
+Scheduling. A unit starts once every unit it waits for has committed (``runner.frontier``),
+at most ``max_parallel`` at a time (and within each database's bounds, ``runner.lanes``), the
+earliest in plan order first. Where it runs is the executor's business (``runner.executors``):
+with ``max_parallel: 1`` (the default) units run one after the other on the calling thread,
+exactly as seed 000 does; above that, each running unit has a thread and a connection of its
+own. How one unit runs (retries, transaction, ledger row, steps) is ``runner.unit``'s.
+Connections are checked out of the engine's pool as units need them and kept for the next unit
+on the same connection until the run ends (a checkout costs a ping and a rollback, a third of
+ordo's own time per step on PostgreSQL).
 
 Failures. A unit that fails for good (after its retries) fails the run. With ``on_failure:
 stop`` (the default) nothing new starts, running units finish (their commits count) and every
@@ -26,7 +28,6 @@ waiting.
 
 from __future__ import annotations
 
-import contextvars
 import queue
 import threading
 import time
@@ -34,55 +35,31 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.stop import stop_when_event_set
-from tenacity.wait import wait_exponential
-
-from ordo.errors import ExecutionError, OrdoError, TransientError
-from ordo.events import (
-    EventBus,
-    RunFinished,
-    RunStarted,
-    RunStatus,
-    StepFailed,
-    StepOutput,
-    StepSkipped,
-    StepStarted,
-    StepSucceeded,
-    UnitCommitted,
-    UnitFailed,
-    UnitRetrying,
-    UnitStarted,
-)
-from ordo.kinds import get_kind
-from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
-from ordo.runner.connections import Cancellers, Connections, cancel_statement
+from ordo.events import EventBus, RunFinished, RunStarted, RunStatus, StepSkipped, UnitFailed
+from ordo.runner.bookkeeping import Results
+from ordo.runner.connections import Cancellers, Connections
+from ordo.runner.executors import Executor, Finished, Outcome, executor_for
 from ordo.runner.frontier import Frontier
 from ordo.runner.lanes import Lanes
 from ordo.runner.recovery import run_rollback
-from ordo.runner.result import RunResult, StepResult, StepStatus
-from ordo.tabular import write_output
+from ordo.runner.result import RunResult, StepStatus
+from ordo.runner.unit import UnitExecutor, Wait, abortable_wait
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
     from ordo.masking import Masker
-    from ordo.planning.model import Plan, Unit
+    from ordo.planning.model import Plan
     from ordo.runner.ledger import Ledger
 
 __all__ = ["Runner"]
 
-Outcome = UnitFailed | BaseException | None  # None: committed
-
-
-class Aborted(BaseException):
-    """The run is being aborted: the unit stops where it is and rolls back (never retried)."""
-
 
 class Runner:
-    """Runs one plan once; see the module docstring for how units are scheduled."""
+    """Runs one plan once; see the module docstring for how units are scheduled.
+
+    ``wait(seconds, abort)`` is how a unit waits before a retry (an abort must end it);
+    ``executor`` where ready units run (inline for ``max_parallel: 1``, else threads).
+    """
 
     def __init__(
         self,
@@ -92,24 +69,35 @@ class Runner:
         bus: EventBus,
         masker: Masker,
         engines: EngineRegistry,
-        sleep: Callable[[float], None] = time.sleep,
+        wait: Wait = abortable_wait,
         ledgers: Mapping[str, Ledger] | None = None,
         recovered: Mapping[str, str] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.plan = plan
-        self._ledgers = dict(ledgers or {})  # connection name -> its ledger
-        self._recovered = dict(recovered or {})  # step -> the run that committed it
         self.run_id = run_id
         self.bus = bus
         self.masker = masker
-        self._sleep = sleep
-        self._results = {step.name: StepResult(step.name, step.kind) for step in plan.steps}
-        self._index = {step.name: i for i, step in enumerate(plan.steps, start=1)}
+        self._results = Results(plan.steps)
         self._abort = threading.Event()
-        self._cancellers = Cancellers(self._abort)
         self._frontier = Frontier([unit.depends_on for unit in plan.units])
         self._lanes = Lanes(plan)
         self._connections = Connections(plan.settings, engines, masker, self._lanes.exclusive)
+        self._executor = executor or executor_for(self._lanes.parallelism())
+        self._cancellers = Cancellers(self._abort)
+        self._units = UnitExecutor(
+            plan,
+            run_id=run_id,
+            bus=bus,
+            masker=masker,
+            results=self._results,
+            connections=self._connections,
+            cancellers=self._cancellers,
+            abort=self._abort,
+            wait=wait,
+            ledgers=ledgers,
+            recovered=recovered,
+        )
         self._completed: list[str] = []
         self._failures: list[UnitFailed] = []
         self._recovered_failures: list[UnitFailed] = []  # rolled back, dependents went on
@@ -121,7 +109,7 @@ class Runner:
                 self.run_id,
                 self.plan.name,
                 self.plan.manifest.path,
-                tuple(self._results),
+                self._results.names,
                 datetime.now(),
             )
         )
@@ -141,7 +129,6 @@ class Runner:
                 reason = "run aborted" if status is RunStatus.ABORTED else "run stopped"
                 self._skip(self._frontier.give_up_all(), reason)
             failure = self._failures[0] if self._failures else None
-            statuses = (StepStatus.NOT_RUN, StepStatus.SKIPPED)
             duration = time.monotonic() - started
             self.bus.emit(
                 RunFinished(
@@ -152,17 +139,11 @@ class Runner:
                     tuple(self._completed),
                     failed_step=failure.failed_step if failure else None,
                     error=failure.error if failure else None,
-                    not_run=tuple(n for n, r in self._results.items() if r.status in statuses),
+                    not_run=self._results.with_status(StepStatus.NOT_RUN, StepStatus.SKIPPED),
                 )
             )
-        return RunResult(
-            self.run_id,
-            self.plan.name,
-            status,
-            list(self._results.values()),
-            duration,
-            error=failure.error if failure else None,
-        )
+        error = failure.error if failure else None
+        return self._results.run_result(self.run_id, self.plan.name, status, duration, error)
 
     # -- scheduling ---------------------------------------------------------------------------
 
@@ -170,7 +151,7 @@ class Runner:
         """Start what may start, wait for one unit to end, decide what follows; until done."""
         units, frontier, lanes = self.plan.units, self._frontier, self._lanes
         parallel = lanes.parallelism()
-        finished: queue.Queue[tuple[int, Outcome]] = queue.Queue()
+        finished: Finished = queue.Queue()
         running: set[int] = set()
         try:
             while True:
@@ -182,20 +163,12 @@ class Runner:
                         continue
                     frontier.start(i)
                     lanes.enter(units[i], self._connections.release_exclusive)
-                    if parallel == 1:  # on this thread: Ctrl-C lands in the unit, as ever
-                        finished.put((i, self._run_unit(units[i])))
-                        running.add(i)
-                    else:
-                        running.add(i)
-                        # Edit by the subscribers helper: the worker runs in a copy of this
-                        # thread's context, so the run id that routes its log records to the
-                        # run's own log (``subscribers.log.run_context``) holds there too.
-                        threading.Thread(
-                            target=contextvars.copy_context().run,
-                            args=(self._work, i, finished),
-                            name=f"ordo-unit-{i + 1}",
-                            daemon=True,
-                        ).start()
+                    running.add(i)
+                    try:
+                        self._executor.submit(i, self._work(i), finished)
+                    except BaseException:
+                        running.discard(i)  # it ended on this thread and put nothing
+                        raise
                 if not running:
                     return
                 i, outcome = _next(finished)
@@ -207,6 +180,10 @@ class Runner:
         except BaseException:
             self._abort_running(running, finished)
             raise
+
+    def _work(self, i: int) -> Callable[[], UnitFailed | None]:
+        unit = self.plan.units[i]
+        return lambda: self._units.run(unit)
 
     def _status(self) -> RunStatus:
         """Seed 002: failures all recovered by their rollbacks make a partial success."""
@@ -243,10 +220,10 @@ class Runner:
     def _skip(self, indices: list[int], reason: str) -> None:
         for i in indices:
             for name in self.plan.units[i].names:
-                self._results[name].status = StepStatus.SKIPPED
+                self._results.skipped(name)
                 self.bus.emit(StepSkipped(self.run_id, name, reason))
 
-    def _abort_running(self, running: set[int], finished: queue.Queue[tuple[int, Outcome]]) -> None:
+    def _abort_running(self, running: set[int], finished: Finished) -> None:
         """Cancel what runs and wait for it to roll back; a second Ctrl-C stops the wait."""
         self._abort.set()
         self._cancellers.cancel_all()
@@ -257,224 +234,8 @@ class Runner:
         except KeyboardInterrupt:
             pass
 
-    def _work(self, i: int, finished: queue.Queue[tuple[int, Outcome]]) -> None:
-        """A worker thread: run one unit and report whatever ended it to the scheduler."""
-        outcome: Outcome
-        try:
-            outcome = self._run_unit(self.plan.units[i])
-        except BaseException as exc:  # an abort, or a subscriber that must stop the run
-            outcome = exc
-        finished.put((i, outcome))
 
-    # -- one unit -----------------------------------------------------------------------------
-
-    def _run_unit(self, unit: Unit) -> UnitFailed | None:
-        """Run a unit with its retry policy; returns the failure, or None once committed."""
-        if all(name in self._recovered for name in unit.names):
-            self._recover(unit)
-            return None
-        policy = unit.retry
-        attempts = 0
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            self.bus.emit(
-                UnitRetrying(
-                    self.run_id,
-                    unit.names,
-                    state.attempt_number,
-                    state.attempt_number + 1,
-                    state.upcoming_sleep,
-                    self.masker.mask(str(exc)),
-                )
-            )
-
-        retrying = Retrying(
-            stop=stop_after_attempt(policy.max_retries + 1) | stop_when_event_set(self._abort),
-            wait=wait_exponential(multiplier=policy.base, exp_base=2, max=policy.cap),
-            retry=retry_if_exception_type(TransientError),
-            sleep=self._backoff,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    outcomes = self._attempt(unit, attempts)
-        except ExecutionError as exc:
-            self._rolled_back(unit)
-            failed = exc.step or unit.names[0]
-            event = UnitFailed(
-                self.run_id, unit.names, failed, attempts, self.masker.mask(exc.message)
-            )
-            self.bus.emit(event)
-            return event
-        except BaseException:
-            self._rolled_back(unit)
-            raise
-        for _step, outcome in outcomes:
-            if outcome.output is not None and outcome.output_file is not None:
-                write_output(outcome.output_file, outcome.output)
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
-        return None
-
-    def _recover(self, unit: Unit) -> None:
-        """The ledger says an interrupted run committed this unit: record it, do not redo it."""
-        for step in unit.steps:
-            by = self._recovered[step.name][:8]
-            index, total = self._index[step.name], len(self._index)
-            self.bus.emit(StepStarted(self.run_id, step.name, step.kind, 0, index, total))
-            line = f"already committed by run {by} (found in the ledger): not run again"
-            self.bus.emit(StepOutput(self.run_id, step.name, line))
-            self._results[step.name].status = StepStatus.SUCCESS
-            self.bus.emit(
-                StepSucceeded(self.run_id, step.name, step.kind, 0, 0.0, None, False, None)
-            )
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
-
-    def _rolled_back(self, unit: Unit) -> None:
-        for name in unit.names:
-            result = self._results[name]
-            if result.status is StepStatus.SUCCESS and unit.transactional:
-                result.status = StepStatus.ROLLED_BACK
-
-    def _backoff(self, seconds: float) -> None:
-        if self._sleep is time.sleep:
-            self._abort.wait(seconds)  # an abort ends the wait
-        else:
-            self._sleep(seconds)
-
-    def _attempt(self, unit: Unit, attempt: int) -> list[tuple[PreparedStep, StepOutcome]]:
-        if self._abort.is_set():
-            raise Aborted
-        self.bus.emit(UnitStarted(self.run_id, unit.names, unit.group, unit.connection, attempt))
-        if not unit.transactional or unit.connection is None:
-            return [(step, self._run_step(unit, step, attempt, None, None)) for step in unit.steps]
-        conn, dialect = self._connections.checkout(unit.connection)
-        self._cancellers.add(unit.names[0], lambda: cancel_statement(conn, dialect))
-        failed: BaseException | None = None
-        ledger = self._ledgers.get(unit.connection)
-        try:
-            with conn.begin():  # commits after the last step; rolls back on any error
-                wrote = dialect.write_probe(conn) if ledger is not None else None
-                outcomes = [
-                    (s, self._run_step(unit, s, attempt, conn, dialect)) for s in unit.steps
-                ]
-                if self._abort.is_set():
-                    raise Aborted  # cancelled after its last statement: roll back, not commit
-                if ledger is not None and (wrote is None or wrote()):
-                    ledger.record(conn, unit.names, self.run_id)  # commits with the work
-                return outcomes
-        except BaseException as exc:
-            failed = exc
-            if isinstance(exc, OrdoError | Aborted) or not isinstance(exc, Exception):
-                raise
-            from ordo.db.errors import translate  # the commit itself failed
-
-            failed = error = translate(exc, masker=self.masker)
-            error.step = error.step or unit.names[-1]
-            error.message = f"could not commit: {error.message}"  # already masked
-            if not self._abort.is_set():
-                self._commit_failed(unit.steps[-1], attempt, error)
-            raise error from exc
-        finally:
-            self._cancellers.drop(unit.names[0])
-            self._connections.checkin(unit.connection, conn, dialect, failed)
-
-    def _commit_failed(self, step: PreparedStep, attempt: int, error: ExecutionError) -> None:
-        """The unit's last step ran but its work could not be committed: that step failed.
-
-        Reported like a failing statement, so that the result, the log and the console carry
-        the database's message (a deferred constraint, a lock held at COMMIT).
-        """
-        result = self._results[step.name]
-        result.status, result.error = StepStatus.FAILED, error.message
-        self.bus.emit(
-            StepFailed(
-                self.run_id,
-                step.name,
-                step.kind,
-                attempt,
-                result.duration,
-                error.message,
-                isinstance(error, TransientError),
-            )
-        )
-
-    def _run_step(
-        self,
-        unit: Unit,
-        step: PreparedStep,
-        attempt: int,
-        conn: Connection | None,
-        dialect: Dialect | None,
-    ) -> StepOutcome:
-        if self._abort.is_set():
-            raise Aborted
-        result = self._results[step.name]
-        result.attempts = attempt
-        self.bus.emit(
-            StepStarted(
-                self.run_id, step.name, step.kind, attempt, self._index[step.name], len(self._index)
-            )
-        )
-        ctx = ExecutionContext(
-            run_id=self.run_id,
-            project=self.plan.project,
-            settings=self.plan.settings,
-            masker=self.masker,
-            attempt=attempt,
-            connection=conn,
-            dialect=dialect,
-            log_line=lambda line: self.bus.emit(StepOutput(self.run_id, step.name, line)),
-            on_cancel=lambda cancel: self._cancellers.add(unit.names[0], cancel),
-        )
-        started = time.monotonic()
-        try:
-            outcome = get_kind(step.kind).execute(step, ctx)
-        except ExecutionError as exc:
-            if self._abort.is_set():
-                raise Aborted from exc  # cancelled by the abort: not a failure of the step
-            duration = time.monotonic() - started
-            exc.step = exc.step or step.name
-            exc.message = self.masker.mask(exc.message)
-            result.status, result.duration, result.error = StepStatus.FAILED, duration, exc.message
-            self.bus.emit(
-                StepFailed(
-                    self.run_id,
-                    step.name,
-                    step.kind,
-                    attempt,
-                    duration,
-                    exc.message,
-                    isinstance(exc, TransientError),
-                )
-            )
-            raise
-        finally:
-            if conn is None:
-                self._cancellers.drop(unit.names[0])
-        duration = time.monotonic() - started
-        result.status, result.duration, result.rows = StepStatus.SUCCESS, duration, outcome.rows
-        result.error, result.output_file = None, outcome.output_file
-        self.bus.emit(
-            StepSucceeded(
-                self.run_id,
-                step.name,
-                step.kind,
-                attempt,
-                duration,
-                outcome.rows,
-                step.options.notify,
-                outcome.output_file,
-                outcome.details,
-            )
-        )
-        return outcome
-
-
-def _next(finished: queue.Queue[tuple[int, Outcome]]) -> tuple[int, Outcome]:
+def _next(finished: Finished) -> tuple[int, Outcome]:
     """The next unit to end; waits in short slices so that Ctrl-C is seen at once."""
     while True:
         try:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ordo.errors import ErrorKind
 from ordo.events import (
     Event,
     RunFinished,
@@ -163,7 +164,15 @@ class RunScript:
             self._tick(duration)
             if step == failing:
                 self.events.append(
-                    StepFailed(self.run_id, step, self.kind, attempt, duration, error, transient)
+                    StepFailed(
+                        self.run_id,
+                        step,
+                        self.kind,
+                        attempt,
+                        duration,
+                        error,
+                        ErrorKind.TRANSIENT if transient else ErrorKind.PERMANENT,
+                    )
                 )
                 return
             self.events.append(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ordo._files import write_atomic
+from ordo.errors import ErrorKind
 from ordo.events import (
     Event,
     RollbackFinished,
@@ -48,8 +49,6 @@ _T = TypeVar("_T")
 _REPORTED = {RunStatus.FAILED, RunStatus.PARTIAL_SUCCESS}
 _WIDTH = 80
 _MB = 1024 * 1024
-# "timeout", "statement_timeout", "LockTimeout", "timed out", "time-out"; not "time out of".
-_TIMEOUT = re.compile(r"time-?out|timed out", re.IGNORECASE)
 
 
 def _peak_memory_mb() -> tuple[float | None, float | None]:
@@ -108,19 +107,16 @@ def report_name(pipeline: str, run_id: str, at: datetime) -> str:
     return f"manual_review_{slug}_{at:%Y%m%d_%H%M%S}_{run_id[:8]}.txt"
 
 
-def error_type(error: str, transient: bool | None, attempts: int) -> str:
+def error_type(kind: ErrorKind | None, attempts: int) -> str:
     """``timeout``, ``transient`` or ``permanent``: tells a reader whether to rerun or to fix.
 
-    A timeout is named from the message whatever the runner thought of it (a statement timeout
-    is permanent to it, a lock timeout transient; to a person both mean "too slow"). Otherwise
-    ``StepFailed.transient`` decides; without one (the connection never opened), a unit that
-    was retried was transient, since only transient failures are retried.
+    ``StepFailed.error_kind`` decides, as the runner judged the error by its type; without
+    one (the connection never opened), a unit that was retried was transient, since only
+    transient failures are retried.
     """
-    if _TIMEOUT.search(error):
-        return "timeout"
-    if transient is None:
-        transient = attempts > 1
-    return "transient" if transient else "permanent"
+    if kind is None:
+        kind = ErrorKind.TRANSIENT if attempts > 1 else ErrorKind.PERMANENT
+    return kind.value
 
 
 @dataclass
@@ -139,7 +135,7 @@ class _Run:
     steps: tuple[str, ...] = ()
     kinds: dict[str, str] = field(default_factory=dict)
     succeeded: set[str] = field(default_factory=set)  # in the unit's current attempt
-    transient: dict[str, bool] = field(default_factory=dict)
+    error_kinds: dict[str, ErrorKind] = field(default_factory=dict)
     committed: dict[str, None] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
     skipped: dict[str, None] = field(default_factory=dict)
@@ -197,7 +193,7 @@ class ReportSubscriber:
             run.succeeded.add(event.step)
         elif isinstance(event, StepFailed):
             run.kinds[event.step] = event.kind
-            run.transient[event.step] = event.transient
+            run.error_kinds[event.step] = event.error_kind
         elif isinstance(event, UnitRetrying):
             run.retries += 1
         elif isinstance(event, UnitCommitted):
@@ -266,7 +262,7 @@ class ReportSubscriber:
     def _error_lines(self, number: int, failure: _Failure) -> list[str]:
         run = self._run
         message = self._masker.mask(failure.error.strip()) or "(no error text)"
-        kind = error_type(message, run.transient.get(failure.step), failure.attempts)
+        kind = error_type(run.error_kinds.get(failure.step), failure.attempts)
         lines = [
             f"ERROR #{number}:",
             f"  Step           : {failure.step}",
@@ -314,9 +310,17 @@ class ReportSubscriber:
             return None
 
     def _warn(self, what: str, exc: Exception) -> None:
-        # No exc_info: a traceback could quote what the message masks (URLs, tokens).
+        # No exc_info: a traceback could quote what the message masks (URLs, tokens). One
+        # line: a file that cannot be written is named with the system's reason and a hint.
         try:
-            detail = self._masker.mask(f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, OSError) and exc.strerror:
+                where = f"could not write {exc.filename}: " if exc.filename else ""
+                hint = "check that its folder exists and is writable"
+                text = f"{where}{exc.strerror} (hint: {hint})"
+            else:
+                text = f"{type(exc).__name__}: {exc}"
+            lines = text.strip().splitlines()
+            detail = self._masker.mask(lines[0] if lines else type(exc).__name__)
         except Exception:
             detail = type(exc).__name__
         self._logger.warning("%s: %s", what, detail)

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Dialect as SADialect
 from ordo.db.dialects._timeout import cancel_after, check_seconds
 from ordo.db.dialects.names import NamePart, TableName, parse_table_name
 from ordo.db.dialects.scripts import ScriptSyntax
+from ordo.errors import ErrorKind  # re-exported: dialects classify into it
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
@@ -51,14 +51,6 @@ class StatementResult:
     rowcount: int | None
     columns: tuple[str, ...] | None = None
     rows: list[tuple[Any, ...]] | None = None
-
-
-class ErrorKind(Enum):
-    """How a driver error should be handled; ``ordo.db.errors.translate`` maps it to a type."""
-
-    TRANSIENT = "transient"  # retrying the unit may succeed
-    PERMANENT = "permanent"  # retrying will fail the same way
-    TIMEOUT = "timeout"  # the statement was cancelled (by our timeout if one was set)
 
 
 class Dialect:

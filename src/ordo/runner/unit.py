@@ -1,0 +1,285 @@
+"""Running one unit: retries, its transaction, its ledger row, its steps, and its events.
+
+A unit is tried with its retry policy (tenacity: exponential backoff, transient errors only,
+an abort ends the wait). Each try runs the unit's steps on one connection inside one
+transaction (``unit_transaction``, which the recovery's rollback step uses too), writes the
+ledger row in that same transaction, and commits. Database work of the unit itself (the
+ledger's write probe and row, the commit) that fails is reported as a failure of a step,
+saying what failed, so that the result, the log and the console carry the database's message
+(a deferred constraint, a lock held at COMMIT). Output files are renamed into place after the
+commit; a unit that rolls back leaves none.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_when_event_set
+from tenacity.wait import wait_exponential
+
+from ordo._files import StagedFile
+from ordo.db.errors import database_errors
+from ordo.errors import ExecutionError, TransientError
+from ordo.events import (
+    EventBus,
+    StepOutput,
+    StepSucceeded,
+    UnitCommitted,
+    UnitFailed,
+    UnitRetrying,
+    UnitStarted,
+)
+from ordo.kinds.base import PreparedStep
+from ordo.runner.connections import Cancellers, Connections, cancel_statement
+from ordo.runner.steps import Aborted, StepRunner
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, RootTransaction
+
+    from ordo.db.dialects import Dialect
+    from ordo.masking import Masker
+    from ordo.planning.model import Plan, Unit
+    from ordo.runner.bookkeeping import Results
+    from ordo.runner.ledger import Ledger
+
+__all__ = ["Aborted", "UnitExecutor", "Wait", "abortable_wait", "unit_transaction"]
+
+LOGGER = logging.getLogger("ordo")
+
+Wait = Callable[[float, threading.Event], None]
+"""How to wait ``seconds`` before a retry; an abort (the event set) should end the wait."""
+
+
+def abortable_wait(seconds: float, abort: threading.Event) -> None:
+    abort.wait(seconds)
+
+
+@contextmanager
+def unit_transaction(
+    connections: Connections,
+    name: str,
+    masker: Masker,
+    *,
+    commit: Callable[[RootTransaction], None] | None = None,
+) -> Iterator[tuple[Connection, Dialect]]:
+    """A connection of the run in a transaction: committed after the block, rolled back if it
+    raises. The connection goes back to the run, or is given up after a failure."""
+    conn, dialect = connections.checkout(name)
+    failed: BaseException | None = None
+    try:
+        with database_errors(masker=masker):
+            transaction = conn.begin()
+        try:
+            yield conn, dialect
+        except BaseException:
+            _roll_back(transaction, masker)
+            raise
+        if commit is not None:
+            commit(transaction)
+        else:
+            with database_errors(masker=masker):
+                transaction.commit()
+    except BaseException as exc:
+        failed = exc
+        raise
+    finally:
+        connections.checkin(name, conn, dialect, failed)
+
+
+def _roll_back(transaction: RootTransaction, masker: Masker) -> None:
+    """Undo the unit; a database error doing so is not what the user needs to hear."""
+    try:
+        with database_errors(masker=masker):
+            transaction.rollback()
+    except ExecutionError:
+        pass  # the error that caused the rollback goes on; the connection is given up
+
+
+class UnitExecutor:
+    """Runs the units of one run, one at a time per call; safe to call from several threads."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        run_id: str,
+        bus: EventBus,
+        masker: Masker,
+        results: Results,
+        connections: Connections,
+        cancellers: Cancellers,
+        abort: threading.Event,
+        wait: Wait = abortable_wait,
+        ledgers: Mapping[str, Ledger] | None = None,
+        recovered: Mapping[str, str] | None = None,
+    ) -> None:
+        self.run_id, self.bus, self.masker, self.results = run_id, bus, masker, results
+        self.connections, self.cancellers, self.abort = connections, cancellers, abort
+        self._wait = wait
+        self._ledgers = dict(ledgers or {})  # connection name -> its ledger
+        self._recovered = dict(recovered or {})  # step -> the run that committed it
+        self.steps = StepRunner(
+            plan,
+            run_id=run_id,
+            bus=bus,
+            masker=masker,
+            results=results,
+            abort=abort,
+            cancellers=cancellers,
+        )
+
+    def run(self, unit: Unit) -> UnitFailed | None:
+        """Run a unit with its retry policy; returns the failure, or None once committed."""
+        if all(name in self._recovered for name in unit.names):
+            self._recover(unit)
+            return None
+        policy = unit.retry
+        attempts = 0
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            attempt = state.attempt_number
+            delay = state.upcoming_sleep
+            error = self.masker.mask(str(exc))
+            self.bus.emit(UnitRetrying(self.run_id, unit.names, attempt, attempt + 1, delay, error))
+
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.max_retries + 1) | stop_when_event_set(self.abort),
+            wait=wait_exponential(multiplier=policy.base, exp_base=2, max=policy.cap),
+            retry=retry_if_exception_type(TransientError),
+            sleep=lambda seconds: self._wait(seconds, self.abort),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    staged = self._attempt(unit, attempts)
+        except ExecutionError as exc:
+            self._rolled_back(unit)
+            failed = exc.step or unit.names[0]
+            error = self.masker.mask(exc.message)
+            event = UnitFailed(self.run_id, unit.names, failed, attempts, error)
+            self.bus.emit(event)
+            return event
+        except BaseException:
+            self._rolled_back(unit)
+            raise
+        _put_in_place(staged, self.masker)
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+        return None
+
+    def _recover(self, unit: Unit) -> None:
+        """The ledger says an interrupted run committed this unit: record it, do not redo it."""
+        for step in unit.steps:
+            by = self._recovered[step.name][:8]
+            self.steps.started(step, 0)
+            line = f"already committed by run {by} (found in the ledger): not run again"
+            self.bus.emit(StepOutput(self.run_id, step.name, line))
+            self.results.recovered(step.name)
+            self.bus.emit(
+                StepSucceeded(self.run_id, step.name, step.kind, 0, 0.0, None, False, None)
+            )
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+
+    def _rolled_back(self, unit: Unit) -> None:
+        if unit.transactional:
+            self.results.rolled_back(unit.names)
+
+    def _attempt(self, unit: Unit, attempt: int) -> list[StagedFile]:
+        """One try of the unit; returns its output files, written but not yet in place."""
+        if self.abort.is_set():
+            raise Aborted
+        self.bus.emit(UnitStarted(self.run_id, unit.names, unit.group, unit.connection, attempt))
+        key = unit.names[0]
+        staged: list[StagedFile] = []
+        try:
+            if not unit.transactional or unit.connection is None:
+                for step in unit.steps:
+                    self.steps.run(step, attempt, None, None, unit_key=key, staged=staged)
+                return staged
+            commit = self._committer(unit.steps[-1], attempt)
+            with unit_transaction(
+                self.connections, unit.connection, self.masker, commit=commit
+            ) as (conn, dialect):
+                self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
+                self._in_transaction(unit, attempt, conn, dialect, staged)
+            return staged
+        except BaseException:
+            for file in staged:
+                file.discard()
+            raise
+        finally:
+            self.cancellers.drop(key)
+
+    def _in_transaction(
+        self,
+        unit: Unit,
+        attempt: int,
+        conn: Connection,
+        dialect: Dialect,
+        staged: list[StagedFile],
+    ) -> None:
+        """The unit's steps, then its ledger row: everything that commits together."""
+        ledger = self._ledgers.get(unit.connection or "")
+        first, last = unit.steps[0], unit.steps[-1]
+        wrote = None
+        if ledger is not None:
+            with self._unit_end(first, attempt, "could not start the ledger's write probe"):
+                wrote = dialect.write_probe(conn)
+        for step in unit.steps:
+            self.steps.run(step, attempt, conn, dialect, unit_key=unit.names[0], staged=staged)
+        if self.abort.is_set():
+            raise Aborted  # cancelled after its last statement: roll back, not commit
+        if ledger is None:
+            return
+        with self._unit_end(last, attempt, "could not tell whether the unit wrote anything"):
+            writes = wrote is None or wrote()
+        if writes:
+            with self._unit_end(last, attempt, f"could not record the unit in {ledger.table.name}"):
+                ledger.record(conn, unit.names, self.run_id)  # commits with the work
+
+    def _committer(self, last: PreparedStep, attempt: int) -> Callable[[RootTransaction], None]:
+        def commit(transaction: RootTransaction) -> None:
+            with self._unit_end(last, attempt, "could not commit"):
+                transaction.commit()
+
+        return commit
+
+    @contextmanager
+    def _unit_end(self, step: PreparedStep, attempt: int, what: str) -> Iterator[None]:
+        """Database work of the unit itself: a failure fails ``step``, saying what failed."""
+        try:
+            with database_errors(masker=self.masker):
+                yield
+        except ExecutionError as exc:
+            error = exc.with_context(step=step.name, prefix=what)
+            if not self.abort.is_set():
+                self.steps.failed(step, attempt, error)
+            raise error from exc
+
+
+def _put_in_place(staged: list[StagedFile], masker: Masker) -> None:
+    """After the commit: rename each output file into place.
+
+    The target was checked when the file was written, so this fails only if it changed
+    meanwhile; the rows are then kept in the temp file, which the warning names.
+    """
+    for file in staged:
+        try:
+            file.rename()
+        except OSError as exc:
+            LOGGER.warning(
+                "%s",
+                masker.mask(
+                    f"could not move output file into place ({exc.strerror}): its rows are in "
+                    f"{file.tmp}; move it to {file.path}"
+                ),
+            )
