@@ -5,7 +5,7 @@
 - ``project``: project folders (``make_project``, ``database_env``).
 - ``runs``: projects on a test database and runs of them through ``ordo.run``.
 - ``events``: ``EventRecorder``, a subscriber that keeps a run's events.
-- ``seeds``: seed 001's dictionaries.
+- ``manifests``, ``seeds``: shared manifest texts and seed 001's dictionaries.
 - ``http``, ``telegram``, ``net``, ``managers``, ``processes``, ``db``: local servers and
   stand-ins, ``DatabaseManager`` builders, process facts, unique names.
 
