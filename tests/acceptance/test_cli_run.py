@@ -1,7 +1,8 @@
 """The ``ordo`` command end to end on SQLite: plan, prompt, exit codes, state, lock.
 
-The prompt tests (a real pipe on stdin) and one test per exit code 1 and 2 run ``ordo`` as a
-real process, so the exit code is the one a shell sees; the rest run it in this process.
+A few answers to the prompt (``PIPED``: a refusal, an empty stdin, a yes) and one test per exit
+code 1 and 2 run ``ordo`` as a real process, with a real pipe on stdin and the exit code a shell
+sees; the rest run it in this process.
 """
 
 from __future__ import annotations
@@ -52,12 +53,16 @@ def test_dry_run_prints_plan_and_touches_nothing(ordo_cli: Runner, project: Path
     assert (project / "queue" / "manifest.yaml").read_bytes() == before
 
 
+# Answers that go through a real pipe into a real process; the others are read in-process.
+PIPED = {"n\n", "", "y\n"}
+
+
 @pytest.mark.parametrize("answer", ["n\n", "\n", "", "nope\n", "no\n"])
 def test_anything_but_yes_aborts_with_exit_3(
-    ordo_process: Runner, project: Path, answer: str
+    ordo_cli: Runner, ordo_process: Runner, project: Path, answer: str
 ) -> None:
     before = (project / "queue" / "manifest.yaml").read_bytes()
-    done = ordo_process("run", cwd=project, input=answer)
+    done = (ordo_process if answer in PIPED else ordo_cli)("run", cwd=project, input=answer)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Plan loaded with 3 tasks. Are you sure you want to execute? [y/N]: " in done.stdout
     assert "Execution aborted by user" in done.stderr
@@ -69,7 +74,7 @@ def test_anything_but_yes_aborts_with_exit_3(
 def test_yes_from_a_pipe_runs_and_marks_done(
     ordo_cli: Runner, ordo_process: Runner, project: Path, answer: str
 ) -> None:
-    done = ordo_process("run", cwd=project, input=answer)
+    done = (ordo_process if answer in PIPED else ordo_cli)("run", cwd=project, input=answer)
     assert done.returncode == 0, done.stdout + done.stderr
     assert rows(project) == [(1,), (2,)]
     text = (project / "queue" / "manifest.yaml").read_text()
