@@ -18,7 +18,6 @@ Fixtures here are only declared; nothing connects unless a test asks for one.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -26,6 +25,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 from sqlalchemy import URL
 from sqlalchemy.engine import make_url
+
+from tests.support.db import unique_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,9 +48,13 @@ _HOW_TO_START = {
 }
 
 
-def unique_name(prefix: str = "ordo_test") -> str:
-    """A name no other test (or concurrent test run) uses."""
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variables from the test machine: requests to a local fake go straight to it."""
+    from tests.support.http import PROXY_VARIABLES
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def service_unavailable(service: str, url: URL, error: BaseException) -> NoReturn:

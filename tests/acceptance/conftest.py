@@ -1,46 +1,23 @@
-from __future__ import annotations
+"""Two ways to run ``ordo``: ``ordo_cli`` in this process, ``ordo_process`` as a real process.
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable
-from pathlib import Path
+Use ``ordo_process`` only where the process boundary is what the test checks (see
+``tests/support/cli.py``); everything else reads the same output and exit code in-process.
+"""
+
+from __future__ import annotations
 
 import pytest
 
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def ordo_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ordo", *args]
+from tests.support.cli import Runner, run_in_process, run_process
 
 
 @pytest.fixture
 def ordo_cli() -> Runner:
-    """Runs the ``ordo`` command in a subprocess, as a user would."""
+    """Runs the ``ordo`` command in this process, as a user would see it."""
+    return run_in_process
 
-    def run(
-        *args: str,
-        cwd: Path,
-        input: str | None = None,
-        env: dict[str, str] | None = None,
-        timeout: float = 120,
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_"))
-        }
-        full_env.update(env or {})
-        return subprocess.run(
-            ordo_command(*args),
-            cwd=cwd,
-            input=input,
-            env=full_env,
-            text=True,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
 
-    return run
+@pytest.fixture
+def ordo_process() -> Runner:
+    """Runs the ``ordo`` command in a new process, as a user's shell would."""
+    return run_process

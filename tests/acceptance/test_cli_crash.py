@@ -10,7 +10,6 @@ behind), exit 0 and finish the work.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -23,8 +22,16 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.acceptance.conftest import Runner, ordo_command
-from tests.helpers import make_project
+from tests.support.cli import (
+    WITHOUT_ORDO,
+    Runner,
+    clean_env,
+    ordo_command,
+    spawn_ordo,
+    wait_until,
+)
+from tests.support.processes import alive
+from tests.support.project import make_project
 
 STEPS = 40
 PYTHON_EVERY = 4
@@ -77,11 +84,7 @@ def fresh_copy(template: Path, where: Path) -> Path:
 
 
 def env() -> dict[str, str]:
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_", "ORDO_"))
-    }
+    return clean_env(drop=WITHOUT_ORDO)
 
 
 def committed_rows(root: Path) -> set[int]:
@@ -190,15 +193,6 @@ def test_kill_9_mid_run_leaves_a_manifest_a_second_run_completes(
     assert killed_mid_run >= 3, "the kills did not land in the middle of runs"
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_sigterm_stops_the_run_and_its_script_and_keeps_committed_marks(
     tmp_path: Path, ordo_cli: Runner
@@ -226,21 +220,9 @@ def test_sigterm_stops_the_run_and_its_script_and_keeps_committed_marks(
                 """
         },
     )
-    process = subprocess.Popen(
-        ordo_command("run", "-y"),
-        cwd=root,
-        env=env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_ordo("run", "-y", cwd=root, env=env())
     try:
-        deadline = time.monotonic() + 60
-        while not pid_file.exists() or not pid_file.read_text():
-            assert time.monotonic() < deadline
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), running=process)
         script = int(pid_file.read_text())
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)
@@ -251,9 +233,9 @@ def test_sigterm_stops_the_run_and_its_script_and_keeps_committed_marks(
     assert process.returncode == 143, out + err
     assert "terminated" in err
     deadline = time.monotonic() + 5
-    while _alive(script) and time.monotonic() < deadline:
+    while alive(script) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(script), "the python step outlived the ordo run it belonged to"
+    assert not alive(script), "the python step outlived the ordo run it belonged to"
     text = (root / "queue" / "manifest.yaml").read_text()
     assert text.count("# Done:") == 1  # 'first' committed before the signal: it is marked
     again = ordo_cli("run", "-y", cwd=root)  # not refused: no lock left behind

@@ -5,25 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import URL
 
-from tests.acceptance.conftest import Runner
-from tests.helpers import HEALTH_KEYS, POOL_KEYS
+from tests.support.cli import Runner
+from tests.support.net import closed_port
+from tests.support.seeds import HEALTH_KEYS, POOL_KEYS
 
 PASSWORD = "Cli-Secret-pw7"  # PostgreSQL here uses trust auth and ignores it
 ENV = {"ORDO_ENV": "development"}
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def project(root: Path, *lines: str) -> Path:

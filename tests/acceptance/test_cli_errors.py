@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.acceptance.conftest import Runner
-from tests.helpers import make_project
+from tests.support.cli import Runner
+from tests.support.project import make_project
 
 OUTPUT = """\
 name: output

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.acceptance.conftest import Runner
-from tests.helpers import make_project
+from tests.support.cli import Runner
+from tests.support.project import make_project
 
 MANIFEST = """\
 name: history

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.conftest import Runner
+from tests.support.cli import Runner
 
 FILES = {
     "V1__create_a.sql": "CREATE TABLE a (x INT);\n",

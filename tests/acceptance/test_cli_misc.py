@@ -4,11 +4,9 @@ manifests come from, ``enable``, ``init``, ``demo`` and the per-run log file.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
-import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,8 +15,8 @@ import pytest
 import yaml
 from sqlalchemy import URL
 
-from tests.acceptance.conftest import Runner, ordo_command
-from tests.helpers import make_project
+from tests.support.cli import WITHOUT_ORDO, Runner, clean_env, ordo_command, spawn_ordo, wait_until
+from tests.support.project import make_project
 
 MANIFEST = """\
 # nightly load: comments, quoting and blank lines must survive every edit
@@ -47,16 +45,6 @@ REPORT = """\
     print("rows:", conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
     print("a note on stderr", file=sys.stderr)
     """
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_", "ORDO_"))
-    }
-    env.update(extra)
-    return env
 
 
 @pytest.fixture
@@ -89,7 +77,7 @@ def test_stdin_at_dev_null_aborts_with_exit_3(project: Path) -> None:
     done = subprocess.run(
         ordo_command("run"),
         cwd=project,
-        env=clean_env(),
+        env=clean_env(drop=WITHOUT_ORDO),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -109,7 +97,7 @@ def test_stdin_closed_aborts_with_exit_3(project: Path) -> None:
     done = subprocess.run(
         ["/bin/sh", "-c", 'exec "$@" <&-', "sh", *ordo_command("run")],
         cwd=project,
-        env=clean_env(),
+        env=clean_env(drop=WITHOUT_ORDO),
         capture_output=True,
         text=True,
         timeout=120,
@@ -585,21 +573,9 @@ def test_a_running_manifest_refuses_other_runs_and_enable(ordo_cli: Runner, tmp_
         },
     )
     (tmp_path / "link").symlink_to(root, target_is_directory=True)
-    first = subprocess.Popen(
-        ordo_command("run", "-y"),
-        cwd=root,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = spawn_ordo("run", "-y", cwd=root, env=clean_env(drop=WITHOUT_ORDO))
     try:
-        deadline = time.monotonic() + 60
-        while not starts.exists():
-            assert time.monotonic() < deadline
-            assert first.poll() is None, first.communicate()
-            time.sleep(0.05)
+        wait_until(starts.exists, running=first)
         before = manifest_of(root).read_bytes()
         attempts = [
             ("run", "-y"),
@@ -640,15 +616,7 @@ def test_script_output_streams_to_the_console_while_it_runs(tmp_path: Path) -> N
                 """
         },
     )
-    process = subprocess.Popen(
-        ordo_command("run", "-y"),
-        cwd=root,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_ordo("run", "-y", cwd=root, env=clean_env(drop=WITHOUT_ORDO))
     seen: list[str] = []
     try:
         assert process.stdout is not None

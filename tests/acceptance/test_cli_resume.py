@@ -6,8 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.acceptance.conftest import Runner
-from tests.helpers import make_project
+from tests.support.cli import Runner
+from tests.support.project import make_project
 
 MANIFEST = """\
 name: resumable

@@ -1,16 +1,19 @@
-"""The ``ordo`` command end to end on SQLite: plan, prompt, exit codes, state, lock."""
+"""The ``ordo`` command end to end on SQLite: plan, prompt, exit codes, state, lock.
+
+A few answers to the prompt (``PIPED``: a refusal, an empty stdin, a yes) and one test per exit
+code 1 and 2 run ``ordo`` as a real process, with a real pipe on stdin and the exit code a shell
+sees; the rest run it in this process.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.acceptance.conftest import Runner, ordo_command
-from tests.helpers import make_project
+from tests.support.cli import Runner, spawn_ordo, wait_until
+from tests.support.project import make_project
 
 MANIFEST = """\
 # a comment that must survive
@@ -50,10 +53,16 @@ def test_dry_run_prints_plan_and_touches_nothing(ordo_cli: Runner, project: Path
     assert (project / "queue" / "manifest.yaml").read_bytes() == before
 
 
+# Answers that go through a real pipe into a real process; the others are read in-process.
+PIPED = {"n\n", "", "y\n"}
+
+
 @pytest.mark.parametrize("answer", ["n\n", "\n", "", "nope\n", "no\n"])
-def test_anything_but_yes_aborts_with_exit_3(ordo_cli: Runner, project: Path, answer: str) -> None:
+def test_anything_but_yes_aborts_with_exit_3(
+    ordo_cli: Runner, ordo_process: Runner, project: Path, answer: str
+) -> None:
     before = (project / "queue" / "manifest.yaml").read_bytes()
-    done = ordo_cli("run", cwd=project, input=answer)
+    done = (ordo_process if answer in PIPED else ordo_cli)("run", cwd=project, input=answer)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Plan loaded with 3 tasks. Are you sure you want to execute? [y/N]: " in done.stdout
     assert "Execution aborted by user" in done.stderr
@@ -62,8 +71,10 @@ def test_anything_but_yes_aborts_with_exit_3(ordo_cli: Runner, project: Path, an
 
 
 @pytest.mark.parametrize("answer", ["y\n", "YES\n", "Yes"])
-def test_yes_from_a_pipe_runs_and_marks_done(ordo_cli: Runner, project: Path, answer: str) -> None:
-    done = ordo_cli("run", cwd=project, input=answer)
+def test_yes_from_a_pipe_runs_and_marks_done(
+    ordo_cli: Runner, ordo_process: Runner, project: Path, answer: str
+) -> None:
+    done = (ordo_process if answer in PIPED else ordo_cli)("run", cwd=project, input=answer)
     assert done.returncode == 0, done.stdout + done.stderr
     assert rows(project) == [(1,), (2,)]
     text = (project / "queue" / "manifest.yaml").read_text()
@@ -85,11 +96,11 @@ def test_force_skips_the_prompt_and_log_file_is_written(ordo_cli: Runner, projec
     assert "committed: create, fill" in text
 
 
-def test_invalid_manifest_exits_2_and_changes_nothing(ordo_cli: Runner, project: Path) -> None:
+def test_invalid_manifest_exits_2_and_changes_nothing(ordo_process: Runner, project: Path) -> None:
     path = project / "queue" / "manifest.yaml"
     path.write_text(MANIFEST + "  - name: bad\n    sql: SELECT {{ nope }}\n    colour: red\n")
     before = path.read_bytes()
-    done = ordo_cli("run", "-y", cwd=project)
+    done = ordo_process("run", "-y", cwd=project)
     assert done.returncode == 2
     assert "step 'bad'" in done.stderr
     assert "unknown key 'colour'" in done.stderr
@@ -98,12 +109,14 @@ def test_invalid_manifest_exits_2_and_changes_nothing(ordo_cli: Runner, project:
     assert not (project / "data" / "test.db").exists()
 
 
-def test_failed_step_exits_1_and_later_steps_do_not_run(ordo_cli: Runner, project: Path) -> None:
+def test_failed_step_exits_1_and_later_steps_do_not_run(
+    ordo_process: Runner, project: Path
+) -> None:
     path = project / "queue" / "manifest.yaml"
     path.write_text(
         MANIFEST.replace("INSERT INTO t VALUES (1), (2)", "INSERT INTO missing VALUES (1)")
     )
-    done = ordo_cli("run", "-y", cwd=project)
+    done = ordo_process("run", "-y", cwd=project)
     assert done.returncode == 1
     assert "missing" in done.stdout
     text = path.read_text()
@@ -129,19 +142,9 @@ def test_second_run_of_the_same_manifest_exits_4(ordo_cli: Runner, tmp_path: Pat
                 """
         },
     )
-    first = subprocess.Popen(
-        ordo_command("run", "-y"),
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = spawn_ordo("run", "-y", cwd=root)
     try:
-        deadline = time.monotonic() + 60
-        while not Path(str(gate) + ".started").exists():
-            assert time.monotonic() < deadline
-            assert first.poll() is None
-            time.sleep(0.05)
+        wait_until(Path(str(gate) + ".started").exists, running=first)
         second = ordo_cli("run", "-y", cwd=root)
         assert second.returncode == 4
         assert "another ordo run is using" in second.stderr

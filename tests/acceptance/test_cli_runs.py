@@ -1,15 +1,13 @@
 """``ordo runs`` and ``ordo runs show`` end to end, on a store the recorder filled.
 
-The store is built by feeding a ``StoreRecorder`` scripted events in this process, then read by
-``ordo`` in a subprocess, as a user would after a run.
+The store is built by feeding a ``StoreRecorder`` scripted events, then read by ``ordo`` (run
+in this process: only its output and exit code are checked), as a user would after a run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,15 +20,8 @@ from ordo.masking import Masker
 from ordo.store import open_store
 from ordo.store.testing import RunScript
 from ordo.subscribers.store import StoreRecorder
+from tests.support.cli import run_in_process
 
-# Until ``ordo.cli.app`` registers the ``runs`` group itself, the command adds it first.
-_ORDO = (
-    "from ordo.cli.app import app\n"
-    "if not any(g.name == 'runs' for g in app.registered_groups):\n"
-    "    from ordo.cli.runs import runs_app\n"
-    "    app.add_typer(runs_app, name='runs')\n"
-    "app()\n"
-)
 SECRET = "Hunter2-Secret"
 MANIFEST = "name: nightly\nsteps:\n  - name: create\n    sql: SELECT 1  # the exact text\n"
 T0 = datetime(2026, 4, 1, 9, 30)
@@ -39,17 +30,7 @@ T0 = datetime(2026, 4, 1, 9, 30)
 def ordo(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "ORDO_"))}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", _ORDO, "runs", *args],
-        cwd=cwd,
-        env=full_env,
-        text=True,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    return run_in_process("runs", *args, cwd=cwd, env=env, drop=("DB_", "ORDO_"))
 
 
 def record(root: Path, *scripts: RunScript, values: dict[str, str] | None = None) -> None:

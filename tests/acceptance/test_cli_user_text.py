@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.conftest import Runner
+from tests.support.cli import Runner
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import URL, create_engine
 
-from tests.acceptance.conftest import ordo_command
-from tests.helpers import make_project
+from tests.support.cli import ordo_command, run_in_process
+from tests.support.project import database_env, make_project
 
 SQL_STEPS = 48
 
@@ -42,7 +42,7 @@ def test_repeated_kill_9_applies_every_step_exactly_once(db_url: URL, tmp_path: 
         tmp_path / "p",
         manifest(),
         python={"pause.py": "import time\ntime.sleep(0.2)\n"},
-        env=f"DATABASE_URL={db_url.render_as_string(hide_password=False)}\n",
+        env=database_env(db_url),
     )
     rng = random.Random(f"{db_url.get_backend_name()}-exactly-once")
     kills = 0
@@ -60,9 +60,7 @@ def test_repeated_kill_9_applies_every_step_exactly_once(db_url: URL, tmp_path: 
         kills += 1
         text = (root / "queue" / "manifest.yaml").read_text()
         assert isinstance(yaml.safe_load(text)["steps"], list)  # never a broken manifest
-    final = subprocess.run(
-        ordo_command("run", "-y"), cwd=root, capture_output=True, text=True, check=False
-    )
+    final = run_in_process("run", "-y", cwd=root)  # the last run needs no process of its own
     assert final.returncode == 0, final.stdout + final.stderr
     assert kills >= 2, "the kills should land while a run was going"
 

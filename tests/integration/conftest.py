@@ -13,6 +13,7 @@ from sqlalchemy import URL, Engine
 
 from ordo.db.dialects import Dialect, dialect_for
 from ordo.db.engines import EngineRegistry
+from tests.support.runs import backend_of
 
 
 @pytest.fixture
@@ -33,3 +34,15 @@ def engine(db_url: URL, registry: EngineRegistry) -> Iterator[Engine]:
 @pytest.fixture
 def dialect(engine: Engine) -> Dialect:
     return dialect_for(engine)
+
+
+@pytest.fixture
+def backend(db_url: URL) -> str:
+    """The fixture id of this test's backend: sqlite, duckdb, postgresql or mariadb."""
+    return backend_of(db_url)
+
+
+@pytest.fixture
+def pg(postgres_url: URL, registry: EngineRegistry) -> Engine:
+    """An engine on the test's PostgreSQL schema, for checking what the run left."""
+    return registry.get(postgres_url)

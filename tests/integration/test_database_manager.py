@@ -23,7 +23,8 @@ import ordo
 from ordo.api.database_manager import DatabaseManager
 from ordo.config import Settings
 from ordo.errors import ConfigError, PermanentError, StepTimeout, TransientError
-from tests.integration.test_health import PASSWORD, TcpProxy, manager_for, with_password
+from tests.support.managers import PASSWORD, manager_for, with_password
+from tests.support.net import TcpProxy
 
 LONG_RUNNING = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "

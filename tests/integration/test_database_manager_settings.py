@@ -84,7 +84,7 @@ def test_an_injected_registry_gives_the_engine_and_keeps_it_after_close(tmp_path
 def test_a_python_steps_database_manager_finds_the_steps_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.helpers import make_project
+    from tests.support.project import make_project
 
     root = make_project(
         tmp_path / "p",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +24,7 @@ from ordo.db.dialects import Dialect, dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import translate
 from ordo.errors import ExecutionError, PermanentError, StepTimeout, TransientError
+from tests.support.db import unique_name
 
 LONG_RUNNING = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
@@ -39,10 +39,6 @@ CURRENT_SCHEMA = {
     "postgresql": "SELECT current_schema()",
     "mariadb": "SELECT DATABASE()",
 }
-
-
-def unique_name(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
 def translated(action: Callable[[], object], *, timeout: float | None = None) -> ExecutionError:

@@ -15,7 +15,8 @@ from ordo.errors import ErrorKind, PermanentError, TransientError
 from ordo.events import RunStatus, StepFailed
 from ordo.masking import Masker
 from ordo.runner.result import StepStatus
-from tests.integration.test_runner_databases import Recorder, make, run
+from tests.support.events import EventRecorder
+from tests.support.runs import make, run
 
 MANIFEST = """\
 name: boundary
@@ -57,7 +58,7 @@ def test_a_real_driver_error_is_a_permanent_failure_of_the_step(
             sql: SELECT * FROM nope
         """,
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
     result = run(root, recorder)
     assert result.status is RunStatus.FAILED
     assert result.step("missing").status is StepStatus.FAILED

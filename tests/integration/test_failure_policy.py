@@ -12,22 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, Engine
 
-from ordo.db.engines import EngineRegistry
 from ordo.events import RunFinished, StepSkipped
 from ordo.runner.result import StepStatus
-from tests.integration.test_parallel import Timeline, run
-from tests.integration.test_runner_databases import DONE, make, manifest_path, query, step_lines
+from tests.support.events import EventRecorder
+from tests.support.runs import DONE, make, manifest_path, query, run_with, step_lines
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def pg(postgres_url: URL, registry: EngineRegistry) -> Engine:
-    return registry.get(postgres_url)
-
-
-def skipped(timeline: Timeline) -> dict[str, str]:
-    return {e.step: e.reason for _, e in timeline.events if isinstance(e, StepSkipped)}
+def skipped(timeline: EventRecorder) -> dict[str, str]:
+    return {e.step: e.reason for e in timeline.events if isinstance(e, StepSkipped)}
 
 
 def statuses(result: object) -> dict[str, str]:
@@ -56,9 +50,9 @@ def test_stop_lets_running_units_finish_and_skips_everything_else(
             depends_on: [make]
         """
     root = make(tmp_path, postgres_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "failed"
     assert result.exit_code == 1
@@ -78,7 +72,7 @@ def test_stop_lets_running_units_finish_and_skips_everything_else(
     for step in ("make", "slow"):
         assert any(DONE.search(line) for line in step_lines(text, step)), step
     assert text.count("# Done: ") == 2
-    [finished] = [e for _, e in timeline.events if isinstance(e, RunFinished)]
+    [finished] = [e for e in timeline.events if isinstance(e, RunFinished)]
     assert finished.failed_step == "broken"
     assert set(finished.not_run) == {"after_broken", "independent"}
     assert finished.completed == ("make", "slow")
@@ -108,9 +102,9 @@ def test_continue_runs_what_does_not_depend_on_the_failure(
             sql: INSERT INTO t VALUES (5)
         """
     root = make(tmp_path, postgres_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "failed"
     assert statuses(result) == {
@@ -150,9 +144,9 @@ def test_continue_one_at_a_time_on_sqlite(tmp_path: Path, sqlite_url: URL) -> No
             sql: INSERT INTO t VALUES (3)
         """
     root = make(tmp_path, sqlite_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "failed"
     assert [s.name for s in result.steps] == ["a", "bad", "b", "after_bad", "c"]
@@ -183,9 +177,9 @@ def test_stop_by_default_skips_the_rest_of_a_plain_list(tmp_path: Path, sqlite_u
             depends_on: []
         """
     root = make(tmp_path, sqlite_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert statuses(result) == {"a": "success", "bad": "failed", "b": "skipped", "c": "skipped"}
     assert skipped(timeline) == {
@@ -214,9 +208,9 @@ def test_a_failed_group_skips_what_depends_on_any_of_its_steps(
             depends_on: []
         """
     root = make(tmp_path, sqlite_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert statuses(result) == {
         "g1": "rolled_back",

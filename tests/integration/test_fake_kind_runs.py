@@ -13,7 +13,7 @@ from pathlib import Path
 import ordo
 from ordo.kinds import registered
 from ordo.kinds.testing import DetachedEchoKind, EchoKind
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def run(root: Path, echo: EchoKind) -> ordo.RunResult:

@@ -13,7 +13,7 @@ from sqlalchemy import URL, create_engine
 
 import ordo
 from ordo.runner.ledger import DEFAULT_TABLE
-from tests.helpers import make_project
+from tests.support.project import database_env, make_project
 
 STEPS = """\
 steps:
@@ -35,7 +35,7 @@ def project(tmp_path: Path, url: URL, header: str = "") -> Path:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE effects (n INT)")
     engine.dispose()
-    env = f"DATABASE_URL={url.render_as_string(hide_password=False)}\n"
+    env = database_env(url)
     return make_project(tmp_path / "p", header + STEPS, env=env)
 
 
@@ -131,7 +131,7 @@ def test_units_that_only_read_need_no_ledger_row_where_the_database_can_tell(
           - name: write
             sql: INSERT INTO effects VALUES (1)
         """,
-        env=f"DATABASE_URL={db_url.render_as_string(hide_password=False)}\n",
+        env=database_env(db_url),
     )
     assert run(root, record_state=False).status == "success"
     engine = create_engine(db_url)
@@ -166,7 +166,7 @@ def test_a_python_step_first_can_open_the_runs_duckdb_file(tmp_path: Path) -> No
                 con.close()
                 """
         },
-        env=f"DATABASE_URL={url.render_as_string(hide_password=False)}\n",
+        env=database_env(url),
     )
     result = run(root)
     assert result.status == "success", result.error

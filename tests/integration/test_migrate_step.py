@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import URL, create_engine
 
 import ordo
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def project_with_migrations(tmp_path: Path, url: URL, manifest: str) -> Path:

@@ -22,7 +22,8 @@ import pytest
 import ordo
 from ordo.events import Event, RunFinished, RunStatus, UnitCommitted
 from ordo.subscribers import notices
-from tests.helpers import PROXY_VARIABLES, local_http_server, make_project
+from tests.support.http import PROXY_VARIABLES, local_http_server
+from tests.support.project import make_project
 
 TOKEN = "123456:" + "B" * 35
 # Shorter than the notifier's own request timeout (10 s), so the server answers first.

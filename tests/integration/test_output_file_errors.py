@@ -16,7 +16,8 @@ from ordo.errors import ErrorKind
 from ordo.events import RunStatus, StepFailed
 from ordo.runner.ledger import DEFAULT_TABLE
 from ordo.runner.result import StepStatus
-from tests.integration.test_runner_databases import DONE, Recorder, make, manifest_path, run
+from tests.support.events import EventRecorder
+from tests.support.runs import DONE, make, manifest_path, run
 
 MANIFEST = """\
 name: output
@@ -66,7 +67,7 @@ def test_an_unwritable_output_file_fails_the_step_and_rolls_its_unit_back(
     root = make(tmp_path, file_url, MANIFEST)
     (root / "results" / "out.csv").mkdir(parents=True)  # a folder where the file should go
 
-    recorder = Recorder()
+    recorder = EventRecorder()
     result = run(root, recorder)
 
     assert result.status is RunStatus.FAILED

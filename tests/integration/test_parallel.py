@@ -13,74 +13,27 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import URL, Engine
 
-import ordo
 from ordo.db.engines import EngineRegistry
 from ordo.events import (
     Event,
-    RunFinished,
     StepFailed,
     StepSkipped,
     StepStarted,
     StepSucceeded,
-    UnitCommitted,
-    UnitStarted,
 )
-from ordo.runner.result import RunResult, StepStatus
-from tests.integration.test_runner_databases import make, manifest_path, query
+from ordo.runner.result import StepStatus
+from tests.support.events import EventRecorder
+from tests.support.runs import make, manifest_path, query, run_with
 
 pytestmark = pytest.mark.timeout(120)
 
 
-class Timeline:
-    """The run's events, each with the monotonic time it arrived."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[float, Event]] = []
-
-    def handle(self, event: Event) -> None:
-        self.events.append((time.monotonic(), event))
-
-    def at(self, kind: type[Any], step: str) -> float:
-        for when, event in self.events:
-            if isinstance(event, kind) and step in _steps_of(event):
-                return when
-        raise AssertionError(f"no {kind.__name__} for {step}")
-
-    def span(self, step: str) -> tuple[float, float]:
-        """From the unit's start to its commit."""
-        return self.at(UnitStarted, step), self.at(UnitCommitted, step)
-
-    def finished(self) -> RunFinished:
-        [event] = [e for _, e in self.events if isinstance(e, RunFinished)]
-        return event
-
-
-def _steps_of(event: Event) -> tuple[str, ...]:
-    steps = getattr(event, "steps", None)
-    return tuple(steps) if steps is not None else (getattr(event, "step", ""),)
-
-
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
-
-
-def run(root: Path, timeline: Timeline, *also: Any, **kwargs: Any) -> RunResult:
-    return ordo.run(
-        project=root,
-        environ={},
-        options=ordo.RunOptions(notify=False, subscribers=[timeline, *also], **kwargs),
-    )
-
-
-@pytest.fixture
-def pg(postgres_url: URL, registry: EngineRegistry) -> Engine:
-    """An engine on the test's PostgreSQL schema, for checking what the run left."""
-    return registry.get(postgres_url)
 
 
 @pytest.fixture
@@ -107,9 +60,9 @@ def test_two_one_second_sleeps_finish_in_about_one_second(
     root = make(
         tmp_path, postgres_url, sleeps(2, "sql: SELECT pg_sleep(1)", header="max_parallel: 2")
     )
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert result.duration < 1.8
@@ -127,9 +80,9 @@ def test_python_steps_run_at_the_same_time(tmp_path: Path, sqlite_url: URL) -> N
         sleeps(2, "file: nap.py", header="max_parallel: 2"),
         python={"nap.py": "import time\ntime.sleep(1)\nprint('rested')\n"},
     )
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert timeline.finished().duration < 1.8
@@ -141,9 +94,9 @@ def test_one_at_a_time_by_default_even_without_dependencies(
     tmp_path: Path, postgres_url: URL
 ) -> None:
     root = make(tmp_path, postgres_url, sleeps(3, "sql: SELECT pg_sleep(0.2)"))
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     spans = [timeline.span(f"s{i}") for i in range(3)]
@@ -171,9 +124,9 @@ def test_dependencies_are_waited_for_and_independent_units_overlap(
             depends_on: [left, right]
         """
     root = make(tmp_path, postgres_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert overlap(timeline.span("left"), timeline.span("right"))
@@ -201,9 +154,9 @@ def test_a_connection_pool_of_one_runs_its_units_one_at_a_time(
         env.read_text()
         + "DEVELOPMENT_GLOBAL_DEFAULT_POOL_SIZE=1\nDEVELOPMENT_GLOBAL_DEFAULT_MAX_OVERFLOW=0\n"
     )
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     spans = sorted(timeline.span(f"s{i}") for i in range(3))
@@ -232,9 +185,9 @@ steps:
 {steps}
 """
     root = make(tmp_path, sqlite_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert all(step.attempts == 1 for step in result.steps)
@@ -264,9 +217,9 @@ def test_python_units_and_duckdb_units_never_overlap(
         manifest += "    depends_on: [make]\n"
         manifest += f"  - name: read{i}\n    file: read.py\n    depends_on: [make]\n"
     root = make(tmp_path, duckdb_url, manifest, python={"read.py": READ_DUCKDB})
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     ducks = [timeline.span(f"ins{i}") for i in range(3)]
@@ -312,18 +265,18 @@ def test_ctrl_c_cancels_running_units_they_roll_back_and_nothing_new_starts(
             sql: INSERT INTO t VALUES (3)
         """
     root = make(tmp_path, postgres_url, manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
     started = time.monotonic()
 
     with pytest.raises(KeyboardInterrupt):
-        run(root, timeline, InterruptWhenRunning(3))
+        run_with(root, timeline, InterruptWhenRunning(3))
 
     assert time.monotonic() - started < 10  # cancelled, not waited for
     finished = timeline.finished()
     assert finished.status == "aborted"
     assert finished.completed == ("make",)
     assert set(finished.not_run) == {"slow_a", "slow_b", "later"}
-    skipped = [e for _, e in timeline.events if isinstance(e, StepSkipped)]
+    skipped = [e for e in timeline.events if isinstance(e, StepSkipped)]
     assert [(e.step, e.reason) for e in skipped] == [("later", "run aborted")]
     assert query(pg, "SELECT COUNT(*) FROM t") == [(0,)]
     text = manifest_path(root).read_text()
@@ -342,9 +295,9 @@ def test_results_keep_the_plan_order_whatever_order_units_end_in(
             "nap.py": "import os, time\ntime.sleep(0.6 - 0.25 * int(os.environ['ORDO_STEP'][1]))\n"
         },
     )
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert [s.name for s in result.steps] == ["s0", "s1", "s2"]
     assert all(s.status is StepStatus.SUCCESS for s in result.steps)
@@ -374,22 +327,22 @@ def test_ctrl_c_stops_outside_work_through_the_cancel_hook_of_its_kind(
         sleeps(2, "file: job.py", header="max_parallel: 2") + "  - name: later\n    file: job.py\n",
         python={"job.py": "pass\n"},
     )
-    timeline = Timeline()
+    timeline = EventRecorder()
     started = time.monotonic()
 
     with pytest.raises(KeyboardInterrupt):
-        run(root, timeline, InterruptWhenRunning(2))
+        run_with(root, timeline, InterruptWhenRunning(2))
 
     assert time.monotonic() - started < 10
     finished = timeline.finished()
     assert (finished.status, finished.completed) == ("aborted", ())
-    ended = [e for _, e in timeline.events if isinstance(e, StepSucceeded | StepFailed)]
+    ended = [e for e in timeline.events if isinstance(e, StepSucceeded | StepFailed)]
     assert ended == []  # stopped by the abort: neither done nor failed
     assert skipped_steps(timeline) == {"later": "run aborted"}
 
 
-def skipped_steps(timeline: Timeline) -> dict[str, str]:
-    return {e.step: e.reason for _, e in timeline.events if isinstance(e, StepSkipped)}
+def skipped_steps(timeline: EventRecorder) -> dict[str, str]:
+    return {e.step: e.reason for e in timeline.events if isinstance(e, StepSkipped)}
 
 
 def test_an_in_memory_database_runs_one_unit_at_a_time(
@@ -400,9 +353,9 @@ def test_an_in_memory_database_runs_one_unit_at_a_time(
     manifest = sleeps(3, "sql: CREATE TABLE IF NOT EXISTS t (id INTEGER)", header="max_parallel: 3")
     manifest += "  - name: fill\n    sql: INSERT INTO t VALUES (1)\n"
     root = make(tmp_path, URL.create("sqlite", database=":memory:"), manifest)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert result.step("fill").rows == 1
@@ -414,9 +367,9 @@ def test_an_in_memory_database_runs_one_unit_at_a_time(
 @pytest.mark.mariadb
 def test_two_sleeps_run_at_once_on_mariadb(tmp_path: Path, mariadb_url: URL) -> None:
     root = make(tmp_path, mariadb_url, sleeps(2, "sql: DO SLEEP(1)", header="max_parallel: 2"))
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline)
+    result = run_with(root, timeline)
 
     assert result.status == "success", result.error
     assert timeline.finished().duration < 1.8
@@ -434,7 +387,7 @@ def test_units_on_a_duckdb_file_may_run_at_once(
     )
     root = make(tmp_path, duckdb_url, manifest)
 
-    result = run(root, Timeline())
+    result = run_with(root, EventRecorder())
 
     assert result.status == "success", result.error
     total = " + ".join(f"(SELECT COUNT(*) FROM t_{i})" for i in range(4))

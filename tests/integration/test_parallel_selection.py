@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import URL
 
 from ordo.events import StepStarted
-from tests.integration.test_parallel import Timeline, run
-from tests.integration.test_runner_databases import DONE, make, manifest_path, step_lines
+from tests.support.events import EventRecorder
+from tests.support.runs import DONE, make, manifest_path, run_with, step_lines
 
 MANIFEST = """\
     max_parallel: 2
@@ -40,13 +40,13 @@ def test_a_selected_run_runs_and_marks_only_its_steps(tmp_path: Path, sqlite_url
     """``report`` waits for ``load``, which is left out and not done: it runs anyway, after
     ``schema`` (dbt's semantics); ``load`` and ``extra`` stay enabled for a later run."""
     root = make(tmp_path, sqlite_url, MANIFEST)
-    timeline = Timeline()
+    timeline = EventRecorder()
 
-    result = run(root, timeline, select=["tag:quick"])
+    result = run_with(root, timeline, select=["tag:quick"])
 
     assert result.status == "success", result.error
     assert [s.name for s in result.steps] == ["schema", "report"]
-    started = [e.step for _, e in timeline.events if isinstance(e, StepStarted)]
+    started = [e.step for e in timeline.events if isinstance(e, StepStarted)]
     assert started == ["schema", "report"]
     assert [marked(root, s) for s in ("schema", "load", "report", "extra")] == [
         True,
@@ -55,7 +55,7 @@ def test_a_selected_run_runs_and_marks_only_its_steps(tmp_path: Path, sqlite_url
         False,
     ]
 
-    rest = run(root, Timeline())  # the next run takes what is left
+    rest = run_with(root, EventRecorder())  # the next run takes what is left
 
     assert [s.name for s in rest.steps] == ["load", "extra"]
     assert rest.status == "success", rest.error

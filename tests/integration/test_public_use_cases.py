@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import ordo
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 MANIFEST = """\
 name: nightly

@@ -8,7 +8,6 @@ wrote (the run's log file, its result).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 import threading
@@ -21,20 +20,16 @@ import pytest
 import ordo
 from ordo.events import RunStatus
 from ordo.runner.result import RunResult, StepStatus
-from tests.helpers import make_project
+from tests.support.cli import WITHOUT_ORDO, clean_env
+from tests.support.processes import alive
+from tests.support.project import make_project
 
 ENV_FILE = "DATABASE_URL=sqlite:///data/test.db\nREPORT_FROM_ENV_FILE=config-dot-env\n"
 
 
 def clean_environ(**extra: str) -> dict[str, str]:
-    """The test process's environment without database or Telegram settings, plus ``extra``."""
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_", "ORDO_"))
-    }
-    environ.update(extra)
-    return environ
+    """This environment without database, Telegram or ordo settings, plus ``extra``."""
+    return clean_env(extra, drop=WITHOUT_ORDO)
 
 
 def run(root: Path, **extra: str) -> RunResult:
@@ -218,15 +213,6 @@ def test_non_zero_exit_fails_the_run_with_code_and_last_lines(tmp_path: Path) ->
     assert "exited with code 7" in log_text(result)
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` is a live process (a zombie, dead but not reaped, counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_timeout_kills_the_script_and_its_children_fast(tmp_path: Path) -> None:
     pids = tmp_path / "pids.json"
@@ -261,10 +247,10 @@ def test_timeout_kills_the_script_and_its_children_fast(tmp_path: Path) -> None:
     assert result.step("sleepy").attempts == 1
     script_pid, child_pid = json.loads(pids.read_text())
     deadline = time.monotonic() + 5
-    while (_alive(script_pid) or _alive(child_pid)) and time.monotonic() < deadline:
+    while (alive(script_pid) or alive(child_pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(script_pid)
-    assert not _alive(child_pid), "the script's child outlived the timeout"
+    assert not alive(script_pid)
+    assert not alive(child_pid), "the script's child outlived the timeout"
     assert "Done" not in (root / "queue" / "manifest.yaml").read_text()
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import URL, create_engine, inspect
 
 import ordo
-from tests.helpers import make_project
+from tests.support.project import database_env, make_project
 
 MANIFEST = """\
 name: rehearsed
@@ -35,7 +35,7 @@ def project(tmp_path: Path, url: URL) -> Path:
         tmp_path / "p",
         MANIFEST,
         python={"never.py": "raise SystemExit('a rehearsal must not run python steps')\n"},
-        env=f"DATABASE_URL={url.render_as_string(hide_password=False)}\n",
+        env=database_env(url),
     )
 
 

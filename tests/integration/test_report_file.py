@@ -19,7 +19,8 @@ import ordo
 from ordo.events import RunStatus
 from ordo.runner.result import RunResult
 from ordo.subscribers.report import Probes, ReportSubscriber
-from tests.helpers import make_project
+from tests.support.cli import WITHOUT_ORDO, clean_env
+from tests.support.project import make_project
 
 # Shaped like nothing a masker could recognise: only knowing it as DB_PASSWORD can hide it.
 SECRET = "Wh1sperQuietly9"
@@ -28,11 +29,7 @@ LINUX = sys.platform.startswith("linux")
 
 
 def clean_environ() -> dict[str, str]:
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_", "ORDO_"))
-    }
+    return clean_env(drop=WITHOUT_ORDO)
 
 
 def run_with_report(root: Path) -> tuple[RunResult, ReportSubscriber]:

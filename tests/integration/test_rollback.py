@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import URL, create_engine
 
 import ordo
-from tests.helpers import make_project
+from tests.support.project import database_env, make_project
 
 
 def project(tmp_path: Path, url: URL, load: str) -> Path:
@@ -30,7 +30,7 @@ def project(tmp_path: Path, url: URL, load: str) -> Path:
         tmp_path / "p",
         manifest,
         python={"undo.py": "print('undone')\n", "fails.py": "raise SystemExit(3)\n"},
-        env=f"DATABASE_URL={url.render_as_string(hide_password=False)}\n",
+        env=database_env(url),
     )
 
 
@@ -92,21 +92,20 @@ def test_row_2_rollback_succeeds_and_continues(db_url: URL, tmp_path: Path) -> N
     assert result.as_seed002()["overall_status"] == "partial_success"
 
 
-def test_row_3_rollback_fails_and_dependents_are_skipped(db_url: URL, tmp_path: Path) -> None:
-    root = project(
-        tmp_path,
-        db_url,
-        f"{FAILING}\n            rollback: {{sql: DELETE FROM no_such_table}}\n"
-        "            continue_on_rollback: true",
-    )
-    result = run(root)
-    assert result.status == "failed"
-    assert result.step("publish").status == "skipped"
-    assert published(db_url) == 0
-
-
-def test_row_4_no_rollback_and_dependents_are_skipped(db_url: URL, tmp_path: Path) -> None:
-    root = project(tmp_path, db_url, FAILING)
+@pytest.mark.parametrize(
+    "load",
+    [
+        pytest.param(
+            f"{FAILING}\n            rollback: {{sql: DELETE FROM no_such_table}}\n"
+            "            continue_on_rollback: true",
+            id="row_3_rollback_fails",
+        ),
+        pytest.param(FAILING, id="row_4_no_rollback"),
+    ],
+)
+def test_rows_3_and_4_dependents_are_skipped(db_url: URL, tmp_path: Path, load: str) -> None:
+    """A failed rollback (row 3) and no rollback at all (row 4) end the same way."""
+    root = project(tmp_path, db_url, load)
     result = run(root)
     assert result.status == "failed"
     assert result.step("publish").status == "skipped"
@@ -123,26 +122,24 @@ def test_a_rollback_without_continue_still_stops(db_url: URL, tmp_path: Path) ->
     assert published(db_url) == 0
 
 
-def test_a_python_rollback_that_succeeds(db_url: URL, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("script", "status", "published_rows"),
+    [
+        pytest.param("undo.py", "partial_success", 1, id="succeeds"),
+        pytest.param("fails.py", "failed", 0, id="fails"),
+    ],
+)
+def test_a_python_rollback_that(
+    db_url: URL, tmp_path: Path, script: str, status: str, published_rows: int
+) -> None:
     root = project(
         tmp_path,
         db_url,
-        f"{FAILING}\n            rollback: {{type: python, file: undo.py}}\n"
+        f"{FAILING}\n            rollback: {{type: python, file: {script}}}\n"
         "            continue_on_rollback: true",
     )
-    assert run(root).status == "partial_success"
-    assert published(db_url) == 1
-
-
-def test_a_python_rollback_that_fails(db_url: URL, tmp_path: Path) -> None:
-    root = project(
-        tmp_path,
-        db_url,
-        f"{FAILING}\n            rollback: {{type: python, file: fails.py}}\n"
-        "            continue_on_rollback: true",
-    )
-    assert run(root).status == "failed"
-    assert published(db_url) == 0
+    assert run(root).status == status
+    assert published(db_url) == published_rows
 
 
 def test_a_bad_rollback_is_a_plan_error(tmp_path: Path) -> None:

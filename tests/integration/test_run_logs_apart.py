@@ -16,7 +16,7 @@ from typing import Any
 
 import ordo
 from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepStarted, StepSucceeded
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 RUN_ID = re.compile(r"\brun ([0-9a-f]{32})\b")
 

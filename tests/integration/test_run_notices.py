@@ -7,17 +7,11 @@ the log file, the console, the result, an exception or a notice.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,65 +21,22 @@ import ordo
 from ordo.events import RunStatus
 from ordo.notify.base import MESSAGE_LIMIT, utf16_len
 from ordo.runner.result import RunResult
-from tests.helpers import PROXY_VARIABLES, local_http_server, make_project
+from tests.support.cli import WITHOUT_ORDO, clean_env, run_in_process
+from tests.support.project import make_project
+from tests.support.telegram import OK, FakeTelegram, fake_telegram
 
 TOKEN = "123456:" + "A" * 35
 CHAT_ID = "42"
+
+pytestmark = pytest.mark.usefixtures("no_proxy")
 # Shaped like nothing a masker could recognise: only knowing it as DB_PASS can hide it.
 DB_PASSWORD = "Wh1sperQuietly9"
-OK = (200, {"ok": True, "result": {"message_id": 1}})
-
-
-@dataclass
-class BotApi:
-    """Records each sendMessage; answers from ``script`` in order (the last answer repeats)."""
-
-    url: str = ""
-    script: list[tuple[int, dict[str, Any]]] = field(default_factory=lambda: [OK])
-    paths: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    chats: list[str] = field(default_factory=list)
-    keys: list[set[str]] = field(default_factory=list)
-
-    def answer(self) -> tuple[int, dict[str, Any]]:
-        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
-
-
-def _handler(api: BotApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            api.paths.append(self.path)
-            api.texts.append(body.get("text", ""))
-            api.chats.append(str(body.get("chat_id")))
-            api.keys.append(set(body))
-            status, payload = api.answer()
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
-def bot_api() -> Iterator[BotApi]:
-    api = BotApi()
-    with local_http_server(_handler(api)) as url:
-        api.url = url
-        yield api
+def bot_api() -> Iterator[FakeTelegram]:
+    with fake_telegram() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -98,11 +49,9 @@ def dead_url() -> str:
 
 
 def base_environ() -> dict[str, str]:
+    env = clean_env(drop=WITHOUT_ORDO)
     return {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "TELEGRAM_", "ORDO_"))
-        and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+        k: v for k, v in env.items() if k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
     }
 
 
@@ -137,7 +86,7 @@ THREE_STEPS = """\
     """
 
 
-def test_start_notified_step_and_summary_only(tmp_path: Path, bot_api: BotApi) -> None:
+def test_start_notified_step_and_summary_only(tmp_path: Path, bot_api: FakeTelegram) -> None:
     root = make_project(tmp_path / "p", THREE_STEPS)
     result = run(root, bot_api.url)
     assert result.status is RunStatus.SUCCESS, result.error
@@ -158,7 +107,7 @@ def test_start_notified_step_and_summary_only(tmp_path: Path, bot_api: BotApi) -
 
 
 def test_fast_steps_without_notify_send_only_start_and_summary(
-    tmp_path: Path, bot_api: BotApi
+    tmp_path: Path, bot_api: FakeTelegram
 ) -> None:
     root = make_project(tmp_path / "p", THREE_STEPS.replace("notify: true", "notify: false"))
     assert run(root, bot_api.url).status is RunStatus.SUCCESS
@@ -167,7 +116,7 @@ def test_fast_steps_without_notify_send_only_start_and_summary(
     assert bot_api.texts[1].startswith("✅ 3 Tasks Completed")
 
 
-def test_slow_step_seconds_zero_notifies_every_step(tmp_path: Path, bot_api: BotApi) -> None:
+def test_slow_step_seconds_zero_notifies_every_step(tmp_path: Path, bot_api: FakeTelegram) -> None:
     manifest = THREE_STEPS.replace(
         "    name: nightly sales\n",
         "    name: nightly sales\n    notify:\n      slow_step_seconds: 0\n",
@@ -183,7 +132,9 @@ def test_slow_step_seconds_zero_notifies_every_step(tmp_path: Path, bot_api: Bot
     assert len(bot_api.texts) == 5
 
 
-def test_failed_step_sends_one_error_and_a_failure_summary(tmp_path: Path, bot_api: BotApi) -> None:
+def test_failed_step_sends_one_error_and_a_failure_summary(
+    tmp_path: Path, bot_api: FakeTelegram
+) -> None:
     root = make_project(
         tmp_path / "p",
         """\
@@ -213,7 +164,7 @@ def test_failed_step_sends_one_error_and_a_failure_summary(tmp_path: Path, bot_a
 
 
 def test_transient_failure_retried_to_exhaustion_sends_exactly_one_error(
-    tmp_path: Path, bot_api: BotApi
+    tmp_path: Path, bot_api: FakeTelegram
 ) -> None:
     root = make_project(
         tmp_path / "p",
@@ -250,7 +201,7 @@ def test_transient_failure_retried_to_exhaustion_sends_exactly_one_error(
     assert len(bot_api.texts) == 3  # start, the one error, the summary
 
 
-def test_long_error_is_cut_to_the_telegram_limit(tmp_path: Path, bot_api: BotApi) -> None:
+def test_long_error_is_cut_to_the_telegram_limit(tmp_path: Path, bot_api: FakeTelegram) -> None:
     root = make_project(
         tmp_path / "p",
         """\
@@ -279,7 +230,7 @@ def test_long_error_is_cut_to_the_telegram_limit(tmp_path: Path, bot_api: BotApi
     assert all(utf16_len(text) <= MESSAGE_LIMIT for text in bot_api.texts)
 
 
-def test_429_is_waited_out_once_during_a_run(tmp_path: Path, bot_api: BotApi) -> None:
+def test_429_is_waited_out_once_during_a_run(tmp_path: Path, bot_api: FakeTelegram) -> None:
     too_many = {"ok": False, "error_code": 429, "parameters": {"retry_after": 0}}
     bot_api.script = [(429, too_many), OK]
     root = make_project(tmp_path / "p", THREE_STEPS)
@@ -331,15 +282,7 @@ def test_server_down_with_a_failing_step_keeps_the_token_out_of_errors(
 
 def test_server_down_cli_console_never_shows_the_token(tmp_path: Path, dead_url: str) -> None:
     root = make_project(tmp_path / "p", THREE_STEPS)
-    done = subprocess.run(
-        [sys.executable, "-m", "ordo", "run", "-y"],
-        cwd=root,
-        env=telegram_environ(dead_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_in_process("run", "-y", cwd=root, env=telegram_environ(dead_url), drop=WITHOUT_ORDO)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "telegram" in done.stderr  # the warning reaches the console
     [log] = (root / "logs").glob("ordo_*.log")
@@ -389,7 +332,7 @@ def secret_project(root: Path, broken: str) -> Path:
 
 @pytest.mark.parametrize("broken", ["sql", "python"])
 def test_db_password_never_reaches_log_result_or_notices(
-    tmp_path: Path, bot_api: BotApi, broken: str, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, bot_api: FakeTelegram, broken: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     root = secret_project(tmp_path / "p", broken)
     with caplog.at_level(logging.DEBUG):
@@ -410,17 +353,11 @@ def test_db_password_never_reaches_log_result_or_notices(
 
 @pytest.mark.parametrize("broken", ["sql", "python"])
 def test_db_password_never_reaches_the_cli_console(
-    tmp_path: Path, bot_api: BotApi, broken: str
+    tmp_path: Path, bot_api: FakeTelegram, broken: str
 ) -> None:
     root = secret_project(tmp_path / "p", broken)
-    done = subprocess.run(
-        [sys.executable, "-m", "ordo", "run", "-y"],
-        cwd=root,
-        env=telegram_environ(bot_api.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_in_process(
+        "run", "-y", cwd=root, env=telegram_environ(bot_api.url), drop=WITHOUT_ORDO
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "db.internal" in done.stdout  # the failure is shown on the console

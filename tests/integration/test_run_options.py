@@ -10,7 +10,7 @@ import pytest
 
 import ordo
 from ordo.api import runs
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 MANIFEST = """\
     name: daily

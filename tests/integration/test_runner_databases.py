@@ -4,7 +4,7 @@ Issue 2, points 12, 17, 16 (permanent errors), 21, 25/27 (rows) and 28: which wo
 when, rollback of a failed group, permanent errors failing at once, rows affected. Retries are
 in ``test_runner_retries.py``, step options (``cleanup_target``, ``output_file``, ``timeout``,
 template filters) in ``test_runner_step_options.py`` and the manifest's done marks in
-``test_runner_manifest_marks.py``; those import the helpers defined here.
+``test_runner_manifest_marks.py``; the helpers they share are in ``tests/support/runs.py``.
 
 Every test runs once per backend through ``db_url``; where a backend behaves differently
 (MariaDB commits DDL implicitly, SQLite has no decimal type) the test says so and asserts what
@@ -15,20 +15,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import URL, Engine
 
-import ordo
 from ordo.db.dialects import Dialect
-from ordo.events import Event, RunStatus, StepFailed, StepStarted
-from ordo.runner.result import RunResult, StepStatus
-from tests.helpers import make_project
-
-DONE = re.compile(r"enabled: false  # Done: \d{4}-\d{2}-\d{2}")
+from ordo.events import RunStatus, StepFailed
+from ordo.runner.result import StepStatus
+from tests.support.events import EventRecorder
+from tests.support.runs import (
+    DONE,
+    create_t,
+    make,
+    manifest_path,
+    query,
+    run,
+    step_lines,
+    table_exists,
+)
 
 # What each database says, in its own words, for the permanent errors provoked below.
 DB_MESSAGES = {
@@ -51,115 +56,6 @@ DB_MESSAGES = {
         "mariadb": "Duplicate entry '0' for key 'PRIMARY'",
     },
 }
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def backend_of(url: URL) -> str:
-    """The fixture id of a URL's backend: sqlite, duckdb, postgresql or mariadb."""
-    name = url.get_backend_name()
-    return "mariadb" if name == "mysql" else name
-
-
-@pytest.fixture
-def backend(db_url: URL) -> str:
-    return backend_of(db_url)
-
-
-class Recorder:
-    """Collects the run's events and the retry sleeps; ``on_sleep`` runs before each sleep."""
-
-    def __init__(self, on_sleep: Callable[[float], None] | None = None) -> None:
-        self.events: list[Event] = []
-        self.sleeps: list[float] = []
-        self.on_sleep = on_sleep
-
-    def handle(self, event: Event) -> None:
-        self.events.append(event)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        if self.on_sleep is not None:
-            self.on_sleep(seconds)
-
-    def started(self) -> list[str]:
-        return [e.step for e in self.events if isinstance(e, StepStarted)]
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-def make(
-    tmp_path: Path,
-    url: URL,
-    manifest: str,
-    *,
-    sql: dict[str, str] | None = None,
-    python: dict[str, str] | None = None,
-) -> Path:
-    """A project whose ``config/.env`` points ``DATABASE_URL`` at ``url``."""
-    env = f"DATABASE_URL='{url.render_as_string(hide_password=False)}'\n"
-    return make_project(tmp_path / "project", manifest, sql=sql, python=python, env=env)
-
-
-def run(root: Path, recorder: Recorder | None = None, **kwargs: Any) -> RunResult:
-    recorder = recorder or Recorder()
-    return ordo.run(
-        project=root,
-        environ={},
-        options=ordo.RunOptions(
-            notify=False, subscribers=[recorder], sleep=recorder.sleep, **kwargs
-        ),
-    )
-
-
-def manifest_path(root: Path) -> Path:
-    return root / "queue" / "manifest.yaml"
-
-
-def step_lines(text: str, step: str) -> list[str]:
-    """The lines of one step's block in a manifest (from ``- name: step`` to the next item)."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == f"- name: {step}")
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- ")),
-        len(lines),
-    )
-    return lines[start:end]
-
-
-def execute(engine: Engine, *statements: str) -> None:
-    """Run statements from a connection of the test's own, and commit."""
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()  # DuckDB: a pooled connection would keep the file locked for others
-
-
-def query(engine: Engine, statement: str) -> list[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        rows = [tuple(row) for row in conn.exec_driver_sql(statement)]
-    engine.dispose()
-    return rows
-
-
-def table_exists(engine: Engine, name: str) -> bool:
-    from sqlalchemy import inspect
-
-    exists = inspect(engine).has_table(name)
-    engine.dispose()
-    return exists
-
-
-def create_t(engine: Engine) -> None:
-    """Table ``t`` with rows (0, 0) and (1, 0), committed."""
-    execute(
-        engine,
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)",
-        "INSERT INTO t (id, v) VALUES (0, 0)",
-        "INSERT INTO t (id, v) VALUES (1, 0)",
-    )
 
 
 # -- 12: transaction groups and when they commit --------------------------------------------
@@ -268,7 +164,7 @@ def test_failed_group_rolls_back_and_stops_the_run(
         """,
     )
     before = manifest_path(root).read_bytes()
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 
@@ -359,7 +255,7 @@ def test_permanent_errors_are_not_retried(
             sql: {PERMANENT[error]}
         """,
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 
@@ -426,7 +322,7 @@ def test_a_failed_commit_fails_the_groups_last_step(tmp_path: Path, postgres_url
             transaction_group: g
         """,
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 

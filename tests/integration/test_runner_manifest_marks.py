@@ -11,7 +11,7 @@ from sqlalchemy import URL
 
 import ordo
 from ordo.events import RunStatus
-from tests.integration.test_runner_databases import make, manifest_path, run
+from tests.support.runs import make, manifest_path, run
 
 # -- 21, 22: the manifest's done marks on a real run ----------------------------------------
 

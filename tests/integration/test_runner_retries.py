@@ -16,17 +16,8 @@ from sqlalchemy import URL, Connection, Engine, RootTransaction
 
 from ordo.events import RunStatus, StepFailed, UnitRetrying
 from ordo.runner.result import StepStatus
-from tests.integration.test_runner_databases import (
-    DONE,
-    Recorder,
-    backend_of,
-    create_t,
-    execute,
-    make,
-    manifest_path,
-    query,
-    run,
-)
+from tests.support.events import EventRecorder
+from tests.support.runs import DONE, create_t, execute, make, manifest_path, query, run
 
 # What each database says when the step meets the lock another connection holds.
 LOCK_MESSAGES = {
@@ -35,11 +26,6 @@ LOCK_MESSAGES = {
     "postgresql": "canceling statement due to lock timeout",
     "mariadb": "Lock wait timeout exceeded",
 }
-
-
-@pytest.fixture
-def backend(db_url: URL) -> str:
-    return backend_of(db_url)
 
 
 class LockHolder:
@@ -127,7 +113,7 @@ def test_lock_held_by_another_connection_is_retried_to_success(
         """,
     )
     holder = locked()
-    recorder = Recorder(on_sleep=holder.release)
+    recorder = EventRecorder(on_sleep=holder.release)
 
     result = run(root, recorder)
 
@@ -173,7 +159,7 @@ def test_without_retries_a_lock_fails_the_first_attempt(
     )
     locked()
     before = manifest_path(root).read_bytes()
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 
@@ -222,7 +208,7 @@ def test_group_is_retried_from_its_first_step(
         """,
     )
     holder = locked(reader=backend == "sqlite")
-    recorder = Recorder(on_sleep=holder.release)
+    recorder = EventRecorder(on_sleep=holder.release)
 
     result = run(root, recorder)
 
@@ -264,7 +250,7 @@ def test_retries_back_off_exponentially_up_to_the_cap_then_fail(
         """,
     )
     locked()
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 
@@ -330,7 +316,7 @@ def test_a_lost_connection_is_retried_on_a_new_one(
         """,
         python={"kill.py": KILL_SCRIPT},
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 

@@ -19,11 +19,10 @@ from sqlalchemy import URL, Engine
 from ordo.db.dialects import Dialect
 from ordo.events import RunStatus, StepFailed
 from ordo.runner.result import StepStatus
-from tests.helpers import make_project
-from tests.integration.test_runner_databases import (
+from tests.support.events import EventRecorder
+from tests.support.project import make_project
+from tests.support.runs import (
     DONE,
-    Recorder,
-    backend_of,
     execute,
     make,
     manifest_path,
@@ -40,11 +39,6 @@ LONG_RUNNING = {
     "postgresql": "SELECT pg_sleep(5)",
     "mariadb": "SELECT SLEEP(5)",
 }
-
-
-@pytest.fixture
-def backend(db_url: URL) -> str:
-    return backend_of(db_url)
 
 
 # -- 13: cleanup_target ---------------------------------------------------------------------
@@ -313,7 +307,7 @@ def test_sql_timeout_cancels_the_statement_and_is_not_retried(
             sql: SELECT 2
         """,
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
 
     result = run(root, recorder)
 

@@ -16,7 +16,8 @@ import ordo
 from ordo.api.history import list_runs
 from ordo.errors import OrdoError
 from ordo.events import Event, UnitCommitted
-from tests.helpers import PROXY_VARIABLES, local_http_server, make_project
+from tests.support.http import PROXY_VARIABLES, local_http_server
+from tests.support.project import make_project
 
 MANIFEST = """\
     name: nightly

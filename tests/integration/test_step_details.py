@@ -12,7 +12,7 @@ import ordo
 from ordo.api.history import show_run
 from ordo.kinds import registered
 from ordo.kinds.testing import DetachedEchoKind, EchoKind
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 SECRET = "Sw0rdfish-Token"
 MANIFEST = """\

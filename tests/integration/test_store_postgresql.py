@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from ordo.store import StoreError, open_store
 from ordo.store.base import PlannedTask, TaskOutcome, TaskStatus
 from ordo.store.postgresql import PostgresStore
 from ordo.store.schema import HISTORY_TABLE, metadata
+from tests.support.net import closed_port
 
 pytestmark = pytest.mark.postgres
 
@@ -108,13 +108,6 @@ def test_a_lost_connection_fails_one_write_and_the_next_reconnects(
         store.task_finished("r2", [outcome])
     store.task_finished("r2", [outcome])  # on a new connection
     assert store.get_run("r2").tasks[0].status is TaskStatus.COMPLETED
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_an_unreachable_server_is_a_store_error_with_a_hint_and_no_password(

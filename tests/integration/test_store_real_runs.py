@@ -8,7 +8,7 @@ from sqlalchemy import URL
 
 import ordo
 from ordo.api.history import list_runs, show_run
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 MANIFEST = """\
 name: team pipeline

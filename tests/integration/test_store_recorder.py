@@ -17,7 +17,7 @@ from ordo.store.postgresql import PostgresStore
 from ordo.store.sqlite import SqliteStore
 from ordo.store.testing import RunScript
 from ordo.subscribers.store import StoreRecorder
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 S = TaskStatus
 

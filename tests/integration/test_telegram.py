@@ -6,15 +6,10 @@ answers from a script each test writes (status and JSON body, or "hang" to never
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 
@@ -23,75 +18,19 @@ from ordo.masking import Masker
 from ordo.notify.base import MESSAGE_LIMIT, NotificationError, utf16_len
 from ordo.notify.telegram import TelegramNotifier
 from ordo.subscribers.notices import NoticeSubscriber
-from tests.helpers import PROXY_VARIABLES, local_http_server
+from tests.support.telegram import HANG, OK, FakeTelegram, fake_telegram
 
 # Not shaped like a real bot token, so only the explicit masking can hide it.
 TOKEN = "4242:integration-test-token"
 CHAT_ID = "-100777"
-OK = (200, {"ok": True, "result": {"message_id": 1}})
-HANG = "hang"
 
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    body: dict[str, Any]
-
-
-@dataclass
-class FakeTelegram:
-    """Answers requests from ``script`` in order (the last answer repeats); records them all."""
-
-    url: str = ""
-    script: list[Any] = field(default_factory=lambda: [OK])
-    requests: list[Recorded] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def next_answer(self) -> Any:
-        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
-
-
-def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            fake.requests.append(Recorded("POST", self.path, body))
-            answer = fake.next_answer()
-            if answer == HANG:
-                fake.release.wait(10)  # until the test ends; then drop the connection
-                self.close_connection = True
-                return
-            status, payload = answer
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
-
-    return Handler
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 @pytest.fixture
 def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    with local_http_server(_handler(fake)) as url:
-        fake.url = url
-        try:
-            yield fake
-        finally:
-            fake.release.set()  # a handler held open must let the server shut down
+    with fake_telegram() as fake:
+        yield fake
 
 
 def notifier(url: str, sleeps: list[float] | None = None, timeout: float = 5.0) -> TelegramNotifier:

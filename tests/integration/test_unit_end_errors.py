@@ -9,7 +9,8 @@ from sqlalchemy import URL, create_engine, inspect
 from ordo.events import RunStatus, StepFailed
 from ordo.runner.ledger import Ledger
 from ordo.runner.result import StepStatus
-from tests.integration.test_runner_databases import DONE, Recorder, make, manifest_path, run
+from tests.support.events import EventRecorder
+from tests.support.runs import DONE, make, manifest_path, run
 
 
 def test_a_failing_ledger_write_is_named_as_such_and_rolls_the_unit_back(
@@ -33,7 +34,7 @@ def test_a_failing_ledger_write_is_named_as_such_and_rolls_the_unit_back(
             sql: CREATE TABLE made (x INTEGER)
         """,
     )
-    recorder = Recorder()
+    recorder = EventRecorder()
     result = run(root, recorder)
 
     assert result.status is RunStatus.FAILED

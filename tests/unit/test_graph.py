@@ -13,7 +13,7 @@ import ordo
 from ordo.planning.graph import topological_order
 from ordo.planning.model import Plan
 from ordo.runner.frontier import Frontier
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def plan_of(tmp_path: Path, manifest: str, **kwargs: object) -> Plan:

@@ -1,55 +1,18 @@
 """Selection (issue 4, point 7): ``--select``/``--exclude`` with names, tags, ``+name``, ``name+``.
 
-Plans only, through ``ordo.plan`` and the ``ordo plan`` command; nothing opens a database.
+Plans only, through ``ordo.plan``; nothing opens a database. The same through the ``ordo``
+command is in ``tests/acceptance/test_cli_select.py``.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import ordo
-from tests.helpers import make_project
-
-# seed 004's workflow, its modes as tags:
-#   clear -> seeds -> foundation -> config_models -> validate -> report
-#                  \-> census (independent of the models) ----------/
-MANIFEST = """\
-steps:
-  - name: clear
-    sql: SELECT 1
-    tags: [complete]
-  - name: seeds
-    sql: SELECT 1
-    tags: [complete, quick]
-  - name: foundation
-    sql: SELECT 1
-    tags: [complete, quick]
-  - name: config_models
-    sql: SELECT 1
-    tags: [complete]
-  - name: census
-    sql: SELECT 1
-    depends_on: [seeds]
-    tags: [complete, quick]
-  - name: validate
-    sql: SELECT 1
-    depends_on: [config_models, census]
-    tags: [complete, quick]
-  - name: g_one
-    sql: SELECT 1
-    transaction_group: g
-    depends_on: []
-  - name: g_two
-    sql: SELECT 1
-    transaction_group: g
-  - name: report
-    sql: SELECT 1
-    depends_on: [validate]
-"""
+from tests.support.manifests import SELECTION_MANIFEST as MANIFEST
+from tests.support.project import make_project
 
 
 @pytest.fixture
@@ -171,35 +134,3 @@ def test_unknown_names_and_tags_are_all_reported_with_a_guess(root: Path) -> Non
     assert "--select 'sedes': no step named 'sedes' (hint: did you mean 'seeds'?)" in text
     assert "--select 'tag:quik+': no step has tag 'quik' (hint: did you mean 'quick'?)" in text
     assert "--exclude '+nothing_like_it': no step named 'nothing_like_it'" in text
-
-
-def ordo_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ordo", *args],
-        cwd=root,
-        text=True,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_cli_select_is_repeatable_and_comma_separated(root: Path) -> None:
-    done = ordo_cli(
-        root, "plan", "--select", "seeds,tag:quick", "--select", "report", "--exclude", "census"
-    )
-    assert done.returncode == 0, done.stderr
-    lines = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("[")]
-    assert lines == [
-        "[1] SQL: seeds",
-        "[2] SQL: foundation",
-        "[3] SQL: validate (after: seeds, foundation)",  # through census, config_models
-        "[4] SQL: report",
-    ]
-
-
-def test_cli_unknown_selection_exits_2(root: Path) -> None:
-    done = ordo_cli(root, "run", "--select", "sedes", "--yes")
-    assert done.returncode == 2
-    assert "no step named 'sedes'" in done.stderr
-    assert "did you mean 'seeds'?" in done.stderr

@@ -11,7 +11,7 @@ from ordo import kinds
 from ordo._plugins import plugins
 from ordo.kinds import available_kinds, get_kind, kind_for_file, registered
 from ordo.kinds.testing import EchoKind
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def test_the_kinds_are_the_entry_points_and_nothing_else() -> None:

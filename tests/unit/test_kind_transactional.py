@@ -13,7 +13,7 @@ import pytest
 import ordo
 from ordo.kinds import registered
 from ordo.kinds.testing import EchoKind
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 GROUPED = """\
     steps:

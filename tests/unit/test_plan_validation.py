@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import ordo
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def problems_of(root: Path) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 
 import ordo
 from ordo.errors import Problem
-from tests.helpers import make_project
+from tests.support.project import make_project
 
 
 def problems_of(root: Path) -> list[Problem]:
