@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy.pool import Pool, QueuePool
 
 from ordo.db.dialects import dialect_for
+from ordo.db.errors import is_database_error, translate
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -168,8 +169,6 @@ def _probe(engine: Engine, own_connection: bool, note: Any) -> None:
 
 def _describe(masker: Masker, exc: BaseException) -> str:
     """The driver's first line, as ``ordo.db.errors`` words it, with every secret masked."""
-    from ordo.db.errors import is_database_error, translate
-
     # A probe reports whatever stopped it, bug or not: it must answer, not raise.
     message = translate(exc, masker=masker).message if is_database_error(exc) else _first_line(exc)
     return masker.mask(message)

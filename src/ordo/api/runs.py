@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
-from ordo.errors import InvalidInput
+from ordo.errors import InvalidInput, ManifestInvalid
 from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
@@ -134,6 +134,7 @@ def run(
             return RunResult(run_id, the_plan.name, RunStatus.SUCCESS)
         # Everything that can be misconfigured fails here, before the question is asked.
         if options.rehearse:
+            # deferred: ordo plan needs no runner or store
             from ordo.runner.rehearsal import check_rehearsable
 
             check_rehearsable(the_plan)
@@ -142,7 +143,7 @@ def run(
         notices = load_notices(the_plan, masker) if options.notify else None
         store = None
         if options.record_run:
-            from ordo.store import open_store
+            from ordo.store import open_store  # deferred: ordo plan needs no runner or store
 
             store = open_store(the_plan.settings, proj.root)
         try:
@@ -192,17 +193,18 @@ def _execute(
     the_plan: Plan, run_id: str, masker: Masker, bus: EventBus, options: RunOptions
 ) -> tuple[RunResult, Mapping[str, Ledger], EngineRegistry]:
     """Run a confirmed plan (or rehearse it) on ``bus``; the engines are disposed of after."""
-    from ordo.db.engines import EngineRegistry
-    from ordo.runner.scheduler import Runner
+    from ordo.db.engines import EngineRegistry  # deferred: ordo plan needs no runner or store
+    from ordo.runner.scheduler import Runner  # deferred: ordo plan needs no runner or store
 
     engines = EngineRegistry()
     try:
         if options.rehearse:
+            # deferred: ordo plan needs no runner or store
             from ordo.runner.rehearsal import Rehearsal
 
             rehearsal = Rehearsal(the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines)
             return rehearsal.execute(), {}, engines
-        from ordo.runner.ledger import reconcile
+        from ordo.runner.ledger import reconcile  # deferred: ordo plan needs no runner or store
 
         ledgers, recovered = reconcile(the_plan, engines, masker)
         result = Runner(
@@ -228,8 +230,6 @@ def enable(
     project: Path | str | None = None,
 ) -> list[str]:
     """Re-enable done (or disabled) steps, removing their Done comments; returns those changed."""
-    from ordo.errors import InvalidInput, ManifestInvalid
-
     proj = Project.at(project)
     path = proj.manifest_path(manifest)
     wanted = list(steps)
@@ -254,7 +254,7 @@ def enable(
 def _wait_for(sleep: Callable[[float], None]) -> Wait:
     """The runner's retry wait for ``run(sleep=...)``: the default one ends when the run is
     aborted; a caller's own ``sleep`` (a test's recorder) is called as it is."""
-    from ordo.runner.unit import abortable_wait
+    from ordo.runner.unit import abortable_wait  # deferred: ordo plan needs no runner or store
 
     if sleep is time.sleep:
         return abortable_wait
@@ -268,7 +268,7 @@ def _tidy_ledgers(
     result: RunResult,
     masker: Masker,
 ) -> None:
-    from ordo.runner.ledger import forget_recorded
+    from ordo.runner.ledger import forget_recorded  # deferred: ordo plan needs no runner or store
 
     done = [s.name for s in result.steps if s.status is StepStatus.SUCCESS]
     try:
@@ -281,8 +281,8 @@ def _resume(
     settings: Settings, proj: Project, manifest_path: Path, resume: str
 ) -> tuple[str, list[str]]:
     """The run to resume and the steps of it that did not complete."""
-    from ordo.store import open_store
-    from ordo.store.base import TaskStatus
+    from ordo.store import open_store  # deferred: ordo plan needs no runner or store
+    from ordo.store.base import TaskStatus  # deferred: ordo plan needs no runner or store
 
     loaded = load_manifest(manifest_path)
     pipeline = loaded.name

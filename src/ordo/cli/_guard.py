@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import NoReturn, ParamSpec
 
@@ -33,9 +35,6 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _handle_sigterm() -> None:
-    import signal
-    import threading
-
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -56,7 +55,7 @@ def _console_logging() -> None:
 def _fail(error: OrdoError) -> NoReturn:
     # Imported here: Rich costs start-up time that `ordo --help` does not pay.
     from rich.console import Console
-    from rich.text import Text
+    from rich.text import Text  # deferred: ordo --help stays fast
 
     err = Console(stderr=True)
     for problem in error.problems:

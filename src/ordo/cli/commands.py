@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from ordo.api import runs as api
 from ordo.planning.model import Plan
+from ordo.project.scaffold import fresh_demo, init_project
 from ordo.subscribers.console import ConsoleReporter
 
 PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "
@@ -95,8 +96,6 @@ def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Pa
 
 
 def init(directory: Path) -> int:
-    from ordo.project.scaffold import init_project
-
     root = init_project(directory)
     Console().print(f"Created project in {root}\nNext: cd {directory} && ordo run", highlight=False)
     return 0
@@ -104,8 +103,6 @@ def init(directory: Path) -> int:
 
 def demo(directory: Path) -> int:
     """A fresh copy of the example every time, run without asking, then shown."""
-    from ordo.project.scaffold import fresh_demo
-
     root = fresh_demo(directory)
     console = Console()
     console.print(f"[bold]Demo project:[/] {root}", highlight=False)

@@ -25,7 +25,7 @@ def _console() -> Console:
     Piped or captured, Rich assumes 80 columns and cuts a long URL or error to ``...``: a
     script reading ``ordo db list`` would lose exactly what it came for.
     """
-    from rich.console import Console
+    from rich.console import Console  # deferred: ordo --help stays fast
 
     return Console() if sys.stdout.isatty() else Console(width=_UNLIMITED)
 
@@ -41,9 +41,9 @@ def list_command(
     """Connection names, types and masked URLs."""
     # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
     from rich.table import Column, Table
-    from rich.text import Text
+    from rich.text import Text  # deferred: ordo --help stays fast
 
-    from ordo.api import databases
+    from ordo.api import databases  # deferred: ordo --help stays fast
 
     table = Table("name", "type", Column("url", overflow="fold"), "read-only")
     for info in databases.list_connections(project=project, env_file=env_file):
@@ -70,7 +70,7 @@ def health_command(
     debug: DebugOpt = False,
 ) -> int:
     """Health of each connection; exits 1 when any is unhealthy."""
-    from ordo.api import databases
+    from ordo.api import databases  # deferred: ordo --help stays fast
 
     reports = databases.health_check(
         names or [], slow_ms=slow_ms, project=project, env_file=env_file
@@ -78,8 +78,8 @@ def health_command(
     if as_json:
         sys.stdout.write(json.dumps(reports, indent=2) + "\n")
     else:
-        from rich.table import Column, Table
-        from rich.text import Text
+        from rich.table import Column, Table  # deferred: ordo --help stays fast
+        from rich.text import Text  # deferred: ordo --help stays fast
 
         table = Table(
             "name",
@@ -117,7 +117,7 @@ def pool_command(
     debug: DebugOpt = False,
 ) -> int:
     """Pool status of a connection (as seen from this process), as JSON."""
-    from ordo.api import databases
+    from ordo.api import databases  # deferred: ordo --help stays fast
 
     status = databases.pool_status(name, project=project, env_file=env_file)
     sys.stdout.write(json.dumps(status, indent=2) + "\n")
@@ -136,8 +136,8 @@ def query_command(
     debug: DebugOpt = False,
 ) -> int:
     """Run one statement and print its rows."""
-    from ordo.api import databases
-    from ordo.tabular import render
+    from ordo.api import databases  # deferred: ordo --help stays fast
+    from ordo.tabular import render  # deferred: ordo --help stays fast
 
     if output not in ("table", "csv", "json"):
         raise InvalidInput(f"--output must be table, csv or json, not '{output}'")
@@ -145,8 +145,8 @@ def query_command(
     if output != "table":
         sys.stdout.write(render(result, output))
         return 0
-    from rich.table import Column, Table
-    from rich.text import Text
+    from rich.table import Column, Table  # deferred: ordo --help stays fast
+    from rich.text import Text  # deferred: ordo --help stays fast
 
     console = _console()
     if not result.columns:

@@ -59,9 +59,9 @@ def apply_command(
     debug: DebugOpt = False,
 ) -> int:
     """Apply pending migrations in order."""
-    from rich.text import Text
+    from rich.text import Text  # deferred: ordo --help stays fast
 
-    from ordo.api import migrations
+    from ordo.api import migrations  # deferred: ordo --help stays fast
 
     console = _console()
     result = migrations.migrate(
@@ -101,10 +101,10 @@ def status_command(
     debug: DebugOpt = False,
 ) -> int:
     """Current version, applied and pending migrations, and any problem; exits 1 on problems."""
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # deferred: ordo --help stays fast
+    from rich.text import Text  # deferred: ordo --help stays fast
 
-    from ordo.api import migrations
+    from ordo.api import migrations  # deferred: ordo --help stays fast
 
     state = migrations.migration_status(name, project=project, env_file=env_file)
     console = _console()
@@ -141,7 +141,7 @@ def repair_command(
     debug: DebugOpt = False,
 ) -> int:
     """Realign checksums after a deliberate change and remove failed entries."""
-    from ordo.api import migrations
+    from ordo.api import migrations  # deferred: ordo --help stays fast
 
     result = migrations.repair_migrations(name, project=project, env_file=env_file)
     console = _console()
@@ -168,7 +168,7 @@ def baseline_command(
     debug: DebugOpt = False,
 ) -> int:
     """Mark an existing database as being at --version: files up to it never run."""
-    from ordo.api import migrations
+    from ordo.api import migrations  # deferred: ordo --help stays fast
 
     migrations.baseline_migrations(
         name, version=version, description=description, project=project, env_file=env_file

@@ -87,7 +87,7 @@ def show_command(
     debug: DebugOpt = False,
 ) -> int:
     """One run: each step with status, attempts, duration, rows and error, then its details."""
-    from ordo.api import history
+    from ordo.api import history  # deferred: ordo --help stays fast
 
     detail = history.show_run(run_id, project=project, env_file=env_file)
     if manifest:
@@ -104,14 +104,14 @@ def show_command(
 
 def _console() -> Console:
     """Rich's console; piped or captured, lines are never cut (a script reads them whole)."""
-    from rich.console import Console
+    from rich.console import Console  # deferred: ordo --help stays fast
 
     return Console(highlight=False) if sys.stdout.isatty() else Console(width=_UNLIMITED)
 
 
 def _print_runs(console: Console, runs: list[RunRecord]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # deferred: ordo --help stays fast
+    from rich.text import Text  # deferred: ordo --help stays fast
 
     if not runs:
         console.print("No runs recorded yet.")
@@ -135,8 +135,8 @@ def _print_runs(console: Console, runs: list[RunRecord]) -> None:
 
 
 def _print_detail(console: Console, detail: RunDetail) -> None:
-    from rich.table import Column, Table
-    from rich.text import Text
+    from rich.table import Column, Table  # deferred: ordo --help stays fast
+    from rich.text import Text  # deferred: ordo --help stays fast
 
     run = detail.run
     head = Text.assemble(("run ", "bold"), run.id, "  ", _status(str(run.status)))
@@ -183,7 +183,7 @@ def _print_detail(console: Console, detail: RunDetail) -> None:
 
 
 def _status(status: str) -> Text:
-    from rich.text import Text
+    from rich.text import Text  # deferred: ordo --help stays fast
 
     return Text(status, style=_STATUS_STYLE.get(status, ""))
 

@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from ordo.config.connections import connection_names, resolve
+from ordo.config.url import url_secrets
 from ordo.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -97,14 +101,10 @@ class Settings:
 
     def connection(self, name: str = DEFAULT_CONNECTION) -> ConnectionSettings:
         """The connection called ``name`` (any case); ``ConfigError`` when it is not set."""
-        from ordo.config.connections import resolve
-
         return resolve(self.values, self.env_name, name, self.root)
 
     def connection_names(self) -> list[str]:
         """Every configured connection name, ``default`` first."""
-        from ordo.config.connections import connection_names
-
         return connection_names(self.values, self.env_name)
 
     def has_connection(self, name: str) -> bool:
@@ -114,20 +114,16 @@ class Settings:
 
     def masker(self) -> Masker:
         """A masker that knows every secret value in these settings."""
-        from ordo.config.url import url_secrets
-
         masker = Masker()
         for key, value in self.values.items():
             if any(part in key.upper() for part in _SECRET_KEYS):
                 masker.add(value)
                 if "://" in value:
                     try:
-                        from sqlalchemy.engine import make_url
-
                         for secret in url_secrets(make_url(value)):
                             masker.add(secret)
-                    except Exception:
-                        pass
+                    except ArgumentError:
+                        pass  # not a URL after all; the whole value is masked above
         return masker
 
     def child_environment(self) -> dict[str, str]:

@@ -30,9 +30,12 @@ import pytest  # a test suite: imported by test modules only, never by ordo itse
 from pydantic import ValidationError
 
 from ordo.config import DEFAULT_CONNECTION, Settings
+from ordo.db.dialects import dialect_for
+from ordo.db.engines import EngineRegistry
 from ordo.errors import StepProblem
 from ordo.kinds.base import ExecutionContext, Kind, PrepareContext, StepOutcome
 from ordo.kinds.templating import Renderer
+from ordo.masking import Masker
 from ordo.project import Project
 
 __all__ = ["KindContract"]
@@ -77,8 +80,6 @@ class KindContract:
         settings = Settings.load(project.root, environ={})
         dialect = None
         if self.kind.uses_connection:
-            from ordo.db.dialects import dialect_for
-
             dialect = dialect_for(settings.connection(DEFAULT_CONNECTION).url.drivername)
         return PrepareContext(
             project=project,
@@ -134,10 +135,6 @@ class KindContract:
         assert caught.value.key == "file"
 
     def test_execute_returns_a_step_outcome(self, tmp_path: Path) -> None:
-        from ordo.db.dialects import dialect_for
-        from ordo.db.engines import EngineRegistry
-        from ordo.masking import Masker
-
         project = self.project(tmp_path / "project")
         prepare = self.prepare_context(project)
         step = self.kind.prepare(self.options(self.step()), prepare)

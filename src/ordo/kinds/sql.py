@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import model_validator
 
+from ordo.db.dialects import parse_table_name
 from ordo.errors import StepProblem
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
@@ -82,8 +83,6 @@ class SqlKind:
         if options.cleanup_target is not None:
             try:
                 if ctx.dialect is None:
-                    from ordo.db.dialects import parse_table_name
-
                     cleanup = parse_table_name(options.cleanup_target)
                 else:
                     cleanup = ctx.dialect.parse_table_name(options.cleanup_target)

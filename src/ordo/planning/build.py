@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ordo.db.dialects import dialect_for
 from ordo.errors import ManifestInvalid, OrdoError, Problem, StepProblem
 from ordo.kinds import get_kind
 from ordo.kinds.base import PrepareContext, PreparedStep
@@ -24,6 +25,7 @@ from ordo.kinds.templating import Renderer
 from ordo.planning.graph import build_graph, topological_order
 from ordo.planning.model import Plan, Unit
 from ordo.planning.rollback import prepare_rollback
+from ordo.planning.selection import choose
 
 if TYPE_CHECKING:
     from ordo.config import Settings
@@ -53,8 +55,6 @@ def build_plan(
     problems.extend(graph_problems)
     chosen: set[str] | None = None
     if select or exclude:
-        from ordo.planning.selection import choose
-
         chosen, selection_problems = choose(graph, select, exclude, manifest.path)
         problems.extend(selection_problems)
     pipeline = manifest.pipeline
@@ -77,8 +77,6 @@ def build_plan(
                 )
                 return None
             try:
-                from ordo.db.dialects import dialect_for
-
                 dialects[name] = dialect_for(settings.connection(name).url.drivername)
             except OrdoError as exc:
                 problems.append(

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from ordo.db.dialects import dialect_for
+from ordo.db.errors import database_errors
 from ordo.errors import TransientError
 
 if TYPE_CHECKING:
@@ -43,8 +45,6 @@ class Connections:
             idle = self._idle.get(name)
             if idle:
                 return idle.pop()
-        from ordo.db.dialects import dialect_for
-        from ordo.db.errors import database_errors
 
         with database_errors(masker=self.masker):
             conn = self.engines.for_connection(self.settings.connection(name)).connect()

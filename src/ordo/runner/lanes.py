@@ -30,6 +30,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ordo.db.dialects import dialect_for
+
 if TYPE_CHECKING:
     from ordo.planning.model import Plan, Unit
 
@@ -45,8 +47,6 @@ class Lanes:
     """The bounds of the module docstring, kept by the scheduler as units enter and leave."""
 
     def __init__(self, plan: Plan) -> None:
-        from ordo.db.dialects import dialect_for
-
         self.plan = plan
         self.exclusive: set[str] = set()
         self._lane: dict[str, str] = {}

@@ -29,10 +29,13 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    inspect,
     select,
 )
 
-from ordo.db.dialects import parse_table_name
+from ordo.db.dialects import dialect_for, parse_table_name
+from ordo.db.errors import database_errors
+from ordo.errors import OrdoError, TransientError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -78,8 +81,6 @@ class Ledger:
         conn.commit()
 
     def exists(self, conn: Connection) -> bool:
-        from sqlalchemy import inspect
-
         return inspect(conn).has_table(self.table.name, schema=self.table.schema)
 
     def record(self, conn: Connection, steps: Sequence[str], run_id: str) -> None:
@@ -161,9 +162,6 @@ def reconcile(
     those as done instead of running them. Rows of steps the manifest already marks done are
     forgotten. Nothing is read when the pipeline says ``ledger: false``.
     """
-    from ordo.db.errors import database_errors
-    from ordo.errors import OrdoError
-
     if not plan.manifest.pipeline.ledger:
         return {}, {}
     key = pipeline_key(plan)
@@ -216,10 +214,6 @@ def forget_recorded(
 
 def _forget(ledger: Ledger, engine: Engine, steps: Sequence[str], masker: Masker) -> None:
     """Drop ``steps``' rows if the table is there (read-only units never make it); best effort."""
-    from ordo.db.dialects import dialect_for
-    from ordo.db.errors import database_errors
-    from ordo.errors import OrdoError
-
     if dialect_for(engine).database_missing(engine.url):
         return  # nothing was ever recorded in it, and connecting would create the file
     try:
@@ -237,10 +231,6 @@ def _read_or_create(ledger: Ledger, engine: Engine, masker: Masker) -> dict[str,
     connection holds (SQLite), and since an absent table holds nothing to recover, creating it
     can wait for the first unit that records, where the dialect allows DDL in a transaction.
     """
-    from ordo.db.dialects import dialect_for
-    from ordo.db.errors import database_errors
-    from ordo.errors import TransientError
-
     dialect = dialect_for(engine)
     if dialect.database_missing(engine.url):  # connecting would create it; the first unit will
         ledger.create_in_unit = True

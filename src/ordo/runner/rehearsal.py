@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ordo.db.dialects import dialect_for
 from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError, InvalidInput
 from ordo.events import (
@@ -41,8 +42,6 @@ __all__ = ["Rehearsal", "check_rehearsable"]
 
 def check_rehearsable(plan: Plan) -> None:
     """Refuse, before anything runs, a plan that writes through a non-transactional DDL database."""
-    from ordo.db.dialects import dialect_for
-
     for name in sorted({u.connection for u in plan.units if u.transactional and u.connection}):
         dialect = dialect_for(plan.settings.connection(name).url.drivername)
         if not dialect.transactional_ddl:
@@ -135,8 +134,6 @@ class Rehearsal:
 
     def _connection(self, name: str) -> tuple[Connection, Dialect]:
         if name not in self._open:
-            from ordo.db.dialects import dialect_for
-
             with database_errors(masker=self.masker):
                 conn = self.engines.for_connection(self.plan.settings.connection(name)).connect()
                 conn.begin()

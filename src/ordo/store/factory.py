@@ -9,6 +9,7 @@ entry point group: ``scheme = "package.module:factory"``, called as
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from sqlalchemy import URL
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ordo.config import Settings
+from ordo.config.url import masked_url, normalize_url, url_secrets
 from ordo.errors import ConfigError
 from ordo.masking import Masker
 from ordo.store.base import StateStore
@@ -35,7 +37,7 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
     leaves no ``.ordo`` folder behind. Raises ``ConfigError`` for a malformed or unsupported
     ``ORDO_STATE_URL`` and ``StoreError`` (with a hint) when the store cannot be opened.
     """
-    from ordo.store.memory import MemoryStore
+    from ordo.store.memory import MemoryStore  # deferred: only the store asked for
 
     text = settings.get(STATE_URL_SETTING)
     masker = _masker(settings, text)
@@ -43,7 +45,7 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
         path = project_root / DEFAULT_STATE_FILE
         if not create and not path.exists():
             return MemoryStore()
-        from ordo.store.sqlite import SqliteStore
+        from ordo.store.sqlite import SqliteStore  # deferred: only the store asked for
 
         return SqliteStore(path, masker=masker)
     if text.strip().lower() in ("memory", "memory:", "memory://"):
@@ -51,17 +53,15 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
     url = _parse(text)
     backend = url.get_backend_name()
     if backend in ("sqlite", "postgresql", "postgres"):
-        from ordo.config.url import normalize_url
-
         url = normalize_url(url, base_dir=project_root, source=STATE_URL_SETTING)
         if url.get_backend_name() == "sqlite":
-            from ordo.store.sqlite import SqliteStore
+            from ordo.store.sqlite import SqliteStore  # deferred: only the store asked for
 
             database = url.database or ":memory:"
             if not create and database != ":memory:" and not Path(database).exists():
                 return MemoryStore()
             return SqliteStore(database, masker=masker)
-        from ordo.store.postgresql import PostgresStore
+        from ordo.store.postgresql import PostgresStore  # deferred: only the store asked for
 
         return PostgresStore(url, masker=masker)
     return _from_entry_point(url, masker)
@@ -72,7 +72,6 @@ def state_location(settings: Settings, project_root: Path) -> str:
     text = settings.get(STATE_URL_SETTING)
     if text is None:
         return str(project_root / DEFAULT_STATE_FILE)
-    from ordo.config.url import masked_url
 
     return masked_url(text)
 
@@ -92,8 +91,6 @@ def _masker(settings: Settings, text: str | None) -> Masker:
     """The settings' secrets plus the store URL's password (its key names no secret)."""
     masker = settings.masker()
     if text:
-        from ordo.config.url import url_secrets
-
         try:
             for secret in url_secrets(make_url(text.strip())):
                 masker.add(secret)
@@ -103,8 +100,6 @@ def _masker(settings: Settings, text: str | None) -> Masker:
 
 
 def _from_entry_point(url: URL, masker: Masker) -> StateStore:
-    from importlib.metadata import entry_points
-
     scheme = url.get_backend_name()
     for entry in entry_points(group=_ENTRY_POINTS):
         if entry.name == scheme:

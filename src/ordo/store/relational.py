@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from ordo.db.errors import translate
 from ordo.errors import OrdoError
 from ordo.masking import Masker
+from ordo.migrations import MigrationValidationError, Migrator
 from ordo.store import statements as st
 from ordo.store.base import (
     FINISHED_TASK,
@@ -319,8 +321,6 @@ class SqlStore:
                 conn.invalidate()
 
     def _migrate(self, folder: Path) -> None:
-        from ordo.migrations import MigrationValidationError, Migrator
-
         try:
             Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
         except OrdoError as exc:
@@ -334,8 +334,6 @@ class SqlStore:
             raise self._error(f"cannot open the state store at {self.where}", exc) from exc
 
     def _error(self, what: str, exc: BaseException) -> StoreError:
-        from ordo.db.errors import translate
-
         return StoreError(f"{what}: {translate(exc, masker=self._masker).message}", hint=_OPEN_HINT)
 
 

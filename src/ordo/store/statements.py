@@ -101,10 +101,10 @@ def insert_job_ignoring_duplicates(engine: Engine) -> Any:
     """``INSERT ... ON CONFLICT (name) DO NOTHING`` for job definitions: two runs starting a
     new job at once both succeed, and both then read the one row."""
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
+        from sqlalchemy.dialects import postgresql  # deferred: only the backend in use
 
         return postgresql.insert(job_definitions).on_conflict_do_nothing(index_elements=["name"])
-    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.dialects import sqlite  # deferred: only the backend in use
 
     return sqlite.insert(job_definitions).on_conflict_do_nothing(index_elements=["name"])
 

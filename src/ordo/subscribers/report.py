@@ -61,7 +61,7 @@ def _peak_memory_mb() -> tuple[float | None, float | None]:
     ordo's; 0 means no child has ended yet, shown as n/a.
     """
     try:
-        import resource
+        import resource  # deferred: not on every platform
     except ImportError:
         return None, None
     unit = 1 if sys.platform == "darwin" else 1024

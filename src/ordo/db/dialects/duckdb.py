@@ -61,7 +61,7 @@ class DuckDBDialect(Dialect):
         from ordo.config.url import require_driver
 
         require_driver(URL.create("duckdb"))
-        import duckdb_engine
+        import duckdb_engine  # deferred: an extra, only when DuckDB is used
 
         sa_duckdb: SADialect = duckdb_engine.Dialect()
         return sa_duckdb
@@ -153,7 +153,7 @@ class DuckDBDialect(Dialect):
 
 
 def _last_statement_type(sql: str) -> str | None:
-    import duckdb
+    import duckdb  # deferred: an extra, only when DuckDB is used
 
     try:
         statements = duckdb.extract_statements(sql)

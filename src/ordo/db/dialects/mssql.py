@@ -45,7 +45,7 @@ class MSSQLDialect(Dialect):
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:
-        from sqlalchemy.dialects.mssql.base import MSDialect
+        from sqlalchemy.dialects.mssql.base import MSDialect  # deferred: only the backend in use
 
         return MSDialect()  # type: ignore[no-untyped-call]
 

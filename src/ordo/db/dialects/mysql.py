@@ -41,6 +41,7 @@ class MySQLDialect(Dialect):
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:
+        # deferred: only the backend in use
         from sqlalchemy.dialects.mysql.base import MySQLDialect as SAMySQL
 
         return SAMySQL(is_mariadb=name == "mariadb")

@@ -68,6 +68,7 @@ class OracleDialect(Dialect):
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:
+        # deferred: only the backend in use
         from sqlalchemy.dialects.oracle.base import OracleDialect as SAOracle
 
         return SAOracle()

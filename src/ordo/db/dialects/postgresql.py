@@ -42,6 +42,7 @@ class PostgreSQLDialect(Dialect):
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:
+        # deferred: only the backend in use
         from sqlalchemy.dialects.postgresql.base import PGDialect
 
         return PGDialect()  # type: ignore[no-untyped-call]

@@ -37,6 +37,7 @@ class SQLiteDialect(Dialect):
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:
+        # deferred: only the backend in use
         from sqlalchemy.dialects.sqlite.base import SQLiteDialect as SASQLite
 
         return SASQLite()
