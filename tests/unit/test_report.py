@@ -498,3 +498,22 @@ def test_seed002_dict_timestamp_defaults_to_now_with_offset() -> None:
     stamp = datetime.fromisoformat(to_seed002_dict(result_with(RunStatus.SUCCESS))["timestamp"])
     assert stamp.tzinfo is not None
     assert before - timedelta(seconds=1) <= stamp <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_committed_steps_details_are_listed_after_the_healing_actions(tmp_path: Path) -> None:
+    details = {"files": 2, "rows": {"a.csv": 10, "b.csv": 3}, "token": TOKEN}
+    events = permanent_failure()
+    create = [e for e in events if isinstance(e, StepSucceeded) and e.step == "create"]
+    events[events.index(create[0])] = StepSucceeded(
+        RUN, "create", "sql", 1, 0.5, rows=3, notify=False, details=details
+    )
+    feed(subscriber(tmp_path), events)
+    text = read_report(tmp_path)
+    section = text.split("STEP DETAILS", 1)[1].split("\n")[1]
+    assert section == 'create: files=2 rows={"a.csv":10,"b.csv":3} token=***'
+    assert text.index("HEALING ACTIONS") < text.index("STEP DETAILS") < text.index("METADATA")
+
+
+def test_no_step_details_section_without_details(tmp_path: Path) -> None:
+    feed(subscriber(tmp_path), permanent_failure())
+    assert "STEP DETAILS" not in read_report(tmp_path)

@@ -21,6 +21,7 @@ from ordo.events import (
     UnitRetrying,
 )
 from ordo.masking import Masker
+from ordo.subscribers._details import details_line
 
 __all__ = ["ConsoleReporter"]
 
@@ -64,6 +65,9 @@ class ConsoleReporter:
                 out = f" → {event.output_file.name}" if event.output_file else ""
                 took = f"{event.duration:.2f}s"
                 self._print(f"[green]✓[/] {escape(event.step)} in {took}{rows}{out}")
+                if event.details:
+                    shown = self.masker.mask(details_line(event.details))
+                    self._print(f"  [dim]{escape(shown)}[/]")
             case StepFailed():
                 self._print(
                     f"[red]✗[/] {escape(event.step)} failed after {event.duration:.2f}s: "

@@ -16,11 +16,11 @@ import logging
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ordo._files import write_atomic
 from ordo.errors import ErrorKind
@@ -41,6 +41,7 @@ from ordo.events import (
     UnitStarted,
 )
 from ordo.masking import Masker
+from ordo.subscribers._details import details_line
 
 __all__ = ["REPORTS_DIR", "Probes", "ReportSubscriber", "error_type", "report_name"]
 
@@ -137,6 +138,7 @@ class _Run:
     succeeded: set[str] = field(default_factory=set)  # in the unit's current attempt
     error_kinds: dict[str, ErrorKind] = field(default_factory=dict)
     committed: dict[str, None] = field(default_factory=dict)
+    details: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # ran, with details
     failures: list[_Failure] = field(default_factory=list)
     skipped: dict[str, None] = field(default_factory=dict)
     rollbacks: dict[str, RollbackFinished | None] = field(default_factory=dict)  # None: running
@@ -191,6 +193,8 @@ class ReportSubscriber:
         elif isinstance(event, StepSucceeded):
             run.kinds[event.step] = event.kind
             run.succeeded.add(event.step)
+            if event.details:
+                run.details[event.step] = event.details
         elif isinstance(event, StepFailed):
             run.kinds[event.step] = event.kind
             run.error_kinds[event.step] = event.error_kind
@@ -256,6 +260,10 @@ class ReportSubscriber:
             lines += ["(none)", ""]
         lines.append(_rule("HEALING ACTIONS"))
         lines += [f"{n}. {_action(*h)}" for n, h in enumerate(healed, start=1)] or ["(none)"]
+        shown = [(step, run.details[step]) for step in committed if step in run.details]
+        if shown:  # what the committed steps did, as their kinds told it
+            lines += ["", _rule("STEP DETAILS")]
+            lines += [f"{step}: {details_line(details)}" for step, details in shown]
         lines += ["", _rule("METADATA"), *self._metadata(event), "", "=" * _WIDTH, ""]
         return "\n".join(lines)
 
