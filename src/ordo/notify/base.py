@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Protocol, cast
 
+from ordo._plugins import plugins
 from ordo.errors import ConfigError, OrdoError
 from ordo.masking import Masker
 
@@ -92,7 +92,7 @@ def load_notifiers(settings: Mapping[str, str], masker: Masker) -> list[Notifier
     messages without knowing.
     """
     notifiers: list[Notifier] = []
-    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+    for entry_point in plugins(ENTRY_POINT_GROUP).values():
         try:
             factory = cast(NotifierFactory, entry_point.load())
         except Exception as exc:

@@ -9,13 +9,13 @@ entry point group: ``scheme = "package.module:factory"``, called as
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from sqlalchemy import URL
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ordo._plugins import plugins
 from ordo.config import Settings
 from ordo.config.url import masked_url, normalize_url, url_secrets
 from ordo.errors import ConfigError
@@ -101,10 +101,10 @@ def _masker(settings: Settings, text: str | None) -> Masker:
 
 def _from_entry_point(url: URL, masker: Masker) -> StateStore:
     scheme = url.get_backend_name()
-    for entry in entry_points(group=_ENTRY_POINTS):
-        if entry.name == scheme:
-            store: StateStore = entry.load()(url, masker=masker)
-            return store
+    entry = plugins(_ENTRY_POINTS).get(scheme)
+    if entry is not None:
+        store: StateStore = entry.load()(url, masker=masker)
+        return store
     raise ConfigError(
         f"{STATE_URL_SETTING} names '{scheme}', which cannot hold the state store",
         hint="use a sqlite:// or postgresql:// URL, or leave it unset for .ordo/state.db",
