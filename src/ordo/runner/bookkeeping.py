@@ -8,12 +8,18 @@ Errors are kept masked, as they reach every reader from here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ordo.events import RunStatus
+from ordo.events import EventBus, RunFinished, RunStarted, RunStatus
 from ordo.kinds.base import PreparedStep
 from ordo.runner.result import RunResult, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from ordo.planning.model import Plan
 
 __all__ = ["Results"]
 
@@ -77,3 +83,38 @@ class Results:
         return RunResult(
             run_id, pipeline, status, list(self._by_name.values()), duration, error=error
         )
+
+    def start_run(self, bus: EventBus, run_id: str, plan: Plan) -> float:
+        """Tell the bus that the run starts, with its steps; returns when (``time.monotonic``)."""
+        started = time.monotonic()
+        bus.emit(RunStarted(run_id, plan.name, plan.manifest.path, self.names, datetime.now()))
+        return started
+
+    def finish_run(
+        self,
+        bus: EventBus,
+        run_id: str,
+        plan: Plan,
+        status: RunStatus,
+        started: float,
+        *,
+        completed: tuple[str, ...],
+        failed_step: str | None,
+        error: str | None,
+    ) -> RunResult:
+        """Tell the bus how the run ended, the steps that did not run included; its result."""
+        duration = time.monotonic() - started
+        not_run = self.with_status(StepStatus.NOT_RUN, StepStatus.SKIPPED)
+        bus.emit(
+            RunFinished(
+                run_id,
+                plan.name,
+                status,
+                duration,
+                completed,
+                failed_step=failed_step,
+                error=error,
+                not_run=not_run,
+            )
+        )
+        return self.run_result(run_id, plan.name, status, duration, error)

@@ -10,7 +10,6 @@ elsewhere a ``CREATE TABLE`` would commit on its own.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +18,6 @@ from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError, InvalidInput
 from ordo.events import (
     EventBus,
-    RunFinished,
-    RunStarted,
     RunStatus,
     StepSkipped,
     UnitCommitted,
@@ -68,11 +65,7 @@ class Rehearsal:
         )
 
     def execute(self) -> RunResult:
-        started = time.monotonic()
-        names = self._results.names
-        self.bus.emit(
-            RunStarted(self.run_id, self.plan.name, self.plan.manifest.path, names, datetime.now())
-        )
+        started = self._results.start_run(self.bus, self.run_id, self.plan)
         try:
             for unit in self.plan.units:
                 self._unit(unit)
@@ -82,22 +75,16 @@ class Rehearsal:
                     conn.rollback()  # the point of a rehearsal: nothing stays
                     conn.close()
         failed = self._results.first_failed()
-        status = RunStatus.FAILED if failed else RunStatus.SUCCESS
-        done = self._results.with_status(StepStatus.SUCCESS)
-        duration = time.monotonic() - started
-        error = failed.error if failed else None
-        self.bus.emit(
-            RunFinished(
-                self.run_id,
-                self.plan.name,
-                status,
-                duration,
-                done,
-                failed_step=failed.name if failed else None,
-                error=error,
-            )
+        return self._results.finish_run(
+            self.bus,
+            self.run_id,
+            self.plan,
+            RunStatus.FAILED if failed else RunStatus.SUCCESS,
+            started,
+            completed=self._results.with_status(StepStatus.SUCCESS),
+            failed_step=failed.name if failed else None,
+            error=failed.error if failed else None,
         )
-        return self._results.run_result(self.run_id, self.plan.name, status, duration, error)
 
     def _skip(self, unit: Unit, reason: str) -> None:
         for name in unit.names:

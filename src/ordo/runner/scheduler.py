@@ -30,19 +30,17 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ordo.events import EventBus, RunFinished, RunStarted, RunStatus, StepSkipped, UnitFailed
+from ordo.events import EventBus, RunStatus, StepSkipped, UnitFailed
 from ordo.runner.bookkeeping import Results
 from ordo.runner.connections import Cancellers, Connections
 from ordo.runner.executors import Executor, Finished, Outcome, executor_for
 from ordo.runner.frontier import Frontier
 from ordo.runner.lanes import Lanes
 from ordo.runner.recovery import run_rollback
-from ordo.runner.result import RunResult, StepStatus
+from ordo.runner.result import RunResult
 from ordo.runner.unit import UnitExecutor, Wait, abortable_wait
 
 if TYPE_CHECKING:
@@ -103,16 +101,7 @@ class Runner:
         self._recovered_failures: list[UnitFailed] = []  # rolled back, dependents went on
 
     def execute(self) -> RunResult:
-        started = time.monotonic()
-        self.bus.emit(
-            RunStarted(
-                self.run_id,
-                self.plan.name,
-                self.plan.manifest.path,
-                self._results.names,
-                datetime.now(),
-            )
-        )
+        started = self._results.start_run(self.bus, self.run_id, self.plan)
         status = RunStatus.SUCCESS
         try:
             self._schedule()
@@ -129,21 +118,17 @@ class Runner:
                 reason = "run aborted" if status is RunStatus.ABORTED else "run stopped"
                 self._skip(self._frontier.give_up_all(), reason)
             failure = self._failures[0] if self._failures else None
-            duration = time.monotonic() - started
-            self.bus.emit(
-                RunFinished(
-                    self.run_id,
-                    self.plan.name,
-                    status,
-                    duration,
-                    tuple(self._completed),
-                    failed_step=failure.failed_step if failure else None,
-                    error=failure.error if failure else None,
-                    not_run=self._results.with_status(StepStatus.NOT_RUN, StepStatus.SKIPPED),
-                )
+            result = self._results.finish_run(
+                self.bus,
+                self.run_id,
+                self.plan,
+                status,
+                started,
+                completed=tuple(self._completed),
+                failed_step=failure.failed_step if failure else None,
+                error=failure.error if failure else None,
             )
-        error = failure.error if failure else None
-        return self._results.run_result(self.run_id, self.plan.name, status, duration, error)
+        return result
 
     # -- scheduling ---------------------------------------------------------------------------
 
