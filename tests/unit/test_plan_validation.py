@@ -200,3 +200,11 @@ def test_command_line_params_win_over_step_and_pipeline_params(tmp_path: Path) -
     )
     the_plan = ordo.plan(project=root, environ={}, options=ordo.RunOptions(params={"a": "cli"}))
     assert the_plan.steps[0].statement == "SELECT 'cli'"  # type: ignore[attr-defined]
+
+
+def test_an_unknown_key_that_leaves_the_step_incomplete_is_two_problems(tmp_path: Path) -> None:
+    """``python: write.py`` (meant as ``file:``) printed a pydantic traceback, exit 0."""
+    root = make_project(tmp_path, "steps:\n  - name: a\n    python: write.py\n")
+    found = problems_of(root)
+    assert any("unknown key 'python'" in p and "manifest.yaml:3" in p for p in found), found
+    assert any("exactly one of 'file' or 'sql'" in p for p in found), found

@@ -192,33 +192,48 @@ def _validate(
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        fields = list(model.model_fields)
-        for error in exc.errors():
-            loc = error["loc"]
-            key = str(loc[0]) if loc else None
-            line = _nested_line(node, loc)
-            where = ".".join(str(p) for p in loc)
-            if error["type"] == "extra_forbidden":
-                hint = None
-                if len(loc) == 1:
-                    hint = did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
-                problem(f"unknown key '{where}'", line=line, step=step, hint=hint)
-            elif error["type"] == "missing":
-                problem(f"missing required key '{where}'", line=line, step=step)
-            else:
-                got = error.get("input")
-                shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
-                problem(f"'{where}': {error['msg']}{shown}", line=line, step=step)
-        # Unknown keys alone still leave a usable model: keep it, so planning can go on to find
-        # this step's other problems (a missing file, a template error) in the same pass.
-        unknown = {
-            str(e["loc"][0])
-            for e in exc.errors()
-            if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
-        }
-        if unknown and len(unknown) == len(exc.errors()):
-            return model.model_validate({k: v for k, v in values.items() if k not in unknown})
+        _report(exc, list(model.model_fields), node, problem, step)
+        errors = exc.errors()
+    # Unknown keys alone still leave a usable model: keep it, so planning can go on to find
+    # this step's other problems (a missing file, a template error) in the same pass. Without
+    # them the model may still be incomplete (``python: x.py`` for ``file: x.py`` leaves a
+    # sql step with neither ``file`` nor ``sql``): that is reported too, never raised.
+    unknown = {
+        str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
+    }
+    if not unknown or len(unknown) != len(errors):
         return None
+    try:
+        return model.model_validate({k: v for k, v in values.items() if k not in unknown})
+    except ValidationError as again:
+        _report(again, list(model.model_fields), node, problem, step)
+        return None
+
+
+def _report(
+    exc: ValidationError,
+    fields: list[str],
+    node: MappingNode | None,
+    problem: ProblemSink,
+    step: str | None,
+) -> None:
+    for error in exc.errors():
+        loc = error["loc"]
+        key = str(loc[0]) if loc else None
+        line = _nested_line(node, loc)
+        where = ".".join(str(p) for p in loc)
+        if error["type"] == "extra_forbidden":
+            hint = None
+            if len(loc) == 1:
+                hint = did_you_mean(key or "", fields, "allowed keys: " + ", ".join(fields))
+            problem(f"unknown key '{where}'", line=line, step=step, hint=hint)
+        elif error["type"] == "missing":
+            problem(f"missing required key '{where}'", line=line, step=step)
+        else:
+            got = error.get("input")
+            shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
+            message = error["msg"].removeprefix("Value error, ")
+            problem(f"'{where}': {message}{shown}" if where else message, line=line, step=step)
 
 
 def _nested_line(node: Node | None, loc: Sequence[int | str]) -> int | None:
