@@ -122,7 +122,7 @@ class Settings:
                     try:
                         for secret in url_secrets(make_url(value)):
                             masker.add(secret)
-                    except ArgumentError:
+                    except (ArgumentError, ValueError):  # make_url's two ways to refuse
                         pass  # not a URL after all; the whole value is masked above
         return masker
 
