@@ -38,20 +38,40 @@ if TYPE_CHECKING:
         pool_status,
         query,
     )
-    from ordo.api.history import list_runs, show_run
     from ordo.api.migrations import (
         baseline_migrations,
         migrate,
         migration_status,
         repair_migrations,
     )
-    from ordo.api.runs import RunOptions, enable, plan, run
-    from ordo.events import Event, RunStatus, Subscriber
+    from ordo.api.run_history import (
+        list_runs,
+        show_run,
+    )
+    from ordo.api.runs import (
+        RunOptions,
+        enable,
+        plan,
+        run,
+    )
+    from ordo.events import (
+        Event,
+        RunStatus,
+        Subscriber,
+    )
     from ordo.migrations.errors import MigrationError
-    from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
+    from ordo.migrations.results import (
+        MigrateResult,
+        MigrationStatus,
+        RepairResult,
+    )
     from ordo.planning.model import Plan
     from ordo.project.scaffold import init_project
-    from ordo.runner.result import RunResult, StepResult, StepStatus
+    from ordo.runner.result import (
+        RunResult,
+        StepResult,
+        StepStatus,
+    )
     from ordo.store.base import (
         RunDetail,
         RunNotFound,
@@ -73,8 +93,8 @@ _LAZY = {
     "list_connections": "ordo.api.databases",
     "pool_status": "ordo.api.databases",
     "query": "ordo.api.databases",
-    "list_runs": "ordo.api.history",
-    "show_run": "ordo.api.history",
+    "list_runs": "ordo.api.run_history",
+    "show_run": "ordo.api.run_history",
     "baseline_migrations": "ordo.api.migrations",
     "migrate": "ordo.api.migrations",
     "migration_status": "ordo.api.migrations",

@@ -310,7 +310,11 @@ def test_ctrl_c_stops_outside_work_through_the_cancel_hook_of_its_kind(
     """Work outside the unit's connection (a script) is stopped by what its kind registered
     with ``ExecutionContext.on_cancel``; the run does not wait for it to end on its own."""
     from ordo.errors import PermanentError
-    from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
+    from ordo.kinds.base import (
+        ExecutionContext,
+        PreparedStep,
+        StepOutcome,
+    )
     from ordo.kinds.python import PythonKind
 
     def long_job(self: PythonKind, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:

@@ -61,7 +61,7 @@ def test_rehearsal_runs_sql_for_real_and_leaves_nothing(db_url: URL, tmp_path: P
         assert steps["after"].status == "success"
     assert result.status == "failed"
     assert manifest.read_bytes() == before  # nothing recorded as done
-    from ordo.api.history import list_runs
+    from ordo.api.run_history import list_runs
 
     [recorded] = list_runs(project=root)
     assert recorded.rehearsal

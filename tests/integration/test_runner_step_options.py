@@ -17,7 +17,10 @@ import pytest
 from sqlalchemy import URL, Engine
 
 from ordo.db.dialects import Dialect
-from ordo.events import RunStatus, StepFailed
+from ordo.events import (
+    RunStatus,
+    StepFailed,
+)
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.project import make_project

@@ -13,7 +13,12 @@ import typer
 from typer.core import TyperGroup
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
+from ordo.cli.options import (
+    DebugOpt,
+    EnvFileOpt,
+    NameArg,
+    ProjectOpt,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+from ordo.cli.options import (
+    DebugOpt,
+    EnvFileOpt,
+    ProjectOpt,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from ordo.store.base import RunDetail, RunRecord, TaskRecord
+    from ordo.store.base import (
+        RunDetail,
+        RunRecord,
+        TaskRecord,
+    )
 
 __all__ = ["runs_app"]
 
@@ -64,7 +72,7 @@ def list_command(
     if ctx.invoked_subcommand is not None:
         return None  # `ordo runs show ...`: the subcommand does the work
     # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
-    from ordo.api import history
+    from ordo.api import run_history as history
 
     runs = history.list_runs(limit=limit, job=pipeline, project=project, env_file=env_file)
     if as_json:
@@ -87,7 +95,7 @@ def show_command(
     debug: DebugOpt = False,
 ) -> int:
     """One run: each step with status, attempts, duration, rows and error, then its details."""
-    from ordo.api import history  # deferred: ordo --help stays fast
+    from ordo.api import run_history as history  # deferred: ordo --help stays fast
 
     detail = history.show_run(run_id, project=project, env_file=env_file)
     if manifest:

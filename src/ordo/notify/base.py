@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from typing import Protocol, cast
 
 from ordo._plugins import plugins
-from ordo.errors import ConfigError, OrdoError
+from ordo.errors import (
+    ConfigError,
+    OrdoError,
+)
 from ordo.masking import Masker
 
 __all__ = [

@@ -14,7 +14,7 @@ Modules: ``base`` (the ``StateStore`` protocol, records, statuses, errors), one 
 implementation (``memory``, ``sqlite``, ``postgresql``; the last two share ``sql``, and their
 schemas evolve through the files in ``migrations/``), ``factory`` (which store a project
 uses). Events become store writes in ``ordo.subscribers.store``; ``ordo runs`` reads the
-store through ``ordo.api.history``.
+store through ``ordo.api.run_history``.
 """
 
 from ordo.store.base import (
