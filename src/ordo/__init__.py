@@ -44,34 +44,14 @@ if TYPE_CHECKING:
         migration_status,
         repair_migrations,
     )
-    from ordo.api.run_history import (
-        list_runs,
-        show_run,
-    )
-    from ordo.api.runs import (
-        RunOptions,
-        enable,
-        plan,
-        run,
-    )
-    from ordo.events import (
-        Event,
-        RunStatus,
-        Subscriber,
-    )
+    from ordo.api.run_history import list_runs, show_run
+    from ordo.api.runs import RunOptions, enable, plan, run
+    from ordo.events import Event, RunStatus, Subscriber
     from ordo.migrations.errors import MigrationError
-    from ordo.migrations.results import (
-        MigrateResult,
-        MigrationStatus,
-        RepairResult,
-    )
+    from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
     from ordo.planning.model import Plan
     from ordo.project.scaffold import init_project
-    from ordo.runner.result import (
-        RunResult,
-        StepResult,
-        StepStatus,
-    )
+    from ordo.runner.result import RunResult, StepResult, StepStatus
     from ordo.store.base import (
         RunDetail,
         RunNotFound,

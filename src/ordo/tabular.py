@@ -21,10 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ordo._files import (
-    StagedFile,
-    stage,
-)
+from ordo._files import StagedFile, stage
 from ordo.errors import OutputFileError
 
 __all__ = ["TabularResult", "output_file_error", "render", "stage_output", "write_output"]

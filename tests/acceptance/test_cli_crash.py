@@ -22,14 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.cli import (
-    WITHOUT_ORDO,
-    Runner,
-    clean_env,
-    ordo_command,
-    spawn_ordo,
-    wait_until,
-)
+from tests.support.cli import WITHOUT_ORDO, Runner, clean_env, ordo_command, spawn_ordo, wait_until
 from tests.support.processes import alive
 from tests.support.project import make_project
 

@@ -11,10 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import URL, Engine
 
-from ordo.db.dialects import (
-    Dialect,
-    dialect_for,
-)
+from ordo.db.dialects import Dialect, dialect_for
 from ordo.db.engines import EngineRegistry
 from tests.support.runs import backend_of
 

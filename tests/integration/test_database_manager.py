@@ -22,12 +22,7 @@ from sqlalchemy.pool import NullPool
 import ordo
 from ordo.api.database_manager import DatabaseManager
 from ordo.config import Settings
-from ordo.errors import (
-    ConfigError,
-    PermanentError,
-    StepTimeout,
-    TransientError,
-)
+from ordo.errors import ConfigError, PermanentError, StepTimeout, TransientError
 from tests.support.managers import PASSWORD, manager_for, with_password
 from tests.support.net import TcpProxy
 

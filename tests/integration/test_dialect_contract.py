@@ -10,10 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import URL, Engine, text
 
-from ordo.db.dialects import (
-    Dialect,
-    parse_table_name,
-)
+from ordo.db.dialects import Dialect, parse_table_name
 from ordo.migrations.history import history_table
 from ordo.migrations.locks import migration_lock
 from ordo.migrations.statements import split_statements

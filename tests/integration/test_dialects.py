@@ -19,22 +19,11 @@ from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ordo.config.url import (
-    masked_url,
-    url_from_settings,
-)
-from ordo.db.dialects import (
-    Dialect,
-    dialect_for,
-)
+from ordo.config.url import masked_url, url_from_settings
+from ordo.db.dialects import Dialect, dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import translate
-from ordo.errors import (
-    ExecutionError,
-    PermanentError,
-    StepTimeout,
-    TransientError,
-)
+from ordo.errors import ExecutionError, PermanentError, StepTimeout, TransientError
 from tests.support.db import unique_name
 
 LONG_RUNNING = {

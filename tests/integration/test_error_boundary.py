@@ -11,15 +11,8 @@ from sqlalchemy import URL, Connection, Engine
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
-from ordo.errors import (
-    ErrorKind,
-    PermanentError,
-    TransientError,
-)
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-)
+from ordo.errors import ErrorKind, PermanentError, TransientError
+from ordo.events import RunStatus, StepFailed
 from ordo.masking import Masker
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder

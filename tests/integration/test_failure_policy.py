@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, Engine
 
-from ordo.events import (
-    RunFinished,
-    StepSkipped,
-)
+from ordo.events import RunFinished, StepSkipped
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.runs import DONE, make, manifest_path, query, run_with, step_lines

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import ordo
 from ordo.kinds import registered
-from ordo.kinds.testing import (
-    DetachedEchoKind,
-    EchoKind,
-)
+from ordo.kinds.testing import DetachedEchoKind, EchoKind
 from tests.support.project import make_project
 
 

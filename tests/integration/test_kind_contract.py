@@ -7,10 +7,7 @@ from typing import Any
 
 from ordo.kinds import get_kind
 from ordo.kinds.contract import KindContract
-from ordo.kinds.testing import (
-    DetachedEchoKind,
-    EchoKind,
-)
+from ordo.kinds.testing import DetachedEchoKind, EchoKind
 
 
 class TestSqlKind(KindContract):

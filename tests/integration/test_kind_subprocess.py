@@ -11,10 +11,7 @@ import pytest
 
 from ordo.config import Settings
 from ordo.errors import StepTimeout
-from ordo.kinds._subprocess import (
-    TAIL_LINES,
-    run_process,
-)
+from ordo.kinds._subprocess import TAIL_LINES, run_process
 from ordo.kinds.base import ExecutionContext
 from ordo.masking import Masker
 from ordo.project import Project

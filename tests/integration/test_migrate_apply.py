@@ -12,10 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect
 
 from ordo.db.dialects import dialect_for
-from ordo.errors import (
-    ConfigError,
-    TransientError,
-)
+from ordo.errors import ConfigError, TransientError
 from ordo.migrations import (
     BaselineRefused,
     MigrationFailed,

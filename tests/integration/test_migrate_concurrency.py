@@ -21,10 +21,7 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine
 
 from ordo.db.engines import EngineRegistry
-from ordo.migrations import (
-    MigrationLockTimeout,
-    Migrator,
-)
+from ordo.migrations import MigrationLockTimeout, Migrator
 
 CHILD = textwrap.dedent(
     """

@@ -20,12 +20,7 @@ from typing import Any
 import pytest
 
 import ordo
-from ordo.events import (
-    Event,
-    RunFinished,
-    RunStatus,
-    UnitCommitted,
-)
+from ordo.events import Event, RunFinished, RunStatus, UnitCommitted
 from ordo.subscribers import notices
 from tests.support.http import PROXY_VARIABLES, local_http_server
 from tests.support.project import make_project

@@ -13,10 +13,7 @@ import pytest
 from sqlalchemy import URL, Engine, create_engine, inspect, text
 
 from ordo.errors import ErrorKind
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-)
+from ordo.events import RunStatus, StepFailed
 from ordo.runner.ledger import DEFAULT_TABLE
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder

@@ -18,13 +18,7 @@ import pytest
 from sqlalchemy import URL, Engine
 
 from ordo.db.engines import EngineRegistry
-from ordo.events import (
-    Event,
-    StepFailed,
-    StepSkipped,
-    StepStarted,
-    StepSucceeded,
-)
+from ordo.events import Event, StepFailed, StepSkipped, StepStarted, StepSucceeded
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.runs import make, manifest_path, query, run_with
@@ -310,11 +304,7 @@ def test_ctrl_c_stops_outside_work_through_the_cancel_hook_of_its_kind(
     """Work outside the unit's connection (a script) is stopped by what its kind registered
     with ``ExecutionContext.on_cancel``; the run does not wait for it to end on its own."""
     from ordo.errors import PermanentError
-    from ordo.kinds.base import (
-        ExecutionContext,
-        PreparedStep,
-        StepOutcome,
-    )
+    from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
     from ordo.kinds.python import PythonKind
 
     def long_job(self: PythonKind, step: PreparedStep, ctx: ExecutionContext) -> StepOutcome:

@@ -19,10 +19,7 @@ import pytest
 
 import ordo
 from ordo.events import RunStatus
-from ordo.runner.result import (
-    RunResult,
-    StepStatus,
-)
+from ordo.runner.result import RunResult, StepStatus
 from tests.support.cli import WITHOUT_ORDO, clean_env
 from tests.support.processes import alive
 from tests.support.project import make_project

@@ -18,10 +18,7 @@ import pytest
 import ordo
 from ordo.events import RunStatus
 from ordo.runner.result import RunResult
-from ordo.subscribers.report import (
-    Probes,
-    ReportSubscriber,
-)
+from ordo.subscribers.report import Probes, ReportSubscriber
 from tests.support.cli import WITHOUT_ORDO, clean_env
 from tests.support.project import make_project
 

@@ -15,14 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ordo
-from ordo.events import (
-    Event,
-    RunFinished,
-    RunStarted,
-    RunStatus,
-    StepStarted,
-    StepSucceeded,
-)
+from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepStarted, StepSucceeded
 from tests.support.project import make_project
 
 RUN_ID = re.compile(r"\brun ([0-9a-f]{32})\b")

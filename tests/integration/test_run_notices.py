@@ -19,10 +19,7 @@ import pytest
 
 import ordo
 from ordo.events import RunStatus
-from ordo.notify.base import (
-    MESSAGE_LIMIT,
-    utf16_len,
-)
+from ordo.notify.base import MESSAGE_LIMIT, utf16_len
 from ordo.runner.result import RunResult
 from tests.support.cli import WITHOUT_ORDO, clean_env, run_in_process
 from tests.support.project import make_project

@@ -21,10 +21,7 @@ import pytest
 from sqlalchemy import URL, Engine
 
 from ordo.db.dialects import Dialect
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-)
+from ordo.events import RunStatus, StepFailed
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.runs import (

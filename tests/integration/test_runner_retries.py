@@ -14,11 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, Connection, Engine, RootTransaction
 
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-    UnitRetrying,
-)
+from ordo.events import RunStatus, StepFailed, UnitRetrying
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.runs import DONE, create_t, execute, make, manifest_path, query, run

@@ -17,22 +17,11 @@ import pytest
 from sqlalchemy import URL, Engine
 
 from ordo.db.dialects import Dialect
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-)
+from ordo.events import RunStatus, StepFailed
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder
 from tests.support.project import make_project
-from tests.support.runs import (
-    DONE,
-    execute,
-    make,
-    manifest_path,
-    query,
-    run,
-    table_exists,
-)
+from tests.support.runs import DONE, execute, make, manifest_path, query, run, table_exists
 
 # A query that runs far longer than any timeout used here, on each backend.
 LONG_RUNNING = {

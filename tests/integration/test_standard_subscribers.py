@@ -15,10 +15,7 @@ import pytest
 import ordo
 from ordo.api.run_history import list_runs
 from ordo.errors import OrdoError
-from ordo.events import (
-    Event,
-    UnitCommitted,
-)
+from ordo.events import Event, UnitCommitted
 from tests.support.http import PROXY_VARIABLES, local_http_server
 from tests.support.project import make_project
 

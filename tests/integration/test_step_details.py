@@ -11,10 +11,7 @@ from pathlib import Path
 import ordo
 from ordo.api.run_history import show_run
 from ordo.kinds import registered
-from ordo.kinds.testing import (
-    DetachedEchoKind,
-    EchoKind,
-)
+from ordo.kinds.testing import DetachedEchoKind, EchoKind
 from tests.support.project import make_project
 
 SECRET = "Sw0rdfish-Token"

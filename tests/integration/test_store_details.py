@@ -10,18 +10,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ordo.migrations import Migrator
-from ordo.store.base import (
-    PlannedTask,
-    StateStore,
-    TaskOutcome,
-    TaskStatus,
-)
+from ordo.store.base import PlannedTask, StateStore, TaskOutcome, TaskStatus
 from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
-from ordo.store.schema import (
-    HISTORY_TABLE,
-    MIGRATIONS,
-)
+from ordo.store.schema import HISTORY_TABLE, MIGRATIONS
 from ordo.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)

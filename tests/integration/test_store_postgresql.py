@@ -10,20 +10,10 @@ import pytest
 from sqlalchemy import URL, create_engine, inspect, text
 
 from ordo.config import Settings
-from ordo.store import (
-    StoreError,
-    open_store,
-)
-from ordo.store.base import (
-    PlannedTask,
-    TaskOutcome,
-    TaskStatus,
-)
+from ordo.store import StoreError, open_store
+from ordo.store.base import PlannedTask, TaskOutcome, TaskStatus
 from ordo.store.postgresql import PostgresStore
-from ordo.store.schema import (
-    HISTORY_TABLE,
-    metadata,
-)
+from ordo.store.schema import HISTORY_TABLE, metadata
 from tests.support.net import closed_port
 
 pytestmark = pytest.mark.postgres

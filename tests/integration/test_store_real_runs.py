@@ -7,10 +7,7 @@ from pathlib import Path
 from sqlalchemy import URL
 
 import ordo
-from ordo.api.run_history import (
-    list_runs,
-    show_run,
-)
+from ordo.api.run_history import list_runs, show_run
 from tests.support.project import make_project
 
 MANIFEST = """\

@@ -12,11 +12,7 @@ from sqlalchemy import URL, create_engine, text
 import ordo
 from ordo.events import RunStatus
 from ordo.masking import Masker
-from ordo.store.base import (
-    RunState,
-    StateStore,
-    TaskStatus,
-)
+from ordo.store.base import RunState, StateStore, TaskStatus
 from ordo.store.postgresql import PostgresStore
 from ordo.store.sqlite import SqliteStore
 from ordo.store.testing import RunScript

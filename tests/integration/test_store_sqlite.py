@@ -13,16 +13,9 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from ordo.config import Settings
-from ordo.store import (
-    MemoryStore,
-    StoreError,
-    open_store,
-)
+from ordo.store import MemoryStore, StoreError, open_store
 from ordo.store.base import PlannedTask
-from ordo.store.schema import (
-    HISTORY_TABLE,
-    metadata,
-)
+from ordo.store.schema import HISTORY_TABLE, metadata
 from ordo.store.sqlite import SqliteStore
 
 
@@ -115,11 +108,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from datetime import datetime
-    from ordo.store.base import (
-        PlannedTask,
-        TaskOutcome,
-        TaskStatus,
-    )
+    from ordo.store.base import PlannedTask, TaskOutcome, TaskStatus
     from ordo.store.sqlite import SqliteStore
 
     path, name, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])

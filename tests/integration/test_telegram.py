@@ -15,11 +15,7 @@ import pytest
 
 from ordo.events import UnitFailed
 from ordo.masking import Masker
-from ordo.notify.base import (
-    MESSAGE_LIMIT,
-    NotificationError,
-    utf16_len,
-)
+from ordo.notify.base import MESSAGE_LIMIT, NotificationError, utf16_len
 from ordo.notify.telegram import TelegramNotifier
 from ordo.subscribers.notices import NoticeSubscriber
 from tests.support.telegram import HANG, OK, FakeTelegram, fake_telegram

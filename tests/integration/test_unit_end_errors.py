@@ -6,10 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import URL, create_engine, inspect
 
-from ordo.events import (
-    RunStatus,
-    StepFailed,
-)
+from ordo.events import RunStatus, StepFailed
 from ordo.runner.ledger import Ledger
 from ordo.runner.result import StepStatus
 from tests.support.events import EventRecorder

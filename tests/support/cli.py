@@ -27,10 +27,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ordo.cli.app import (
-    _bare_resume,
-    app,
-)
+from ordo.cli.app import _bare_resume, app
 from ordo.subscribers.log import LOGGER
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]

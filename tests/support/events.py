@@ -6,13 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ordo.events import (
-    Event,
-    RunFinished,
-    StepStarted,
-    UnitCommitted,
-    UnitStarted,
-)
+from ordo.events import Event, RunFinished, StepStarted, UnitCommitted, UnitStarted
 
 
 class EventRecorder:

@@ -11,10 +11,7 @@ from pathlib import Path
 import pytest
 
 from ordo.config import Settings
-from ordo.config.connections import (
-    TYPES,
-    ConnectionSettings,
-)
+from ordo.config.connections import TYPES, ConnectionSettings
 from ordo.errors import ConfigError
 
 PASSWORD = "Xy7-sekrit-pw"

@@ -24,25 +24,11 @@ from psycopg import OperationalError as PGOperationalError
 from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
 
-from ordo.db.dialects import (
-    Dialect,
-    ErrorKind,
-    NamePart,
-    TableName,
-    dialect_for,
-    parse_table_name,
-)
+from ordo.db.dialects import Dialect, ErrorKind, NamePart, TableName, dialect_for, parse_table_name
 from ordo.db.dialects._timeout import cancel_after
 from ordo.db.dialects.oracle import strip_sqlplus_terminator
-from ordo.db.errors import (
-    classify,
-    translate,
-)
-from ordo.errors import (
-    PermanentError,
-    StepTimeout,
-    TransientError,
-)
+from ordo.db.errors import classify, translate
+from ordo.errors import PermanentError, StepTimeout, TransientError
 from ordo.masking import Masker
 
 DIALECTS = ["postgresql", "mysql", "sqlite", "duckdb", "oracle", "mssql"]

@@ -13,10 +13,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 
 from ordo.db.dialects import ErrorKind as DialectErrorKind
-from ordo.db.errors import (
-    database_errors,
-    translate,
-)
+from ordo.db.errors import database_errors, translate
 from ordo.errors import (
     ErrorKind,
     ExecutionError,

@@ -8,12 +8,7 @@ import threading
 import pytest
 
 from ordo.events import UnitFailed
-from ordo.runner.executors import (
-    Finished,
-    InlineExecutor,
-    ThreadExecutor,
-    executor_for,
-)
+from ordo.runner.executors import Finished, InlineExecutor, ThreadExecutor, executor_for
 from ordo.runner.unit import abortable_wait
 
 

@@ -6,18 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ordo.errors import (
-    ManifestWriteError,
-    OrdoError,
-    OutputFileError,
-)
+from ordo.errors import ManifestWriteError, OrdoError, OutputFileError
 from ordo.manifest import state as state_module
 from ordo.manifest.state import ManifestState
-from ordo.tabular import (
-    TabularResult,
-    stage_output,
-    write_output,
-)
+from ordo.tabular import TabularResult, stage_output, write_output
 
 MANIFEST = """\
 name: p

@@ -9,12 +9,7 @@ import pytest
 import ordo
 from ordo import kinds
 from ordo._plugins import plugins
-from ordo.kinds import (
-    available_kinds,
-    get_kind,
-    kind_for_file,
-    registered,
-)
+from ordo.kinds import available_kinds, get_kind, kind_for_file, registered
 from ordo.kinds.testing import EchoKind
 from tests.support.project import make_project
 

@@ -15,20 +15,11 @@ import pytest
 import yaml
 
 from ordo._files import write_atomic
-from ordo.errors import (
-    InvalidInput,
-    OrdoError,
-)
+from ordo.errors import InvalidInput, OrdoError
 from ordo.manifest import state as state_module
-from ordo.manifest.locate import (
-    StepLocation,
-    locate_step,
-)
+from ordo.manifest.locate import StepLocation, locate_step
 from ordo.manifest.state import ManifestState
-from ordo.manifest.yaml_source import (
-    compose,
-    mapping_get,
-)
+from ordo.manifest.yaml_source import compose, mapping_get
 from tests.support.manifests import enabled_values, write
 
 ORDO_DIR = str(Path(state_module.__file__).parents[1])

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ordo.migrations import (
-    MigrationFilesInvalid,
-    Version,
-    checksum,
-)
-from ordo.migrations.files import (
-    discover,
-    parse_name,
-    scan,
-)
+from ordo.migrations import MigrationFilesInvalid, Version, checksum
+from ordo.migrations.files import discover, parse_name, scan
 
 TWO_LINES = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n"
 # Computed with Java's BufferedReader.readLine + java.util.zip.CRC32, as Flyway's

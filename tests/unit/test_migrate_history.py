@@ -10,10 +10,7 @@ import re
 import pytest
 from sqlalchemy.schema import CreateTable
 
-from ordo.db.dialects import (
-    dialect_for,
-    parse_table_name,
-)
+from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.migrations.history import history_table
 
 COLUMNS = [

@@ -9,10 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import URL, create_engine
 
-from ordo.db.dialects import (
-    dialect_for,
-    parse_table_name,
-)
+from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.migrations import MigrationLockTimeout
 from ordo.migrations.history import history_table
 from ordo.migrations.locks import (

@@ -7,22 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ordo.migrations import (
-    MigrationError,
-    MigrationFile,
-    MigrationValidationError,
-    Version,
-)
+from ordo.migrations import MigrationError, MigrationFile, MigrationValidationError, Version
 from ordo.migrations.files import checksum
-from ordo.migrations.history import (
-    BASELINE,
-    SQL,
-    HistoryEntry,
-)
-from ordo.migrations.resolve import (
-    current_version,
-    resolve,
-)
+from ordo.migrations.history import BASELINE, SQL, HistoryEntry
+from ordo.migrations.resolve import current_version, resolve
 
 WHEN = dt.datetime(2024, 5, 1, 12, 30)
 

@@ -20,16 +20,9 @@ from ordo.events import (
     UnitRetrying,
 )
 from ordo.masking import Masker
-from ordo.notify.base import (
-    MESSAGE_LIMIT,
-    cut,
-    utf16_len,
-)
+from ordo.notify.base import MESSAGE_LIMIT, cut, utf16_len
 from ordo.notify.memory import MemoryNotifier
-from ordo.subscribers.notices import (
-    NoticeSubscriber,
-    format_duration,
-)
+from ordo.subscribers.notices import NoticeSubscriber, format_duration
 
 TOKEN = "123456789:AAH-abcdefghijklmnopqrstuvwxyz012345"
 PASSWORD = "s3cr3t-pw"

@@ -32,19 +32,9 @@ from ordo.events import (
     UnitStarted,
 )
 from ordo.masking import Masker
-from ordo.runner.result import (
-    RunResult,
-    StepResult,
-    StepStatus,
-    to_seed002_dict,
-)
+from ordo.runner.result import RunResult, StepResult, StepStatus, to_seed002_dict
 from ordo.subscribers import report as report_module
-from ordo.subscribers.report import (
-    Probes,
-    ReportSubscriber,
-    error_type,
-    report_name,
-)
+from ordo.subscribers.report import Probes, ReportSubscriber, error_type, report_name
 
 RUN = "abcdef1234567890abcdef1234567890"
 PIPELINE = "Daily Sales"

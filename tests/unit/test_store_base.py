@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 
 from ordo.config import Settings
-from ordo.errors import (
-    ConfigError,
-    InvalidInput,
-)
-from ordo.store import (
-    MemoryStore,
-    RunNotFound,
-    open_store,
-)
+from ordo.errors import ConfigError, InvalidInput
+from ordo.store import MemoryStore, RunNotFound, open_store
 from ordo.store.base import (
     RunDetail,
     RunRecord,

@@ -9,25 +9,12 @@ from typing import Any
 
 import pytest
 
-from ordo.events import (
-    Event,
-    RunStatus,
-    UnitCommitted,
-)
+from ordo.events import Event, RunStatus, UnitCommitted
 from ordo.masking import Masker
-from ordo.store.base import (
-    RunDetail,
-    RunState,
-    StoreError,
-    TaskRecord,
-    TaskStatus,
-)
+from ordo.store.base import RunDetail, RunState, StoreError, TaskRecord, TaskStatus
 from ordo.store.memory import MemoryStore
 from ordo.store.testing import RunScript
-from ordo.subscribers.store import (
-    StepLayout,
-    StoreRecorder,
-)
+from ordo.subscribers.store import StepLayout, StoreRecorder
 
 S = TaskStatus
 

@@ -22,10 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy.pool import Pool, QueuePool
 
 from ordo.db.dialects import dialect_for
-from ordo.db.errors import (
-    is_database_error,
-    translate,
-)
+from ordo.db.errors import is_database_error, translate
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -12,11 +12,7 @@ from pathlib import Path
 
 from ordo.api._settings import load_settings
 from ordo.migrations.migrator import migrator_for
-from ordo.migrations.results import (
-    MigrateResult,
-    MigrationStatus,
-    RepairResult,
-)
+from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
 
 __all__ = ["baseline_migrations", "migrate", "migration_status", "repair_migrations"]
 

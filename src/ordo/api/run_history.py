@@ -13,11 +13,7 @@ from pathlib import Path
 
 from ordo.api._settings import load_settings
 from ordo.errors import InvalidInput
-from ordo.store.base import (
-    RunDetail,
-    RunRecord,
-    StateStore,
-)
+from ordo.store.base import RunDetail, RunRecord, StateStore
 from ordo.store.factory import open_store
 
 __all__ = ["list_runs", "show_run"]

@@ -12,29 +12,17 @@ from typing import TYPE_CHECKING, Any
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
-from ordo.errors import (
-    InvalidInput,
-    ManifestInvalid,
-)
-from ordo.events import (
-    RunStatus,
-    Subscriber,
-)
+from ordo.errors import InvalidInput, ManifestInvalid
+from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
 from ordo.manifest.state import ManifestState
 from ordo.planning.build import build_plan
 from ordo.planning.model import Plan
 from ordo.project import Project
-from ordo.runner.result import (
-    RunResult,
-    StepStatus,
-)
+from ordo.runner.result import RunResult, StepStatus
 from ordo.subscribers.log import LOGGER
-from ordo.subscribers.standard import (
-    load_notices,
-    standard_subscribers,
-)
+from ordo.subscribers.standard import load_notices, standard_subscribers
 
 if TYPE_CHECKING:
     from ordo.db.engines import EngineRegistry

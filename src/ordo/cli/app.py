@@ -11,11 +11,7 @@ import typer
 from ordo.cli._guard import guarded
 from ordo.cli.db import db_app
 from ordo.cli.migrate import migrate_app
-from ordo.cli.options import (
-    DebugOpt,
-    EnvFileOpt,
-    ProjectOpt,
-)
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 from ordo.cli.runs import runs_app
 from ordo.errors import InvalidInput
 

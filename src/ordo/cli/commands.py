@@ -12,10 +12,7 @@ from rich.markup import escape
 
 from ordo.api import runs as api
 from ordo.planning.model import Plan
-from ordo.project.scaffold import (
-    fresh_demo,
-    init_project,
-)
+from ordo.project.scaffold import fresh_demo, init_project
 from ordo.subscribers.console import ConsoleReporter
 
 PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "

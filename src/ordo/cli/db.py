@@ -9,11 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import (
-    DebugOpt,
-    EnvFileOpt,
-    ProjectOpt,
-)
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 from ordo.errors import InvalidInput
 
 db_app = typer.Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)

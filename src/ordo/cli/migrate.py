@@ -13,12 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import (
-    DebugOpt,
-    EnvFileOpt,
-    NameArg,
-    ProjectOpt,
-)
+from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -15,21 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import (
-    DebugOpt,
-    EnvFileOpt,
-    ProjectOpt,
-)
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from ordo.store.base import (
-        RunDetail,
-        RunRecord,
-        TaskRecord,
-    )
+    from ordo.store.base import RunDetail, RunRecord, TaskRecord
 
 __all__ = ["runs_app"]
 

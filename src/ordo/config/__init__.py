@@ -21,10 +21,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ordo.config.connections import (
-    connection_names,
-    resolve,
-)
+from ordo.config.connections import connection_names, resolve
 from ordo.config.url import url_secrets
 from ordo.errors import ConfigError
 

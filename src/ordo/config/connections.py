@@ -18,11 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import URL
 
-from ordo.config.url import (
-    masked_url,
-    normalize_url,
-    url_from_settings,
-)
+from ordo.config.url import masked_url, normalize_url, url_from_settings
 from ordo.errors import ConfigError
 
 __all__ = ["DEFAULT_CONNECTION", "TYPES", "ConnectionSettings", "connection_names", "resolve"]

@@ -29,17 +29,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
-from ordo.db.dialects import (
-    ErrorKind,
-    dialect_for_error,
-)
-from ordo.errors import (
-    ExecutionError,
-    OrdoError,
-    PermanentError,
-    StepTimeout,
-    TransientError,
-)
+from ordo.db.dialects import ErrorKind, dialect_for_error
+from ordo.errors import ExecutionError, OrdoError, PermanentError, StepTimeout, TransientError
 from ordo.masking import Masker
 
 __all__ = ["classify", "database_errors", "is_database_error", "translate"]

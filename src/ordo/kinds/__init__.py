@@ -14,10 +14,7 @@ from contextlib import contextmanager
 from pathlib import PurePath
 from typing import Any
 
-from ordo._plugins import (
-    plugin,
-    plugins,
-)
+from ordo._plugins import plugin, plugins
 from ordo.kinds.base import Kind
 
 __all__ = ["available_kinds", "get_kind", "kind_for_file", "registered"]

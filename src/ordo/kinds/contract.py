@@ -29,19 +29,11 @@ from typing import Any, ClassVar
 import pytest  # a test suite: imported by test modules only, never by ordo itself
 from pydantic import ValidationError
 
-from ordo.config import (
-    DEFAULT_CONNECTION,
-    Settings,
-)
+from ordo.config import DEFAULT_CONNECTION, Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.errors import StepProblem
-from ordo.kinds.base import (
-    ExecutionContext,
-    Kind,
-    PrepareContext,
-    StepOutcome,
-)
+from ordo.kinds.base import ExecutionContext, Kind, PrepareContext, StepOutcome
 from ordo.kinds.templating import Renderer
 from ordo.masking import Masker
 from ordo.project import Project

@@ -10,16 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from ordo.errors import (
-    OrdoError,
-    StepProblem,
-)
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOutcome,
-)
+from ordo.errors import OrdoError, StepProblem
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:

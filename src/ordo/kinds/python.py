@@ -14,17 +14,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from ordo.errors import (
-    PermanentError,
-    StepProblem,
-)
+from ordo.errors import PermanentError, StepProblem
 from ordo.kinds._subprocess import run_process
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOutcome,
-)
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:

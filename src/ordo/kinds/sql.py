@@ -10,20 +10,12 @@ from pydantic import model_validator
 
 from ordo.db.dialects import parse_table_name
 from ordo.errors import StepProblem
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOutcome,
-)
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
 
 if TYPE_CHECKING:
-    from ordo.db.dialects import (
-        Dialect,
-        TableName,
-    )
+    from ordo.db.dialects import Dialect, TableName
 
 __all__ = ["PlsqlKind", "PreparedSql", "SqlKind", "SqlOptions"]
 

@@ -28,17 +28,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from ordo.errors import (
-    PermanentError,
-    StepProblem,
-    TransientError,
-)
-from ordo.kinds.base import (
-    ExecutionContext,
-    PrepareContext,
-    PreparedStep,
-    StepOutcome,
-)
+from ordo.errors import PermanentError, StepProblem, TransientError
+from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:

@@ -14,21 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ordo._hints import did_you_mean
-from ordo.errors import (
-    ManifestInvalid,
-    Problem,
-)
-from ordo.kinds import (
-    available_kinds,
-    get_kind,
-    kind_for_file,
-)
+from ordo.errors import ManifestInvalid, Problem
+from ordo.kinds import available_kinds, get_kind, kind_for_file
 from ordo.manifest.locate import locate_step
-from ordo.manifest.model import (
-    Manifest,
-    PipelineOptions,
-    StepEntry,
-)
+from ordo.manifest.model import Manifest, PipelineOptions, StepEntry
 from ordo.manifest.yaml_source import (
     MappingNode,
     Node,

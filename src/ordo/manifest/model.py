@@ -10,10 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ordo.config import DEFAULT_CONNECTION
 from ordo.errors import Problem
-from ordo.kinds.options import (
-    RetryPolicy,
-    StepOptions,
-)
+from ordo.kinds.options import RetryPolicy, StepOptions
 
 if TYPE_CHECKING:
     from ordo.manifest.locate import StepLocation

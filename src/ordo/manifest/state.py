@@ -22,16 +22,8 @@ from datetime import date
 from pathlib import Path
 
 from ordo._files import write_atomic
-from ordo.errors import (
-    InvalidInput,
-    ManifestWriteError,
-    OrdoError,
-)
-from ordo.manifest.locate import (
-    BOOLEANS,
-    StepLocation,
-    locate_all,
-)
+from ordo.errors import InvalidInput, ManifestWriteError, OrdoError
+from ordo.manifest.locate import BOOLEANS, StepLocation, locate_all
 from ordo.manifest.yaml_source import LINE_BREAKS
 
 __all__ = ["ManifestState"]

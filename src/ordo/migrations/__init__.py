@@ -23,11 +23,7 @@ from ordo.migrations.errors import (
     MigrationReadOnly,
     MigrationValidationError,
 )
-from ordo.migrations.files import (
-    MigrationFile,
-    Version,
-    checksum,
-)
+from ordo.migrations.files import MigrationFile, Version, checksum
 from ordo.migrations.history import HistoryEntry
 from ordo.migrations.migrator import Migrator
 from ordo.migrations.results import (

@@ -27,10 +27,7 @@ from ordo.migrations.errors import MigrationFailed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
 from ordo.migrations.results import AppliedMigration
-from ordo.migrations.statements import (
-    Statement,
-    split_statements,
-)
+from ordo.migrations.statements import Statement, split_statements
 
 __all__ = ["Applier", "transaction"]
 

@@ -21,10 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ordo.errors import (
-    ExecutionError,
-    Problem,
-)
+from ordo.errors import ExecutionError, Problem
 
 if TYPE_CHECKING:
     from ordo.migrations.applied import AppliedMigration

@@ -43,15 +43,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import quoted_name
 
-from ordo.db.dialects import (
-    Dialect,
-    NamePart,
-    TableName,
-)
-from ordo.migrations.files import (
-    MigrationFile,
-    Version,
-)
+from ordo.db.dialects import Dialect, NamePart, TableName
+from ordo.migrations.files import MigrationFile, Version
 
 __all__ = ["BASELINE", "SQL", "History", "HistoryEntry", "history_table"]
 

@@ -29,40 +29,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
-from ordo.db.dialects import (
-    dialect_for,
-    parse_table_name,
-)
+from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
 from ordo.errors import ConfigError
 from ordo.masking import Masker
-from ordo.migrations.apply import (
-    Applier,
-    transaction,
-)
+from ordo.migrations.apply import Applier, transaction
 from ordo.migrations.errors import (
     BaselineRefused,
     MigrationError,
     MigrationReadOnly,
     MigrationValidationError,
 )
-from ordo.migrations.files import (
-    MigrationFile,
-    Version,
-    discover,
-    scan,
-)
-from ordo.migrations.history import (
-    History,
-    HistoryEntry,
-    history_table,
-)
+from ordo.migrations.files import MigrationFile, Version, discover, scan
+from ordo.migrations.history import History, HistoryEntry, history_table
 from ordo.migrations.locks import migration_lock
-from ordo.migrations.resolve import (
-    Resolution,
-    resolve,
-)
+from ordo.migrations.resolve import Resolution, resolve
 from ordo.migrations.results import (
     AppliedMigration,
     MigrateResult,

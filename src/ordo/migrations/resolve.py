@@ -20,10 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ordo.errors import Problem
-from ordo.migrations.files import (
-    MigrationFile,
-    Version,
-)
+from ordo.migrations.files import MigrationFile, Version
 from ordo.migrations.history import HistoryEntry
 
 __all__ = ["Resolution", "current_version", "resolve"]

@@ -26,10 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ordo.db.dialects import (
-    ScriptSyntax,
-    dialect_for,
-)
+from ordo.db.dialects import ScriptSyntax, dialect_for
 
 __all__ = ["Statement", "split_statements"]
 

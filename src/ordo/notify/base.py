@@ -16,10 +16,7 @@ from collections.abc import Mapping
 from typing import Protocol, cast
 
 from ordo._plugins import plugins
-from ordo.errors import (
-    ConfigError,
-    OrdoError,
-)
+from ordo.errors import ConfigError, OrdoError
 from ordo.masking import Masker
 
 __all__ = [

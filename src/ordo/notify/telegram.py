@@ -19,12 +19,7 @@ from typing import Any
 import httpx
 
 from ordo.masking import Masker
-from ordo.notify.base import (
-    MESSAGE_LIMIT,
-    NotificationError,
-    Notifier,
-    cut,
-)
+from ordo.notify.base import MESSAGE_LIMIT, NotificationError, Notifier, cut
 
 __all__ = ["DEFAULT_API_URL", "MAX_RETRY_AFTER", "TelegramNotifier"]
 

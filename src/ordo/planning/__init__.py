@@ -6,9 +6,6 @@ each step's ``rollback:``, and ``model`` holds what comes out: ``Plan`` and ``Un
 """
 
 from ordo.planning.build import build_plan
-from ordo.planning.model import (
-    Plan,
-    Unit,
-)
+from ordo.planning.model import Plan, Unit
 
 __all__ = ["Plan", "Unit", "build_plan"]

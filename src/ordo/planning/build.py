@@ -17,37 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordo.db.dialects import dialect_for
-from ordo.errors import (
-    ManifestInvalid,
-    OrdoError,
-    Problem,
-    StepProblem,
-)
+from ordo.errors import ManifestInvalid, OrdoError, Problem, StepProblem
 from ordo.kinds import get_kind
-from ordo.kinds.base import (
-    PrepareContext,
-    PreparedStep,
-)
+from ordo.kinds.base import PrepareContext, PreparedStep
 from ordo.kinds.options import RetryPolicy
 from ordo.kinds.templating import Renderer
-from ordo.planning.graph import (
-    build_graph,
-    topological_order,
-)
-from ordo.planning.model import (
-    Plan,
-    Unit,
-)
+from ordo.planning.graph import build_graph, topological_order
+from ordo.planning.model import Plan, Unit
 from ordo.planning.rollback import prepare_rollback
 from ordo.planning.selection import choose
 
 if TYPE_CHECKING:
     from ordo.config import Settings
     from ordo.db.dialects import Dialect
-    from ordo.manifest.model import (
-        Manifest,
-        StepEntry,
-    )
+    from ordo.manifest.model import Manifest, StepEntry
     from ordo.project import Project
 
 __all__ = ["build_plan"]

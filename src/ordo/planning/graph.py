@@ -32,10 +32,7 @@ from ordo._hints import did_you_mean
 from ordo.errors import Problem
 
 if TYPE_CHECKING:
-    from ordo.manifest.model import (
-        Manifest,
-        StepEntry,
-    )
+    from ordo.manifest.model import Manifest, StepEntry
 
 __all__ = ["StepGraph", "build_graph", "reachable", "topological_order"]
 

@@ -7,10 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ordo.kinds import get_kind
-from ordo.kinds.base import (
-    PrepareContext,
-    PreparedStep,
-)
+from ordo.kinds.base import PrepareContext, PreparedStep
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:

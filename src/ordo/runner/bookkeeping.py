@@ -14,18 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ordo.events import (
-    EventBus,
-    RunFinished,
-    RunStarted,
-    RunStatus,
-)
+from ordo.events import EventBus, RunFinished, RunStarted, RunStatus
 from ordo.kinds.base import PreparedStep
-from ordo.runner.result import (
-    RunResult,
-    StepResult,
-    StepStatus,
-)
+from ordo.runner.result import RunResult, StepResult, StepStatus
 
 if TYPE_CHECKING:
     from ordo.planning.model import Plan

@@ -33,10 +33,7 @@ from typing import TYPE_CHECKING
 from ordo.db.dialects import dialect_for
 
 if TYPE_CHECKING:
-    from ordo.planning.model import (
-        Plan,
-        Unit,
-    )
+    from ordo.planning.model import Plan, Unit
 
 __all__ = ["Lanes"]
 

@@ -33,15 +33,9 @@ from sqlalchemy import (
     select,
 )
 
-from ordo.db.dialects import (
-    dialect_for,
-    parse_table_name,
-)
+from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.errors import database_errors
-from ordo.errors import (
-    OrdoError,
-    TransientError,
-)
+from ordo.errors import OrdoError, TransientError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

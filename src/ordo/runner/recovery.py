@@ -16,17 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
-from ordo.events import (
-    EventBus,
-    RollbackFinished,
-    RollbackStarted,
-)
+from ordo.events import EventBus, RollbackFinished, RollbackStarted
 from ordo.kinds import get_kind
-from ordo.kinds.base import (
-    ExecutionContext,
-    Kind,
-    PreparedStep,
-)
+from ordo.kinds.base import ExecutionContext, Kind, PreparedStep
 from ordo.runner.unit import unit_transaction
 
 if TYPE_CHECKING:

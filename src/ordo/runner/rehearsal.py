@@ -15,21 +15,10 @@ from typing import TYPE_CHECKING
 
 from ordo.db.dialects import dialect_for
 from ordo.db.errors import database_errors
-from ordo.errors import (
-    ExecutionError,
-    InvalidInput,
-)
-from ordo.events import (
-    EventBus,
-    RunStatus,
-    StepSkipped,
-    UnitCommitted,
-)
+from ordo.errors import ExecutionError, InvalidInput
+from ordo.events import EventBus, RunStatus, StepSkipped, UnitCommitted
 from ordo.runner.bookkeeping import Results
-from ordo.runner.result import (
-    RunResult,
-    StepStatus,
-)
+from ordo.runner.result import RunResult, StepStatus
 from ordo.runner.steps import StepRunner
 
 if TYPE_CHECKING:
@@ -38,10 +27,7 @@ if TYPE_CHECKING:
     from ordo.db.dialects import Dialect
     from ordo.db.engines import EngineRegistry
     from ordo.masking import Masker
-    from ordo.planning.model import (
-        Plan,
-        Unit,
-    )
+    from ordo.planning.model import Plan, Unit
 
 __all__ = ["Rehearsal", "check_rehearsable"]
 

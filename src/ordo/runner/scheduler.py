@@ -33,32 +33,15 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from ordo.events import (
-    EventBus,
-    RunStatus,
-    StepSkipped,
-    UnitFailed,
-)
+from ordo.events import EventBus, RunStatus, StepSkipped, UnitFailed
 from ordo.runner.bookkeeping import Results
-from ordo.runner.connections import (
-    Cancellers,
-    Connections,
-)
-from ordo.runner.executors import (
-    Executor,
-    Finished,
-    Outcome,
-    executor_for,
-)
+from ordo.runner.connections import Cancellers, Connections
+from ordo.runner.executors import Executor, Finished, Outcome, executor_for
 from ordo.runner.frontier import Frontier
 from ordo.runner.lanes import Lanes
 from ordo.runner.recovery import run_rollback
 from ordo.runner.result import RunResult
-from ordo.runner.unit import (
-    UnitExecutor,
-    Wait,
-    abortable_wait,
-)
+from ordo.runner.unit import UnitExecutor, Wait, abortable_wait
 
 if TYPE_CHECKING:
     from ordo.db.engines import EngineRegistry

@@ -12,23 +12,10 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ordo.errors import (
-    ErrorKind,
-    ExecutionError,
-)
-from ordo.events import (
-    EventBus,
-    StepFailed,
-    StepOutput,
-    StepStarted,
-    StepSucceeded,
-)
+from ordo.errors import ErrorKind, ExecutionError
+from ordo.events import EventBus, StepFailed, StepOutput, StepStarted, StepSucceeded
 from ordo.kinds import get_kind
-from ordo.kinds.base import (
-    ExecutionContext,
-    PreparedStep,
-    StepOutcome,
-)
+from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
 from ordo.tabular import stage_output
 
 if TYPE_CHECKING:

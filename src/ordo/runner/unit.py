@@ -25,10 +25,7 @@ from tenacity.wait import wait_exponential
 
 from ordo._files import StagedFile
 from ordo.db.errors import database_errors
-from ordo.errors import (
-    ExecutionError,
-    TransientError,
-)
+from ordo.errors import ExecutionError, TransientError
 from ordo.events import (
     EventBus,
     StepOutput,
@@ -39,25 +36,15 @@ from ordo.events import (
     UnitStarted,
 )
 from ordo.kinds.base import PreparedStep
-from ordo.runner.connections import (
-    Cancellers,
-    Connections,
-    cancel_statement,
-)
-from ordo.runner.steps import (
-    Aborted,
-    StepRunner,
-)
+from ordo.runner.connections import Cancellers, Connections, cancel_statement
+from ordo.runner.steps import Aborted, StepRunner
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, RootTransaction
 
     from ordo.db.dialects import Dialect
     from ordo.masking import Masker
-    from ordo.planning.model import (
-        Plan,
-        Unit,
-    )
+    from ordo.planning.model import Plan, Unit
     from ordo.runner.bookkeeping import Results
     from ordo.runner.ledger import Ledger
 

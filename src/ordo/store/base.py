@@ -29,10 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ordo.errors import (
-    InvalidInput,
-    OrdoError,
-)
+from ordo.errors import InvalidInput, OrdoError
 
 __all__ = [
     "FINISHED_TASK",

@@ -17,11 +17,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ordo._plugins import plugins
 from ordo.config import Settings
-from ordo.config.url import (
-    masked_url,
-    normalize_url,
-    url_secrets,
-)
+from ordo.config.url import masked_url, normalize_url, url_secrets
 from ordo.errors import ConfigError
 from ordo.masking import Masker
 from ordo.store.base import StateStore

@@ -26,10 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ordo.db.errors import translate
 from ordo.errors import OrdoError
 from ordo.masking import Masker
-from ordo.migrations import (
-    MigrationValidationError,
-    Migrator,
-)
+from ordo.migrations import MigrationValidationError, Migrator
 from ordo.store import statements as st
 from ordo.store.base import (
     FINISHED_TASK,
@@ -46,12 +43,7 @@ from ordo.store.base import (
     task_error_when_run_ends,
     utc,
 )
-from ordo.store.schema import (
-    HISTORY_TABLE,
-    job_definitions,
-    job_runs,
-    tasks,
-)
+from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
 
 __all__ = ["SqlStore"]
 

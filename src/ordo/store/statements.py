@@ -23,19 +23,8 @@ from sqlalchemy import (
     update,
 )
 
-from ordo.store.base import (
-    RunRecord,
-    RunState,
-    TaskRecord,
-    TaskStatus,
-    stored_utc,
-)
-from ordo.store.schema import (
-    TIMESTAMP,
-    job_definitions,
-    job_runs,
-    tasks,
-)
+from ordo.store.base import RunRecord, RunState, TaskRecord, TaskStatus, stored_utc
+from ordo.store.schema import TIMESTAMP, job_definitions, job_runs, tasks
 
 __all__ = [
     "NEWEST_FIRST",

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from ordo.events import (
-    Event,
-    RunFinished,
-    UnitCommitted,
-)
+from ordo.events import Event, RunFinished, UnitCommitted
 from ordo.subscribers._writer import BackgroundWriter
 
 if TYPE_CHECKING:

@@ -18,20 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from ordo.events import (
-    Event,
-    RunFinished,
-    RunStarted,
-    RunStatus,
-    StepSucceeded,
-    UnitFailed,
-)
+from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepSucceeded, UnitFailed
 from ordo.masking import Masker
-from ordo.notify.base import (
-    MESSAGE_LIMIT,
-    Notifier,
-    cut,
-)
+from ordo.notify.base import MESSAGE_LIMIT, Notifier, cut
 from ordo.subscribers._writer import BackgroundWriter
 
 __all__ = ["DRAIN_SECONDS", "NoticeSubscriber", "format_duration"]

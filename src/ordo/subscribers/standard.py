@@ -23,17 +23,10 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ordo.events import (
-    EventBus,
-    Subscriber,
-)
+from ordo.events import EventBus, Subscriber
 from ordo.manifest.state import ManifestState
 from ordo.notify import base as notify_base
-from ordo.subscribers.log import (
-    LOGGER,
-    RunLog,
-    run_context,
-)
+from ordo.subscribers.log import LOGGER, RunLog, run_context
 from ordo.subscribers.manifest import ManifestRecorder
 from ordo.subscribers.notices import NoticeSubscriber
 from ordo.subscribers.report import ReportSubscriber

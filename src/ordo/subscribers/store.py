@@ -57,12 +57,7 @@ from ordo.events import (
     UnitRetrying,
 )
 from ordo.masking import Masker
-from ordo.store.base import (
-    PlannedTask,
-    StateStore,
-    TaskOutcome,
-    TaskStatus,
-)
+from ordo.store.base import PlannedTask, StateStore, TaskOutcome, TaskStatus
 from ordo.subscribers._writer import BackgroundWriter
 
 if TYPE_CHECKING:

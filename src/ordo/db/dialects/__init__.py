@@ -18,19 +18,11 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo._plugins import plugins
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    StatementResult,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult
 from ordo.db.dialects.duckdb import DuckDBDialect
 from ordo.db.dialects.mssql import MSSQLDialect
 from ordo.db.dialects.mysql import MySQLDialect
-from ordo.db.dialects.names import (
-    NamePart,
-    TableName,
-    parse_table_name,
-)
+from ordo.db.dialects.names import NamePart, TableName, parse_table_name
 from ordo.db.dialects.oracle import OracleDialect
 from ordo.db.dialects.postgresql import PostgreSQLDialect
 from ordo.db.dialects.scripts import ScriptSyntax

@@ -25,15 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import URL, Connection, CursorResult, Engine, Executable, event
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects._timeout import (
-    cancel_after,
-    check_seconds,
-)
-from ordo.db.dialects.names import (
-    NamePart,
-    TableName,
-    parse_table_name,
-)
+from ordo.db.dialects._timeout import cancel_after, check_seconds
+from ordo.db.dialects.names import NamePart, TableName, parse_table_name
 from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.errors import ErrorKind  # re-exported: dialects classify into it
 

@@ -13,12 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import URL, CursorResult, Engine
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    mro_names,
-    pool_options,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, mro_names, pool_options
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:

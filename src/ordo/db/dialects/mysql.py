@@ -16,12 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects._timeout import check_seconds
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    first_line,
-    mro_names,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line, mro_names
 from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["MySQLDialect"]

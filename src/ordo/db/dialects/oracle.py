@@ -14,16 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    StatementResult,
-    first_line,
-)
-from ordo.db.dialects.names import (
-    NamePart,
-    TableName,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, first_line
+from ordo.db.dialects.names import NamePart, TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["OracleDialect", "strip_sqlplus_terminator"]

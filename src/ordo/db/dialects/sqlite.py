@@ -15,13 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import (
-    Dialect,
-    ErrorKind,
-    first_line,
-    pool_options,
-    run_on_connect,
-)
+from ordo.db.dialects.base import Dialect, ErrorKind, first_line, pool_options, run_on_connect
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
