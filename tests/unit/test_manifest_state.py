@@ -332,15 +332,16 @@ def test_unknown_steps_change_nothing(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == ORIGINAL
 
 
-def test_flow_style_steps_are_refused() -> None:
+def test_flow_style_steps_are_located_inside_their_braces() -> None:
     [node] = step_nodes("steps:\n  - {name: a, file: b}\n")
-    with pytest.raises(ValueError, match="block mapping"):
-        locate_step(node)
+    loc = locate_step(node)
+    assert (loc.flow, loc.value_line, loc.insert_line, loc.insert_col) == (True, None, 1, 21)
+    assert (loc.close_line, loc.close_col) == (1, 22)
 
 
 def test_from_file_reports_unusable_manifests(tmp_path: Path) -> None:
     cases = {
-        "steps:\n  - name: a\n  - {name: b, file: c}\n": ("block mapping", 3),
+        "x-s: &s {name: b, file: c}\nsteps:\n  - name: a\n  - *s\n": ("alias", 4),
         "steps:\n  - name: a\n    enabled:\n  - name: b\n": ("one-line value", 2),
         "steps:\n  - name: a\n    enabled: |-\n      true\n": ("one-line value", 2),
         "steps:\n  - name: a\n    x: 1\n  - name: a\n    x: 2\n": ("two steps", 4),

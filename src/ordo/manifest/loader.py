@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ordo._hints import did_you_mean
 from ordo.errors import ManifestInvalid, Problem
 from ordo.kinds import available_kinds, get_kind, kind_for_file
-from ordo.manifest.locate import locate_step
+from ordo.manifest.locate import alias_line, locate_step
 from ordo.manifest.model import Manifest, PipelineOptions, StepEntry
 from ordo.manifest.yaml_source import (
     MappingNode,
@@ -62,12 +62,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         root = compose(text)
         data = to_python(root) if root is not None else None
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
-        raise ManifestInvalid(
-            [Problem(f"YAML syntax error: {reason}", file=path, line=line)]
-        ) from exc
+        raise ManifestInvalid([_syntax_problem(exc, path)]) from exc
 
     problems: list[Problem] = []
 
@@ -84,7 +79,8 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         top_node = root
         found = mapping_get(root, "steps")
         steps_node = found[1] if found else None
-        top = {k: v for k, v in data.items() if k != "steps"}
+        # x-... keys hold anchors for the steps to merge or alias (compose files' convention)
+        top = {k: v for k, v in data.items() if k != "steps" and not _free(k)}
     else:
         raise ManifestInvalid(
             [Problem("manifest must be a mapping with a 'steps' list", file=path, line=1)]
@@ -101,12 +97,25 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     entries: list[StepEntry] = []
     seen: dict[str, int] = {}
     nodes = steps_node.value if isinstance(steps_node, SequenceNode) else []
+    written_up_to = steps_node.start_mark.index if steps_node is not None else 0
     for index, node in enumerate(nodes):
         line = node.start_mark.line + 1
+        if node.start_mark.index < written_up_to:
+            # an alias (``- *step``): the node is the anchor's, written earlier in the file;
+            # there is no text of this step's own to record it in
+            problem(
+                f"step {index + 1} is an alias of a step written elsewhere, so it cannot be "
+                "marked done in place",
+                line=alias_line(text, written_up_to),
+                hint="write it as a mapping that merges the anchor: `- {<<: *anchor}` "
+                "(or `- <<: *anchor` on its own lines)",
+            )
+            continue
+        written_up_to = node.end_mark.index
         if not isinstance(node, MappingNode):
             problem(f"step {index + 1} must be a mapping of keys (name, file, type...)", line=line)
             continue
-        name_found = mapping_get(node, "name")
+        name_found = mapping_get(node, "name", merged=True)
         if name_found and isinstance(name_found[1], ScalarNode) and name_found[1].value:
             raw_name, name_line = name_found[1].value, name_found[0].start_mark.line + 1
             if raw_name in seen:
@@ -117,6 +126,13 @@ def parse_manifest(text: str, path: Path) -> Manifest:
                     hint="step names must be unique: the manifest records done steps by name",
                 )
             seen.setdefault(raw_name, name_line)
+        if _inherits_from_a_step(node, nodes):
+            problem(
+                "this step merges another step and would be switched off when that one is "
+                "marked done",
+                line=line,
+                hint="give it its own 'enabled: true'",
+            )
         entry = _step_entry(index, node, line, problem)
         if entry is not None:
             entries.append(entry)
@@ -128,6 +144,39 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         steps=tuple(entries),
         problems=tuple(problems),
     )
+
+
+def _syntax_problem(exc: YAMLError, path: Path) -> Problem:
+    """Name the line where the trouble starts: an unclosed quote is found at the end of the
+    file (``problem_mark``), but the parser also says where it was opened (``context_mark``)."""
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "context_mark", None) if context else None
+    mark = mark or getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    if context:
+        reason = f"{context}: {reason}"
+        found = getattr(exc, "problem_mark", None)
+        if found is not None and line is not None and found.line + 1 != line:
+            reason += f" (noticed on line {found.line + 1})"
+    return Problem(f"YAML syntax error: {reason}", file=path, line=line)
+
+
+def _inherits_from_a_step(node: MappingNode, steps: Sequence[Node]) -> bool:
+    """True when ``enabled`` would come from another step through a merge key: marking that
+    step done adds ``enabled: false`` to it, and so to this one."""
+    if mapping_get(node, "enabled") is not None:
+        return False
+    sources: list[Node] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            is_list = isinstance(value_node, SequenceNode)
+            sources.extend(value_node.value if is_list else [value_node])
+    return any(source is step for source in sources for step in steps)
+
+
+def _free(key: object) -> bool:
+    return isinstance(key, str) and key.startswith("x-")
 
 
 def _step_entry(index: int, node: MappingNode, line: int, problem: ProblemSink) -> StepEntry | None:

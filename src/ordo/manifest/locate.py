@@ -16,7 +16,7 @@ from ordo.manifest.yaml_source import (
     mapping_get,
 )
 
-__all__ = ["BOOLEANS", "StepLocation", "locate_all", "locate_step"]
+__all__ = ["BOOLEANS", "StepLocation", "alias_line", "locate_all", "locate_step"]
 
 
 # What the loader (pydantic) accepts as a boolean; only used to tell which steps are off.
@@ -29,11 +29,21 @@ BOOLEANS = dict.fromkeys(("true", "yes", "on", "y", "t", "1"), True) | dict.from
 class StepLocation:
     """Where one step's ``enabled`` value is, or where one would be inserted (0-based lines).
 
-    ``value_line``/``value_col`` point at the ``enabled`` value (at its anchor or tag when it
-    has one, as the parser reports it); both are None when the step has no ``enabled`` key. A new
-    line then goes before ``insert_at`` at column ``indent``: the step's second key, so never
-    inside a multi-line value of the first, or the line after the only key (``lone_value_col``
-    is then that key's value column, so the state can check the value fits on its line).
+    ``value_line``/``value_col`` point at the step's own ``enabled`` value (at its anchor or tag
+    when it has one, as the parser reports it); both are None when the step has no ``enabled``
+    key of its own. ``default`` is then what it is without one: true, or what a merge key
+    (``<<: *defaults``) brings in; the anchor is never edited, an own key is added instead.
+
+    A block step gets a new line before ``insert_at`` at column ``indent``: the step's second
+    key, so never inside a multi-line value of the first, or the line after the only key
+    (``lone_value_col`` is then that key's value column, so the state can check the value fits
+    on its line).
+
+    A flow step (``flow``, ``- {name: a, file: b}``) is edited inside its braces: a new
+    ``, enabled: false`` goes at ``insert_line``/``insert_col`` (right after its last value, or
+    ``enabled: false, `` after the brace when ``insert_front``),
+    an existing value ends at ``value_end_col``, and the Done comment goes at the end of
+    ``close_line``, the line of its closing brace, which ends at ``close_col``.
     """
 
     name: str
@@ -43,37 +53,64 @@ class StepLocation:
     value_col: int | None
     insert_at: int
     lone_value_col: int | None = None
+    default: bool | None = True
+    flow: bool = False
+    value_end_col: int | None = None
+    insert_line: int = 0
+    insert_col: int = 0
+    close_line: int = 0
+    close_col: int = 0
+    insert_front: bool = False  # the new pair goes first, right after the opening brace
 
 
 def locate_step(node: MappingNode) -> StepLocation:
     """Record where a step's ``enabled`` value is; raise ValueError for shapes it cannot edit."""
-    if node.flow_style:
-        raise ValueError(
-            "a step must be a block mapping (one key per line), not a flow mapping like "
-            "'- {name: a, file: b}', so that its 'enabled' line can be edited on its own"
-        )
-    found = mapping_get(node, "name")
+    found = mapping_get(node, "name", merged=True)
     name_node = found[1] if found else None
     if not isinstance(name_node, ScalarNode) or not name_node.value or name_node.tag != _STR:
         raise ValueError("a step needs a 'name' that is a non-empty string")
     name = name_node.value
     keys = node.value
-    line, indent = keys[0][0].start_mark.line, keys[0][0].start_mark.column
+    line, indent = node.start_mark.line, node.start_mark.column
+    if keys:
+        line, indent = keys[0][0].start_mark.line, keys[0][0].start_mark.column
     value_line = value_col = None
+    default: bool | None = True
     enabled = mapping_get(node, "enabled")
     if enabled is not None:
+        if enabled[1].start_mark.index < enabled[0].end_mark.index:
+            raise ValueError("'enabled' must be written out (true or false), not an alias")
         if not _one_word(enabled[1]):
             raise ValueError(
                 "'enabled' must be a one-line value such as true or false, not one that "
                 "goes on over several lines"
             )
         value_line, value_col = enabled[1].start_mark.line, enabled[1].start_mark.column
+    elif (inherited := mapping_get(node, "enabled", merged=True)) is not None:
+        value = inherited[1]
+        default = BOOLEANS.get(value.value.lower()) if isinstance(value, ScalarNode) else None
+    if node.flow_style:
+        last_key, last_value = keys[-1]
+        # after the last value, unless it is an alias (its marks are the anchor's): then first
+        front = last_value.start_mark.index < last_key.end_mark.index
+        last = node.start_mark if front else last_value.end_mark
+        end = enabled[1].end_mark.column if enabled is not None else None
+        return StepLocation(
+            name, line, indent, value_line, value_col, line, None, default, True, end,
+            last.line, last.column + front, node.end_mark.line, node.end_mark.column, front,
+        )  # fmt: skip
     if len(keys) > 1:
-        return StepLocation(name, line, indent, value_line, value_col, keys[1][0].start_mark.line)
-    if name_node.style in ("|", ">"):
+        second = keys[1][0].start_mark.line
+        return StepLocation(name, line, indent, value_line, value_col, second, None, default)
+    only_key, only_value = keys[0]
+    if only_value is name_node and name_node.style in ("|", ">"):
         raise ValueError("a step with one key needs its value on one line; add a second key")
-    lone = keys[0][1].start_mark
-    return StepLocation(name, line, indent, value_line, value_col, lone.line + 1, lone.column)
+    lone = only_value.start_mark
+    if lone.index < only_key.end_mark.index:  # ``- <<: *defaults``: the alias is on the key's line
+        lone = only_key.end_mark
+    return StepLocation(
+        name, line, indent, value_line, value_col, lone.line + 1, lone.column, default
+    )
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -102,8 +139,17 @@ def locate_all(path: Path, text: str) -> dict[str, StepLocation]:
     if not isinstance(steps, SequenceNode):
         raise InvalidInput("the manifest has no 'steps' list", file=path, hint="see ordo init")
     located: dict[str, StepLocation] = {}
+    written_up_to = steps.start_mark.index
     for node in steps.value:
         line = node.start_mark.line + 1
+        if node.start_mark.index < written_up_to:
+            raise InvalidInput(
+                "a step that is an alias cannot be marked done in place",
+                file=path,
+                line=alias_line(text, written_up_to),
+                hint="write it as a mapping that merges the anchor: `- {<<: *anchor}`",
+            )
+        written_up_to = node.end_mark.index
         if not isinstance(node, MappingNode):
             raise InvalidInput("a step must be a mapping", file=path, line=line)
         try:
@@ -114,3 +160,10 @@ def locate_all(path: Path, text: str) -> dict[str, StepLocation]:
             raise InvalidInput("two steps have this name", file=path, line=line, step=loc.name)
         located[loc.name] = loc
     return located
+
+
+def alias_line(text: str, after: int) -> int:
+    """The 1-based line of the first alias (``*name``) after character ``after``: a step that
+    is an alias has only the anchor's positions, so its own line is found in the text."""
+    star = text.find("*", after)
+    return text.count("\n", 0, star if star >= 0 else after) + 1

@@ -17,9 +17,11 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_right, insort
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ordo._files import write_atomic
 from ordo.errors import InvalidInput, ManifestWriteError, OrdoError
@@ -135,15 +137,21 @@ class ManifestState:
         return self._set(name, "true", "" if _DONE.match(tail) else tail)
 
     def _value(self, name: str) -> tuple[bool | None, str]:
-        """The step's enabled value as a bool (None if absent or unknown) and the rest after it."""
+        """The step's enabled value as a bool (None if unknown) and the rest after it (for a
+        flow step, the comment after its closing brace)."""
+        loc = self._locs[name]
+        if loc.flow:
+            return self._flow_value(loc)
         where = self._where(name)
         if where is None:
-            return True, ""
+            return loc.default, ""
         _, raw, tail = self._split(where)
         word = raw[1:-1] if raw[:1] in "'\"" else raw
         return BOOLEANS.get(word.lower()), tail
 
     def _set(self, name: str, value: str, tail: str) -> bool:
+        if self._locs[name].flow:
+            return self._set_flow(name, value, tail)
         where = self._where(name)
         if where is not None:
             start = self._split(where)[0]
@@ -167,6 +175,62 @@ class ManifestState:
         self._inserted[name] = loc.insert_at
         return True
 
+    def _flow_value(self, loc: StepLocation) -> tuple[bool | None, str]:
+        content = self._content(loc.close_line)
+        tail = content[_comment_start(content, loc.close_col) :]
+        if loc.value_line is None or loc.value_col is None or loc.value_end_col is None:
+            return loc.default, tail
+        line = self._content(loc.value_line)
+        raw = line[_value_start(line, loc.value_col) : loc.value_end_col]
+        word = raw[1:-1] if raw[:1] in "'\"" else raw
+        return BOOLEANS.get(word.lower()), tail
+
+    def _set_flow(self, name: str, value: str, comment: str) -> bool:
+        """Set the value inside the braces and the comment after the closing brace's line.
+
+        A flow step takes no new line, so later lines keep their numbers; a step that shares a
+        line with another (``steps: [{...}, {...}]``) is located again after the edit, since the
+        columns of the other have moved.
+        """
+        loc = self._locs[name]
+        at = self._shift(loc.close_line)
+        content = self._content(loc.close_line)
+        cut = _comment_start(content, loc.close_col)
+        self._lines[at] = content[:cut] + comment + _eol_of(self._lines[at])
+        if loc.value_line is not None and loc.value_col is not None and loc.value_end_col:
+            at = self._shift(loc.value_line)
+            content = self._content(loc.value_line)
+            start, end = _value_start(content, loc.value_col), loc.value_end_col
+            self._lines[at] = content[:start] + value + content[end:] + _eol_of(self._lines[at])
+            moved = len(value) - (end - start)
+            loc = replace(loc, value_end_col=start + len(value))
+        else:
+            at = self._shift(loc.insert_line)
+            content = self._content(loc.insert_line)
+            new = f"enabled: {value}, " if loc.insert_front else f", enabled: {value}"
+            col = loc.insert_col
+            self._lines[at] = content[:col] + new + content[col:] + _eol_of(self._lines[at])
+            moved = len(new)
+            value_col = col + (9 if loc.insert_front else 11)
+            loc = replace(
+                loc, value_line=loc.insert_line, value_col=value_col,
+                value_end_col=value_col + len(value),
+            )  # fmt: skip
+        if loc.value_line == loc.close_line:
+            loc = replace(loc, close_col=loc.close_col + moved)
+        self._locs[name] = loc
+        if name in self._crowded:
+            text = self.text
+            self._reset(text, locate_all(self.path, text))
+        return True
+
+    def _shift(self, line: int) -> int:
+        """Where a line (as located) is now, after the lines inserted above it."""
+        return line + bisect_right(self._anchors, line)
+
+    def _content(self, line: int) -> str:
+        return _EOL.sub("", self._lines[self._shift(line)])
+
     def _split(self, where: tuple[int, int]) -> tuple[int, str, str]:
         split = _split_value(_EOL.sub("", self._lines[where[0]]), where[1])
         assert split is not None, "checked when the text was read"
@@ -185,6 +249,9 @@ class ManifestState:
     def _reset(self, text: str, locations: Mapping[str, StepLocation]) -> None:
         self._lines: list[str] = _LINE.findall(text)
         self._locs = dict(locations)
+        if text.startswith("\ufeff"):  # the parser does not count a BOM as a column
+            self._locs = {name: _after_bom(loc) for name, loc in self._locs.items()}
+        self._crowded = _crowded(self._locs.values())
         self._anchors: list[int] = []  # lines (as located) before which a line was inserted
         self._inserted: dict[str, int] = {}
         contents = [_EOL.sub("", line) for line in self._lines]
@@ -194,7 +261,11 @@ class ManifestState:
     def _check(self, loc: StepLocation, lines: list[str]) -> None:
         """Refuse positions that do not fit the text now, not half-way through a write later."""
         problem = None
-        if loc.value_line is not None and loc.value_col is not None:
+        if loc.flow:
+            close = lines[loc.close_line] if loc.close_line < len(lines) else ""
+            if close[loc.close_col - 1 : loc.close_col] != "}":
+                problem = "its closing brace is not where the parser said"
+        elif loc.value_line is not None and loc.value_col is not None:
             line = lines[loc.value_line] if loc.value_line < len(lines) else ""
             if not line[loc.value_col :].strip():
                 problem = "its 'enabled' value is not where the parser said"
@@ -229,6 +300,62 @@ class ManifestState:
         self._reset(text, locate_all(self.path, text))
         self._signature = current
         self.reparses += 1
+
+
+def _after_bom(loc: StepLocation) -> StepLocation:
+    """Columns on the first line moved one to the right, past the BOM."""
+    changes: dict[str, Any] = {}
+    if loc.value_line == 0 and loc.value_col is not None:
+        changes["value_col"] = loc.value_col + 1
+        if loc.value_end_col is not None:
+            changes["value_end_col"] = loc.value_end_col + 1
+    if loc.lone_value_col is not None and loc.insert_at == 1:
+        changes["lone_value_col"] = loc.lone_value_col + 1
+    if loc.flow and loc.insert_line == 0:
+        changes["insert_col"] = loc.insert_col + 1
+    if loc.flow and loc.close_line == 0:
+        changes["close_col"] = loc.close_col + 1
+    return replace(loc, **changes) if changes else loc
+
+
+def _crowded(locations: Iterable[StepLocation]) -> set[str]:
+    """Flow steps that share a line with another flow step."""
+    seen: dict[int, str] = {}
+    crowded: set[str] = set()
+    for loc in locations:
+        if not loc.flow:
+            continue
+        first = min(loc.line, loc.insert_line, loc.close_line)
+        for line in range(first, loc.close_line + 1):
+            other = seen.setdefault(line, loc.name)
+            if other != loc.name:
+                crowded.update((other, loc.name))
+    return crowded
+
+
+def _value_start(content: str, col: int) -> int:
+    """Where the scalar starts: after the anchor or tag the parser's column may point at."""
+    properties = _PROPERTIES.match(content, col)
+    return properties.end() if properties else col
+
+
+def _comment_start(content: str, col: int) -> int:
+    """Where the comment after ``col`` starts (with the blanks before it), or the line's end.
+
+    Quoted scalars after ``col`` (more flow items on the line) are skipped: a ``#`` inside one
+    is text.
+    """
+    i = col
+    while i < len(content):
+        ch = content[i]
+        if ch in "'\"":
+            quoted = _QUOTED.match(content, i)
+            i = quoted.end() if quoted else len(content)
+            continue
+        if ch == "#" and i > col and content[i - 1] in " \t":
+            break
+        i += 1
+    return len(content[:i].rstrip(" \t"))
 
 
 def _indent(content: str) -> int:
