@@ -7,6 +7,11 @@ parse per step, so the loader parses once and records, for each step, where its 
 value is (or where such a line would go): a ``StepLocation``. ``ManifestState`` then keeps the
 text as lines and edits them by position, shifting positions as lines are inserted.
 
+A flow step (``- {name: a, file: b}``) has no ``enabled`` line of its own: its value is edited,
+or ``enabled: false`` added, inside the braces, and the Done comment goes after the line of its
+closing brace. A step that merges an anchor (``<<: *defaults``) gets a key of its own; the
+anchor is never edited, since other steps read it too.
+
 Temp files are named ``.<manifest name>.ordo-tmp-<hex>`` in the manifest's folder. One can be
 left behind only if the process dies between creating it and renaming it; it is never read and
 can be deleted.
@@ -17,27 +22,29 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_right, insort
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from ordo._files import write_atomic
 from ordo.errors import InvalidInput, ManifestWriteError, OrdoError
+from ordo.manifest.lines import (
+    EOL,
+    LINE,
+    after_bom,
+    comment_start,
+    crowded,
+    eol_of,
+    indent,
+    split_value,
+    value_start,
+)
 from ordo.manifest.locate import BOOLEANS, StepLocation, locate_all
-from ordo.manifest.yaml_source import LINE_BREAKS
 
 __all__ = ["ManifestState"]
 
 
-# The lines must be split exactly where the parser counts line breaks, or its line numbers point
-# at the wrong line: libyaml counts "\r\n", "\n", "\r", NEL, LS and PS (str.splitlines also
-# splits on \x0c and others that may sit inside a quoted value).
-_LINE = re.compile(f"[^{LINE_BREAKS}]*(?:\r\n|[{LINE_BREAKS}])|[^{LINE_BREAKS}]+\\Z")
-_EOL = re.compile(f"(\r\n|[{LINE_BREAKS}])\\Z")
-_QUOTED = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
-_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")  # an anchor and/or a tag before a value
 _DONE = re.compile(r"\s*#\s*Done:")
 _LEADING_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
 
@@ -156,20 +163,20 @@ class ManifestState:
         if where is not None:
             start = self._split(where)[0]
             old = self._lines[where[0]]
-            self._lines[where[0]] = old[:start] + value + tail + _eol_of(old)
+            self._lines[where[0]] = old[:start] + value + tail + eol_of(old)
             return True
         loc = self._locs[name]
         at = loc.insert_at + bisect_right(self._anchors, loc.insert_at)
         new = f"{' ' * loc.indent}enabled: {value}{tail}"
         if at < len(self._lines):
-            self._lines.insert(at, new + _eol_of(self._lines[at - 1]))
+            self._lines.insert(at, new + eol_of(self._lines[at - 1]))
         else:  # after the last line: keep a missing final newline missing
             last = self._lines[-1]
-            eol = _eol_of(last)
+            eol = eol_of(last)
             if eol:
                 self._lines.append(new + eol)
             else:
-                self._lines[-1] = last + (_eol_of(self._lines[0]) or "\n")
+                self._lines[-1] = last + (eol_of(self._lines[0]) or "\n")
                 self._lines.append(new)
         insort(self._anchors, loc.insert_at)
         self._inserted[name] = loc.insert_at
@@ -177,11 +184,11 @@ class ManifestState:
 
     def _flow_value(self, loc: StepLocation) -> tuple[bool | None, str]:
         content = self._content(loc.close_line)
-        tail = content[_comment_start(content, loc.close_col) :]
+        tail = content[comment_start(content, loc.close_col) :]
         if loc.value_line is None or loc.value_col is None or loc.value_end_col is None:
             return loc.default, tail
         line = self._content(loc.value_line)
-        raw = line[_value_start(line, loc.value_col) : loc.value_end_col]
+        raw = line[value_start(line, loc.value_col) : loc.value_end_col]
         word = raw[1:-1] if raw[:1] in "'\"" else raw
         return BOOLEANS.get(word.lower()), tail
 
@@ -195,13 +202,13 @@ class ManifestState:
         loc = self._locs[name]
         at = self._shift(loc.close_line)
         content = self._content(loc.close_line)
-        cut = _comment_start(content, loc.close_col)
-        self._lines[at] = content[:cut] + comment + _eol_of(self._lines[at])
+        cut = comment_start(content, loc.close_col)
+        self._lines[at] = content[:cut] + comment + eol_of(self._lines[at])
         if loc.value_line is not None and loc.value_col is not None and loc.value_end_col:
             at = self._shift(loc.value_line)
             content = self._content(loc.value_line)
-            start, end = _value_start(content, loc.value_col), loc.value_end_col
-            self._lines[at] = content[:start] + value + content[end:] + _eol_of(self._lines[at])
+            start, end = value_start(content, loc.value_col), loc.value_end_col
+            self._lines[at] = content[:start] + value + content[end:] + eol_of(self._lines[at])
             moved = len(value) - (end - start)
             loc = replace(loc, value_end_col=start + len(value))
         else:
@@ -209,7 +216,7 @@ class ManifestState:
             content = self._content(loc.insert_line)
             new = f"enabled: {value}, " if loc.insert_front else f", enabled: {value}"
             col = loc.insert_col
-            self._lines[at] = content[:col] + new + content[col:] + _eol_of(self._lines[at])
+            self._lines[at] = content[:col] + new + content[col:] + eol_of(self._lines[at])
             moved = len(new)
             value_col = col + (9 if loc.insert_front else 11)
             loc = replace(
@@ -229,10 +236,10 @@ class ManifestState:
         return line + bisect_right(self._anchors, line)
 
     def _content(self, line: int) -> str:
-        return _EOL.sub("", self._lines[self._shift(line)])
+        return EOL.sub("", self._lines[self._shift(line)])
 
     def _split(self, where: tuple[int, int]) -> tuple[int, str, str]:
-        split = _split_value(_EOL.sub("", self._lines[where[0]]), where[1])
+        split = split_value(EOL.sub("", self._lines[where[0]]), where[1])
         assert split is not None, "checked when the text was read"
         return split
 
@@ -247,14 +254,14 @@ class ManifestState:
         return loc.value_line + bisect_right(self._anchors, loc.value_line), loc.value_col
 
     def _reset(self, text: str, locations: Mapping[str, StepLocation]) -> None:
-        self._lines: list[str] = _LINE.findall(text)
+        self._lines: list[str] = LINE.findall(text)
         self._locs = dict(locations)
         if text.startswith("\ufeff"):  # the parser does not count a BOM as a column
-            self._locs = {name: _after_bom(loc) for name, loc in self._locs.items()}
-        self._crowded = _crowded(self._locs.values())
+            self._locs = {name: after_bom(loc) for name, loc in self._locs.items()}
+        self._crowded = crowded(self._locs.values())
         self._anchors: list[int] = []  # lines (as located) before which a line was inserted
         self._inserted: dict[str, int] = {}
-        contents = [_EOL.sub("", line) for line in self._lines]
+        contents = [EOL.sub("", line) for line in self._lines]
         for loc in self._locs.values():
             self._check(loc, contents)
 
@@ -269,15 +276,15 @@ class ManifestState:
             line = lines[loc.value_line] if loc.value_line < len(lines) else ""
             if not line[loc.value_col :].strip():
                 problem = "its 'enabled' value is not where the parser said"
-            elif _split_value(line, loc.value_col) is None:
+            elif split_value(line, loc.value_col) is None:
                 problem = "its 'enabled' value goes on over several lines"
         elif loc.lone_value_col is not None:
             line = lines[loc.insert_at - 1] if loc.insert_at <= len(lines) else ""
             after = next((t for t in lines[loc.insert_at :] if t.strip()), "")
-            goes_on = not after.lstrip().startswith("#") and _indent(after) > loc.indent
-            if _split_value(line, loc.lone_value_col) is None or (after and goes_on):
+            goes_on = not after.lstrip().startswith("#") and indent(after) > loc.indent
+            if split_value(line, loc.lone_value_col) is None or (after and goes_on):
                 problem = "its only key's value goes on over several lines"
-        elif loc.insert_at >= len(lines) or _indent(lines[loc.insert_at]) != loc.indent:
+        elif loc.insert_at >= len(lines) or indent(lines[loc.insert_at]) != loc.indent:
             problem = "its second key is not where the parser said"
         if problem:
             raise OrdoError(
@@ -300,88 +307,6 @@ class ManifestState:
         self._reset(text, locate_all(self.path, text))
         self._signature = current
         self.reparses += 1
-
-
-def _after_bom(loc: StepLocation) -> StepLocation:
-    """Columns on the first line moved one to the right, past the BOM."""
-    changes: dict[str, Any] = {}
-    if loc.value_line == 0 and loc.value_col is not None:
-        changes["value_col"] = loc.value_col + 1
-        if loc.value_end_col is not None:
-            changes["value_end_col"] = loc.value_end_col + 1
-    if loc.lone_value_col is not None and loc.insert_at == 1:
-        changes["lone_value_col"] = loc.lone_value_col + 1
-    if loc.flow and loc.insert_line == 0:
-        changes["insert_col"] = loc.insert_col + 1
-    if loc.flow and loc.close_line == 0:
-        changes["close_col"] = loc.close_col + 1
-    return replace(loc, **changes) if changes else loc
-
-
-def _crowded(locations: Iterable[StepLocation]) -> set[str]:
-    """Flow steps that share a line with another flow step."""
-    seen: dict[int, str] = {}
-    crowded: set[str] = set()
-    for loc in locations:
-        if not loc.flow:
-            continue
-        first = min(loc.line, loc.insert_line, loc.close_line)
-        for line in range(first, loc.close_line + 1):
-            other = seen.setdefault(line, loc.name)
-            if other != loc.name:
-                crowded.update((other, loc.name))
-    return crowded
-
-
-def _value_start(content: str, col: int) -> int:
-    """Where the scalar starts: after the anchor or tag the parser's column may point at."""
-    properties = _PROPERTIES.match(content, col)
-    return properties.end() if properties else col
-
-
-def _comment_start(content: str, col: int) -> int:
-    """Where the comment after ``col`` starts (with the blanks before it), or the line's end.
-
-    Quoted scalars after ``col`` (more flow items on the line) are skipped: a ``#`` inside one
-    is text.
-    """
-    i = col
-    while i < len(content):
-        ch = content[i]
-        if ch in "'\"":
-            quoted = _QUOTED.match(content, i)
-            i = quoted.end() if quoted else len(content)
-            continue
-        if ch == "#" and i > col and content[i - 1] in " \t":
-            break
-        i += 1
-    return len(content[:i].rstrip(" \t"))
-
-
-def _indent(content: str) -> int:
-    return len(content) - len(content.lstrip(" "))
-
-
-def _eol_of(line: str) -> str:
-    match = _EOL.search(line)
-    return match.group(1) if match else ""
-
-
-def _split_value(content: str, col: int) -> tuple[int, str, str] | None:
-    """Split a line at ``col`` into where the scalar starts, the scalar, and what follows it.
-
-    The parser's value column is that of the node's anchor or tag when it has one; those stay put.
-    None when a quoted scalar does not close on this line: it goes on over several lines.
-    """
-    properties = _PROPERTIES.match(content, col)
-    start = properties.end() if properties else col
-    rest = content[start:]
-    if rest[:1] in ("'", '"'):
-        quoted = _QUOTED.match(rest)
-        return (start, quoted.group(), rest[quoted.end() :]) if quoted else None
-    comment = re.search(r"[ \t]#", rest)
-    raw = rest[: comment.start() if comment else len(rest)].rstrip()
-    return start, raw, rest[len(raw) :]
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
