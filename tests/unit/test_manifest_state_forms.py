@@ -52,3 +52,15 @@ def test_a_step_off_by_its_anchor_is_enabled_with_its_own_key(tmp_path: Path) ->
         "    name: a\n"
     )
     assert state.enable_all() == []
+
+
+def test_a_flow_manifest_edited_by_hand_meanwhile_is_located_again(tmp_path: Path) -> None:
+    path, state = _state(tmp_path, "steps:\n  - {name: a, sql: x}\n  - {name: b, sql: y}\n")
+    state.mark_done(["a"], "one", today=DAY)
+    path.write_text("# edited\nsteps:\n  - {sql: y, name: b}\n  - {name: a, sql: x}\n")
+    state.mark_done(["b"], "two", today=DAY)
+    assert state.reparses == 1
+    assert path.read_text(encoding="utf-8") == (
+        "# edited\nsteps:\n  - {sql: y, name: b, enabled: false}  # Done: 2026-12-02 two\n"
+        "  - {name: a, sql: x}\n"
+    )
