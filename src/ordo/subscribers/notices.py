@@ -1,4 +1,4 @@
-"""What a run tells its notifiers, and when (seed 000 §4.5).
+"""What a run tells its notifiers, and when.
 
 A chat channel is read by people, so it gets few messages: the start, the steps someone asked
 to hear about (``notify: true``) or that were slow, each failure once (when a unit has failed
