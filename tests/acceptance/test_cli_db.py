@@ -288,7 +288,7 @@ def test_a_write_is_committed(ordo_cli: Runner, query_project: Path) -> None:
         cwd=query_project,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "1 rows affected" in done.stdout
+    assert "1 row affected" in done.stdout
     with sqlite3.connect(query_project / "data" / "main.db") as conn:
         assert conn.execute("SELECT name FROM items WHERE id = 1").fetchone() == ("changed",)
     conn.close()

@@ -48,12 +48,12 @@ def test_the_report_can_be_turned_off(ordo_cli: Runner, tmp_path: Path) -> None:
     assert not (root / "notifications").exists()
 
 
-def test_seed_002_dictionary_of_a_result(tmp_path: Path) -> None:
+def test_pipeline_dictionary_of_a_result(tmp_path: Path) -> None:
     import ordo
 
     root = make_project(tmp_path / "p", MANIFEST)
     result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
-    rendered = result.as_seed002()
+    rendered = result.as_pipeline_dict()
     assert rendered["overall_status"] == "failed"
     assert [s["name"] for s in rendered["steps"]] == ["create", "fill", "again"]
     assert rendered["timestamp"]

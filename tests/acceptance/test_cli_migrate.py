@@ -55,7 +55,7 @@ def test_dry_run_lists_in_numeric_order_and_runs_nothing(ordo_cli: Runner, proje
 def test_apply_then_status_then_nothing_to_do(ordo_cli: Runner, project: Path) -> None:
     done = ordo_cli("migrate", "app", cwd=project)
     assert done.returncode == 0, done.stderr
-    assert "Applied 4 migration(s): <none> -> 1.10" in done.stdout
+    assert "Applied 4 migrations: <none> -> 1.10" in done.stdout
     assert versions(project) == ["1", "1.9", "1.10", None]
     status = ordo_cli("migrate", "status", "APP", cwd=project)  # names match in any case
     assert status.returncode == 0, status.stderr

@@ -51,7 +51,7 @@ def test_a_migrate_step_applies_pending_migrations_then_later_steps_see_them(
 ) -> None:
     root = project_with_migrations(tmp_path, db_url, MANIFEST)
     plan = ordo.plan(project=root, environ={})
-    assert plan.lines()[0] == "[1] MIGRATE: schema [wh] - 2 migration file(s) in WH/"
+    assert plan.lines()[0] == "[1] MIGRATE: schema [wh] - 2 migration files in WH/"
     result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     assert result.status == "success", result.error
     assert result.step("schema").rows == 2  # migrations applied

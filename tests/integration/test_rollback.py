@@ -89,7 +89,7 @@ def test_row_2_rollback_succeeds_and_continues(db_url: URL, tmp_path: Path) -> N
     assert manifest.count("# Done: ") == 1  # 'publish' only: 'load' failed and stays enabled
     [report] = list((root / "notifications").glob("*.txt"))
     assert "HEALING ACTIONS" in report.read_text()
-    assert result.as_seed002()["overall_status"] == "partial_success"
+    assert result.as_pipeline_dict()["overall_status"] == "partial_success"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The manual review report (seed 002) from synthetic event streams, and the seed-002 dictionary.
+"""The manual review report from synthetic event streams, and the pipeline result dictionary.
 
 Every metric reader and the clock are injected, so one report is compared byte for byte with
 a golden text: a change of layout is a deliberate change of this test.
@@ -32,7 +32,7 @@ from ordo.events import (
     UnitStarted,
 )
 from ordo.masking import Masker
-from ordo.runner.result import RunResult, StepResult, StepStatus, to_seed002_dict
+from ordo.runner.result import RunResult, StepResult, StepStatus, to_pipeline_dict
 from ordo.subscribers import report as report_module
 from ordo.subscribers.report import Probes, ReportSubscriber, error_type, report_name
 
@@ -425,7 +425,7 @@ def test_error_type_comes_from_the_event_not_the_message(tmp_path: Path) -> None
     assert "  Error Type     : permanent\n" in read_report(tmp_path)
 
 
-# --- seed 002's dictionary -------------------------------------------------------------------
+# --- the pipeline result dictionary ----------------------------------------------------------
 
 
 def result_with(status: RunStatus) -> RunResult:
@@ -456,9 +456,9 @@ def result_with(status: RunStatus) -> RunResult:
 
 
 @pytest.mark.parametrize("status", list(RunStatus))
-def test_seed002_dict_for_each_status(status: RunStatus) -> None:
+def test_pipeline_dict_for_each_status(status: RunStatus) -> None:
     result = result_with(status)
-    rendered = to_seed002_dict(result, at=AT)
+    rendered = to_pipeline_dict(result, at=AT)
     assert rendered["overall_status"] == status.value
     assert rendered["timestamp"] == "2024-05-17T14:03:09+02:00"
     assert rendered["run_id"] == RUN
@@ -479,8 +479,8 @@ def test_seed002_dict_for_each_status(status: RunStatus) -> None:
     assert json.loads(json.dumps(rendered)) == rendered  # plain JSON values only
 
 
-def test_seed002_dict_failed_step_details() -> None:
-    rendered = to_seed002_dict(result_with(RunStatus.FAILED), at=AT)
+def test_pipeline_dict_failed_step_details() -> None:
+    rendered = to_pipeline_dict(result_with(RunStatus.FAILED), at=AT)
     assert rendered["steps"][1] == {
         "name": "load",
         "kind": "sql",
@@ -493,9 +493,9 @@ def test_seed002_dict_failed_step_details() -> None:
     assert rendered["steps"][2]["status"] == "not_run"
 
 
-def test_seed002_dict_timestamp_defaults_to_now_with_offset() -> None:
+def test_pipeline_dict_timestamp_defaults_to_now_with_offset() -> None:
     before = datetime.now(UTC)
-    stamp = datetime.fromisoformat(to_seed002_dict(result_with(RunStatus.SUCCESS))["timestamp"])
+    stamp = datetime.fromisoformat(to_pipeline_dict(result_with(RunStatus.SUCCESS))["timestamp"])
     assert stamp.tzinfo is not None
     assert before - timedelta(seconds=1) <= stamp <= datetime.now(UTC) + timedelta(seconds=1)
 

@@ -1,4 +1,4 @@
-"""``DatabaseManager``: seed 001's query API over one named connection.
+"""``DatabaseManager``: a program's own queries over one named connection.
 
 One engine per connection name per process, shared by every manager and thread that asks for
 that name, so pooling works across a program's tasks; a caller that wants engines of its own
@@ -197,13 +197,13 @@ class DatabaseManager:
         return self.migrator().migrate(**options)
 
     def get_migration_status(self) -> dict[str, Any]:
-        """``current_version`` and ``pending_migrations`` (file names), as seed 001 reports them."""
+        """``current_version`` and ``pending_migrations`` (file names), as a dictionary."""
         return health.migration_status(self.connection, self.migrator)
 
     # -- health ----------------------------------------------------------------------------
 
     def health_check(self, *, slow_ms: float = 1000.0) -> dict[str, Any]:
-        """Seed 001's health dictionary; never raises, returns within the connection's timeout."""
+        """The health dictionary; never raises, returns within the connection's timeout."""
         return health.health_check(
             self.engine,
             self.connection,

@@ -58,7 +58,7 @@ def health_check(
     env_file: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Seed 001's health dictionary for each connection (all of them when none are named).
+    """The health dictionary for each connection (all of them when none are named).
 
     Never raises for a database that does not answer: its report says ``unhealthy``.
     """
@@ -77,7 +77,7 @@ def pool_status(
     env_file: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Seed 001's pool dictionary of ``name``, as this process sees it."""
+    """The pool dictionary of ``name``, as this process sees it."""
     with DatabaseManager(name, settings=load_settings(project, env_file, environ)) as db:
         return db.get_pool_status()
 

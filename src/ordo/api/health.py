@@ -1,4 +1,4 @@
-"""Health and pool status of a connection, as seed 001's dictionaries.
+"""Health and pool status of a connection, as the health and pool dictionaries.
 
 ``health_check`` answers even when the database does not: the probe runs on a worker thread and
 is given up after the connection's timeout, so a monitor calling it never hangs on a dead
@@ -44,8 +44,11 @@ def _now() -> str:
 def migration_status(
     connection: ConnectionSettings, migrator: Callable[[], Migrator]
 ) -> dict[str, Any]:
-    """Seed 001's ``current_version`` and ``pending_migrations``; ``migrator`` is only called
-    when the connection has a migrations folder, so a plain database costs no query."""
+    """The migration status: ``current_version`` and ``pending_migrations``.
+
+    ``migrator`` is only called when the connection has a migrations folder, so a plain
+    database costs no query.
+    """
     folder = connection.migrations
     if folder is None or not folder.is_dir():
         return {"current_version": None, "pending_migrations": []}
@@ -175,7 +178,7 @@ def _describe(masker: Masker, exc: BaseException) -> str:
 
 
 def pool_status(engine: Engine, database_name: str) -> dict[str, Any]:
-    """Seed 001's pool keys; a pool that does not count (SQLite memory, DuckDB) reports zeros."""
+    """The pool dictionary's keys; a pool that does not count (SQLite memory, DuckDB): zeros."""
     watch_invalidations(engine)
     pool = engine.pool
     status: dict[str, Any] = {

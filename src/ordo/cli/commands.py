@@ -10,12 +10,13 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from ordo._words import plural
 from ordo.api import runs as api
 from ordo.planning.model import Plan
 from ordo.project.scaffold import fresh_demo, init_project
 from ordo.subscribers.console import ConsoleReporter
 
-PROMPT = "Plan loaded with {n} tasks. Are you sure you want to execute? [y/N]: "
+PROMPT = "Plan loaded with {tasks}. Are you sure you want to execute? [y/N]: "
 
 
 def _print_plan(console: Console, plan: Plan) -> None:
@@ -72,7 +73,7 @@ def run(
     def confirm(the_plan: Plan) -> bool:
         reporter.masker = the_plan.settings.masker()
         _print_plan(console, the_plan)
-        return force or ask(PROMPT.format(n=len(the_plan.steps)))
+        return force or ask(PROMPT.format(tasks=plural(len(the_plan.steps), "task")))
 
     options = replace(options, confirm=confirm, subscribers=[reporter])
     result = api.run(manifest, project=project, env_file=env_file, options=options)

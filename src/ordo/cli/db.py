@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ordo._words import plural
 from ordo.cli._guard import guarded
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
 from ordo.errors import InvalidInput
@@ -150,8 +151,8 @@ def query_command(
 
     console = _console()
     if not result.columns:
-        count = result.rowcount
-        console.print(f"{count} rows affected" if count is not None and count >= 0 else "done")
+        count = -1 if result.rowcount is None else result.rowcount  # -1: the driver cannot tell
+        console.print(f"{plural(count, 'row')} affected" if count >= 0 else "done")
         return 0
     table = Table(*(Column(Text(c)) for c in result.columns))
     for row in result.rows:

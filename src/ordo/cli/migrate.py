@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from ordo._words import plural
 from ordo.cli._guard import guarded
 from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
 
@@ -76,7 +77,7 @@ def apply_command(
         console.print(f"Schema is up to date at version {result.current_version or '<none>'}.")
         return 0
     if dry_run:
-        console.print(f"Would apply {len(result.planned)} migration(s), in this order:")
+        console.print(f"Would apply {plural(len(result.planned), 'migration')}, in this order:")
         for m in result.planned:
             console.print(f"  {m.script}")
         console.print("Dry Run Complete")
@@ -86,7 +87,7 @@ def apply_command(
             Text.assemble(("✓", "green"), f" {applied.script} ({applied.execution_time_ms} ms)")
         )
     console.print(
-        f"Applied {len(result.applied)} migration(s): "
+        f"Applied {plural(len(result.applied), 'migration')}: "
         f"{result.initial_version or '<none>'} -> {result.current_version or '<none>'}"
     )
     return 0

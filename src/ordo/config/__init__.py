@@ -1,12 +1,12 @@
 """Settings, resolved once at the edge and passed down.
 
 Values come from env files and the real environment, the environment winning. The files read,
-in order (a later file overrides an earlier one): ``core/envs/.env.{env}`` (seed 001),
-``config/.env`` (seed 000; replaced by ``--env-file`` when given) and ``config/.env.{env}``,
+in order (a later file overrides an earlier one): ``core/envs/.env.{env}``,
+``config/.env`` (replaced by ``--env-file`` when given) and ``config/.env.{env}``,
 where ``env`` is ``ORDO_ENV`` lower-cased (default ``development``).
 
 Connections are looked up by name here and nowhere else, so new sources of connection settings
-(seed 001's ``{ENV}_GLOBAL_{NAME}_*`` variables) plug in without touching the callers.
+(the ``{ENV}_GLOBAL_{NAME}_*`` variables of named connections) plug in without touching the callers.
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
-"""Named connections (seed 001): every setting of one database, resolved and checked once.
+"""Named connections: every setting of one database, resolved and checked once.
 
 A connection ``NAME`` is described by ``{ENV}_GLOBAL_{NAME}_*`` variables: ``CONNECTION_STRING``,
 ``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY``,
 ``MIGRATIONS`` (folder) and ``MIGRATIONS_TABLE`` (history table, ``schema_version``), with
 global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``.
-Names match case-insensitively. The connection called ``default`` may instead come from seed
-000's ``DB_*`` variables or ``DATABASE_URL``, so a seed-000 project and a seed-001 project both
-work unchanged.
+Names match case-insensitively. The connection called ``default`` may instead come from the
+classic ``DB_*`` variables or ``DATABASE_URL``, so a project written either way works unchanged.
 """
 
 from __future__ import annotations
@@ -130,7 +129,7 @@ def source_hint(env_name: str, name: str) -> str:
 
 
 def _migrations_folder(root: Path, name: str, configured: str | None) -> Path:
-    """``_MIGRATIONS`` if set, else ``core/migrations/<name>`` (seed 001), matched ignoring case."""
+    """``_MIGRATIONS`` if set, else ``core/migrations/<name>``, matched ignoring case."""
     if configured:
         path = Path(configured)
         return path if path.is_absolute() else root / path

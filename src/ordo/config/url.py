@@ -1,8 +1,8 @@
 """Connection URLs: built from settings, mapped to the drivers ordo installs, shown masked.
 
 Users write URLs the way their other tools taught them (``postgresql+psycopg2://``,
-``oracle+cx_oracle://``, ``mysql://``), and seed 000 describes a connection as separate
-``DB_*`` variables. Everything funnels through ``normalize_url`` so the rest of ordo sees one
+``oracle+cx_oracle://``, ``mysql://``), or as the classic separate ``DB_*``
+variables. Everything funnels through ``normalize_url`` so the rest of ordo sees one
 spelling per backend, with the driver ordo actually depends on, and file databases anchored to
 the project root instead of to whatever directory the command happened to start in.
 
@@ -69,7 +69,7 @@ _SERVICE_PARAMETER = {"oracle": "service_name"}
 
 
 def url_from_settings(settings: Mapping[str, str], *, base_dir: Path) -> URL:
-    """Build the default connection URL from seed 000's ``DB_*`` settings or ``DATABASE_URL``.
+    """Build the default connection URL from the classic ``DB_*`` settings or ``DATABASE_URL``.
 
     ``DATABASE_URL`` wins when set. Otherwise ``DB_DIALECT`` names the backend (``postgresql``,
     ``oracle+cx_oracle``, ``sqlite``, ...); for SQLite and DuckDB ``DB_SERVICE`` is the database

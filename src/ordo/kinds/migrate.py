@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from ordo._words import plural
 from ordo.errors import OrdoError, StepProblem
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
@@ -62,7 +63,7 @@ class MigrateKind:
             raise StepProblem(str(exc), key="connection", hint=exc.hint) from exc
         return PreparedMigrate(
             **ctx.fields(self.name, options),
-            summary=f"- {len(files)} migration file(s) in {folder.name}/",
+            summary=f"- {plural(len(files), 'migration file')} in {folder.name}/",
             pending_files=len(files),
         )
 

@@ -31,7 +31,7 @@ class RetryPolicy(BaseModel):
 
 
 class RollbackOptions(BaseModel):
-    """What undoes a step that failed for good (seed 002): SQL inline or in a file, or a script."""
+    """What undoes a step that failed for good: SQL inline or in a file, or a script."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,6 +1,6 @@
 """``python`` steps: a script run by the same interpreter, in its own process.
 
-Python steps are not transactional (seed 000 §4.4): the runner has committed everything before
+Python steps are not transactional: the runner has committed everything before
 one starts, the script makes its own connection, and its exit code is its verdict.
 """
 

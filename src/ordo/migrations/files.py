@@ -9,8 +9,8 @@ Names follow Flyway's defaults so that a Flyway or Pyway folder works unchanged:
 Versions are digits separated by ``.`` or ``_`` (``1``, ``001``, ``1.2``, ``2_1``) and compare
 as tuples of integers with trailing zeros ignored, as Flyway does: ``1.10`` comes after
 ``1.9``, and ``001``, ``1`` and ``1.0`` are the same version. Underscores in a description
-become spaces. The scan is NOT recursive (a choice: one flat folder per database is seed 001's
-layout, and a subfolder cannot smuggle in a second file of the same version unnoticed).
+become spaces. The scan is NOT recursive (a choice: one flat folder per database is the
+migrations layout, and a subfolder cannot smuggle in a second file of the same version unnoticed).
 Files that do not look like migrations (``schema.sql``, ``README.md``) are ignored; a ``.sql``
 file that starts like one but is misnamed (``V1_create.sql``, ``v2__x.sql``) is an error,
 because silently skipping it would skip a migration.

@@ -1,11 +1,11 @@
 """The history table: which migrations ran, when, by whom, with which checksum.
 
-The columns are seed 001's (Pyway's), which are Flyway's history table plus Flyway 3's
+The columns are Pyway's, which are Flyway's history table plus Flyway 3's
 ``version_rank``; the table is defined once, here, as a SQLAlchemy Core ``Table`` so every
 dialect gets its own types (``BOOLEAN``/``BIT``/``TINYINT``, ``TIMESTAMP``/``DATETIME``).
 
-One deliberate change from seed 001: ``installed_rank`` is the primary key and ``version`` is
-nullable. Seed 001 keys the table on ``version``, but a repeatable migration has no version
+One deliberate change from Pyway: ``installed_rank`` is the primary key and ``version`` is
+nullable. Pyway keys the table on ``version``, but a repeatable migration has no version
 (``NULL``, as in Flyway) and gets a new row each time it is re-applied, and a failed attempt
 leaves a row beside the later successful one; neither fits a key on ``version``.
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
+from ordo._words import plural
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
@@ -208,7 +209,7 @@ class Migrator:
             if history:
                 raise BaselineRefused(
                     f"cannot baseline at {at}: the history table {self.history.table.fullname} "
-                    f"already holds {len(history)} entries",
+                    f"already holds {plural(len(history), 'entry', 'entries')}",
                     hint="baseline is for a database no migration has run on yet; use "
                     "`ordo migrate status` to see where it stands",
                 )

@@ -1,7 +1,7 @@
 """The dependency graph of a manifest: what each step waits for, and the order units run in.
 
 A step waits for the steps it names in ``depends_on``; a step that names none waits for the
-step before it in the file, so a plain list keeps seed 000's one-after-the-other order, and
+step before it in the file, so a plain list keeps its one-after-the-other order, and
 ``depends_on: []`` waits for nothing. The graph is checked as written, done steps included:
 unknown names and cycles are problems whatever is enabled, so enabling a step later cannot
 reveal a cycle.
@@ -15,7 +15,7 @@ What a plan waits for is the written graph seen through the steps that do not ru
   own dependencies on, so the steps of a plain list that do run keep their order.
 
 Units (one step, or a transaction group) wait for the union of their steps' dependencies;
-they are ordered by Kahn's algorithm with a heap on file position (seed 004 §5), so ties keep
+they are ordered by Kahn's algorithm with a heap on file position, so ties keep
 the list's order and a plain list runs exactly as written. ``Frontier`` does the same
 bookkeeping at run time: which units may start, and which can no longer run after a failure.
 """

@@ -56,7 +56,7 @@ class Plan:
         return self.manifest.name
 
     def lines(self) -> list[str]:
-        """As seed 000 prints it: ``[1] SQL: Create Table (Group 1) - Cleanup: ST_SALES``.
+        """The classic plan lines: ``[1] SQL: Create Table (Group 1) - Cleanup: ST_SALES``.
 
         A step that waits for something else than the line before it says so:
         ``(after: a, b)``, or ``(independent)`` when it waits for nothing.

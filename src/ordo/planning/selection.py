@@ -3,7 +3,7 @@
 A selector is a step name or ``tag:NAME``; ``+`` before it adds everything it waits for
 (its ancestors), ``+`` after it everything that waits for it (its descendants): ``+load``,
 ``load+``, ``+load+``, ``tag:quick+``. Several selectors are a union; ``exclude`` then removes
-what it matches. Seed 004's modes are tags: ``--select tag:quick``. A transaction group is one
+what it matches. Run modes are tags: ``--select tag:quick``. A transaction group is one
 unit of work, so it is taken or left as a whole: naming any of its steps takes (or excludes)
 the group.
 

@@ -1,4 +1,4 @@
-"""Where a project's files live (seed 000's layout), found once from the command line."""
+"""Where a project's files live (config, queue, scripts, logs), found once from the command line."""
 
 from __future__ import annotations
 

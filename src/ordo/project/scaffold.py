@@ -1,4 +1,4 @@
-"""``ordo init``: a new project in seed 000's layout, holding a small example that runs."""
+"""``ordo init``: a new project (config, queue, scripts, logs) with a small example that runs."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 The scheduler decides *when* a unit may start; an executor decides *where* it runs and hands
 back how it ended through the scheduler's queue. ``InlineExecutor`` runs it on the calling
-thread (``max_parallel: 1``, so Ctrl-C lands in the unit, as in seed 000); ``ThreadExecutor``
-gives each running unit a thread of its own. A distributed engine (seed 003's workers) can be
+thread (``max_parallel: 1``, so Ctrl-C lands in the unit); ``ThreadExecutor``
+gives each running unit a thread of its own. A distributed engine (workers on other machines) can be
 another executor: it needs only to put ``(index, outcome)`` on the queue when the unit ends.
 """
 

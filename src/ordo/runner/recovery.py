@@ -1,8 +1,8 @@
-"""Recovery (seed 002): a step's ``rollback:`` and the decision that follows its failure.
+"""Recovery: a step's ``rollback:`` and the decision that follows its failure.
 
 When a step fails for good and declares a rollback, the rollback runs once: SQL in its own
-transaction on the step's connection, or a python script. Seed 002's decision matrix then says
-what follows: the rollback succeeded and the step says ``continue_on_rollback: true`` → the
+transaction on the step's connection, or a python script. The decision matrix for rollbacks then
+says what follows: the rollback succeeded and the step says ``continue_on_rollback: true`` → the
 steps that depend on it still run and the run ends ``partial_success``; the rollback failed, or
 none was declared, or the step does not say so → its dependents are skipped and the run ends
 ``failed``.

@@ -1,11 +1,11 @@
 """What a run returns to its caller: the run's status and each step's outcome.
 
-``as_seed002`` gives the same result as the DataPipelineOrchestrator's dictionary (seed 002
-returns ``{'overall_status', 'collector_result', 'loader_result', 'timestamp'}``; ordo has
-steps instead of two fixed phases, so the phase results become one entry per step, in plan
-order). Everything in it is a plain JSON value, so it can go straight to ``json.dumps``, a
-REST response or a notifier. Errors are already masked: the runner masks them before they
-reach a ``StepResult``.
+``as_pipeline_dict`` gives the same result as the DataPipelineOrchestrator's result dictionary
+(the orchestrator returns ``{'overall_status', 'collector_result', 'loader_result',
+'timestamp'}``; ordo has steps instead of two fixed phases, so the phase results become one
+entry per step, in plan order). Everything in it is a plain JSON value, so it can go straight to
+``json.dumps``, a REST response or a notifier. Errors are already masked: the runner masks them
+before they reach a ``StepResult``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import TypedDict
 from ordo.events import RunStatus
 
 __all__ = [
+    "PipelineResultDict",
+    "PipelineStepDict",
     "RunResult",
-    "Seed002Result",
-    "Seed002Step",
     "StepResult",
     "StepStatus",
-    "to_seed002_dict",
+    "to_pipeline_dict",
 ]
 
 
@@ -69,16 +69,16 @@ class RunResult:
                 return result
         raise KeyError(name)
 
-    def as_seed002(self, *, at: datetime | None = None) -> Seed002Result:
-        """The result as seed 002's dictionary: ``overall_status``, per-step results, timestamp."""
-        return to_seed002_dict(self, at=at)
+    def as_pipeline_dict(self, *, at: datetime | None = None) -> PipelineResultDict:
+        """The DataPipelineOrchestrator's result dictionary: status, each step, a timestamp."""
+        return to_pipeline_dict(self, at=at)
 
     @property
     def failed_step(self) -> StepResult | None:
         return next((s for s in self.steps if s.status is StepStatus.FAILED), None)
 
 
-class Seed002Step(TypedDict):
+class PipelineStepDict(TypedDict):
     name: str
     kind: str
     status: str  # success | failed | rolled_back | not_run
@@ -88,18 +88,18 @@ class Seed002Step(TypedDict):
     error: str | None
 
 
-class Seed002Result(TypedDict):
+class PipelineResultDict(TypedDict):
     overall_status: str  # success | partial_success | failed | aborted
     run_id: str
     pipeline: str
     duration: float
     error: str | None
-    steps: list[Seed002Step]
+    steps: list[PipelineStepDict]
     timestamp: str  # ISO 8601, with the UTC offset
 
 
-def _step(result: StepResult) -> Seed002Step:
-    return Seed002Step(
+def _step(result: StepResult) -> PipelineStepDict:
+    return PipelineStepDict(
         name=result.name,
         kind=result.kind,
         status=result.status.value,
@@ -110,18 +110,18 @@ def _step(result: StepResult) -> Seed002Step:
     )
 
 
-def to_seed002_dict(result: RunResult, *, at: datetime | None = None) -> Seed002Result:
-    """Render ``result`` as seed 002's dictionary.
+def to_pipeline_dict(result: RunResult, *, at: datetime | None = None) -> PipelineResultDict:
+    """Render ``result`` as the DataPipelineOrchestrator's result dictionary.
 
-    ``timestamp`` is when the dictionary was made (as in seed 002, whose orchestrator stamps
-    its result when it returns), in local time with its offset so it is unambiguous; pass
+    ``timestamp`` is when the dictionary was made (as the orchestrator stamps its result when
+    it returns), in local time with its offset so it is unambiguous; pass
     ``at`` to stamp another moment, such as when the run finished, or to make tests exact.
     A naive ``at`` is taken as local time.
     """
     stamp = at or datetime.now()
     if stamp.tzinfo is None:
         stamp = stamp.astimezone()  # local time, now with its offset
-    return Seed002Result(
+    return PipelineResultDict(
         overall_status=result.status.value,
         run_id=result.run_id,
         pipeline=result.pipeline,

@@ -9,7 +9,7 @@ Scheduling. A unit starts once every unit it waits for has committed (``runner.f
 at most ``max_parallel`` at a time (and within each database's bounds, ``runner.lanes``), the
 earliest in plan order first. Where it runs is the executor's business (``runner.executors``):
 with ``max_parallel: 1`` (the default) units run one after the other on the calling thread,
-exactly as seed 000 does; above that, each running unit has a thread and a connection of its
+exactly as written; above that, each running unit has a thread and a connection of its
 own. How one unit runs (retries, transaction, ledger row, steps) is ``runner.unit``'s.
 Connections are checked out of the engine's pool as units need them and kept for the next unit
 on the same connection until the run ends (a checkout costs a ping and a rollback, a third of
@@ -171,7 +171,7 @@ class Runner:
         return lambda: self._units.run(unit)
 
     def _status(self) -> RunStatus:
-        """Seed 002: failures all recovered by their rollbacks make a partial success."""
+        """Failures all recovered by their rollbacks make a partial success."""
         if not self._failures:
             return RunStatus.SUCCESS
         if len(self._recovered_failures) == len(self._failures):

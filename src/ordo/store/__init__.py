@@ -1,4 +1,4 @@
-"""The run state store: every run, its steps, their attempts and outcomes (seed 003).
+"""The run state store: every run, its steps, their attempts and outcomes.
 
     from ordo.store import open_store
     from ordo.subscribers.store import StoreRecorder

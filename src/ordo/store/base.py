@@ -1,16 +1,16 @@
 """The state store's interface: what a run store keeps, and the one protocol every store has.
 
-Seed 003's data model (``job_definitions``, ``job_runs``, ``tasks``) plus what ordo needs: a
+A job scheduler's data model (``job_definitions``, ``job_runs``, ``tasks``) plus what ordo needs: a
 task is one step of a run, with its position, its unit (index in the plan, or transaction
 group), rows affected and duration; a run keeps the exact manifest text it used and its
 sha256, whether it was a rehearsal and which run it resumed.
 
-Two vocabularies, on purpose. Tasks use seed 003's statuses (``PENDING``, ``RUNNING``,
+Two vocabularies, on purpose. Tasks use a scheduler's statuses (``PENDING``, ``RUNNING``,
 ``COMPLETED``, ``FAILED``, ``RETRYING``, ``SKIPPED``): they describe one piece of work as a
 scheduler sees it. Runs keep ordo's own statuses (``success``, ``partial_success``,
-``failed``, ``aborted``, and ``running`` while they run) instead of seed 003's ``COMPLETED``
+``failed``, ``aborted``, and ``running`` while they run) instead of ``COMPLETED``
 and ``FAILED``: those cannot say that a failed step was rolled back and the run carried on
-(seed 002's partial success), nor that a person stopped it, and they are what ``RunResult``,
+(a partial success), nor that a person stopped it, and they are what ``RunResult``,
 exit codes, notices and reports already say, so ``ordo runs`` and ``ordo.run()`` agree word
 for word.
 
@@ -53,7 +53,7 @@ __all__ = [
 
 
 class TaskStatus(StrEnum):
-    """Seed 003's task statuses, plus ``SKIPPED`` for steps that did not run."""
+    """A job scheduler's task statuses, plus ``SKIPPED`` for steps that did not run."""
 
     PENDING = "PENDING"
     RUNNING = "RUNNING"

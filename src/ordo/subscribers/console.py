@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from ordo._words import plural
 from ordo.events import (
     Event,
     RollbackFinished,
@@ -50,7 +51,7 @@ class ConsoleReporter:
             case RunStarted():
                 self._print(
                     f"[bold]Run {event.run_id[:8]}[/] of '{escape(event.pipeline)}': "
-                    f"{len(event.steps)} steps"
+                    f"{plural(len(event.steps), 'step')}"
                 )
             case StepStarted():
                 again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
@@ -61,7 +62,9 @@ class ConsoleReporter:
             case StepOutput():
                 self._print(f"[dim]  │ {escape(self.masker.mask(event.line))}[/]")
             case StepSucceeded():
-                rows = "" if event.rows is None or event.rows < 0 else f", {event.rows} rows"
+                rows = (
+                    "" if event.rows is None or event.rows < 0 else f", {plural(event.rows, 'row')}"
+                )
                 out = f" → {event.output_file.name}" if event.output_file else ""
                 took = f"{event.duration:.2f}s"
                 self._print(f"[green]✓[/] {escape(event.step)} in {took}{rows}{out}")
@@ -89,7 +92,7 @@ class ConsoleReporter:
             case RunFinished():
                 if event.status is RunStatus.SUCCESS:
                     self._print(
-                        f"[bold green]✅ {len(event.completed)} tasks completed[/] "
+                        f"[bold green]✅ {plural(len(event.completed), 'task')} completed[/] "
                         f"in {event.duration:.2f}s"
                     )
                 else:

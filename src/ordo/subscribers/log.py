@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ordo._words import plural
 from ordo.events import (
     Event,
     RollbackFinished,
@@ -161,7 +162,7 @@ class EventLog:
             case StepOutput():
                 line(logging.INFO, "  %s | %s", event.step, event.line)
             case StepSucceeded():
-                rows = "" if event.rows is None else f", {event.rows} rows"
+                rows = "" if event.rows is None else f", {plural(event.rows, 'row')}"
                 details = f" details {_json(event.details)}" if event.details else ""
                 line(
                     logging.INFO,
@@ -217,11 +218,11 @@ class EventLog:
             case RunFinished():
                 line(
                     logging.INFO,
-                    "run %s finished: %s in %.2fs, %d steps done, %d not run",
+                    "run %s finished: %s in %.2fs, %s done, %d not run",
                     event.run_id,
                     event.status,
                     event.duration,
-                    len(event.completed),
+                    plural(len(event.completed), "step"),
                     len(event.not_run),
                 )
 

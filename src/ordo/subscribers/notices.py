@@ -1,4 +1,4 @@
-"""What a run tells its notifiers, and when (seed 000 §4.5).
+"""What a run tells its notifiers, and when.
 
 A chat channel is read by people, so it gets few messages: the start, the steps someone asked
 to hear about (``notify: true``) or that were slow, each failure once (when a unit has failed
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from ordo._words import plural
 from ordo.events import Event, RunFinished, RunStarted, RunStatus, StepSucceeded, UnitFailed
 from ordo.masking import Masker
 from ordo.notify.base import MESSAGE_LIMIT, Notifier, cut
@@ -49,10 +50,6 @@ def format_duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes:02d}m {secs:02d}s"
     return f"{minutes}m {secs:02d}s"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class NoticeSubscriber:
@@ -129,7 +126,7 @@ class NoticeSubscriber:
 
     def _started(self, event: RunStarted) -> str:
         pipeline = event.pipeline or self._pipeline
-        return f"🚀 Job Started: {pipeline}\n{_plural(len(event.steps), 'step')} to run"
+        return f"🚀 Job Started: {pipeline}\n{plural(len(event.steps), 'step')} to run"
 
     def _step_succeeded(self, event: StepSucceeded) -> str | None:
         if not (event.notify or event.duration > self._slow_step_seconds):
@@ -154,7 +151,7 @@ class NoticeSubscriber:
         pipeline = event.pipeline or self._pipeline
         duration = format_duration(event.duration)
         if event.status is RunStatus.SUCCESS:
-            completed = _plural(len(event.completed), "Task")
+            completed = plural(len(event.completed), "Task")
             return f"✅ {completed} Completed\nPipeline: {pipeline}\nDuration: {duration}"
         lines = [f"{_HEADLINES.get(event.status, '❌ Job failed')}: {pipeline}"]
         if event.failed_step:

@@ -1,9 +1,9 @@
-"""Seed 002's manual review report: a text file for each run that failed or ended partly.
+"""The manual review report: a text file for each run that failed or ended partly.
 
 A chat notice says *that* a run failed; the report says enough to decide what to do without
-reading the log: every step that failed for good (its kind, what sort of error, the whole
-masked message), how its ``rollback:`` went and whether its dependents ran anyway (seed 002's
-decision matrix), what healed, and what the run cost. It is a subscriber like the notices: it
+reading the log: every step that failed for good (its kind, what sort of error, the whole masked
+message), how its ``rollback:`` went and whether its dependents ran anyway (the decision matrix
+for rollbacks), what healed, and what the run cost. It is a subscriber like the notices: it
 collects facts as events arrive (the bus delivers one at a time, so no locks), renders once at
 ``RunFinished``, and never breaks a run: a report that cannot be written is a masked warning.
 
@@ -349,7 +349,7 @@ def _mb(value: float | None, note: str = "") -> str:
 
 
 def _action(step: str, done: RollbackFinished | None) -> str:
-    """Seed 002's ``[PRIORITY] Action at Scale → Status`` line for one step's rollback."""
+    """The review report's ``[PRIORITY] Action at Scale → Status`` line for one step's rollback."""
     if done is None:  # started, never finished: the run ended under it
         return f"[HIGH] ROLLBACK at {step} → Status: UNFINISHED"
     status = "SUCCESS" if done.succeeded else "FAILED"
@@ -357,7 +357,7 @@ def _action(step: str, done: RollbackFinished | None) -> str:
 
 
 def _decision(done: RollbackFinished | None) -> str:
-    """Seed 002's decision matrix, in words: did the step's dependents run?"""
+    """The decision matrix for rollbacks, in words: did the step's dependents run?"""
     if done is None or not done.succeeded:
         return "dependents skipped (rollback did not succeed)"
     if done.continue_on_rollback:

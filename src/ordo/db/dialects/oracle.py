@@ -81,7 +81,7 @@ class OracleDialect(Dialect):
         return f"DROP TABLE {self.quote_table(table)} PURGE"
 
     def table_exists_query(self, table: TableName) -> Executable:
-        """Count the table in ``all_tables`` (seed 000 §4.1: look before dropping).
+        """Count the table in ``all_tables`` (look before dropping).
 
         Without a schema the owner is the session's *current schema*, which is what an
         unqualified ``DROP TABLE`` resolves against (it differs from ``USER`` after
