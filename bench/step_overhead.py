@@ -9,8 +9,11 @@ milliseconds (ordo minus the loop, over the steps: start-up and planning include
 ratio. Goal: under 1 ms per step.
 
 ``--in-process`` adds the old figures: ``ordo.run`` called in this process, no console.
+``--ordo PATH`` times another build's ``ordo`` command as well, in the same rounds (before and
+after a change, on the same busy machine).
 
     uv run python bench/step_overhead.py [--steps 1000] [--repeat 5] [--only sqlite|postgresql]
+        [--in-process] [--ordo /other/checkout/.venv/bin/ordo]
 """
 
 from __future__ import annotations
@@ -50,7 +53,12 @@ def time_in_process(root: Path, steps: int) -> float:
 
 
 def measure(
-    name: str, url_factory: Callable[[Path], str], steps: int, repeat: int, in_process: bool
+    name: str,
+    url_factory: Callable[[Path], str],
+    steps: int,
+    repeat: int,
+    in_process: bool,
+    commands: dict[str, str],
 ) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ordo-bench-"))
     try:
@@ -59,29 +67,31 @@ def measure(
         write_project(root, steps, url)
         manifest = root / "queue" / "manifest.yaml"
         pristine = manifest.read_bytes()
-        ordo_argv = [ordo_command(), "run", "--force", "--project", str(root)]
         bare_argv = [sys.executable, "-c", BARE_LOOP, url, str(steps)]
         bare: list[float] = []
-        whole: list[float] = []
+        whole: dict[str, list[float]] = {label: [] for label in commands}
         for _ in range(repeat + 1):  # the first round warms the disk cache and is dropped
             bare.append(timed(bare_argv))
-            whole.append(timed(ordo_argv))
-            marks = manifest.read_text().count("# Done: ")
-            assert marks == steps, f"{marks} done marks, {steps} expected"
-            manifest.write_bytes(pristine)
-        bare, whole = bare[1:], whole[1:]
+            for label, command in commands.items():
+                whole[label].append(timed([command, "run", "--force", "--project", str(root)]))
+                marks = manifest.read_text().count("# Done: ")
+                assert marks == steps, f"{marks} done marks, {steps} expected"
+                manifest.write_bytes(pristine)
+        bare = bare[1:]
         inside = [time_in_process(root, steps) for _ in range(repeat)] if in_process else []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    per_step = [(o - b) / steps * 1000 for o, b in zip(whole, bare, strict=True)]
-    overhead = statistics.median(per_step)
-    print(
-        f"{name:<11} {steps} steps, whole process: bare loop {spread(bare)} s  "
-        f"ordo run {spread(whole)} s  overhead {overhead:6.3f} ms/step "
-        f"[{min(per_step):.3f}-{max(per_step):.3f}]  "
-        f"ratio {statistics.median(whole) / statistics.median(bare):4.1f}x  "
-        f"goal <{GOAL_MS:g} ms/step: {'met' if overhead < GOAL_MS else 'NOT met'}"
-    )
+    for label, rounds in whole.items():
+        samples = rounds[1:]
+        per_step = [(o - b) / steps * 1000 for o, b in zip(samples, bare, strict=True)]
+        overhead = statistics.median(per_step)
+        print(
+            f"{name:<11} {label:<6} {steps} steps, whole process: bare loop {spread(bare)} s  "
+            f"ordo run {spread(samples)} s  overhead {overhead:6.3f} ms/step "
+            f"[{min(per_step):.3f}-{max(per_step):.3f}]  "
+            f"ratio {statistics.median(samples) / statistics.median(bare):4.1f}x  "
+            f"goal <{GOAL_MS:g} ms/step: {'met' if overhead < GOAL_MS else 'NOT met'}"
+        )
     if inside:
         print(f"{name:<11} {steps} steps, in process (ordo.run, no console): {spread(inside)} s")
 
@@ -92,7 +102,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--in-process", action="store_true", help="add in-process figures")
+    parser.add_argument("--ordo", help="another build's ordo command, timed alongside")
     args = parser.parse_args()
+    commands = {"this": ordo_command()}
+    if args.ordo:
+        commands["other"] = args.ordo
     if args.only in (None, "sqlite"):
         measure(
             "sqlite",
@@ -100,10 +114,13 @@ def main() -> None:
             args.steps,
             args.repeat,
             args.in_process,
+            commands,
         )
     if args.only in (None, "postgresql"):
         with postgres_schema() as url:
-            measure("postgresql", lambda _tmp: url, args.steps, args.repeat, args.in_process)
+            measure(
+                "postgresql", lambda _tmp: url, args.steps, args.repeat, args.in_process, commands
+            )
 
 
 if __name__ == "__main__":
