@@ -1,14 +1,19 @@
-"""Per-step overhead of ordo against a bare SQLAlchemy loop (issue 2, point 29).
+"""Per-step cost of ``ordo run --force`` as users run it, against a bare SQLAlchemy loop.
 
-A 1,000-step manifest of ``SELECT 1`` steps is run by ``ordo.run`` with manifest state on
-(every step is marked done in the file, atomically, as it commits) and a log file, then again
-with the run state store (``.ordo/state.db``) and the ledger on (issue 4), and the same
-1,000 statements are run by a bare SQLAlchemy loop committing each one. Both run in this
-process on the same database, on SQLite and on PostgreSQL. Prints the overhead per step in
-milliseconds and the ratio. Goals: under 1 ms of overhead per step (issue 2), under 2 ms with the
-store and the ledger on (issue 4).
+Issue 8, points 4 and 6. A 1,000-step manifest of ``SELECT 1`` steps is run by the ``ordo``
+command in a subprocess, output to a pipe, defaults on (manifest marks, the run store, the
+ledger); the same 1,000 statements are run by a bare SQLAlchemy loop committing each one, in a
+subprocess started the same way. Runs alternate, so a busy machine slows both. Both backends:
+SQLite and PostgreSQL. Prints seconds (median [min-max]), the overhead per step in
+milliseconds (ordo minus the loop, over the steps: start-up and planning included) and the
+ratio. Goal: under 1 ms per step.
 
-    uv run python bench/step_overhead.py [--steps 1000] [--repeat 3] [--only sqlite|postgresql]
+``--in-process`` adds the old figures: ``ordo.run`` called in this process, no console.
+``--ordo PATH`` times another build's ``ordo`` command as well, in the same rounds (before and
+after a change, on the same busy machine).
+
+    uv run python bench/step_overhead.py [--steps 1000] [--repeat 5] [--only sqlite|postgresql]
+        [--in-process] [--ordo /other/checkout/.venv/bin/ordo]
 """
 
 from __future__ import annotations
@@ -16,111 +21,106 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from _process import (
+    BARE_LOOP,
+    ordo_command,
+    postgres_schema,
+    spread,
+    timed,
+    write_project,
+)
 
-import ordo
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def write_project(root: Path, steps: int, url: str, *, ledger: bool = True) -> None:
-    for folder in ("config", "queue", "scripts/sql", "scripts/python", "logs"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    (root / "config" / ".env").write_text(f"DATABASE_URL={url}\n")
-    lines = ["name: bench", f"ledger: {str(ledger).lower()}", "steps:"]
-    for i in range(steps):
-        lines += [f"  - name: step {i}", "    sql: SELECT 1", "    enabled: true"]
-    (root / "queue" / "manifest.yaml").write_text("\n".join(lines) + "\n")
+GOAL_MS = 1.0
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+def time_in_process(root: Path, steps: int) -> float:
+    import ordo
 
-
-def time_bare(url: str, steps: int) -> float:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")  # connect outside the timing, as ordo's engine does
-        conn.commit()
-        started = time.perf_counter()
-        for _ in range(steps):
-            with conn.begin():
-                conn.exec_driver_sql("SELECT 1").fetchall()
-        elapsed = time.perf_counter() - started
-    engine.dispose()
-    return elapsed
-
-
-def time_ordo(root: Path, steps: int, *, store: bool) -> float:
-    """Issue 2's setting (manifest state only) or issue 4's (plus the run store and ledger)."""
     manifest = root / "queue" / "manifest.yaml"
-    write_project(root, steps, (root / "config" / ".env").read_text()[13:].strip(), ledger=store)
     pristine = manifest.read_bytes()
     started = time.perf_counter()
-    result = ordo.run(
-        project=root, environ={}, options=ordo.RunOptions(notify=False, record_run=store)
-    )
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
     elapsed = time.perf_counter() - started
     assert result.status == "success", result.error
-    assert manifest.read_text().count("# Done: ") == steps
     manifest.write_bytes(pristine)
     return elapsed
 
 
-def measure(name: str, url_factory: Callable[[Path], str], steps: int, repeat: int) -> None:
+def measure(
+    name: str,
+    url_factory: Callable[[Path], str],
+    steps: int,
+    repeat: int,
+    in_process: bool,
+    commands: dict[str, str],
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ordo-bench-"))
     try:
         url = url_factory(tmp)
-        write_project(tmp / "project", steps, url)
-        time_ordo(tmp / "project", steps, store=True)  # warm up imports and caches once
-        bare = statistics.median(time_bare(url, steps) for _ in range(repeat))
-        runs = {
-            store: statistics.median(
-                time_ordo(tmp / "project", steps, store=store) for _ in range(repeat)
-            )
-            for store in (False, True)
-        }
+        root = tmp / "project"
+        write_project(root, steps, url)
+        manifest = root / "queue" / "manifest.yaml"
+        pristine = manifest.read_bytes()
+        bare_argv = [sys.executable, "-c", BARE_LOOP, url, str(steps)]
+        bare: list[float] = []
+        whole: dict[str, list[float]] = {label: [] for label in commands}
+        for _ in range(repeat + 1):  # the first round warms the disk cache and is dropped
+            bare.append(timed(bare_argv))
+            for label, command in commands.items():
+                whole[label].append(timed([command, "run", "--force", "--project", str(root)]))
+                marks = manifest.read_text().count("# Done: ")
+                assert marks == steps, f"{marks} done marks, {steps} expected"
+                manifest.write_bytes(pristine)
+        bare = bare[1:]
+        inside = [time_in_process(root, steps) for _ in range(repeat)] if in_process else []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for store, goal in ((False, 1.0), (True, 2.0)):
-        o = runs[store]
-        overhead_ms = (o - bare) / steps * 1000
-        what = "+store+ledger" if store else "manifest     "
+    for label, rounds in whole.items():
+        samples = rounds[1:]
+        per_step = [(o - b) / steps * 1000 for o, b in zip(samples, bare, strict=True)]
+        overhead = statistics.median(per_step)
         print(
-            f"{name:<11} {what} {steps} steps  bare {bare:6.3f}s  ordo {o:6.3f}s  "
-            f"overhead {overhead_ms:6.3f} ms/step  ratio {o / bare:5.1f}x  "
-            f"goal <{goal:g} ms/step: {'met' if overhead_ms < goal else 'NOT met'}"
+            f"{name:<11} {label:<6} {steps} steps, whole process: bare loop {spread(bare)} s  "
+            f"ordo run {spread(samples)} s  overhead {overhead:6.3f} ms/step "
+            f"[{min(per_step):.3f}-{max(per_step):.3f}]  "
+            f"ratio {statistics.median(samples) / statistics.median(bare):4.1f}x  "
+            f"goal <{GOAL_MS:g} ms/step: {'met' if overhead < GOAL_MS else 'NOT met'}"
         )
+    if inside:
+        print(f"{name:<11} {steps} steps, in process (ordo.run, no console): {spread(inside)} s")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--in-process", action="store_true", help="add in-process figures")
+    parser.add_argument("--ordo", help="another build's ordo command, timed alongside")
     args = parser.parse_args()
+    commands = {"this": ordo_command()}
+    if args.ordo:
+        commands["other"] = args.ordo
     if args.only in (None, "sqlite"):
-        measure("sqlite", lambda tmp: f"sqlite:///{tmp}/bench.db", args.steps, args.repeat)
+        measure(
+            "sqlite",
+            lambda tmp: f"sqlite:///{tmp}/bench.db",
+            args.steps,
+            args.repeat,
+            args.in_process,
+            commands,
+        )
     if args.only in (None, "postgresql"):
         with postgres_schema() as url:
-            measure("postgresql", lambda _tmp: url, args.steps, args.repeat)
+            measure(
+                "postgresql", lambda _tmp: url, args.steps, args.repeat, args.in_process, commands
+            )
 
 
 if __name__ == "__main__":

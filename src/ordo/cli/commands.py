@@ -14,19 +14,17 @@ from ordo._words import plural
 from ordo.api import runs as api
 from ordo.planning.model import Plan
 from ordo.project.scaffold import fresh_demo, init_project
-from ordo.subscribers.console import ConsoleReporter
+from ordo.subscribers.console import ConsoleReporter, write_line
 
 PROMPT = "Plan loaded with {tasks}. Are you sure you want to execute? [y/N]: "
 
 
 def _print_plan(console: Console, plan: Plan) -> None:
-    console.print(
-        f"[bold]Execution plan[/] for '{escape(plan.name)}' ({plan.manifest.path}):",
-        highlight=False,
-    )
+    """The plan's lines, plain to a pipe (no markup rendering for each of a thousand lines)."""
+    write_line(console, ("Execution plan", "bold"), f" for '{plan.name}' ({plan.manifest.path}):")
     masker = plan.settings.masker()  # one for the whole plan: building one scans the settings
     for line in plan.lines():
-        console.print("  " + escape(masker.mask(line)), highlight=False, soft_wrap=True)
+        write_line(console, "  " + masker.mask(line))
 
 
 def ask(question: str) -> bool:
@@ -76,13 +74,16 @@ def run(
         return force or ask(PROMPT.format(tasks=plural(len(the_plan.steps), "task")))
 
     options = replace(options, confirm=confirm, subscribers=[reporter])
-    result = api.run(manifest, project=project, env_file=env_file, options=options)
+    try:
+        result = api.run(manifest, project=project, env_file=env_file, options=options)
+    finally:
+        reporter.close()  # the live display stops whatever happened to the run
     if rehearse and result.steps:
         console.print("Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:
         console.print("Nothing to run: every step is done or disabled.")
     if result.log_file is not None:
-        console.print(f"[dim]log: {result.log_file}[/]", highlight=False)
+        write_line(console, (f"log: {result.log_file}", "dim"))
     return result.exit_code
 
 

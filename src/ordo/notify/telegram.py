@@ -14,12 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ordo.masking import Masker
 from ordo.notify.base import MESSAGE_LIMIT, NotificationError, Notifier, cut
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DEFAULT_API_URL", "MAX_RETRY_AFTER", "TelegramNotifier"]
 
@@ -104,6 +105,10 @@ class TelegramNotifier:
             )
 
     def _post(self, payload: dict[str, str]) -> httpx.Response:
+        # Imported here: every run loads this plugin to ask whether it is configured, and
+        # httpx costs 30 ms of start-up that a run without Telegram should not pay.
+        import httpx
+
         url = f"{self.api_url}/bot{self._token}/sendMessage"
         try:
             with httpx.Client(timeout=self.timeout) as client:

@@ -1,10 +1,18 @@
-"""Live progress on the terminal: each step's start, end, duration, rows and attempt."""
+"""Progress on standard output: each step's start, end, duration, rows and attempt.
+
+Two modes, chosen by where the output goes (issue 8, point 4). To a pipe or a file, each event
+is one plain line written straight to the stream (the same words as on a terminal, no styles):
+rendering Rich markup per line cost a third of a millisecond-long step. On a terminal, the
+lines are styled and shown by a live display refreshed a few times a second, with the step
+that is running below them, so that the cost of a step does not depend on the terminal.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.status import Status
+import threading
+from typing import IO, TYPE_CHECKING
+
+from rich.text import Text
 
 from ordo._words import plural
 from ordo.events import (
@@ -24,80 +32,163 @@ from ordo.events import (
 from ordo.masking import Masker
 from ordo.subscribers._details import details_line
 
-__all__ = ["ConsoleReporter"]
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+__all__ = ["REFRESH_SECONDS", "ConsoleReporter", "Piece", "write_line"]
+
+Piece = str | tuple[str, str]
+"""Part of a line: plain text, or ``(text, style)``; the style is dropped in plain mode."""
+
+REFRESH_SECONDS = 0.25  # how often the live display shows new lines on a terminal
+
+
+def _plain(pieces: tuple[Piece, ...]) -> str:
+    return "".join(piece if isinstance(piece, str) else piece[0] for piece in pieces)
+
+
+def write_line(console: Console, *pieces: Piece) -> None:
+    """One line now: plain text to a pipe, styled on a terminal (no markup is parsed)."""
+    if console.is_terminal:
+        console.print(Text.assemble(*pieces), soft_wrap=True)
+    else:
+        out = console.file
+        out.write(_plain(pieces) + "\n")
+        out.flush()
 
 
 class ConsoleReporter:
-    """Prints each event as a line; on a terminal a spinner shows the step that is running."""
+    """An ``events.Subscriber`` printing each event as a line (see the module docstring).
+
+    Call ``close()`` when the run is over, whatever happened: on a terminal it shows the lines
+    still waiting and stops the live display (``RunFinished`` does it too).
+    """
 
     def __init__(self, console: Console, masker: Masker | None = None) -> None:
         self.console = console
         self.masker = masker or Masker()
-        self._status: Status | None = None
+        self._plain_out: IO[str] | None = None if console.is_terminal else console.file
+        self._lock = threading.Lock()
+        self._pending: list[Text] = []
+        self._running: Text | None = None
+        self._live: Live | None = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
-    def _spin(self, text: str | None) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
-        if text is not None and self.console.is_terminal:
-            self._status = self.console.status(text)
-            self._status.start()
+    def _line(self, *pieces: Piece) -> None:
+        if self._plain_out is not None:
+            self._plain_out.write(_plain(pieces) + "\n")
+            self._plain_out.flush()  # a user's `| tee` shows a line when it happens
+            return
+        with self._lock:
+            self._pending.append(Text.assemble(*pieces))
+        if self._live is None:
+            self._flush()
 
-    def _print(self, text: str) -> None:
-        self.console.print(text, highlight=False, soft_wrap=True)
+    # -- the live display (terminal only) ------------------------------------------------------
+
+    def _start_live(self) -> None:
+        if self._plain_out is not None or self._live is not None:
+            return
+        # Imported here: only a terminal needs the live display's machinery.
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        def running() -> Spinner | Text:
+            shown = self._running
+            return Spinner("dots", shown) if shown is not None else Text("")
+
+        self._live = Live(
+            console=self.console,
+            get_renderable=running,
+            refresh_per_second=1 / REFRESH_SECONDS,
+            transient=True,
+        )
+        self._live.start()
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="ordo-console", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REFRESH_SECONDS):
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            self.console.print(Text("\n").join(pending), soft_wrap=True)
+
+    def close(self) -> None:
+        """Show what is waiting and stop the live display; safe to call twice."""
+        self._stop.set()
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.join()
+        self._running = None
+        self._flush()
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+
+    # -- the events --------------------------------------------------------------------------
 
     def handle(self, event: Event) -> None:
+        line = self._line
         match event:
             case RunStarted():
-                self._print(
-                    f"[bold]Run {event.run_id[:8]}[/] of '{escape(event.pipeline)}': "
-                    f"{plural(len(event.steps), 'step')}"
+                line(
+                    (f"Run {event.run_id[:8]}", "bold"),
+                    f" of '{event.pipeline}': {plural(len(event.steps), 'step')}",
                 )
+                self._start_live()
             case StepStarted():
                 again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
-                self._print(
-                    f"[cyan]▶[/] [{event.index}/{event.total}] "
-                    f"{event.kind} {escape(event.step)}{again}"
-                )
+                what = f"[{event.index}/{event.total}] {event.kind} {event.step}{again}"
+                line(("▶", "cyan"), " " + what)
+                if self._plain_out is None:
+                    self._running = Text(what)
             case StepOutput():
-                self._print(f"[dim]  │ {escape(self.masker.mask(event.line))}[/]")
+                line((f"  │ {self.masker.mask(event.line)}", "dim"))
             case StepSucceeded():
                 rows = (
                     "" if event.rows is None or event.rows < 0 else f", {plural(event.rows, 'row')}"
                 )
                 out = f" → {event.output_file.name}" if event.output_file else ""
-                took = f"{event.duration:.2f}s"
-                self._print(f"[green]✓[/] {escape(event.step)} in {took}{rows}{out}")
+                line(("✓", "green"), f" {event.step} in {event.duration:.2f}s{rows}{out}")
                 if event.details:
-                    shown = self.masker.mask(details_line(event.details))
-                    self._print(f"  [dim]{escape(shown)}[/]")
+                    line("  ", (self.masker.mask(details_line(event.details)), "dim"))
             case StepFailed():
-                self._print(
-                    f"[red]✗[/] {escape(event.step)} failed after {event.duration:.2f}s: "
-                    f"{escape(event.error)}"
+                line(
+                    ("✗", "red"),
+                    f" {event.step} failed after {event.duration:.2f}s: {event.error}",
                 )
             case RollbackFinished():
-                verdict = "[green]succeeded[/]" if event.succeeded else "[red]failed[/]"
-                more = "" if event.succeeded else f": {escape(event.error or '')}"
-                self._print(f"[yellow]↺[/] rollback of {escape(event.step)} {verdict}{more}")
+                verdict = ("succeeded", "green") if event.succeeded else ("failed", "red")
+                more = "" if event.succeeded else f": {event.error or ''}"
+                line(("↺", "yellow"), f" rollback of {event.step} ", verdict, more)
             case StepSkipped():
-                self._print(f"[dim]– {escape(event.step)} skipped: {escape(event.reason)}[/]")
+                line((f"– {event.step} skipped: {event.reason}", "dim"))
             case UnitRetrying():
-                self._print(
-                    f"[yellow]↻[/] retrying in {event.delay:g}s (attempt {event.next_attempt})"
-                )
+                again = f" (attempt {event.next_attempt})"
+                line(("↻", "yellow"), f" retrying in {event.delay:g}s{again}")
             case UnitFailed():
                 if len(event.steps) > 1:
-                    self._print(f"[red]↺ rolled back group: {escape(', '.join(event.steps))}[/]")
+                    line((f"↺ rolled back group: {', '.join(event.steps)}", "red"))
             case RunFinished():
-                if event.status is RunStatus.SUCCESS:
-                    self._print(
-                        f"[bold green]✅ {plural(len(event.completed), 'task')} completed[/] "
-                        f"in {event.duration:.2f}s"
-                    )
-                else:
-                    failed = f": '{escape(event.failed_step)}' failed" if event.failed_step else ""
-                    self._print(
-                        f"[bold red]Run {event.status}{failed}[/]; {len(event.completed)} done, "
-                        f"{len(event.not_run)} not run"
-                    )
+                self._finished(event)
+
+    def _finished(self, event: RunFinished) -> None:
+        self.close()
+        if event.status is RunStatus.SUCCESS:
+            self._line(
+                (f"✅ {plural(len(event.completed), 'task')} completed", "bold green"),
+                f" in {event.duration:.2f}s",
+            )
+        else:
+            failed = f": '{event.failed_step}' failed" if event.failed_step else ""
+            self._line(
+                (f"Run {event.status}{failed}", "bold red"),
+                f"; {len(event.completed)} done, {len(event.not_run)} not run",
+            )

@@ -38,7 +38,8 @@ run says so once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,6 +177,20 @@ class StoreRecorder:
             )
 
     def _write_batch(self, batch: list[tuple[Event, datetime]]) -> None:
+        """The batch in one store transaction where the store can (``SqlStore.batch``); if
+        that fails, event by event as before, each failure counted and logged on its own."""
+        batched: Callable[[], AbstractContextManager[None]] | None = getattr(
+            self.store, "batch", None
+        )
+        if batched is not None and len(batch) > 1:
+            kept = dict(self._succeeded)
+            try:
+                with batched():
+                    for event, at in batch:
+                        self._record(event, at)
+                return
+            except Exception:
+                self._succeeded = kept  # nothing of the batch was written: write it again
         for event, at in batch:
             self._apply(event, at)
 
