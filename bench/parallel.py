@@ -20,16 +20,10 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 import ordo
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from _process import postgres_schema
 
 
 def write_project(root: Path, url: str, steps: int, sleep: float, parallel: int) -> None:
@@ -49,20 +43,6 @@ def write_project(root: Path, url: str, steps: int, sleep: float, parallel: int)
             "    enabled: true",
         ]
     (root / "queue" / "manifest.yaml").write_text("\n".join(lines) + "\n")
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def time_run(root: Path, steps: int) -> float:
