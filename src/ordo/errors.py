@@ -15,8 +15,12 @@ anything else is a bug and prints a traceback.
     ├── StoreError                  1: the state store could not be opened, read or written
     ├── NotificationError           a notice could not be delivered (never stops a run)
     └── ExecutionError              1: a step failed while running
+        ├── CannotConnect           a connection could not be opened (its two kinds below
+        │                           are also a TransientError or a PermanentError)
         ├── TransientError          retrying may help (lost connection, deadlock, lock timeout)
+        │   └── TransientCannotConnect  refused: the server may be restarting
         ├── PermanentError          retrying will not help (syntax, missing table, constraint)
+        │   ├── PermanentCannotConnect  wrong password, no such database or host
         │   ├── StepTimeout         the step ran past its ``timeout``
         │   └── OutputFileError     a step's ``output_file`` could not be written
         └── MigrationError          1: a migration command could not do its work; its
@@ -47,6 +51,7 @@ from pathlib import Path
 from typing import Self
 
 __all__ = [
+    "CannotConnect",
     "ConfigError",
     "ErrorKind",
     "ExecutionError",
@@ -57,10 +62,12 @@ __all__ = [
     "NotConfirmed",
     "OrdoError",
     "OutputFileError",
+    "PermanentCannotConnect",
     "PermanentError",
     "Problem",
     "StepProblem",
     "StepTimeout",
+    "TransientCannotConnect",
     "TransientError",
 ]
 
@@ -211,6 +218,22 @@ class TransientError(ExecutionError):
 
 class PermanentError(ExecutionError):
     """A failure that will happen again if the unit is tried again."""
+
+
+class CannotConnect(ExecutionError):
+    """A connection could not be opened: nothing of the unit ran, nothing rolled back.
+
+    Raised as one of its two kinds, so that retrying stays an ``isinstance`` check; catch
+    this class to tell "never connected" from "failed while working".
+    """
+
+
+class TransientCannotConnect(CannotConnect, TransientError):
+    """Refused or reset: the server may be starting or restarting, so retrying may help."""
+
+
+class PermanentCannotConnect(CannotConnect, PermanentError):
+    """Wrong credentials, a missing database, an unknown host: the settings need fixing."""
 
 
 class StepTimeout(PermanentError):

@@ -50,7 +50,7 @@ def test_one_step_is_singular_everywhere(ordo_cli: Runner, tmp_path: Path) -> No
     assert "1 steps" not in done.stdout
     assert "1 tasks" not in done.stdout
     [log] = (root / "logs").glob("*.log")
-    assert ", 1 step done, 0 not run" in log.read_text(encoding="utf-8")
+    assert "(1 step: 1 done)" in log.read_text(encoding="utf-8")
 
 
 def test_two_steps_are_plural_and_one_row_is_singular(ordo_cli: Runner, tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_two_steps_are_plural_and_one_row_is_singular(ordo_cli: Runner, tmp_path
     assert ", 1 row\n" in done.stdout
     [log] = (root / "logs").glob("*.log")
     assert "s, 1 row (attempt 1)" in log.read_text(encoding="utf-8")
-    assert ", 2 steps done, 0 not run" in log.read_text(encoding="utf-8")
+    assert "(2 steps: 2 done)" in log.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("values", "shown"), [("(1), (2)", "2 rows"), ("(1)", "1 row")])

@@ -206,7 +206,13 @@ def _execute(
             return rehearsal.execute(), {}, engines
         from ordo.runner.ledger import reconcile  # deferred: ordo plan needs no runner or store
 
-        ledgers, recovered = reconcile(the_plan, engines, masker)
+        ledgers: dict[str, Ledger] = {}
+
+        def read_ledgers() -> tuple[Mapping[str, Ledger], Mapping[str, str]]:
+            found, recovered = reconcile(the_plan, engines, masker)
+            ledgers.update(found)
+            return found, recovered
+
         result = Runner(
             the_plan,
             run_id=run_id,
@@ -214,8 +220,7 @@ def _execute(
             masker=masker,
             engines=engines,
             wait=_wait_for(options.sleep),
-            ledgers=ledgers,
-            recovered=recovered,
+            reconcile=read_ledgers,
         ).execute()
         return result, ledgers, engines
     finally:

@@ -33,7 +33,7 @@ from ordo.db.dialects import ErrorKind, dialect_for_error
 from ordo.errors import ExecutionError, OrdoError, PermanentError, StepTimeout, TransientError
 from ordo.masking import Masker
 
-__all__ = ["classify", "database_errors", "is_database_error", "translate"]
+__all__ = ["classify", "database_errors", "describe", "is_database_error", "translate"]
 
 _SA_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)", re.DOTALL)
 _SA_SQL = re.compile(r"\s*\[(SQL|parameters): .*?\](?=\s*(\[|\(Background|$))", re.DOTALL)
@@ -110,6 +110,11 @@ def classify(exc: BaseException) -> ErrorKind:
     if isinstance(orig, ConnectionError | TimeoutError):
         return ErrorKind.TRANSIENT
     return ErrorKind.PERMANENT
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's own message for ``exc``: its first line and code, no SQLAlchemy text."""
+    return _message(exc)
 
 
 def _driver_error(exc: BaseException) -> BaseException:

@@ -174,7 +174,7 @@ class ConsoleReporter:
                 again = f" (attempt {event.next_attempt})"
                 line(("↻", "yellow"), f" retrying in {event.delay:g}s{again}")
             case UnitFailed():
-                if len(event.steps) > 1:
+                if len(event.steps) > 1 and event.rolled_back:
                     line((f"↺ rolled back group: {', '.join(event.steps)}", "red"))
             case RunFinished():
                 self._finished(event)
@@ -188,7 +188,9 @@ class ConsoleReporter:
             )
         else:
             failed = f": '{event.failed_step}' failed" if event.failed_step else ""
+            if not event.failed_step and event.error:  # the run's own error: no step had it
+                failed = f": {self.masker.mask(event.error)}"
             self._line(
                 (f"Run {event.status}{failed}", "bold red"),
-                f"; {len(event.completed)} done, {len(event.not_run)} not run",
+                f"; {event.counts()}",
             )
