@@ -131,9 +131,12 @@ class SqlKind:
             with dialect.statement_timeout(conn, timeout):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
         output = None
+        rows = result.rowcount
         if step.output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))
-        return StepOutcome(rows=result.rowcount, output=output, output_file=step.output_file)
+            # The rows written, whatever the driver counts for a SELECT (SQLite: -1, none).
+            rows = len(output.rows)
+        return StepOutcome(rows=rows, output=output, output_file=step.output_file)
 
 
 class PlsqlKind(SqlKind):
