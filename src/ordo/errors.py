@@ -44,11 +44,12 @@ raises ``exc.with_context(...)`` ``from exc``, a copy with the context added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Self
+from types import MappingProxyType
+from typing import Any, Self
 
 __all__ = [
     "CannotConnect",
@@ -207,9 +208,14 @@ class ManifestWriteError(OrdoError):
 
 
 class ExecutionError(OrdoError):
-    """A step failed while it ran."""
+    """A step failed while it ran.
+
+    ``details`` is what the failing kind adds for the record (the rendered SQL of a template
+    that failed): plain JSON values, kept in the log and in ``ordo runs show``.
+    """
 
     exit_code = 1
+    details: Mapping[str, Any] = MappingProxyType({})
 
 
 class TransientError(ExecutionError):

@@ -112,6 +112,7 @@ class StepFailed:
     duration: float
     error: str
     error_kind: ErrorKind
+    details: Mapping[str, Any] = field(default_factory=dict)  # ``ExecutionError.details``
 
     @property
     def transient(self) -> bool:

@@ -90,3 +90,31 @@ def _template_line(exc: BaseException) -> int | None:
         if frame.filename == "<template>":
             line = frame.lineno
     return line
+
+
+def template_lines(template: str, rendered: str, line: int) -> tuple[int, int] | None:
+    """The template's lines that made line ``line`` (1-based) of ``rendered``: ``(n, n)`` when
+    one line of the template gave it, a range when a block did (a loop, an ``if``).
+
+    Jinja keeps no map from output to source, so the two texts are aligned line by line
+    (``difflib``): text outside template tags comes through unchanged and anchors the rest.
+    None when ``line`` is not in ``rendered``.
+    """
+    import difflib  # only when a statement failed
+
+    ours, theirs = template.splitlines(), rendered.splitlines()
+    if not 1 <= line <= len(theirs):
+        return None
+    if len(ours) == len(theirs):
+        return line, line  # tags that rendered within their lines: the same line
+    at = line - 1
+    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if not j1 <= at < j2:
+            continue
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            return i1 + at - j1 + 1, i1 + at - j1 + 1
+        if i2 > i1:
+            return i1 + 1, i2
+        return (i1, i1) if i1 else None  # only inserted: the line before is where it came from
+    return None

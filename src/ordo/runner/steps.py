@@ -131,6 +131,7 @@ class StepRunner:
                 self.results[step.name].duration,
                 message,
                 ErrorKind.of(error),
+                dict(error.details),
             )
         )
 

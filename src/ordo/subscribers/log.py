@@ -191,6 +191,13 @@ class EventLog:
                     kind,
                     event.error,
                 )
+                for key, value in event.details.items():
+                    if key == "rendered_sql":  # as it ran, numbered as the database counts
+                        line(logging.INFO, "  %s | rendered SQL:", event.step)
+                        for n, text in enumerate(str(value).splitlines(), start=1):
+                            line(logging.INFO, "  %s | %4d  %s", event.step, n, text)
+                    else:
+                        line(logging.INFO, "  %s | %s=%s", event.step, key, _json(value))
             case RollbackStarted():
                 line(logging.WARNING, "rolling back '%s' with its rollback", event.step)
             case RollbackFinished():
