@@ -73,7 +73,7 @@ def _params(values: list[str] | None) -> dict[str, str]:
 
 def _manifest(positional: Path | None, option: Path | None) -> Path | None:
     """``ordo run FILE`` and ``ordo run -m FILE`` are the same (``-m`` as for ``ordo enable``)."""
-    if positional is not None and option is not None and positional != option:
+    if positional is not None and option is not None and positional.resolve() != option.resolve():
         raise InvalidInput(
             f"two manifests given: {positional} and -m {option}",
             hint="name the manifest once, as MANIFEST or with -m FILE",
