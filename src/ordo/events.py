@@ -79,11 +79,13 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class StepOutput:
-    """A line a step printed (a python script's output)."""
+    """A line a step printed (a python script's output), or a ``notice`` its database sent
+    (PostgreSQL's ``RAISE NOTICE``: in the log, and on the console only when verbose)."""
 
     run_id: str
     step: str
     line: str
+    notice: bool = False
 
 
 @dataclass(frozen=True)

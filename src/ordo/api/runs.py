@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
-from ordo.errors import InvalidInput, ManifestInvalid
+from ordo.errors import InvalidInput, ManifestInvalid, Problem
 from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
@@ -51,6 +51,8 @@ class RunOptions:
     - ``rehearse``: run every SQL step for real inside one transaction per connection and roll
       it all back (see ``ordo.runner.rehearsal``); the manifest and the ledger are not touched,
       and nobody is notified.
+    - ``strict_params``: a ``params`` name that no step uses is an error (``InvalidInput``)
+      instead of a warning.
     - ``confirm``: sees the plan before anything runs and says whether to go on (the CLI
       prints the plan and asks); ``False`` ends the run as ``aborted`` with nothing executed.
     - ``subscribers``: the caller's own, first on the bus (the CLI's console); they are
@@ -66,6 +68,7 @@ class RunOptions:
     exclude: Sequence[str] | None = None
     resume: str | None = None
     rehearse: bool = False
+    strict_params: bool = False
     confirm: Callable[[Plan], bool] | None = None
     subscribers: Sequence[Subscriber] = ()
     record_state: bool = True
@@ -184,9 +187,29 @@ def _settings(
 
 def _plan(proj: Project, settings: Settings, manifest_path: Path, options: RunOptions) -> Plan:
     loaded = load_manifest(manifest_path)
-    return build_plan(
+    the_plan = build_plan(
         loaded, proj, settings, options.params, select=options.select, exclude=options.exclude
     )
+    _check_params(the_plan, options.strict_params)
+    return the_plan
+
+
+def _check_params(the_plan: Plan, strict: bool) -> None:
+    """A ``--param`` that nothing uses is most often a typo: warn, or refuse when strict."""
+    if not the_plan.unused_params:
+        return
+    problems = [
+        Problem(
+            f"--param {name}: no step of '{the_plan.name}' uses a parameter of that name",
+            file=the_plan.manifest.path,
+            hint=hint,
+        )
+        for name, hint in the_plan.unused_params
+    ]
+    if strict:
+        raise ManifestInvalid(problems)
+    for problem in problems:
+        LOGGER.warning("%s", problem)
 
 
 def _execute(

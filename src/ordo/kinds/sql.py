@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import model_validator
 
+from ordo._files import NotUtf8, read_utf8
 from ordo.db.dialects import parse_table_name
 from ordo.errors import ExecutionError, StepProblem
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
@@ -63,8 +64,12 @@ class SqlKind:
         if options.file is not None:
             source = ctx.resolve_file(options.file, self.folder)
             try:
-                template = source.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                template = read_utf8(source)
+            except NotUtf8 as exc:
+                problem = StepProblem(str(exc), hint=exc.hint, line=exc.line)
+                problem.file = source
+                raise problem from exc
+            except OSError as exc:
                 raise StepProblem(f"cannot read {source}: {exc}", key="file") from exc
         else:
             template = options.sql or ""
@@ -128,23 +133,45 @@ class SqlKind:
         conn, dialect = ctx.database()
         timeout = step.options.timeout
         if step.cleanup is not None:
-            with database_errors(masker=ctx.masker, timeout=timeout):
-                dialect.drop_table_if_exists(conn, step.cleanup)
+            _clean_up(step, ctx)
         try:
             with (
                 database_errors(masker=ctx.masker, timeout=timeout),
+                dialect.notices(conn, ctx.log_notice),
                 dialect.statement_timeout(conn, timeout),
             ):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
         except ExecutionError as exc:
             raise _located(exc, step, ctx) from exc
-        output = None
+        output, output_file = None, step.output_file
         rows = result.rowcount
-        if step.output_file is not None:
+        if output_file is not None and result.columns is None:
+            # No result set (DDL, an INSERT): not even a header to write, and an empty file
+            # would pass for a result. A SELECT of no rows still writes its header (or []).
+            ctx.log_line(f"no result set: output_file {step.options.output_file} not written")
+            output_file = None
+        elif output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))
             # The rows written, whatever the driver counts for a SELECT (SQLite: -1, none).
             rows = len(output.rows)
-        return StepOutcome(rows=rows, output=output, output_file=step.output_file)
+        return StepOutcome(rows=rows, output=output, output_file=output_file)
+
+
+def _clean_up(step: PreparedSql, ctx: ExecutionContext) -> None:
+    """Drop the step's ``cleanup_target``; a failure says it came from there, not the SQL."""
+    from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
+
+    assert step.cleanup is not None
+    conn, dialect = ctx.database()
+    try:
+        with database_errors(masker=ctx.masker, timeout=step.options.timeout):
+            dialect.drop_table_if_exists(conn, step.cleanup)
+    except ExecutionError as exc:
+        target = step.options.cleanup_target
+        raise exc.with_context(
+            prefix=f"cleanup_target '{target}' (dropping it before the step's SQL)",
+            hint=exc.hint or "check the table name and that this connection may drop it",
+        ) from exc
 
 
 def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) -> ExecutionError:

@@ -28,9 +28,12 @@ class Renderer:
     no template syntax, and the planner makes a renderer for every step (issue 8, point 4).
     """
 
-    def __init__(self, dialect: Dialect | None = None) -> None:
+    def __init__(self, dialect: Dialect | None = None, used: set[str] | None = None) -> None:
         self._dialect = dialect
         self._jinja: SandboxedEnvironment | None = None
+        # every variable a template rendered so far refers to, shared with for_dialect's
+        # renderers: a --param none of them uses is a typo the planner warns about
+        self.used: set[str] = used if used is not None else set()
 
     def _env(self) -> SandboxedEnvironment:
         if self._jinja is None:
@@ -47,7 +50,7 @@ class Renderer:
         return self._jinja
 
     def for_dialect(self, dialect: Dialect | None) -> Renderer:
-        return self if dialect is self._dialect else Renderer(dialect)
+        return self if dialect is self._dialect else Renderer(dialect, self.used)
 
     def _need_dialect(self, filter_name: str) -> Dialect:
         if self._dialect is None:
@@ -67,10 +70,12 @@ class Renderer:
             return source
         env = self._env()
         # Imported here, after the environment: see _env.
-        from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+        from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, meta
 
         try:
-            return env.from_string(source).render(dict(context))
+            parsed = env.parse(source)
+            self.used |= meta.find_undeclared_variables(parsed)
+            return env.from_string(parsed).render(dict(context))
         except TemplateSyntaxError as exc:
             raise StepProblem(f"template syntax error: {exc.message}", line=exc.lineno) from exc
         except UndefinedError as exc:

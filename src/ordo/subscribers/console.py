@@ -65,9 +65,12 @@ class ConsoleReporter:
     still waiting and stops the live display (``RunFinished`` does it too).
     """
 
-    def __init__(self, console: Console, masker: Masker | None = None) -> None:
+    def __init__(
+        self, console: Console, masker: Masker | None = None, *, verbose: bool = False
+    ) -> None:
         self.console = console
         self.masker = masker or Masker()
+        self.verbose = verbose  # show what the database said too (RAISE NOTICE)
         self._plain_out: IO[str] | None = None if console.is_terminal else console.file
         self._lock = threading.Lock()
         self._pending: list[Text] = []
@@ -149,6 +152,8 @@ class ConsoleReporter:
                 line(("▶", "cyan"), " " + what)
                 if self._plain_out is None:
                     self._running = Text(what)
+            case StepOutput(notice=True) if not self.verbose:
+                pass
             case StepOutput():
                 line((f"  │ {self.masker.mask(event.line)}", "dim"))
             case StepSucceeded():
