@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import URL, Engine, text
 
 from ordo.db.dialects import Dialect, parse_table_name
+from ordo.db.statements import split_statements
 from ordo.migrations.history import history_table
 from ordo.migrations.locks import migration_lock
-from ordo.migrations.statements import split_statements
 
 from .test_dialects import unique_name
 

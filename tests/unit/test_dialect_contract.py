@@ -24,8 +24,8 @@ from ordo.db.dialects import (
     dialects,
     parse_table_name,
 )
+from ordo.db.statements import split_statements
 from ordo.migrations.locks import _SESSION_LOCKS
-from ordo.migrations.statements import split_statements
 
 CLASSES = dialects()
 IDS = [cls.backend for cls in CLASSES]

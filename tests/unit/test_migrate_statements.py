@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from ordo.migrations.statements import split_statements
+from ordo.db.statements import split_statements
 
 SERVER_BACKENDS = ["postgresql", "mysql", "sqlite", "duckdb", "oracle"]
 

@@ -3,7 +3,8 @@
 One engine per connection name per process, shared by every manager and thread that asks for
 that name, so pooling works across a program's tasks; a caller that wants engines of its own
 (a test, a server with several tenants) passes an ``EngineRegistry`` as ``engines=``.
-Parameters are always bound, never formatted into the SQL. Reads are retried on transient
+Parameters are always bound, never formatted into the SQL, and only ``:name`` in code is one
+(``ordo.db.parameters``). Reads are retried on transient
 failures with backoff; a write is never retried outside its transaction, because a lost answer
 does not mean a lost write.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, CursorResult, text
+from sqlalchemy import Connection, CursorResult, TextClause
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ordo.api import health
@@ -25,6 +26,7 @@ from ordo.config import Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
+from ordo.db.parameters import bound_text
 from ordo.errors import TransientError
 from ordo.migrations.migrator import Migrator
 from ordo.project import Project
@@ -123,7 +125,7 @@ class DatabaseManager:
         results: list[dict[str, Any]] = []
         with database_errors(masker=self.masker), self._connect() as conn, conn.begin():
             for query, params in queries:
-                result = conn.execute(text(query), dict(params or {}))
+                result = conn.execute(self._text(query), dict(params or {}))
                 returns_rows = self._returns_rows(query, result)
                 rows = [dict(r._mapping) for r in result] if returns_rows else []
                 result.close()
@@ -164,11 +166,16 @@ class DatabaseManager:
             conn.begin(),
             self.dialect.statement_timeout(conn, timeout),
         ):
-            result = conn.execute(text(query), dict(params or {}))
+            result = conn.execute(self._text(query), dict(params or {}))
             if not self._returns_rows(query, result):
                 result.close()
                 return TabularResult((), [], rowcount=result.rowcount)
             return TabularResult(tuple(result.keys()), [tuple(r) for r in result])
+
+    def _text(self, query: str) -> TextClause:
+        """The statement with only its real ``:name`` parameters bound: a colon in a literal,
+        a quoted name, a comment or a ``::`` cast is sent as written."""
+        return bound_text(query, self.dialect.script_syntax)
 
     def _returns_rows(self, query: str, result: CursorResult[Any]) -> bool:
         """Whether the statement returned data, not just a status (DuckDB's ``Count`` row is

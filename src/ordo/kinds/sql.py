@@ -1,4 +1,8 @@
-"""``sql`` and ``plsql`` steps: one statement (or one PL/SQL block) per step, never split."""
+"""``sql`` and ``plsql`` steps: one statement (or one PL/SQL block) per step.
+
+A sql step with ``split_statements: true`` may hold several statements, sent one by one in
+its transaction; without it a second statement is an error at plan time (``_statements``).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,20 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import model_validator
 
 from ordo._files import NotUtf8, read_utf8
+from ordo._words import plural
 from ordo.db.dialects import parse_table_name
 from ordo.errors import ExecutionError, StepProblem
+from ordo.kinds._statements import step_statements
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
 
 if TYPE_CHECKING:
-    from ordo.db.dialects import Dialect, TableName
+    from sqlalchemy import Connection
+
+    from ordo.db.dialects import Dialect, StatementResult, TableName
+    from ordo.db.statements import Statement
+    from ordo.masking import Masker
 
 __all__ = ["PlsqlKind", "PreparedSql", "SqlKind", "SqlOptions"]
 
@@ -28,6 +38,7 @@ class SqlOptions(StepOptions):
     sql: str | None = None
     cleanup_target: str | None = None
     output_file: str | None = None
+    split_statements: bool = False  # several statements, run one by one in the transaction
 
     @model_validator(mode="after")
     def _one_source(self) -> SqlOptions:
@@ -43,6 +54,7 @@ class PreparedSql(PreparedStep[SqlOptions]):
     template: str | None = None  # the file's text when rendering changed it (errors map lines)
     cleanup: TableName | None  # dropped (if it exists) before the statement runs
     output_file: Path | None
+    statements: tuple[Statement, ...] = ()  # () : ``statement`` is sent whole
 
 
 class SqlKind:
@@ -54,6 +66,7 @@ class SqlKind:
     folder: ClassVar[str | None] = "sql"
     options_model: ClassVar[type[SqlOptions]] = SqlOptions
     uses_connection: ClassVar[bool] = True
+    one_block: ClassVar[bool] = False  # plsql: the text is one block, never split
 
     def transactional(self, dialect: Dialect | None) -> bool:
         """Always: the statement runs in the unit's transaction, which a group may share."""
@@ -83,6 +96,21 @@ class SqlKind:
             raise
         if not statement.strip():
             raise StepProblem("the statement is empty", key="file" if source else "sql")
+        if self.one_block and options.split_statements:
+            raise StepProblem(
+                f"a {self.name} step is one block, sent whole: split_statements is for sql steps",
+                key="split_statements",
+            )
+        statements: tuple[Statement, ...] = ()
+        if not self.one_block:
+            statements = step_statements(
+                statement,
+                template,
+                source=source,
+                split=options.split_statements,
+                dialect=ctx.dialect,
+                mask=lambda text: ctx.settings.masker().mask(text),
+            )
 
         cleanup: TableName | None = None
         summary = ""
@@ -116,6 +144,8 @@ class SqlKind:
                     key="output_file",
                 )
             summary = (summary + f" - Output: {options.output_file}").strip()
+        if statements:
+            summary = (summary + f" - {plural(len(statements), 'statement')}").strip()
 
         return PreparedSql(
             **ctx.fields(self.name, options),
@@ -125,6 +155,7 @@ class SqlKind:
             cleanup=cleanup,
             output_file=output,
             template=template if statement != template else None,
+            statements=statements,
         )
 
     def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
@@ -140,7 +171,12 @@ class SqlKind:
                 dialect.notices(conn, ctx.log_notice),
                 dialect.statement_timeout(conn, timeout),
             ):
-                result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
+                if step.statements:
+                    result = _each(step, conn, dialect, ctx.masker)
+                else:
+                    result = dialect.execute(
+                        conn, step.statement, fetch=step.output_file is not None
+                    )
         except ExecutionError as exc:
             raise _located(exc, step, ctx) from exc
         output, output_file = None, step.output_file
@@ -213,6 +249,26 @@ def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) ->
     return located
 
 
+def _each(step: PreparedSql, conn: Connection, dialect: Dialect, masker: Masker) -> StatementResult:
+    """``split_statements``: each statement in order; the last one's rows are the step's.
+
+    An error names the statement that failed (``statement 2 of 3 (line 4)``)."""
+    from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
+
+    count = len(step.statements)
+    for number, part in enumerate(step.statements, 1):
+        last = number == count
+        try:
+            with database_errors(masker=masker, timeout=step.options.timeout):
+                result = dialect.execute(
+                    conn, part.sql, fetch=last and step.output_file is not None
+                )
+        except ExecutionError as exc:
+            where = f" (line {part.line})" if part.line else ""
+            raise exc.with_context(prefix=f"statement {number} of {count}{where}") from exc
+    return result
+
+
 class PlsqlKind(SqlKind):
     """A PL/SQL (or T-SQL, PL/pgSQL) block, sent whole; its trailing ``;`` belongs to the block."""
 
@@ -220,3 +276,4 @@ class PlsqlKind(SqlKind):
     label: ClassVar[str] = "PLSQL"
     # None of its own: a ``.sql`` file without ``type:`` is a sql step, as it always was.
     extensions: ClassVar[tuple[str, ...]] = ()
+    one_block: ClassVar[bool] = True

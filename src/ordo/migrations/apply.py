@@ -21,13 +21,13 @@ from sqlalchemy import Connection, Engine
 
 from ordo.db.dialects import Dialect
 from ordo.db.errors import database_errors
+from ordo.db.statements import Statement, split_statements
 from ordo.errors import ExecutionError
 from ordo.masking import Masker
 from ordo.migrations.errors import MigrationFailed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
 from ordo.migrations.results import AppliedMigration
-from ordo.migrations.statements import Statement, split_statements
 
 __all__ = ["Applier", "transaction"]
 

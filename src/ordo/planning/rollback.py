@@ -33,6 +33,8 @@ def prepare_rollback(
         "timeout": body.timeout,
     }
     values.update({k: v for k, v in (("sql", body.sql), ("file", body.file)) if v is not None})
+    if body.type == "sql":  # undoing a step often takes several statements: run each in turn
+        values["split_statements"] = True
     connection = (options.connection or default_connection) if kind.uses_connection else None
     dialect = dialect_of(connection) if connection else None
     rollback_ctx = replace(

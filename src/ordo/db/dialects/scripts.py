@@ -1,6 +1,6 @@
 """How a backend's SQL scripts are cut into statements: the lexical facts, as data.
 
-The migration splitter (``ordo.migrations.statements``) is one scanner for every backend; what
+The statement splitter (``ordo.db.statements``) is one scanner for every backend; what
 differs between backends is only which quotes, comments and terminators the script language
 has. Each dialect declares those facts in a ``ScriptSyntax``, so the splitter never asks which
 backend it is reading and a new backend describes its scripts where the rest of it lives.

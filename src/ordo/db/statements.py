@@ -1,4 +1,4 @@
-"""Split a migration file into the statements the database accepts one at a time.
+"""Split SQL text (a migration, a step's file) into the statements a database takes one at a time.
 
 Drivers take one statement per ``execute`` (sqlite3 and psycopg refuse or mishandle several),
 and an error must name the statement that failed. A ``;`` ends a statement unless it sits in
@@ -19,6 +19,9 @@ procedure, an Oracle ``DECLARE`` block and a PostgreSQL string ending in a backs
 (``'C:\\'``) in the wrong place (``tests/unit/test_migrate_statements.py`` holds these cases).
 The terminator (``;``, the custom delimiter, ``/`` or ``GO``) is not part of the statement
 text sent; comments before a statement are left out, comments inside it are kept.
+
+The same scan finds the colons that are SQL code (``code_colons``), for ``ordo.db.parameters``
+to tell a bound ``:name`` from a colon in a string, a quoted name, a comment or a body.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from dataclasses import dataclass
 
 from ordo.db.dialects import ScriptSyntax, dialect_for
 
-__all__ = ["Statement", "split_statements"]
+__all__ = ["Statement", "code_colons", "split_statements"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]*")
+_NAME = re.compile(r"\w+")
+_NAME_BEFORE = re.compile(r"[\w$:\\]")  # a colon after one of these starts no bind name
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _GO = re.compile(r"^[ \t]*GO(?:[ \t]+\d+)?[ \t]*$", re.I | re.M)
 _TRANSACTION_WORDS = frozenset(
@@ -64,6 +69,17 @@ def split_statements(text: str, syntax: ScriptSyntax | str) -> list[Statement]:
     if syntax.go_batches:
         return _split_batches(text)
     return _Splitter(text, syntax).run()
+
+
+def code_colons(text: str, syntax: ScriptSyntax | str) -> list[int]:
+    """Offsets of the ``:`` characters of ``text`` that are code, in order: not inside a
+    string, a quoted name, a comment or a dollar-quoted body (``GO`` lines aside, a T-SQL
+    batch is scanned like any other text)."""
+    if isinstance(syntax, str):
+        syntax = dialect_for(syntax).script_syntax
+    splitter = _Splitter(text, syntax)
+    splitter.run()
+    return splitter.colons
 
 
 class _Lines:
@@ -106,6 +122,7 @@ class _Splitter:
         self.delimiter = ";"
         self.statements: list[Statement] = []
         self.lines = _Lines(text)
+        self.colons: list[int] = []  # offsets of the colons that are code
 
     def run(self) -> list[Statement]:
         text, n = self.text, len(self.text)
@@ -234,11 +251,24 @@ class _Splitter:
         elif char == "/" and self.mysql and text.startswith("/*", pos):
             close = text.find("*/", pos + 2)
             self.pos = close + 2 if close != -1 else len(text)
+        elif char == ":":
+            self._colon()
         elif match := _WORD.match(text, pos):
             self.pos = match.end()
             self._word(match.group().upper())
         else:
             self.pos += 1
+
+    def _colon(self) -> None:
+        """A colon in code. The word right after one that follows no name is a bind
+        parameter's name (``:end``, ``:case``), never a keyword that opens or closes a block."""
+        self.colons.append(self.pos)
+        before = self.text[self.pos - 1] if self.pos else ""
+        self.pos += 1
+        if not (before and _NAME_BEFORE.match(before)) and (
+            name := _NAME.match(self.text, self.pos)
+        ):
+            self.pos = name.end()
 
     def _word(self, word: str) -> None:
         first = not self.words
