@@ -12,9 +12,10 @@ from ordo.db.dialects import parse_table_name
 from ordo.errors import StepProblem
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
-from ordo.tabular import TabularResult
+from ordo.tabular import CSV_SPECIALS, stage_table
 
 if TYPE_CHECKING:
+    from ordo._files import StagedFile
     from ordo.db.dialects import Dialect, TableName
 
 __all__ = ["PlsqlKind", "PreparedSql", "SqlKind", "SqlOptions"]
@@ -27,6 +28,7 @@ class SqlOptions(StepOptions):
     sql: str | None = None
     cleanup_target: str | None = None
     output_file: str | None = None
+    null_marker: str | None = None  # CSV only; None: NULL is an empty unquoted field
 
     @model_validator(mode="after")
     def _one_source(self) -> SqlOptions:
@@ -41,6 +43,7 @@ class PreparedSql(PreparedStep[SqlOptions]):
     source: Path | None  # None: the statement is the inline ``sql``
     cleanup: TableName | None  # dropped (if it exists) before the statement runs
     output_file: Path | None
+    null_marker: str = ""
 
 
 class SqlKind:
@@ -110,6 +113,7 @@ class SqlKind:
                     key="output_file",
                 )
             summary = (summary + f" - Output: {options.output_file}").strip()
+        _check_null_marker(options, output)
 
         return PreparedSql(
             **ctx.fields(self.name, options),
@@ -118,6 +122,7 @@ class SqlKind:
             source=source,
             cleanup=cleanup,
             output_file=output,
+            null_marker=options.null_marker or "",
         )
 
     def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
@@ -125,15 +130,39 @@ class SqlKind:
 
         conn, dialect = ctx.database()
         timeout = step.options.timeout
+        staged: StagedFile | None = None
         with database_errors(masker=ctx.masker, timeout=timeout):
             if step.cleanup is not None:
                 dialect.drop_table_if_exists(conn, step.cleanup)
             with dialect.statement_timeout(conn, timeout):
-                result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
-        output = None
-        if step.output_file is not None:
-            output = TabularResult(result.columns or (), list(result.rows or []))
-        return StepOutcome(rows=result.rowcount, output=output, output_file=step.output_file)
+                if step.output_file is None:
+                    result = dialect.execute(conn, step.statement, fetch=False)
+                    return StepOutcome(rows=result.rowcount)
+                staged, rows = stage_table(
+                    step.output_file,
+                    lambda writer: dialect.write_result(conn, step.statement, writer),
+                    null_marker=step.null_marker,
+                    label=step.options.output_file,
+                )
+        return StepOutcome(rows=rows, output_file=step.output_file, staged=staged)
+
+
+def _check_null_marker(options: SqlOptions, output: Path | None) -> None:
+    marker = options.null_marker
+    if marker is None:
+        return
+    if output is None or output.suffix.lower() != ".csv":
+        raise StepProblem(
+            "null_marker applies to a CSV output_file only",
+            key="null_marker",
+            hint="remove it, or give an output_file ending in .csv",
+        )
+    if not CSV_SPECIALS.isdisjoint(marker):
+        raise StepProblem(
+            f"null_marker {marker!r} holds a comma, a quote or a line break",
+            key="null_marker",
+            hint=r"use a plain word such as NULL or \N",
+        )
 
 
 class PlsqlKind(SqlKind):
