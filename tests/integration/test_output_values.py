@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import URL
 
+from ordo.errors import InvalidInput
 from ordo.events import RunStatus
 from ordo.runner.result import StepStatus
 from tests.support.runs import make, run
@@ -162,3 +163,19 @@ def test_two_columns_of_one_name_are_an_error_naming_them(
     assert "\n" not in error
     assert not (root / output).exists()
     assert list(root.rglob("*ordo-tmp*")) == []
+
+
+@pytest.mark.parametrize(
+    ("output", "marker", "words"),
+    [("out.json", "NULL", "CSV output_file only"), ("out.csv", "a,b", "comma")],
+)
+def test_a_null_marker_that_cannot_work_is_refused_before_the_run(
+    tmp_path: Path, sqlite_url: URL, output: str, marker: str, words: str
+) -> None:
+    root = make(
+        tmp_path, sqlite_url, _manifest("SELECT 1 AS a", output, f"    null_marker: '{marker}'\n")
+    )
+    with pytest.raises(InvalidInput) as raised:
+        run(root)
+    assert words in str(raised.value)
+    assert "null_marker" in str(raised.value)
