@@ -7,8 +7,9 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "TEMP_MARKER",
@@ -17,6 +18,7 @@ __all__ = [
     "read_utf8",
     "remove_stale_temps",
     "stage",
+    "stage_writing",
     "write_atomic",
 ]
 
@@ -115,6 +117,15 @@ def stage(path: Path, data: bytes, *, make_folders: bool = False) -> StagedFile:
     Refuses at once a target that is a folder, which the rename would only find out later.
     ``make_folders`` makes the missing folders above ``path``; ``discard()`` removes them.
     """
+    return stage_writing(path, lambda out: out.write(data), make_folders=make_folders)
+
+
+def stage_writing(
+    path: Path, write: Callable[[BinaryIO], object], *, make_folders: bool = False
+) -> StagedFile:
+    """As ``stage``, with the content written by ``write`` to the open temp file as it comes
+    (a streamed query result), so it is never held whole in memory. If ``write`` raises, the
+    temp file (and any folder made for it) is gone and the target is untouched."""
     made: list[Path] = []
     if make_folders:
         folder = Path(os.path.abspath(path)).parent
@@ -124,13 +135,13 @@ def stage(path: Path, data: bytes, *, make_folders: bool = False) -> StagedFile:
     try:
         if made:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return _stage(Path(os.path.realpath(path)), data, made)
+        return _stage(Path(os.path.realpath(path)), write, made)
     except BaseException:
         _remove_folders(made)
         raise
 
 
-def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
+def _stage(path: Path, write: Callable[[BinaryIO], object], made: list[Path]) -> StagedFile:
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -147,7 +158,7 @@ def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
                 _keep_owner(tmp, st)
             if mode is not None:  # keep the file's permission bits, whatever the umask
                 os.chmod(tmp, mode)  # after chown, which may clear set-id bits
-            out.write(data)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:

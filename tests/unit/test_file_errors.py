@@ -57,7 +57,7 @@ def test_a_staged_output_is_in_place_only_after_replace(tmp_path: Path) -> None:
     staged = stage_output(target, TabularResult(("a",), [(1,)]))
     assert not target.exists()
     staged.replace()
-    assert target.read_text(encoding="utf-8") == '[\n  {\n    "a": 1\n  }\n]\n'
+    assert target.read_text(encoding="utf-8") == '[\n{"a": 1}\n]\n'
 
 
 def test_a_discarded_output_leaves_no_folder_it_made(tmp_path: Path) -> None:

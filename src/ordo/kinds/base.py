@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict
 
 from typing_extensions import TypeVar
 
+from ordo._files import StagedFile
 from ordo.errors import StepProblem
 from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
@@ -123,11 +124,15 @@ class PreparedStep(Generic[OptionsT_co]):
 class StepOutcome:
     """What a step did. ``details`` is what a kind knows beyond a row count (rows per file,
     each check's outcome, each model's result): plain JSON values, shown by the console, the
-    log, the run store and the review report."""
+    log, the run store and the review report. An output file comes either as ``output``
+    (rows in memory, written by the runner) or already ``staged`` (streamed by the kind to a
+    temp file beside ``output_file``); either way the runner puts it in place after the
+    commit."""
 
     rows: int | None = None
     output: TabularResult | None = None
     output_file: Path | None = None
+    staged: StagedFile | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -6,6 +6,7 @@ its transaction; without it a second statement is an error at plan time (``_stat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -19,12 +20,13 @@ from ordo.errors import ExecutionError, StepProblem
 from ordo.kinds._statements import step_statements
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
-from ordo.tabular import TabularResult
+from ordo.tabular import CSV_SPECIALS, stage_table
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from ordo.db.dialects import Dialect, StatementResult, TableName
+    from ordo._files import StagedFile
+    from ordo.db.dialects import Dialect, TableName
     from ordo.db.statements import Statement
     from ordo.masking import Masker
 
@@ -39,6 +41,7 @@ class SqlOptions(StepOptions):
     cleanup_target: str | None = None
     output_file: str | None = None
     split_statements: bool = False  # several statements, run one by one in the transaction
+    null_marker: str | None = None  # CSV only; None: NULL is an empty unquoted field
 
     @model_validator(mode="after")
     def _one_source(self) -> SqlOptions:
@@ -55,6 +58,7 @@ class PreparedSql(PreparedStep[SqlOptions]):
     cleanup: TableName | None  # dropped (if it exists) before the statement runs
     output_file: Path | None
     statements: tuple[Statement, ...] = ()  # () : ``statement`` is sent whole
+    null_marker: str = ""
 
 
 class SqlKind:
@@ -129,20 +133,8 @@ class SqlKind:
                 ) from exc
             summary = f"- Cleanup: {options.cleanup_target}"
 
-        output = None
-        if options.output_file is not None:
-            output = (ctx.project.root / options.output_file).resolve()
-            if not ctx.project.contains(output):
-                raise StepProblem(
-                    f"output_file '{options.output_file}' is outside the project",
-                    key="output_file",
-                    hint="give a path inside the project folder, e.g. results/report.csv",
-                )
-            if output.suffix.lower() not in OUTPUT_FORMATS:
-                raise StepProblem(
-                    f"output_file '{options.output_file}' must end in .csv or .json",
-                    key="output_file",
-                )
+        output = _output_path(options, ctx)
+        if output is not None:
             summary = (summary + f" - Output: {options.output_file}").strip()
         if statements:
             summary = (summary + f" - {plural(len(statements), 'statement')}").strip()
@@ -156,6 +148,7 @@ class SqlKind:
             output_file=output,
             template=template if statement != template else None,
             statements=statements,
+            null_marker=options.null_marker or "",
         )
 
     def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
@@ -165,6 +158,13 @@ class SqlKind:
         timeout = step.options.timeout
         if step.cleanup is not None:
             _clean_up(step, ctx)
+        staged: list[StagedFile] = []
+
+        def run(sql: str, last: bool) -> int | None:
+            if last and step.output_file is not None:
+                return _write_output(step, sql, conn, dialect, staged)
+            return dialect.execute(conn, sql, fetch=False).rowcount
+
         try:
             with (
                 database_errors(masker=ctx.masker, timeout=timeout),
@@ -172,25 +172,43 @@ class SqlKind:
                 dialect.statement_timeout(conn, timeout),
             ):
                 if step.statements:
-                    result = _each(step, conn, dialect, ctx.masker)
+                    rows = _each(step, ctx.masker, run)
                 else:
-                    result = dialect.execute(
-                        conn, step.statement, fetch=step.output_file is not None
-                    )
-        except ExecutionError as exc:
-            raise _located(exc, step, ctx) from exc
-        output, output_file = None, step.output_file
-        rows = result.rowcount
-        if output_file is not None and result.columns is None:
+                    rows = run(step.statement, True)
+        except BaseException as exc:
+            for file in staged:  # written, but the step did not end well
+                file.discard()
+            if isinstance(exc, ExecutionError):
+                raise _located(exc, step, ctx) from exc
+            raise
+        if step.output_file is None:
+            return StepOutcome(rows=rows)
+        if not staged:
             # No result set (DDL, an INSERT): not even a header to write, and an empty file
             # would pass for a result. A SELECT of no rows still writes its header (or []).
             ctx.log_line(f"no result set: output_file {step.options.output_file} not written")
-            output_file = None
-        elif output_file is not None:
-            output = TabularResult(result.columns or (), list(result.rows or []))
-            # The rows written, whatever the driver counts for a SELECT (SQLite: -1, none).
-            rows = len(output.rows)
-        return StepOutcome(rows=rows, output=output, output_file=output_file)
+            return StepOutcome(rows=rows)
+        return StepOutcome(rows=rows, output_file=step.output_file, staged=staged[0])
+
+
+def _write_output(
+    step: PreparedSql, sql: str, conn: Connection, dialect: Dialect, staged: list[StagedFile]
+) -> int | None:
+    """Stream the rows of ``sql`` to a temp file beside ``output_file`` (put in ``staged``,
+    in place once the unit commits); the rows written, whatever the driver counts for a
+    SELECT (SQLite: -1). A statement with no result set writes nothing: the driver's count."""
+    assert step.output_file is not None
+    counted: list[int | None] = []
+    written = stage_table(
+        step.output_file,
+        lambda writer: counted.append(dialect.write_result(conn, sql, writer)),
+        null_marker=step.null_marker,
+        label=step.options.output_file,
+    )
+    if written is None:
+        return counted[0] if counted else None
+    staged.append(written[0])
+    return written[1]
 
 
 def _clean_up(step: PreparedSql, ctx: ExecutionContext) -> None:
@@ -249,24 +267,61 @@ def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) ->
     return located
 
 
-def _each(step: PreparedSql, conn: Connection, dialect: Dialect, masker: Masker) -> StatementResult:
-    """``split_statements``: each statement in order; the last one's rows are the step's.
+def _each(step: PreparedSql, masker: Masker, run: Callable[[str, bool], int | None]) -> int | None:
+    """``split_statements``: each statement in order, by ``run(sql, last)``; the last one's
+    rows are the step's (and its result the output file's).
 
     An error names the statement that failed (``statement 2 of 3 (line 4)``)."""
     from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
 
     count = len(step.statements)
+    rows: int | None = None
     for number, part in enumerate(step.statements, 1):
-        last = number == count
         try:
             with database_errors(masker=masker, timeout=step.options.timeout):
-                result = dialect.execute(
-                    conn, part.sql, fetch=last and step.output_file is not None
-                )
+                rows = run(part.sql, number == count)
         except ExecutionError as exc:
             where = f" (line {part.line})" if part.line else ""
             raise exc.with_context(prefix=f"statement {number} of {count}{where}") from exc
-    return result
+    return rows
+
+
+def _output_path(options: SqlOptions, ctx: PrepareContext) -> Path | None:
+    """Where ``output_file`` goes: inside the project, CSV or JSON; ``null_marker`` fits it."""
+    output = None
+    if options.output_file is not None:
+        output = (ctx.project.root / options.output_file).resolve()
+        if not ctx.project.contains(output):
+            raise StepProblem(
+                f"output_file '{options.output_file}' is outside the project",
+                key="output_file",
+                hint="give a path inside the project folder, e.g. results/report.csv",
+            )
+        if output.suffix.lower() not in OUTPUT_FORMATS:
+            raise StepProblem(
+                f"output_file '{options.output_file}' must end in .csv or .json",
+                key="output_file",
+            )
+    _check_null_marker(options, output)
+    return output
+
+
+def _check_null_marker(options: SqlOptions, output: Path | None) -> None:
+    marker = options.null_marker
+    if marker is None:
+        return
+    if output is None or output.suffix.lower() != ".csv":
+        raise StepProblem(
+            "null_marker applies to a CSV output_file only",
+            key="null_marker",
+            hint="remove it, or give an output_file ending in .csv",
+        )
+    if not CSV_SPECIALS.isdisjoint(marker):
+        raise StepProblem(
+            f"null_marker {marker!r} holds a comma, a quote or a line break",
+            key="null_marker",
+            hint=r"use a plain word such as NULL or \N",
+        )
 
 
 class PlsqlKind(SqlKind):

@@ -82,7 +82,12 @@ class StepRunner:
         started = time.monotonic()
         try:
             outcome = get_kind(step.kind).execute(step, ctx)
-            if staged is not None and outcome.output is not None and outcome.output_file:
+            if outcome.staged is not None:
+                if staged is None:  # a rehearsal: no output files
+                    outcome.staged.discard()
+                else:
+                    staged.append(outcome.staged)
+            elif staged is not None and outcome.output is not None and outcome.output_file:
                 staged.append(stage_output(outcome.output_file, outcome.output))
         except ExecutionError as exc:
             if self.abort.is_set():

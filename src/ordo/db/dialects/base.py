@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,11 +29,13 @@ from ordo.db.dialects._timeout import cancel_after, check_seconds
 from ordo.db.dialects.names import NamePart, TableName, parse_table_name
 from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.errors import ErrorKind  # re-exported: dialects classify into it
+from ordo.tabular import TableWriter
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
 
 __all__ = [
+    "OUTPUT_BATCH",
     "Dialect",
     "ErrorKind",
     "StatementResult",
@@ -42,6 +44,10 @@ __all__ = [
     "pool_options",
     "run_on_connect",
 ]
+
+
+OUTPUT_BATCH = 5000
+"""Rows fetched and written at a time for an output file: memory stays bounded by it."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,35 @@ class Dialect:
         result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
         return self._result(result, fetch=fetch, returns_rows=self.returns_data(result, sql))
 
+    def write_result(
+        self, conn: Connection, sql: str, writer: TableWriter, *, batch: int = OUTPUT_BATCH
+    ) -> int | None:
+        """Run one statement (as ``execute`` does) and stream its rows into ``writer``.
+
+        The rows are fetched ``batch`` at a time (``stream_results``: a server-side or
+        unbuffered cursor where the driver has one), so memory stays bounded whatever the
+        row count. A statement that returns no data never starts the writer; for it the
+        driver's row count is returned (as ``execute`` gives it), else ``None``.
+        """
+        options = {"no_parameters": True, "stream_results": True, "yield_per": batch}
+        result = conn.exec_driver_sql(sql, execution_options=options)
+        try:
+            if not self.returns_data(result, sql):
+                rowcount = result.rowcount
+                return rowcount if rowcount is not None and rowcount >= 0 else None
+            convert = self.output_converters(result.cursor.description or ())
+            writer.start(tuple(result.keys()))
+            for rows in result.partitions():
+                writer.rows([_converted(row, convert) for row in rows] if convert else rows)
+        finally:
+            result.close()
+        return None
+
+    def output_converters(self, description: Sequence[Any]) -> dict[int, Callable[[Any], Any]]:
+        """Per column index, what turns a driver's value into the one an output file shows,
+        where the Python type alone cannot tell (a MySQL ``TIME`` comes as a ``timedelta``)."""
+        return {}
+
     def returns_data(self, result: CursorResult[Any], statement: str) -> bool:
         """Whether ``result`` of ``statement`` holds data rows, not just a status."""
         return bool(result.returns_rows)
@@ -340,6 +375,14 @@ class Dialect:
     def describe(cls, error: BaseException) -> str:
         """The driver's message, made readable: first line, with the error code."""
         return first_line(str(error))
+
+
+def _converted(row: Sequence[Any], convert: dict[int, Callable[[Any], Any]]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, change in convert.items():
+        if values[i] is not None:
+            values[i] = change(values[i])
+    return tuple(values)
 
 
 def first_line(text: str) -> str:

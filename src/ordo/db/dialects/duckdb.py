@@ -7,6 +7,7 @@ DuckDB matches names case-insensitively even when quoted, so names are quoted as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects.base import Dialect, ErrorKind, mro_names, pool_options
 from ordo.db.dialects.scripts import ScriptSyntax
+from ordo.tabular import JsonText
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
@@ -122,6 +124,10 @@ class DuckDBDialect(Dialect):
         sent = getattr(result.context, "statement", None) or statement
         kind = _last_statement_type(sent)
         return not (kind in _STATUS_ONLY or (kind in _DML and result.rowcount >= 0))
+
+    def output_converters(self, description: Sequence[Any]) -> dict[int, Callable[[Any], Any]]:
+        """DuckDB's ``JSON`` comes as text: it is JSON in an output file."""
+        return {i: JsonText.of for i, column in enumerate(description) if str(column[1]) == "JSON"}
 
     def cancel(self, dbapi_connection: Any) -> None:
         # duckdb-engine's wrapper forwards to DuckDBPyConnection.interrupt(), thread-safe.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect as SADialect
 from ordo.db.dialects._timeout import check_seconds
 from ordo.db.dialects.base import Dialect, ErrorKind, first_line, mro_names
 from ordo.db.dialects.scripts import ScriptSyntax
+from ordo.tabular import JsonText
 
 __all__ = ["MySQLDialect"]
 
@@ -97,6 +98,17 @@ class MySQLDialect(Dialect):
             raise
         conn.execute(setter, {"value": previous})
 
+    def output_converters(self, description: Sequence[Any]) -> dict[int, Callable[[Any], Any]]:
+        """``TIME`` comes as a ``timedelta`` (it may pass 24 hours): shown as MySQL writes it,
+        ``12:34:56``; MySQL's ``JSON`` is JSON (MariaDB's is plain ``LONGTEXT`` to a client)."""
+        converters: dict[int, Callable[[Any], Any]] = {}
+        for i, column in enumerate(description):
+            if column[1] == _TIME:
+                converters[i] = _time_text
+            elif column[1] == _JSON:
+                converters[i] = JsonText.of
+        return converters
+
     @classmethod
     def classify(cls, error: BaseException) -> ErrorKind:
         code = _errno(error)
@@ -115,6 +127,20 @@ class MySQLDialect(Dialect):
         message = str(args[1]) if len(args) > 1 else str(error)
         message = first_line(message) if message.strip() else "connection is closed"
         return f"{message} [error {code}]" if code else message
+
+
+_TIME, _JSON = 11, 245  # pymysql.constants.FIELD_TYPE
+
+
+def _time_text(value: Any) -> Any:
+    if not isinstance(value, dt.timedelta):
+        return value
+    sign = "-" if value < dt.timedelta(0) else ""
+    value = abs(value)
+    minutes, seconds = divmod(value.seconds, 60)
+    hours = value.days * 24 + minutes // 60
+    fraction = f".{value.microseconds:06d}" if value.microseconds else ""
+    return f"{sign}{hours:02d}:{minutes % 60:02d}:{seconds:02d}{fraction}"
 
 
 def _errno(error: BaseException) -> int | None:

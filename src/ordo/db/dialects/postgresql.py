@@ -11,11 +11,12 @@ from sqlalchemy import URL, Connection, func, select
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects._timeout import check_seconds
-from ordo.db.dialects.base import Dialect, ErrorKind, first_line, mro_names
+from ordo.db.dialects.base import OUTPUT_BATCH, Dialect, ErrorKind, first_line, mro_names
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
+    from ordo.tabular import TableWriter
 
 __all__ = ["PostgreSQLDialect"]
 
@@ -87,6 +88,15 @@ class PostgreSQLDialect(Dialect):
             return bool(conn.exec_driver_sql(query).scalar())
 
         return wrote
+
+    def write_result(
+        self, conn: Connection, sql: str, writer: TableWriter, *, batch: int = OUTPUT_BATCH
+    ) -> int | None:
+        """CSV of a query through ``COPY``, the rest through a psycopg cursor, on the unit's
+        connection and in its transaction (see ``_pg_output``)."""
+        from ordo.db.dialects import _pg_output  # deferred: only when writing a file
+
+        return _pg_output.write_result(conn.connection.dbapi_connection, sql, writer, batch=batch)
 
     def fold(self, identifier: str) -> str:
         return identifier.lower()
