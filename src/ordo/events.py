@@ -142,13 +142,30 @@ class UnitCommitted:
 
 @dataclass(frozen=True)
 class UnitFailed:
-    """The unit failed for good (after its retries) and was rolled back."""
+    """The unit failed for good (after its retries) and was rolled back.
+
+    ``steps`` are those that were not committed. Where DDL commits on its own (MySQL,
+    MariaDB, Oracle) part of a group may be: ``committed`` names those steps (a
+    ``UnitCommitted`` said so before), ``uncertain`` the steps before a failing DDL step,
+    which the database may have committed as it began that statement. A unit that is not
+    ``transactional`` (a python step, a ``transaction: false`` step) had nothing to roll back.
+    """
 
     run_id: str
     steps: tuple[str, ...]
     failed_step: str
     attempts: int
     error: str
+    committed: tuple[str, ...] = ()
+    uncertain: tuple[str, ...] = ()
+    transactional: bool = True
+
+    @property
+    def rolled_back(self) -> tuple[str, ...]:
+        """The steps whose work was surely undone (none outside a transaction)."""
+        if not self.transactional:
+            return ()
+        return tuple(s for s in self.steps if s not in self.uncertain)
 
 
 @dataclass(frozen=True)

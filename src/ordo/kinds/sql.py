@@ -27,6 +27,9 @@ class SqlOptions(StepOptions):
     sql: str | None = None
     cleanup_target: str | None = None
     output_file: str | None = None
+    # false: run in autocommit, outside any transaction (VACUUM, CREATE INDEX CONCURRENTLY):
+    # never in a group, no ledger row, so a crash may run it again
+    transaction: bool = True
 
     @model_validator(mode="after")
     def _one_source(self) -> SqlOptions:
@@ -111,9 +114,17 @@ class SqlKind:
                 )
             summary = (summary + f" - Output: {options.output_file}").strip()
 
+        if not options.transaction:
+            summary = (
+                summary + " - No transaction: autocommit, no ledger row "
+                "(may run again after a crash)"
+            ).strip()
+
         return PreparedSql(
             **ctx.fields(self.name, options),
             summary=summary,
+            autocommit=not options.transaction,
+            implicit_commits=_implicit_commits(statement, source, options, ctx.dialect),
             statement=statement,
             source=source,
             cleanup=cleanup,
@@ -134,6 +145,27 @@ class SqlKind:
         if step.output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))
         return StepOutcome(rows=result.rowcount, output=output, output_file=step.output_file)
+
+
+def _implicit_commits(
+    statement: str, source: Path | None, options: SqlOptions, dialect: Dialect | None
+) -> tuple[str, ...]:
+    """What in the step commits on its own on ``dialect``: its cleanup's ``DROP TABLE`` and
+    each DDL statement of the rendered SQL (``split_statements`` finds them), as messages
+    name them. A PL/SQL block is one statement: DDL it runs dynamically is not seen."""
+    if dialect is None or not dialect.ddl_commits_implicitly:
+        return ()
+    # deferred: the migrations package loads its migrator, which a plan rarely needs
+    from ordo.migrations.statements import split_statements
+
+    found = []
+    if options.cleanup_target is not None:
+        found.append(f"DROP TABLE {options.cleanup_target} (its cleanup_target)")
+    where = source.name if source is not None else "its sql"
+    for part in split_statements(statement, dialect.script_syntax):
+        if dialect.commits_implicitly(part.sql):
+            found.append(f"{part.first_line} (line {part.line} of {where})")
+    return tuple(found)
 
 
 class PlsqlKind(SqlKind):

@@ -141,6 +141,7 @@ class UnitExecutor:
             return None
         policy = unit.retry
         attempts = 0
+        committed = _Committed()
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -161,19 +162,29 @@ class UnitExecutor:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    staged = self._attempt(unit, attempts)
+                    staged = self._attempt(unit, attempts, committed)
         except ExecutionError as exc:
-            self._rolled_back(unit)
-            failed = exc.step or unit.names[0]
+            rest = committed.rest(unit)
+            self._rolled_back(unit, rest)
+            failed = exc.step or (rest or unit.names)[0]
             error = self.masker.mask(exc.message)
-            event = UnitFailed(self.run_id, unit.names, failed, attempts, error)
+            event = UnitFailed(
+                self.run_id,
+                rest,
+                failed,
+                attempts,
+                error,
+                committed=tuple(committed.steps),
+                uncertain=committed.uncertain,
+                transactional=unit.transactional,
+            )
             self.bus.emit(event)
             return event
         except BaseException:
-            self._rolled_back(unit)
+            self._rolled_back(unit, committed.rest(unit))
             raise
         _put_in_place(staged, self.masker)
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+        self.bus.emit(UnitCommitted(self.run_id, committed.untold(unit), datetime.now()))
         return None
 
     def _recover(self, unit: Unit) -> None:
@@ -189,11 +200,11 @@ class UnitExecutor:
             )
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
 
-    def _rolled_back(self, unit: Unit) -> None:
+    def _rolled_back(self, unit: Unit, names: tuple[str, ...]) -> None:
         if unit.transactional:
-            self.results.rolled_back(unit.names)
+            self.results.rolled_back(names)
 
-    def _attempt(self, unit: Unit, attempt: int) -> list[StagedFile]:
+    def _attempt(self, unit: Unit, attempt: int, committed: _Committed) -> list[StagedFile]:
         """One try of the unit; returns its output files, written but not yet in place."""
         if self.abort.is_set():
             raise Aborted
@@ -201,6 +212,9 @@ class UnitExecutor:
         key = unit.names[0]
         staged: list[StagedFile] = []
         try:
+            if unit.autocommit and unit.connection is not None:
+                self._outside_transaction(unit, unit.connection, attempt, staged)
+                return staged
             if not unit.transactional or unit.connection is None:
                 for step in unit.steps:
                     self.steps.run(step, attempt, None, None, unit_key=key, staged=staged)
@@ -210,14 +224,45 @@ class UnitExecutor:
                 self.connections, unit.connection, self.masker, commit=commit
             ) as (conn, dialect):
                 self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
-                self._in_transaction(unit, attempt, conn, dialect, staged)
+                self._in_transaction(unit, attempt, conn, dialect, staged, committed)
             return staged
         except BaseException:
             for file in staged:
                 file.discard()
+            self._announce(committed)
             raise
         finally:
             self.cancellers.drop(key)
+
+    def _announce(self, committed: _Committed) -> None:
+        """Steps that DDL committed in a try that then failed: done, whatever follows."""
+        steps = committed.unannounced()
+        if steps:
+            self.bus.emit(UnitCommitted(self.run_id, steps, datetime.now()))
+
+    def _outside_transaction(
+        self, unit: Unit, name: str, attempt: int, staged: list[StagedFile]
+    ) -> None:
+        """A ``transaction: false`` step: its statements in autocommit, no ledger row (there is
+        no transaction to write it in), the connection given up if anything fails."""
+        conn, dialect = self.connections.checkout(name)
+        key, step = unit.names[0], unit.steps[0]
+        failed: BaseException | None = None
+        try:
+            self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
+            with self._unit_end(step, attempt, "could not turn on autocommit"):
+                end = dialect.begin_autocommit(conn)
+            for each in unit.steps:
+                self.steps.run(each, attempt, conn, dialect, unit_key=key, staged=staged)
+            if self.abort.is_set():
+                raise Aborted
+            with self._unit_end(step, attempt, "could not end autocommit"):
+                end()
+        except BaseException as exc:
+            failed = exc
+            raise
+        finally:
+            self.connections.checkin(name, conn, dialect, failed)
 
     def _in_transaction(
         self,
@@ -226,16 +271,27 @@ class UnitExecutor:
         conn: Connection,
         dialect: Dialect,
         staged: list[StagedFile],
+        committed: _Committed,
     ) -> None:
-        """The unit's steps, then its ledger row: everything that commits together."""
+        """The unit's steps, then its ledger row: everything that commits together.
+
+        Steps that DDL committed in an earlier try are not run again (``_Committed``).
+        """
         ledger = self._ledgers.get(unit.connection or "")
-        first, last = unit.steps[0], unit.steps[-1]
+        steps = [step for step in unit.steps if step.name not in committed.steps]
+        first, last = steps[0], steps[-1]
         wrote = None
         if ledger is not None:
             with self._unit_end(first, attempt, "could not start the ledger's write probe"):
                 wrote = dialect.write_probe(conn)
-        for step in unit.steps:
-            self.steps.run(step, attempt, conn, dialect, unit_key=unit.names[0], staged=staged)
+        committed.begin()
+        for step in steps:
+            try:
+                self.steps.run(step, attempt, conn, dialect, unit_key=unit.names[0], staged=staged)
+            except BaseException:
+                committed.failed(step)
+                raise
+            committed.ran(step)
         if self.abort.is_set():
             raise Aborted  # cancelled after its last statement: roll back, not commit
         if ledger is None:
@@ -264,6 +320,51 @@ class UnitExecutor:
             if not self.abort.is_set():
                 self.steps.failed(step, attempt, error)
             raise error from exc
+
+
+class _Committed:
+    """The steps of a unit that DDL committed on its own (MySQL, MariaDB, Oracle).
+
+    Such a statement commits what ran before it in the transaction, and itself: those steps
+    are done even if a later one fails, so they are reported as committed (never as rolled
+    back) and a retry runs only the rest. A DDL statement that fails may have committed the
+    steps before it as it began (MariaDB does when the table exists, not on a syntax error):
+    those are ``uncertain``. Only steps that ``PreparedStep.implicit_commits`` names count,
+    which the plan allows in a group only with ``allow_implicit_commit``.
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.uncertain: tuple[str, ...] = ()
+        self._pending: list[str] = []  # ran in this try since the last implicit commit
+        self._announced = 0
+
+    def begin(self) -> None:
+        self._pending.clear()
+        self.uncertain = ()
+
+    def ran(self, step: PreparedStep) -> None:
+        self._pending.append(step.name)
+        if step.implicit_commits:
+            self.steps.extend(self._pending)
+            self._pending.clear()
+
+    def failed(self, step: PreparedStep) -> None:
+        self.uncertain = tuple(self._pending) if step.implicit_commits else ()
+
+    def rest(self, unit: Unit) -> tuple[str, ...]:
+        return tuple(name for name in unit.names if name not in self.steps)
+
+    def unannounced(self) -> tuple[str, ...]:
+        """Committed steps not yet told to the bus (once each)."""
+        steps = tuple(self.steps[self._announced :])
+        self._announced = len(self.steps)
+        return steps
+
+    def untold(self, unit: Unit) -> tuple[str, ...]:
+        """Once the unit has committed: its steps that the bus has not heard of as committed."""
+        told = set(self.steps[: self._announced])
+        return tuple(name for name in unit.names if name not in told)
 
 
 def _put_in_place(staged: list[StagedFile], masker: Masker) -> None:

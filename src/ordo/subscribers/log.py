@@ -37,6 +37,7 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 from ordo.subscribers._buffered import BufferedFileHandler
+from ordo.subscribers._failures import kept_lines
 
 __all__ = ["LOGGER", "EventLog", "MaskingFilter", "RunLog", "current_run", "run_context"]
 
@@ -211,13 +212,23 @@ class EventLog:
             case UnitCommitted():
                 line(logging.INFO, "committed: %s", ", ".join(event.steps))
             case UnitFailed():
-                line(
-                    logging.ERROR,
-                    "rolled back: %s; '%s' failed for good after %d attempt(s)",
-                    ", ".join(event.steps),
-                    event.failed_step,
-                    event.attempts,
-                )
+                for kept in kept_lines(event):
+                    line(logging.WARNING, "%s", kept)
+                if event.rolled_back:
+                    line(
+                        logging.ERROR,
+                        "rolled back: %s; '%s' failed for good after %d attempt(s)",
+                        ", ".join(event.rolled_back),
+                        event.failed_step,
+                        event.attempts,
+                    )
+                else:  # nothing to roll back: it ran outside a transaction
+                    line(
+                        logging.ERROR,
+                        "'%s' failed for good after %d attempt(s)",
+                        event.failed_step,
+                        event.attempts,
+                    )
             case RunFinished():
                 line(
                     logging.INFO,
