@@ -221,3 +221,49 @@ def test_mariadb_failing_ddl_may_have_committed_the_steps_before_it(
     log = result.log_file.read_text()
     assert "may be committed (the DDL of 'create' commits what ran before it" in log
     assert "rolled back: insert" not in log
+
+
+@ON_MARIADB
+def test_mariadb_retry_runs_only_what_ddl_did_not_commit(
+    tmp_path: Path, db_url: URL, engine: Engine
+) -> None:
+    """A lock fails the update after the CREATE committed: the retry runs the update alone
+    (running the CREATE again would fail on the table it made)."""
+    create_t(engine)
+    url = db_url.update_query_dict({"init_command": "SET SESSION innodb_lock_wait_timeout = 0"})
+    root = make(
+        tmp_path,
+        url,
+        """\
+        name: ddl
+        allow_implicit_commit: true
+        retry: {base: 0.25}
+        steps:
+          - name: create
+            sql: CREATE TABLE made (x INT)
+            transaction_group: 1
+          - name: bump
+            sql: UPDATE t SET v = v + 1 WHERE id = 1
+            transaction_group: 1
+        """,
+    )
+    holder = engine.connect()
+    held = holder.begin()
+    holder.exec_driver_sql("UPDATE t SET v = v + 100 WHERE id = 1")
+
+    def release(_seconds: float) -> None:
+        held.rollback()
+        holder.close()
+
+    recorder = EventRecorder(on_sleep=release)
+    try:
+        result = run(root, recorder)
+    finally:
+        if holder.in_transaction():
+            release(0)
+
+    assert result.status == RunStatus.SUCCESS, result.error
+    assert recorder.started().count("create") == 1
+    assert recorder.started().count("bump") == 2
+    assert [event.steps for event in recorder.of(UnitCommitted)] == [("create",), ("bump",)]
+    assert query(engine, "SELECT v FROM t WHERE id = 1") == [(1,)]

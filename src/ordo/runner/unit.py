@@ -8,6 +8,10 @@ ledger's write probe and row, the commit) that fails is reported as a failure of
 saying what failed, so that the result, the log and the console carry the database's message
 (a deferred constraint, a lock held at COMMIT). Output files are renamed into place after the
 commit; a unit that rolls back leaves none.
+
+A ``transaction: false`` unit runs on a connection in autocommit instead, with no ledger row.
+Where DDL commits on its own (``allow_implicit_commit``), the steps it committed are reported
+as committed even if the unit then fails, and a retry runs only the rest (``_Committed``).
 """
 
 from __future__ import annotations
@@ -279,6 +283,8 @@ class UnitExecutor:
         """
         ledger = self._ledgers.get(unit.connection or "")
         steps = [step for step in unit.steps if step.name not in committed.steps]
+        if not steps:  # DDL committed them all in a try whose end failed: nothing is left
+            return
         first, last = steps[0], steps[-1]
         wrote = None
         if ledger is not None:
