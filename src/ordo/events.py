@@ -150,8 +150,14 @@ class UnitCommitted:
 class UnitFailed:
     """The unit failed for good (after its retries).
 
-    ``rolled_back`` says whether a transaction of the unit was rolled back: not for a unit
-    that is not transactional (a python step), nor for one that never got a connection.
+    ``steps`` are those that were not committed. Where DDL commits on its own (MySQL,
+    MariaDB, Oracle) part of a group may be: ``committed`` names those steps (a
+    ``UnitCommitted`` said so before), ``uncertain`` the steps before a failing DDL step,
+    which the database may have committed as it began that statement. ``transactional``
+    says whether the unit's work ran in a transaction that was rolled back: not for a unit
+    that is not transactional (a python step, a ``transaction: false`` step), nor for one
+    that never got a connection. ``rolled_back`` is what was surely undone; the run's
+    counts (``RunFinished``) are made from these fields.
     """
 
     run_id: str
@@ -159,7 +165,16 @@ class UnitFailed:
     failed_step: str
     attempts: int
     error: str
-    rolled_back: bool = True
+    committed: tuple[str, ...] = ()
+    uncertain: tuple[str, ...] = ()
+    transactional: bool = True
+
+    @property
+    def rolled_back(self) -> tuple[str, ...]:
+        """The steps whose work was surely undone (none outside a transaction)."""
+        if not self.transactional:
+            return ()
+        return tuple(s for s in self.steps if s not in self.uncertain)
 
 
 @dataclass(frozen=True)
@@ -203,6 +218,8 @@ class RunFinished:
     not_run: tuple[str, ...] = field(default_factory=tuple)
     failed: tuple[str, ...] = field(default_factory=tuple)
     rolled_back: tuple[str, ...] = field(default_factory=tuple)  # ran, then undone
+    # ran before a DDL statement that failed, which may have committed them (``UnitFailed``)
+    uncertain: tuple[str, ...] = field(default_factory=tuple)
 
     def counts(self) -> str:
         """``3 done, 1 failed, 1 rolled back, 5 not run``: every step of the run counted once
@@ -211,6 +228,7 @@ class RunFinished:
         for steps, what in (
             (self.failed, "failed"),
             (self.rolled_back, "rolled back"),
+            (self.uncertain, "may be committed"),
             (self.not_run, "not run"),
         ):
             if steps:

@@ -50,3 +50,25 @@ def test_a_ddl_step_with_output_file_succeeds_and_writes_nothing(
     assert result.status is RunStatus.SUCCESS, result.step("create").error
     assert not (root / "results" / "u.json").exists()
     assert list(root.rglob("*ordo-tmp*")) == []
+
+
+AUTOCOMMIT = """\
+name: autocommit
+steps:
+  - name: make
+    sql: CREATE TABLE v (x INTEGER)
+  - name: report
+    transaction: false
+    sql: SELECT 1 AS x
+    output_file: results/v.csv
+"""
+
+
+def test_a_step_without_transaction_writes_its_output_file(tmp_path: Path, db_url: URL) -> None:
+    """PostgreSQL's output path needs a transaction (a savepoint, a cursor, LOCAL settings):
+    in autocommit the statement gets one of its own."""
+    root = make(tmp_path, db_url, AUTOCOMMIT)
+    result = run(root)
+    assert result.status is RunStatus.SUCCESS, result.step("report").error
+    assert (root / "results" / "v.csv").read_text(encoding="utf-8") == "x\n1\n"
+    assert result.step("report").rows == 1

@@ -190,7 +190,9 @@ def test_ddl_in_a_failed_group_follows_the_database(
 ) -> None:
     """PostgreSQL, SQLite and DuckDB roll DDL back with the group. MariaDB cannot: each DDL
     statement commits implicitly, taking the group's earlier DML with it. That is the
-    database's rule (``Dialect.transactional_ddl``), and the group's steps still stay enabled.
+    database's rule (``Dialect.ddl_commits_implicitly``): the plan refuses such a group unless
+    ``allow_implicit_commit`` accepts it (issue 9, item 2), and then what the DDL committed is
+    reported as done and marked so, never as rolled back.
     """
     create_t(engine)
     root = make(
@@ -198,6 +200,7 @@ def test_ddl_in_a_failed_group_follows_the_database(
         db_url,
         """\
         name: ddl
+        allow_implicit_commit: true
         steps:
           - name: before_ddl
             sql: INSERT INTO t (id, v) VALUES (2, 0)
@@ -218,17 +221,22 @@ def test_ddl_in_a_failed_group_follows_the_database(
     result = run(root)
 
     assert result.status == RunStatus.FAILED
-    assert manifest_path(root).read_bytes() == before
     ids = [row[0] for row in query(engine, "SELECT id FROM t ORDER BY id")]
+    statuses = [r.status for r in result.steps]
     if backend == "mariadb":
-        assert not dialect.transactional_ddl
+        assert dialect.ddl_commits_implicitly
         assert table_exists(engine, "side")  # CREATE TABLE committed implicitly...
         assert ids == [0, 1, 2]  # ...and so did the INSERT before it, but not the one after
+        assert statuses == [StepStatus.SUCCESS] * 2 + [StepStatus.ROLLED_BACK, StepStatus.FAILED]
+        text = manifest_path(root).read_text()
+        done = [bool(DONE.search("\n".join(step_lines(text, r.name)))) for r in result.steps]
+        assert done == [True, True, False, False]
     else:
-        assert dialect.transactional_ddl
+        assert not dialect.ddl_commits_implicitly
+        assert manifest_path(root).read_bytes() == before
         assert not table_exists(engine, "side")
         assert ids == [0, 1]
-    assert [r.status for r in result.steps] == [StepStatus.ROLLED_BACK] * 3 + [StepStatus.FAILED]
+        assert statuses == [StepStatus.ROLLED_BACK] * 3 + [StepStatus.FAILED]
 
 
 # -- 16: permanent errors fail at once ------------------------------------------------------

@@ -118,6 +118,11 @@ class PreparedStep(Generic[OptionsT_co]):
     group: str | None
     line: int
     summary: str = ""  # extra words for the plan line, e.g. "- Cleanup: ST_SALES"
+    # runs outside any transaction, each statement committed on its own (``transaction: false``)
+    autocommit: bool = False
+    # what in the step commits the open transaction on its own (DDL on MySQL, MariaDB,
+    # Oracle), each as a short text for messages: a group that holds one cannot roll back
+    implicit_commits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

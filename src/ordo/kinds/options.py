@@ -59,6 +59,9 @@ class StepOptions(BaseModel):
     enabled: bool = True
     connection: str | None = None
     transaction_group: int | str | None = None
+    # on a database whose DDL commits on its own (MySQL, MariaDB, Oracle): this step's group
+    # may hold DDL, and a failure then keeps what the DDL committed (``ordo.planning.build``)
+    allow_implicit_commit: bool = False
     notify: bool = False
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None

@@ -42,6 +42,9 @@ class SqlOptions(StepOptions):
     output_file: str | None = None
     split_statements: bool = False  # several statements, run one by one in the transaction
     null_marker: str | None = None  # CSV only; None: NULL is an empty unquoted field
+    # false: run in autocommit, outside any transaction (VACUUM, CREATE INDEX CONCURRENTLY):
+    # never in a group, no ledger row, so a crash may run it again
+    transaction: bool = True
 
     @model_validator(mode="after")
     def _one_source(self) -> SqlOptions:
@@ -139,9 +142,17 @@ class SqlKind:
         if statements:
             summary = (summary + f" - {plural(len(statements), 'statement')}").strip()
 
+        if not options.transaction:
+            summary = (
+                summary + " - No transaction: autocommit, no ledger row "
+                "(may run again after a crash)"
+            ).strip()
+
         return PreparedSql(
             **ctx.fields(self.name, options),
             summary=summary,
+            autocommit=not options.transaction,
+            implicit_commits=_implicit_commits(statement, source, options, ctx.dialect),
             statement=statement,
             source=source,
             cleanup=cleanup,
@@ -322,6 +333,26 @@ def _check_null_marker(options: SqlOptions, output: Path | None) -> None:
             key="null_marker",
             hint=r"use a plain word such as NULL or \N",
         )
+
+
+def _implicit_commits(
+    statement: str, source: Path | None, options: SqlOptions, dialect: Dialect | None
+) -> tuple[str, ...]:
+    """What in the step commits on its own on ``dialect``: its cleanup's ``DROP TABLE`` and
+    each DDL statement of the rendered SQL (``split_statements`` finds them), as messages
+    name them. A PL/SQL block is one statement: DDL it runs dynamically is not seen."""
+    if dialect is None or not dialect.ddl_commits_implicitly:
+        return ()
+    from ordo.db.statements import split_statements  # the scanner: only for SQL steps
+
+    found = []
+    if options.cleanup_target is not None:
+        found.append(f"DROP TABLE {options.cleanup_target} (its cleanup_target)")
+    where = source.name if source is not None else "its sql"
+    for part in split_statements(statement, dialect.script_syntax):
+        if dialect.commits_implicitly(part.sql):
+            found.append(f"{part.first_line} (line {part.line} of {where})")
+    return tuple(found)
 
 
 class PlsqlKind(SqlKind):

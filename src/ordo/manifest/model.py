@@ -36,6 +36,9 @@ class PipelineOptions(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     notify: NotifyOptions = Field(default_factory=NotifyOptions)
     ledger: bool = True  # record committed units in ordo_ledger so a crash never redoes them
+    # every transaction group may hold DDL where DDL commits on its own (MySQL, MariaDB,
+    # Oracle); a step's own ``allow_implicit_commit`` says it for its group only
+    allow_implicit_commit: bool = False
     # how many units may run at once; 1 keeps seed 000's one-after-the-other run
     max_parallel: int = Field(1, ge=1, le=256)
     # stop: nothing new starts after a unit fails for good; continue: what does not depend on

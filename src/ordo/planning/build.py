@@ -139,6 +139,7 @@ def build_plan(
 
     transactional = _transactional_on(dialects)
     problems.extend(_check_groups(manifest, prepared, transactional))
+    problems.extend(_check_implicit_commits(manifest, prepared, dialects))
     if problems:
         raise ManifestInvalid(problems)
     disabled = tuple(e.name for e in manifest.steps if not e.options.enabled)
@@ -212,7 +213,7 @@ def _transactional_on(dialects: Mapping[str, Dialect | None]) -> Callable[[Prepa
 
     def transactional(step: PreparedStep) -> bool:
         dialect = dialects.get(step.connection) if step.connection is not None else None
-        return get_kind(step.kind).transactional(dialect)
+        return not step.autocommit and get_kind(step.kind).transactional(dialect)
 
     return transactional
 
@@ -253,6 +254,18 @@ def _check_groups(
     for step, entry in prepared:
         if step.group is None:
             continue
+        if step.autocommit:
+            problems.append(
+                Problem(
+                    "a step with 'transaction: false' cannot be in a transaction group",
+                    file=path,
+                    line=entry.line_of("transaction_group"),
+                    step=step.name,
+                    hint="it runs in autocommit, outside any transaction: remove its "
+                    "transaction_group, or remove 'transaction: false' if it can share one",
+                )
+            )
+            continue
         if not transactional(step):
             problems.append(
                 Problem(
@@ -279,6 +292,55 @@ def _check_groups(
     return problems
 
 
+def _check_implicit_commits(
+    manifest: Manifest,
+    prepared: list[tuple[PreparedStep, StepEntry]],
+    dialects: Mapping[str, Dialect | None],
+) -> list[Problem]:
+    """Refuse DDL in a transaction group where DDL commits on its own, unless opted in.
+
+    On MySQL, MariaDB and Oracle a ``CREATE TABLE`` commits the group's work before it and
+    itself: a later failure cannot roll those back, and the group's promise (all or nothing)
+    would be broken without a word. ``allow_implicit_commit: true`` on a step of the group,
+    or at pipeline level, accepts that; the runner then says what was committed.
+    """
+    if manifest.pipeline.allow_implicit_commit:
+        return []
+    opted_in = {
+        step.group for step, _entry in prepared if step.options.allow_implicit_commit and step.group
+    }
+    problems: list[Problem] = []
+    for step, entry in prepared:
+        if step.options.allow_implicit_commit and step.group is None:
+            problems.append(
+                Problem(
+                    "allow_implicit_commit is for a step in a transaction group",
+                    file=manifest.path,
+                    line=entry.line_of("allow_implicit_commit"),
+                    step=step.name,
+                    hint="a step outside any group may hold DDL as it is: remove the key",
+                )
+            )
+        if step.group is None or step.group in opted_in or not step.implicit_commits:
+            continue
+        dialect = dialects.get(step.connection or "")
+        backend = dialect.name if dialect is not None else "this database"
+        problems.append(
+            Problem(
+                f"transaction group {step.group} holds DDL, which commits on its own on "
+                f"{backend}: {'; '.join(step.implicit_commits)}. A failure later in the group "
+                "could not roll back what ran up to it",
+                file=manifest.path,
+                line=entry.line_of("transaction_group"),
+                step=step.name,
+                hint="run the DDL as a step of its own, outside the group, or accept that it "
+                "commits with 'allow_implicit_commit: true' on a step of the group or at "
+                "pipeline level",
+            )
+        )
+    return problems
+
+
 def _form_units(
     prepared: list[tuple[PreparedStep, StepEntry]],
     default_retry: RetryPolicy,
@@ -296,6 +358,7 @@ def _form_units(
                     group=first.group,
                     connection=first.connection,
                     transactional=transactional(first),
+                    autocommit=first.autocommit,
                     retry=first.options.retry or default_retry,
                 )
             )

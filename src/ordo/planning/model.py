@@ -27,6 +27,7 @@ class Unit:
     connection: str | None
     transactional: bool
     retry: RetryPolicy
+    autocommit: bool = False  # a ``transaction: false`` step: on a connection, no transaction
     depends_on: tuple[int, ...] = ()  # indices in ``Plan.units`` of the units it waits for
 
     @property

@@ -65,6 +65,13 @@ class Results:
             if result.status is StepStatus.SUCCESS:
                 result.status = StepStatus.ROLLED_BACK
 
+    def may_be_committed(self, names: Iterable[str]) -> None:
+        """DDL that failed after these steps may have committed them (``UnitFailed.uncertain``)."""
+        for name in names:
+            result = self._by_name[name]
+            if result.status in (StepStatus.SUCCESS, StepStatus.ROLLED_BACK):
+                result.status = StepStatus.UNCERTAIN
+
     def skipped(self, name: str, reason: str | None = None) -> None:
         result = self._by_name[name]
         result.status = StepStatus.SKIPPED
@@ -117,6 +124,7 @@ class Results:
                 not_run=not_run,
                 failed=self.with_status(StepStatus.FAILED),
                 rolled_back=self.with_status(StepStatus.ROLLED_BACK),
+                uncertain=self.with_status(StepStatus.UNCERTAIN),
             )
         )
         return self.run_result(run_id, plan.name, status, duration, error)

@@ -32,6 +32,9 @@ class StepStatus(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"  # ran, but its group failed later and was rolled back
+    # ran, then a DDL statement of its group failed, which may have committed it first
+    # (MySQL, MariaDB, Oracle): neither done nor surely undone
+    UNCERTAIN = "uncertain"
     NOT_RUN = "not_run"
     SKIPPED = "skipped"  # will not run in this run: what it depends on failed, or the run stopped
 
@@ -81,7 +84,7 @@ class RunResult:
 class PipelineStepDict(TypedDict):
     name: str
     kind: str
-    status: str  # success | failed | rolled_back | not_run
+    status: str  # success | failed | rolled_back | uncertain | not_run | skipped
     duration: float
     rows: int | None
     attempts: int

@@ -210,6 +210,7 @@ class Runner:
             self._frontier.succeeded(i)
             return
         self._failures.append(outcome)
+        self._completed.extend(outcome.committed)  # committed by DDL before the failure
         if run_rollback(
             self.plan,
             outcome.failed_step,

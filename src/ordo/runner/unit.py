@@ -8,6 +8,10 @@ ledger's write probe and row, the commit) that fails is reported as a failure of
 saying what failed, so that the result, the log and the console carry the database's message
 (a deferred constraint, a lock held at COMMIT). Output files are renamed into place after the
 commit; a unit that rolls back leaves none.
+
+A ``transaction: false`` unit runs on a connection in autocommit instead, with no ledger row.
+Where DDL commits on its own (``allow_implicit_commit``), the steps it committed are reported
+as committed even if the unit then fails, and a retry runs only the rest (``_Committed``).
 """
 
 from __future__ import annotations
@@ -155,6 +159,7 @@ class UnitExecutor:
             return None
         policy = unit.retry
         attempts = 0
+        committed = _Committed()
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -175,20 +180,32 @@ class UnitExecutor:
             for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    staged = self._attempt(unit, attempts)
+                    staged = self._attempt(unit, attempts, committed)
         except ExecutionError as exc:
-            self._rolled_back(unit)
-            failed = exc.step or unit.names[0]
+            rest = committed.rest(unit)
+            failed = exc.step or (rest or unit.names)[0]
             error = self.masker.mask(exc.message)
-            undone = unit.transactional and not isinstance(exc, CannotConnect)
-            event = UnitFailed(self.run_id, unit.names, failed, attempts, error, undone)
+            event = UnitFailed(
+                self.run_id,
+                rest,
+                failed,
+                attempts,
+                error,
+                committed=tuple(committed.steps),
+                uncertain=committed.uncertain,
+                # a unit that never got its connection had no transaction to roll back
+                transactional=unit.transactional and not isinstance(exc, CannotConnect),
+            )
+            self.results.rolled_back(event.rolled_back)
+            self.results.may_be_committed(event.uncertain)
             self.bus.emit(event)
             return event
         except BaseException:
-            self._rolled_back(unit)
+            if unit.transactional:
+                self.results.rolled_back(committed.rest(unit))
             raise
         _put_in_place(staged, self.masker)
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+        self.bus.emit(UnitCommitted(self.run_id, committed.untold(unit), datetime.now()))
         return None
 
     def _recover(self, unit: Unit) -> None:
@@ -204,11 +221,7 @@ class UnitExecutor:
             )
         self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
 
-    def _rolled_back(self, unit: Unit) -> None:
-        if unit.transactional:
-            self.results.rolled_back(unit.names)
-
-    def _attempt(self, unit: Unit, attempt: int) -> list[StagedFile]:
+    def _attempt(self, unit: Unit, attempt: int, committed: _Committed) -> list[StagedFile]:
         """One try of the unit; returns its output files, written but not yet in place."""
         if self.abort.is_set():
             raise Aborted
@@ -216,6 +229,9 @@ class UnitExecutor:
         key = unit.names[0]
         staged: list[StagedFile] = []
         try:
+            if unit.autocommit and unit.connection is not None:
+                self._outside_transaction(unit, unit.connection, attempt, staged)
+                return staged
             if not unit.transactional or unit.connection is None:
                 for step in unit.steps:
                     self.steps.run(step, attempt, None, None, unit_key=key, staged=staged)
@@ -226,17 +242,54 @@ class UnitExecutor:
                 unit.connection,
                 self.masker,
                 commit=commit,
-                on_connect_failure=lambda exc: self._not_connected(unit.steps[0], attempt, exc),
+                on_connect_failure=lambda exc: self._not_connected(
+                    committed.first(unit), attempt, exc
+                ),
             ) as (conn, dialect):
                 self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
-                self._in_transaction(unit, attempt, conn, dialect, staged)
+                self._in_transaction(unit, attempt, conn, dialect, staged, committed)
             return staged
         except BaseException:
             for file in staged:
                 file.discard()
+            self._announce(committed)
             raise
         finally:
             self.cancellers.drop(key)
+
+    def _announce(self, committed: _Committed) -> None:
+        """Steps that DDL committed in a try that then failed: done, whatever follows."""
+        steps = committed.unannounced()
+        if steps:
+            self.bus.emit(UnitCommitted(self.run_id, steps, datetime.now()))
+
+    def _outside_transaction(
+        self, unit: Unit, name: str, attempt: int, staged: list[StagedFile]
+    ) -> None:
+        """A ``transaction: false`` step: its statements in autocommit, no ledger row (there is
+        no transaction to write it in), the connection given up if anything fails."""
+        key, step = unit.names[0], unit.steps[0]
+        try:
+            conn, dialect = self.connections.checkout(name)
+        except CannotConnect as exc:
+            self._not_connected(step, attempt, exc)
+            raise
+        failed: BaseException | None = None
+        try:
+            self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
+            with self._unit_end(step, attempt, "could not turn on autocommit"):
+                end = dialect.begin_autocommit(conn)
+            for each in unit.steps:
+                self.steps.run(each, attempt, conn, dialect, unit_key=key, staged=staged)
+            if self.abort.is_set():
+                raise Aborted
+            with self._unit_end(step, attempt, "could not end autocommit"):
+                end()
+        except BaseException as exc:
+            failed = exc
+            raise
+        finally:
+            self.connections.checkin(name, conn, dialect, failed)
 
     def _in_transaction(
         self,
@@ -245,16 +298,29 @@ class UnitExecutor:
         conn: Connection,
         dialect: Dialect,
         staged: list[StagedFile],
+        committed: _Committed,
     ) -> None:
-        """The unit's steps, then its ledger row: everything that commits together."""
+        """The unit's steps, then its ledger row: everything that commits together.
+
+        Steps that DDL committed in an earlier try are not run again (``_Committed``).
+        """
         ledger = self._ledgers.get(unit.connection or "")
-        first, last = unit.steps[0], unit.steps[-1]
+        steps = [step for step in unit.steps if step.name not in committed.steps]
+        if not steps:  # DDL committed them all in a try whose end failed: nothing is left
+            return
+        first, last = steps[0], steps[-1]
         wrote = None
         if ledger is not None:
             with self._unit_end(first, attempt, "could not start the ledger's write probe"):
                 wrote = dialect.write_probe(conn)
-        for step in unit.steps:
-            self.steps.run(step, attempt, conn, dialect, unit_key=unit.names[0], staged=staged)
+        committed.begin()
+        for step in steps:
+            try:
+                self.steps.run(step, attempt, conn, dialect, unit_key=unit.names[0], staged=staged)
+            except BaseException:
+                committed.failed(step)
+                raise
+            committed.ran(step)
         if self.abort.is_set():
             raise Aborted  # cancelled after its last statement: roll back, not commit
         if ledger is None:
@@ -293,6 +359,55 @@ class UnitExecutor:
             if not self.abort.is_set():
                 self.steps.failed(step, attempt, error)
             raise error from exc
+
+
+class _Committed:
+    """The steps of a unit that DDL committed on its own (MySQL, MariaDB, Oracle).
+
+    Such a statement commits what ran before it in the transaction, and itself: those steps
+    are done even if a later one fails, so they are reported as committed (never as rolled
+    back) and a retry runs only the rest. A DDL statement that fails may have committed the
+    steps before it as it began (MariaDB does when the table exists, not on a syntax error):
+    those are ``uncertain``. Only steps that ``PreparedStep.implicit_commits`` names count,
+    which the plan allows in a group only with ``allow_implicit_commit``.
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.uncertain: tuple[str, ...] = ()
+        self._pending: list[str] = []  # ran in this try since the last implicit commit
+        self._announced = 0
+
+    def begin(self) -> None:
+        self._pending.clear()
+        self.uncertain = ()
+
+    def ran(self, step: PreparedStep) -> None:
+        self._pending.append(step.name)
+        if step.implicit_commits:
+            self.steps.extend(self._pending)
+            self._pending.clear()
+
+    def failed(self, step: PreparedStep) -> None:
+        self.uncertain = tuple(self._pending) if step.implicit_commits else ()
+
+    def rest(self, unit: Unit) -> tuple[str, ...]:
+        return tuple(name for name in unit.names if name not in self.steps)
+
+    def first(self, unit: Unit) -> PreparedStep:
+        """The unit's first step still to run (where a try opens its connection)."""
+        return next((s for s in unit.steps if s.name not in self.steps), unit.steps[0])
+
+    def unannounced(self) -> tuple[str, ...]:
+        """Committed steps not yet told to the bus (once each)."""
+        steps = tuple(self.steps[self._announced :])
+        self._announced = len(self.steps)
+        return steps
+
+    def untold(self, unit: Unit) -> tuple[str, ...]:
+        """Once the unit has committed: its steps that the bus has not heard of as committed."""
+        told = set(self.steps[: self._announced])
+        return tuple(name for name in unit.names if name not in told)
 
 
 def _put_in_place(staged: list[StagedFile], masker: Masker) -> None:

@@ -31,6 +31,7 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 from ordo.subscribers._details import details_line
+from ordo.subscribers._failures import kept_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -179,8 +180,14 @@ class ConsoleReporter:
                 again = f" (attempt {event.next_attempt})"
                 line(("↻", "yellow"), f" retrying in {event.delay:g}s{again}")
             case UnitFailed():
-                if len(event.steps) > 1 and event.rolled_back:
-                    line((f"↺ rolled back group: {', '.join(event.steps)}", "red"))
+                for kept in kept_lines(event):
+                    line(("! ", "yellow"), kept)
+                undone = event.rolled_back
+                if event.committed or event.uncertain:
+                    if undone:
+                        line((f"↺ rolled back: {', '.join(undone)}", "red"))
+                elif len(undone) > 1:
+                    line((f"↺ rolled back group: {', '.join(undone)}", "red"))
             case RunFinished():
                 self._finished(event)
 

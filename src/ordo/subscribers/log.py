@@ -37,6 +37,7 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 from ordo.subscribers._buffered import BufferedFileHandler
+from ordo.subscribers._failures import kept_lines
 
 __all__ = ["LOGGER", "EventLog", "MaskingFilter", "RunLog", "current_run", "run_context"]
 
@@ -222,7 +223,12 @@ class EventLog:
             case UnitCommitted():
                 line(logging.INFO, "committed: %s", ", ".join(event.steps))
             case UnitFailed():
-                undone = f"rolled back: {', '.join(event.steps)}; " if event.rolled_back else ""
+                for kept in kept_lines(event):
+                    line(logging.WARNING, "%s", kept)
+                # nothing to roll back outside a transaction, or without a connection
+                undone = (
+                    f"rolled back: {', '.join(event.rolled_back)}; " if event.rolled_back else ""
+                )
                 line(
                     logging.ERROR,
                     "%s'%s' failed for good after %s",
@@ -233,9 +239,14 @@ class EventLog:
             case RunFinished():
                 if event.error and not event.failed_step:  # no step said it: the run's own
                     line(logging.ERROR, "the run could not go on: %s", event.error)
-                total = sum(
-                    map(len, (event.completed, event.failed, event.rolled_back, event.not_run))
+                counted = (
+                    event.completed,
+                    event.failed,
+                    event.rolled_back,
+                    event.uncertain,
+                    event.not_run,
                 )
+                total = sum(map(len, counted))
                 line(
                     logging.INFO,
                     "run %s finished: %s in %.2fs (%s: %s)",

@@ -140,9 +140,13 @@ class NoticeSubscriber:
         lines = [f"❌ Step failed: {event.failed_step}", f"Pipeline: {self._pipeline}"]
         if event.attempts > 1:
             lines.append(f"After {event.attempts} attempts")
-        others = [step for step in event.steps if step != event.failed_step]
+        others = [step for step in event.rolled_back if step != event.failed_step]
         if others:
             lines.append(f"Rolled back with it: {', '.join(others)}")
+        if event.committed:
+            lines.append(f"Committed before it (DDL): {', '.join(event.committed)}")
+        if event.uncertain:
+            lines.append(f"May be committed (DDL): {', '.join(event.uncertain)}")
         lines.append("")
         lines.append(event.error.strip() or "(no error text)")
         return "\n".join(lines)

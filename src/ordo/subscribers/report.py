@@ -203,7 +203,9 @@ class ReportSubscriber:
         elif isinstance(event, UnitCommitted):
             run.committed.update(dict.fromkeys(event.steps))
         elif isinstance(event, UnitFailed):
-            undone = tuple(s for s in event.steps if s in run.succeeded and s != event.failed_step)
+            undone = tuple(
+                s for s in event.rolled_back if s in run.succeeded and s != event.failed_step
+            )
             run.failures.append(
                 _Failure(event.failed_step, event.steps, event.attempts, event.error, undone)
             )

@@ -293,6 +293,8 @@ class StoreRecorder:
                 outcomes.append(TaskOutcome(step, TaskStatus.FAILED, now, error=error))
             elif ran is not None:
                 error = f"rolled back: step '{failed}' of its transaction group failed"
+                if step in event.uncertain:
+                    error = f"may be committed: the DDL of step '{failed}' commits on its own"
                 outcomes.append(
                     TaskOutcome(step, TaskStatus.FAILED, now, duration_ms=_ms(ran[1]), error=error)
                 )

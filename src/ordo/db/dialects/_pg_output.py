@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from ordo.tabular import JsonText, TableWriter
@@ -49,9 +49,12 @@ _TRAILING = re.compile(r"(\s|;)+$")
 def write_result(dbapi_connection: Any, sql: str, writer: TableWriter, *, batch: int) -> int | None:
     """Run ``sql`` on the psycopg connection (in its transaction) and stream it to ``writer``.
 
-    A statement that returns no rows never starts the writer: its row count is returned."""
+    A statement that returns no rows never starts the writer: its row count is returned.
+    On a connection in autocommit (a ``transaction: false`` step) the statement gets a
+    transaction of its own: the savepoint, the cursor and the ``LOCAL`` settings need one."""
     query = _is_query(sql)
-    with _settings(dbapi_connection):
+    own = dbapi_connection.transaction() if dbapi_connection.autocommit else nullcontext()
+    with own, _settings(dbapi_connection):
         if query and writer.fmt == "csv" and _copy(dbapi_connection, sql, writer):
             return None
         return _fetch(dbapi_connection, sql, writer, batch=batch, server_side=query)

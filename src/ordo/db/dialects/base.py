@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from ordo.tabular import TableWriter
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
+
+_FIRST_WORDS = re.compile(r"[A-Za-z_]+")
 
 __all__ = [
     "OUTPUT_BATCH",
@@ -73,6 +76,13 @@ class Dialect:
     driver_modules: ClassVar[tuple[str, ...]] = ()
     """Top-level modules of the drivers whose exceptions ``classify`` understands."""
     transactional_ddl: ClassVar[bool] = True
+    ddl_commits_implicitly: ClassVar[bool] = False
+    """A DDL statement commits the open transaction, before and after itself (MySQL, MariaDB,
+    Oracle): what a transaction group did before it can no longer be rolled back."""
+    implicit_commit_words: ClassVar[frozenset[str]] = frozenset(
+        {"CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "GRANT", "REVOKE"}
+    )
+    """First words of the statements that commit on their own, where DDL does."""
     supports_savepoints: ClassVar[bool] = True
     """``SAVEPOINT`` works inside a transaction (a rehearsal rolls each unit back to one)."""
     supports_autocommit: ClassVar[bool] = True
@@ -135,6 +145,36 @@ class Dialect:
         """
         if read_only and self.read_only_sql is not None:
             event.listen(engine, "connect", run_on_connect(self.read_only_sql))
+
+    def commits_implicitly(self, statement: str) -> bool:
+        """Whether ``statement`` (one statement, leading comments left off, as
+        ``split_statements`` gives it) commits the open transaction on its own."""
+        if not self.ddl_commits_implicitly:
+            return False
+        words = _FIRST_WORDS.findall(statement[:200])[:2]
+        return bool(words) and words[0].upper() in self.implicit_commit_words
+
+    def begin_autocommit(self, conn: Connection) -> Callable[[], None]:
+        """Each statement on ``conn`` commits on its own until the returned ``end`` is called.
+
+        For ``transaction: false`` steps, whose statements refuse a transaction (``VACUUM``,
+        ``CREATE INDEX CONCURRENTLY``). ``end`` gives the connection back the isolation
+        level it had, as a later unit of the run may use it; after an error the caller gives
+        the connection up instead. A backend without an autocommit mode (DuckDB) runs the
+        statements in a transaction of their own, which ``end`` commits.
+        """
+        if not self.supports_autocommit:
+            transaction = conn.begin()
+            return transaction.commit
+        level = conn.get_isolation_level()
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+
+        def end() -> None:
+            if conn.in_transaction():
+                conn.commit()  # SQLAlchemy's autobegun transaction: nothing for the server
+            conn.execution_options(isolation_level=level)
+
+        return end
 
     def begin_for_ddl(self, conn: Connection) -> None:
         """Make DDL join the transaction ``conn`` just began; nothing to do on most backends."""

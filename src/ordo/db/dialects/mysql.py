@@ -35,6 +35,12 @@ class MySQLDialect(Dialect):
     names = ("mysql", "mariadb")
     driver_modules = ("pymysql", "MySQLdb")
     transactional_ddl = False  # every DDL statement commits implicitly
+    ddl_commits_implicitly = True
+    # MySQL's "statements that cause an implicit commit", by their first word
+    implicit_commit_words = Dialect.implicit_commit_words | {
+        "LOCK", "UNLOCK", "ANALYZE", "CHECK", "OPTIMIZE", "REPAIR", "FLUSH",
+        "RESET", "CACHE", "INSTALL", "UNINSTALL",
+    }  # fmt: skip
     migration_lock = "get_lock"
     connect_timeout_arg = "connect_timeout"
     read_only_sql = "SET SESSION TRANSACTION READ ONLY"
@@ -51,6 +57,13 @@ class MySQLDialect(Dialect):
     def name(self) -> str:
         is_mariadb = getattr(self.sa_dialect, "is_mariadb", False)
         return "mariadb" if is_mariadb or self.sa_dialect.name == "mariadb" else "mysql"
+
+    def commits_implicitly(self, statement: str) -> bool:
+        """``CREATE TEMPORARY TABLE`` and ``DROP TEMPORARY TABLE`` are the DDL that does not."""
+        words = statement[:200].split(None, 2)
+        if len(words) > 1 and words[1].upper() == "TEMPORARY":
+            return False
+        return super().commits_implicitly(statement)
 
     def quote_string(self, value: str) -> str:
         """Double quotes, and double backslashes unless the server runs NO_BACKSLASH_ESCAPES.

@@ -61,6 +61,10 @@ class OracleDialect(Dialect):
     names = ("oracle",)
     driver_modules = ("oracledb", "cx_Oracle")
     transactional_ddl = False  # DDL commits implicitly, before and after
+    ddl_commits_implicitly = True
+    implicit_commit_words = Dialect.implicit_commit_words | {
+        "COMMENT", "AUDIT", "NOAUDIT", "ANALYZE", "PURGE", "FLASHBACK", "ASSOCIATE", "DISASSOCIATE",
+    }  # fmt: skip
     migration_lock = "dbms_lock"
     probe_query = "SELECT 1 FROM DUAL"  # no SELECT without FROM before Oracle 23ai
     connect_timeout_arg = "tcp_connect_timeout"

@@ -74,6 +74,20 @@ class SQLiteDialect(Dialect):
         if read_only:
             event.listen(engine, "connect", run_on_connect("PRAGMA query_only = ON"))
 
+    def begin_autocommit(self, conn: Connection) -> Callable[[], None]:
+        """As on every backend; ``end`` then also puts sqlite3's own transaction handling back
+        as it was (SQLAlchemy's reset of the isolation level turns it on again)."""
+        dbapi = conn.connection.dbapi_connection
+        before = getattr(dbapi, "isolation_level", None)
+        restore = super().begin_autocommit(conn)
+
+        def end() -> None:
+            restore()
+            if dbapi is not None:
+                dbapi.isolation_level = before
+
+        return end
+
     def begin_for_ddl(self, conn: Connection) -> None:
         """``BEGIN`` on an engine made without ``install_events``, whose sqlite3 module would
         otherwise autocommit each DDL statement."""
