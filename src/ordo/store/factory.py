@@ -93,7 +93,7 @@ def _masker(settings: Settings, text: str | None) -> Masker:
     if text:
         try:
             for secret in url_secrets(make_url(text.strip())):
-                masker.add(secret)
+                masker.add(secret, name=STATE_URL_SETTING)
         except (ArgumentError, ValueError):
             pass
     return masker
