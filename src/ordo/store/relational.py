@@ -340,7 +340,10 @@ class SqlStore:
 
     def _migrate(self, folder: Path) -> None:
         try:
-            Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
+            self._set_up(folder)
+        except StoreError:
+            self.engine.dispose()
+            raise
         except OrdoError as exc:
             self.engine.dispose()
             raise StoreError(
@@ -350,6 +353,10 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise self._error(f"cannot open the state store at {self.where}", exc) from exc
+
+    def _set_up(self, folder: Path) -> None:
+        """Create or migrate the store's tables; ``PostgresStore`` does it in a schema."""
+        Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
 
     def _error(self, what: str, exc: BaseException) -> StoreError:
         return StoreError(f"{what}: {translate(exc, masker=self._masker).message}", hint=_OPEN_HINT)
