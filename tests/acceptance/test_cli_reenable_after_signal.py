@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ordo.manifest.journal import journal_path
 from tests.support.cli import WITHOUT_ORDO, Runner, clean_env, spawn_ordo, wait_until
 from tests.support.project import make_project
 
@@ -94,3 +95,4 @@ def test_steps_enabled_again_after_sigterm_run_again(
     assert "already committed" not in again.stdout + again.stderr
     assert rows(root) == [1]  # 'create' ran again: its cleanup_target dropped the old table
     assert manifest.read_text().count("# Done:") == 3
+    assert not journal_path(manifest).exists()  # its rows are gone, so is what answered for them

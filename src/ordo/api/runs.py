@@ -176,7 +176,7 @@ def run(
                         the_plan, run_id, masker, subscribers.bus, options, engines, ledgers
                     )
             finally:  # however the run ended: the rows of the steps marked done have served
-                if ledgers and subscribers.marked:
+                if the_plan.manifest.pipeline.ledger and subscribers.marked:
                     _tidy_ledgers(the_plan, engines, ledgers, subscribers.marked, masker)
             result.log_file = subscribers.log_path
             return result

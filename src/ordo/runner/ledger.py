@@ -256,16 +256,16 @@ def forget_recorded(
     from overriding the manifest later (see the module docstring).
     """
     done_steps = set(done)
-    forgotten: list[str] = []
+    kept: set[str] = set()  # rows that could not be deleted: their journal entries stay
     for name, steps in _ledger_connections(plan).items():
         ledger = ledgers.get(name)
         if ledger is None or not (steps & done_steps):
             continue
         engine = engines.for_connection(plan.settings.connection(name))
         ours = sorted(steps & done_steps)
-        if _forget(ledger, engine, ours, masker):
-            forgotten.extend(ours)
-    _tidy_journal(MarkJournal(plan.manifest.path), forgotten)
+        if not _forget(ledger, engine, ours, masker):
+            kept.update(ours)
+    _tidy_journal(MarkJournal(plan.manifest.path), sorted(done_steps - kept))
 
 
 def forget_enabled(
