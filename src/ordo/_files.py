@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -9,11 +10,47 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["TEMP_MARKER", "StagedFile", "remove_stale_temps", "stage", "write_atomic"]
+__all__ = [
+    "TEMP_MARKER",
+    "NotUtf8",
+    "StagedFile",
+    "read_utf8",
+    "remove_stale_temps",
+    "stage",
+    "write_atomic",
+]
 
 
 TEMP_MARKER = ".ordo-tmp-"
 """Part of every temp file name ``write_atomic`` makes: ``.<name>.ordo-tmp-<hex>``."""
+
+
+class NotUtf8(ValueError):
+    """A text file that is not UTF-8: where (1-based line and column) and which byte."""
+
+    def __init__(self, path: Path, line: int, column: int, byte: int) -> None:
+        super().__init__(
+            f"{path} is not UTF-8 text: byte 0x{byte:02x} on line {line}, column {column} "
+            "is not UTF-8 (the file may be latin-1 or Windows-1252)"
+        )
+        self.path, self.line, self.column, self.byte = path, line, column, byte
+
+    hint = "re-save the file as UTF-8 (in an editor, or `iconv -f latin1 -t utf-8`)"
+
+
+def read_utf8(path: Path) -> str:
+    """The text of ``path`` as UTF-8 (a BOM allowed); ``NotUtf8`` says where it is not.
+
+    Python's own error gives a byte offset, which no editor shows; the line and column do.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise NotUtf8(path, line, column, data[exc.start]) from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -21,7 +58,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     Writes a temp file in the same folder (so the rename cannot cross filesystems), fsyncs it,
     renames it over the target and fsyncs the folder so the rename itself is durable. An
-    existing file keeps its permission bits; a symlink is followed and its target replaced.
+    existing file keeps its permission bits, and its owner and group where this process may
+    set them; a symlink is followed and its target replaced.
     """
     stage(path, data).replace()
 
@@ -94,9 +132,10 @@ def stage(path: Path, data: bytes, *, make_folders: bool = False) -> StagedFile:
 
 def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
     try:
-        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+        st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
-        mode = None
+        st = None
+    mode = stat.S_IMODE(st.st_mode) if st is not None else None
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     tmp = path.with_name(f".{path.name}{TEMP_MARKER}{secrets.token_hex(6)}")
@@ -104,8 +143,10 @@ def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
     fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
     try:
         with os.fdopen(fd, "wb") as out:
+            if st is not None:
+                _keep_owner(tmp, st)
             if mode is not None:  # keep the file's permission bits, whatever the umask
-                os.chmod(tmp, mode)
+                os.chmod(tmp, mode)  # after chown, which may clear set-id bits
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
@@ -113,6 +154,25 @@ def _stage(path: Path, data: bytes, made: list[Path]) -> StagedFile:
         tmp.unlink(missing_ok=True)
         raise
     return StagedFile(path, tmp, made)
+
+
+def _keep_owner(tmp: Path, old: os.stat_result) -> None:
+    """Give the new file the old one's owner and group where this process may.
+
+    A new file belongs to whoever writes it: a manifest owned by ``deploy:data`` and rewritten
+    by a run as root would otherwise end up ``root:root``. A process that may not set them (not
+    root, or not a member of the group) keeps what it has; the mode is still kept.
+    """
+    if not hasattr(os, "chown"):  # Windows
+        return
+    current = os.stat(tmp)
+    if (current.st_uid, current.st_gid) == (old.st_uid, old.st_gid):
+        return
+    try:
+        os.chown(tmp, old.st_uid, old.st_gid)
+    except PermissionError:
+        with contextlib.suppress(PermissionError):  # a group member may still set the group
+            os.chown(tmp, -1, old.st_gid)
 
 
 def remove_stale_temps(path: Path) -> list[Path]:

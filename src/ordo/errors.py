@@ -15,8 +15,12 @@ anything else is a bug and prints a traceback.
     ├── StoreError                  1: the state store could not be opened, read or written
     ├── NotificationError           a notice could not be delivered (never stops a run)
     └── ExecutionError              1: a step failed while running
+        ├── CannotConnect           a connection could not be opened (its two kinds below
+        │                           are also a TransientError or a PermanentError)
         ├── TransientError          retrying may help (lost connection, deadlock, lock timeout)
+        │   └── TransientCannotConnect  refused: the server may be restarting
         ├── PermanentError          retrying will not help (syntax, missing table, constraint)
+        │   ├── PermanentCannotConnect  wrong password, no such database or host
         │   ├── StepTimeout         the step ran past its ``timeout``
         │   └── OutputFileError     a step's ``output_file`` could not be written
         └── MigrationError          1: a migration command could not do its work; its
@@ -40,13 +44,15 @@ raises ``exc.with_context(...)`` ``from exc``, a copy with the context added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Self
+from types import MappingProxyType
+from typing import Any, Self
 
 __all__ = [
+    "CannotConnect",
     "ConfigError",
     "ErrorKind",
     "ExecutionError",
@@ -57,10 +63,12 @@ __all__ = [
     "NotConfirmed",
     "OrdoError",
     "OutputFileError",
+    "PermanentCannotConnect",
     "PermanentError",
     "Problem",
     "StepProblem",
     "StepTimeout",
+    "TransientCannotConnect",
     "TransientError",
 ]
 
@@ -200,9 +208,14 @@ class ManifestWriteError(OrdoError):
 
 
 class ExecutionError(OrdoError):
-    """A step failed while it ran."""
+    """A step failed while it ran.
+
+    ``details`` is what the failing kind adds for the record (the rendered SQL of a template
+    that failed): plain JSON values, kept in the log and in ``ordo runs show``.
+    """
 
     exit_code = 1
+    details: Mapping[str, Any] = MappingProxyType({})
 
 
 class TransientError(ExecutionError):
@@ -211,6 +224,22 @@ class TransientError(ExecutionError):
 
 class PermanentError(ExecutionError):
     """A failure that will happen again if the unit is tried again."""
+
+
+class CannotConnect(ExecutionError):
+    """A connection could not be opened: nothing of the unit ran, nothing rolled back.
+
+    Raised as one of its two kinds, so that retrying stays an ``isinstance`` check; catch
+    this class to tell "never connected" from "failed while working".
+    """
+
+
+class TransientCannotConnect(CannotConnect, TransientError):
+    """Refused or reset: the server may be starting or restarting, so retrying may help."""
+
+
+class PermanentCannotConnect(CannotConnect, PermanentError):
+    """Wrong credentials, a missing database, an unknown host: the settings need fixing."""
 
 
 class StepTimeout(PermanentError):

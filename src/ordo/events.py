@@ -66,6 +66,9 @@ class UnitStarted:
 
 @dataclass(frozen=True)
 class StepStarted:
+    """A step starts; ``attempt`` 0 means it does not run: the ledger says an earlier,
+    interrupted run committed it (``StepSucceeded`` follows with attempt 0 too)."""
+
     run_id: str
     step: str
     kind: str
@@ -76,11 +79,13 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class StepOutput:
-    """A line a step printed (a python script's output)."""
+    """A line a step printed (a python script's output), or a ``notice`` its database sent
+    (PostgreSQL's ``RAISE NOTICE``: in the log, and on the console only when verbose)."""
 
     run_id: str
     step: str
     line: str
+    notice: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class StepFailed:
     duration: float
     error: str
     error_kind: ErrorKind
+    details: Mapping[str, Any] = field(default_factory=dict)  # ``ExecutionError.details``
 
     @property
     def transient(self) -> bool:
@@ -145,13 +151,18 @@ class UnitCommitted:
 
 @dataclass(frozen=True)
 class UnitFailed:
-    """The unit failed for good (after its retries) and was rolled back."""
+    """The unit failed for good (after its retries).
+
+    ``rolled_back`` says whether a transaction of the unit was rolled back: not for a unit
+    that is not transactional (a python step), nor for one that never got a connection.
+    """
 
     run_id: str
     steps: tuple[str, ...]
     failed_step: str
     attempts: int
     error: str
+    rolled_back: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,21 @@ class RunFinished:
     failed_step: str | None = None
     error: str | None = None
     not_run: tuple[str, ...] = field(default_factory=tuple)
+    failed: tuple[str, ...] = field(default_factory=tuple)
+    rolled_back: tuple[str, ...] = field(default_factory=tuple)  # ran, then undone
+
+    def counts(self) -> str:
+        """``3 done, 1 failed, 1 rolled back, 5 not run``: every step of the run counted once
+        (done is always said; the others when there are any)."""
+        parts = [f"{len(self.completed)} done"]
+        for steps, what in (
+            (self.failed, "failed"),
+            (self.rolled_back, "rolled back"),
+            (self.not_run, "not run"),
+        ):
+            if steps:
+                parts.append(f"{len(steps)} {what}")
+        return ", ".join(parts)
 
 
 Event: TypeAlias = (

@@ -50,7 +50,7 @@ def test_one_step_is_singular_everywhere(ordo_cli: Runner, tmp_path: Path) -> No
     assert "1 steps" not in done.stdout
     assert "1 tasks" not in done.stdout
     [log] = (root / "logs").glob("*.log")
-    assert ", 1 step done, 0 not run" in log.read_text(encoding="utf-8")
+    assert "(1 step: 1 done)" in log.read_text(encoding="utf-8")
 
 
 def test_two_steps_are_plural_and_one_row_is_singular(ordo_cli: Runner, tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_two_steps_are_plural_and_one_row_is_singular(ordo_cli: Runner, tmp_path
     assert ", 1 row\n" in done.stdout
     [log] = (root / "logs").glob("*.log")
     assert "s, 1 row (attempt 1)" in log.read_text(encoding="utf-8")
-    assert ", 2 steps done, 0 not run" in log.read_text(encoding="utf-8")
+    assert "(2 steps: 2 done)" in log.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("values", "shown"), [("(1), (2)", "2 rows"), ("(1)", "1 row")])
@@ -81,3 +81,104 @@ def test_rows_of_a_step_in_the_console_and_the_log(
     assert f", {shown}\n" in done.stdout
     [log] = (root / "logs").glob("*.log")
     assert f"s, {shown} (attempt 1)" in log.read_text(encoding="utf-8")
+
+
+# -- issue 9: the end of a run counts every step once, and says only what is true ---------------
+
+GROUP_FAILS = """\
+name: counts
+steps:
+  - name: create
+    sql: CREATE TABLE t (x INTEGER)
+    transaction_group: g
+  - name: insert
+    sql: INSERT INTO t VALUES (1)
+    transaction_group: g
+  - name: fail
+    sql: SELECT * FROM missing
+    transaction_group: g
+"""
+
+
+def _log(root: Path) -> str:
+    [log] = (root / "logs").glob("*.log")
+    return log.read_text(encoding="utf-8")
+
+
+def test_a_failed_group_counts_its_failed_and_rolled_back_steps(
+    ordo_cli: Runner, tmp_path: Path
+) -> None:
+    """Issue 9 saw ``0 done, 0 not run`` after a failed 3-step group."""
+    root = make_project(tmp_path / "p", GROUP_FAILS)
+    done = ordo_cli("run", "-y", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Run failed: 'fail' failed; 0 done, 1 failed, 2 rolled back\n" in done.stdout
+    assert "(3 steps: 0 done, 1 failed, 2 rolled back)" in _log(root)
+
+
+def test_ten_steps_are_ten_in_the_counts(ordo_cli: Runner, tmp_path: Path) -> None:
+    """Issue 9 saw ``3 done, 5 not run`` for 10 steps."""
+    before = "".join(f"  - name: s{i}\n    sql: SELECT {i}\n" for i in range(1, 4))
+    group = (
+        "  - name: make\n    sql: CREATE TABLE t (x INTEGER)\n    transaction_group: g\n"
+        "  - name: fail\n    sql: SELECT * FROM missing\n    transaction_group: g\n"
+    )
+    after = "".join(f"  - name: a{i}\n    sql: SELECT {i}\n" for i in range(1, 6))
+    root = make_project(tmp_path / "p", f"name: counts\nsteps:\n{before}{group}{after}")
+    done = ordo_cli("run", "-y", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "; 3 done, 1 failed, 1 rolled back, 5 not run\n" in done.stdout
+    assert "(10 steps: 3 done, 1 failed, 1 rolled back, 5 not run)" in _log(root)
+
+
+def test_a_failed_python_step_is_not_said_to_be_rolled_back(
+    ordo_cli: Runner, tmp_path: Path
+) -> None:
+    """Python steps are not transactional: nothing of theirs is rolled back."""
+    root = make_project(
+        tmp_path / "p",
+        "name: counts\nsteps:\n  - name: py\n    file: boom.py\n",
+        python={"boom.py": "import sys\nsys.exit(3)\n"},
+    )
+    done = ordo_cli("run", "-y", cwd=root)
+    shown = done.stdout + done.stderr
+    assert done.returncode == 1, shown
+    assert "rolled back" not in shown
+    text = _log(root)
+    assert "'py' failed for good after 1 attempt\n" in text
+    assert "rolled back" not in text
+    assert "(1 step: 0 done, 1 failed)" in text
+
+
+def test_a_step_found_in_the_ledger_is_logged_as_not_run_without_attempt_0(
+    ordo_cli: Runner, tmp_path: Path
+) -> None:
+    import ordo
+
+    root = make_project(tmp_path / "p", ONE)
+    # commits and ledgers the step, marks nothing: what a crash before the mark leaves
+    first = ordo.run(
+        project=root, environ={}, options=ordo.RunOptions(record_state=False, log_file=False)
+    )
+    assert first.status == "success"
+
+    done = ordo_cli("run", "-y", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = _log(root)
+    assert "attempt 0" not in text
+    assert "[1/1] sql 'make' not run" in text
+    assert "'make' recorded as done: an earlier run committed it" in text
+    assert "found in the ledger" in text
+
+
+def test_an_output_step_on_sqlite_shows_its_row_count(ordo_cli: Runner, tmp_path: Path) -> None:
+    """SQLite counts no rows for a SELECT; the rows written to the file are the count."""
+    root = make_project(
+        tmp_path / "p",
+        "name: counts\nsteps:\n  - name: out\n"
+        "    sql: SELECT 1 AS a UNION ALL SELECT 2\n    output_file: results/out.csv\n",
+    )
+    done = ordo_cli("run", "-y", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ", 2 rows → out.csv\n" in done.stdout
+    assert ", 2 rows (attempt 1)" in _log(root)

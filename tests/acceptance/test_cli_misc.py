@@ -531,7 +531,7 @@ def test_failed_attempts_are_logged_with_their_number(ordo_cli: Runner, tmp_path
     assert "'load' started (attempt 2)" in text
     assert "attempt 1, transient" in text
     assert "attempt 2, transient" in text
-    assert "failed for good after 2 attempt(s)" in text
+    assert "failed for good after 2 attempts" in text
     assert "(attempt 2)" in done.stdout
 
 

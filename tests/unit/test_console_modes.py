@@ -29,7 +29,9 @@ EVENTS: list[Event] = [
     StepSucceeded("abcdef0123", "load [a]", "sql", 1, 0.25, 5, False),
     StepStarted("abcdef0123", "check", "sql", 2, 2, 2),
     StepFailed("abcdef0123", "check", "sql", 2, 0.5, "no such table", ErrorKind.PERMANENT),
-    RunFinished("abcdef0123", "demo [x]", RunStatus.FAILED, 1.0, ("load [a]",), "check"),
+    RunFinished(
+        "abcdef0123", "demo [x]", RunStatus.FAILED, 1.0, ("load [a]",), "check", failed=("check",)
+    ),
 ]
 
 EXPECTED = [
@@ -39,7 +41,7 @@ EXPECTED = [
     "✓ load [a] in 0.25s, 5 rows",
     "▶ [2/2] sql check (attempt 2)",
     "✗ check failed after 0.50s: no such table",
-    "Run failed: 'check' failed; 1 done, 0 not run",
+    "Run failed: 'check' failed; 1 done, 1 failed",
 ]
 
 

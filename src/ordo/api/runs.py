@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
-from ordo.errors import InvalidInput, ManifestInvalid, OrdoError
+from ordo.errors import InvalidInput, ManifestInvalid, OrdoError, Problem
 from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
@@ -53,6 +53,8 @@ class RunOptions:
     - ``rehearse``: run every SQL step for real inside one transaction per connection and roll
       it all back (see ``ordo.runner.rehearsal``); the manifest and the ledger are not touched,
       and nobody is notified.
+    - ``strict_params``: a ``params`` name that no step uses is an error (``InvalidInput``)
+      instead of a warning.
     - ``confirm``: sees the plan before anything runs and says whether to go on (the CLI
       prints the plan and asks); ``False`` ends the run as ``aborted`` with nothing executed.
     - ``subscribers``: the caller's own, first on the bus (the CLI's console); they are
@@ -68,6 +70,7 @@ class RunOptions:
     exclude: Sequence[str] | None = None
     resume: str | None = None
     rehearse: bool = False
+    strict_params: bool = False
     confirm: Callable[[Plan], bool] | None = None
     subscribers: Sequence[Subscriber] = ()
     record_state: bool = True
@@ -193,9 +196,29 @@ def _settings(
 
 def _plan(proj: Project, settings: Settings, manifest_path: Path, options: RunOptions) -> Plan:
     loaded = load_manifest(manifest_path)
-    return build_plan(
+    the_plan = build_plan(
         loaded, proj, settings, options.params, select=options.select, exclude=options.exclude
     )
+    _check_params(the_plan, options.strict_params)
+    return the_plan
+
+
+def _check_params(the_plan: Plan, strict: bool) -> None:
+    """A ``--param`` that nothing uses is most often a typo: warn, or refuse when strict."""
+    if not the_plan.unused_params:
+        return
+    problems = [
+        Problem(
+            f"--param {name}: no step of '{the_plan.name}' uses a parameter of that name",
+            file=the_plan.manifest.path,
+            hint=hint,
+        )
+        for name, hint in the_plan.unused_params
+    ]
+    if strict:
+        raise ManifestInvalid(problems)
+    for problem in problems:
+        LOGGER.warning("%s", problem)
 
 
 def _execute(
@@ -222,8 +245,11 @@ def _execute(
             return rehearsal.execute()
         from ordo.runner.ledger import reconcile  # deferred: ordo plan needs no runner or store
 
-        found, recovered = reconcile(the_plan, engines, masker)
-        ledgers.update(found)
+        def read_ledgers() -> tuple[Mapping[str, Ledger], Mapping[str, str]]:
+            found, recovered = reconcile(the_plan, engines, masker)
+            ledgers.update(found)
+            return found, recovered
+
         return Runner(
             the_plan,
             run_id=run_id,
@@ -231,8 +257,7 @@ def _execute(
             masker=masker,
             engines=engines,
             wait=_wait_for(options.sleep),
-            ledgers=ledgers,
-            recovered=recovered,
+            reconcile=read_ledgers,
         ).execute()
     finally:
         engines.dispose_all()

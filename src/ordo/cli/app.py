@@ -11,11 +11,11 @@ import typer
 from ordo.cli._guard import guarded
 from ordo.cli.db import db_app
 from ordo.cli.migrate import migrate_app
-from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+from ordo.cli.options import DebugOpt, EnvFileOpt, ManifestOpt, ProjectOpt, Typer
 from ordo.cli.runs import runs_app
 from ordo.errors import InvalidInput
 
-app = typer.Typer(
+app = Typer(
     name="ordo",
     help="Runs database work in order, safely, and shows what happened.",
     no_args_is_help=True,
@@ -25,17 +25,28 @@ app = typer.Typer(
 )
 
 ManifestArg = Annotated[
-    Path | None, typer.Argument(help="Manifest file (default: queue/manifest.yaml).")
+    Path | None,
+    typer.Argument(
+        metavar="MANIFEST", help="Manifest file (default: queue/manifest.yaml); or -m FILE."
+    ),
 ]
 ParamOpt = Annotated[
     list[str] | None,
-    typer.Option("--param", "-P", help="Template parameter NAME=VALUE (repeatable)."),
+    typer.Option("--param", "-P", metavar="NAME=VALUE", help="Template parameter (repeatable)."),
+]
+StrictParamsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-params",
+        help="Refuse a --param that no step uses, instead of warning about it.",
+    ),
 ]
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--select",
         "-s",
+        metavar="STEP",
         help="Only these steps: NAME, tag:NAME, +NAME (with what it depends on), NAME+ "
         "(with what depends on it); repeatable, or comma-separated.",
     ),
@@ -44,6 +55,7 @@ ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--exclude",
+        metavar="STEP",
         help="Leave these steps out (same forms as --select); repeatable, or comma-separated.",
     ),
 ]
@@ -59,6 +71,16 @@ def _params(values: list[str] | None) -> dict[str, str]:
     return params
 
 
+def _manifest(positional: Path | None, option: Path | None) -> Path | None:
+    """``ordo run FILE`` and ``ordo run -m FILE`` are the same (``-m`` as for ``ordo enable``)."""
+    if positional is not None and option is not None and positional.resolve() != option.resolve():
+        raise InvalidInput(
+            f"two manifests given: {positional} and -m {option}",
+            hint="name the manifest once, as MANIFEST or with -m FILE",
+        )
+    return option if option is not None else positional
+
+
 def _selectors(values: list[str] | None) -> list[str]:
     """``--select a,b --select c`` is ``[a, b, c]``."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
@@ -68,9 +90,11 @@ def _selectors(values: list[str] | None) -> list[str]:
 @guarded
 def run_command(
     manifest: ManifestArg = None,
+    manifest_opt: ManifestOpt = None,
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     param: ParamOpt = None,
+    strict_params: StrictParamsOpt = False,
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and stop.")] = False,
@@ -92,13 +116,21 @@ def run_command(
             help="Run every SQL step for real in one transaction, then roll it all back.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show what the database says too (PostgreSQL's RAISE NOTICE); the log has it.",
+        ),
+    ] = False,
     debug: DebugOpt = False,
 ) -> int:
     """Plan, print, confirm, then run a manifest."""
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
     return commands.run(
-        manifest,
+        _manifest(manifest, manifest_opt),
         project,
         env_file,
         _params(param),
@@ -108,6 +140,8 @@ def run_command(
         exclude=_selectors(exclude),
         resume=resume,
         rehearse=rehearse,
+        strict_params=strict_params,
+        verbose=verbose,
     )
 
 
@@ -115,9 +149,11 @@ def run_command(
 @guarded
 def plan_command(
     manifest: ManifestArg = None,
+    manifest_opt: ManifestOpt = None,
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     param: ParamOpt = None,
+    strict_params: StrictParamsOpt = False,
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
     debug: DebugOpt = False,
@@ -126,7 +162,7 @@ def plan_command(
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
     return commands.run(
-        manifest,
+        _manifest(manifest, manifest_opt),
         project,
         env_file,
         _params(param),
@@ -134,17 +170,18 @@ def plan_command(
         False,
         select=_selectors(select),
         exclude=_selectors(exclude),
+        strict_params=strict_params,
     )
 
 
 @app.command("enable")
 @guarded
 def enable_command(
-    steps: Annotated[list[str] | None, typer.Argument(help="Step names to enable again.")] = None,
-    all_steps: Annotated[bool, typer.Option("--all", help="Enable every disabled step.")] = False,
-    manifest: Annotated[
-        Path | None, typer.Option("--manifest", "-m", help="Manifest file.")
+    steps: Annotated[
+        list[str] | None, typer.Argument(metavar="STEP", help="Step names to enable again.")
     ] = None,
+    all_steps: Annotated[bool, typer.Option("--all", help="Enable every disabled step.")] = False,
+    manifest: ManifestOpt = None,
     project: ProjectOpt = None,
     debug: DebugOpt = False,
 ) -> int:
@@ -178,6 +215,30 @@ def demo_command(
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
     return commands.demo(directory)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version  # deferred: ordo --help stays fast
+
+        typer.echo(f"ordo {version('ordo')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            is_eager=True,
+            callback=_show_version,
+            help="Print ordo's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Runs database work in order, safely, and shows what happened."""
 
 
 app.add_typer(db_app, name="db")

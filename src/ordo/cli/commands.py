@@ -27,6 +27,19 @@ def _print_plan(console: Console, plan: Plan) -> None:
         write_line(console, "  " + masker.mask(line))
 
 
+def _nothing_to_run(select: list[str] | None, exclude: list[str] | None) -> str:
+    """Why a plan is empty: every step is done, or the selection (named) took none to run."""
+    if not select and not exclude:
+        return "Nothing to run: every step is done or disabled."
+    parts = [f"--select {','.join(select)}"] if select else []
+    parts += [f"--exclude {','.join(exclude)}"] if exclude else []
+    chosen = " ".join(parts)
+    return (
+        f"Nothing to run: the selection {chosen} matched no step left to run (each step it "
+        "takes is done, disabled or excluded; `ordo enable STEP` enables one again)."
+    )
+
+
 def ask(question: str) -> bool:
     """Ask on standard output, read one line from standard input (a terminal or a pipe)."""
     sys.stdout.write(question)
@@ -52,21 +65,28 @@ def run(
     exclude: list[str] | None = None,
     resume: str | None = None,
     rehearse: bool = False,
+    strict_params: bool = False,
+    verbose: bool = False,
 ) -> int:
     console = Console()
     options = api.RunOptions(
-        params=params, select=select, exclude=exclude, resume=resume, rehearse=rehearse
+        params=params,
+        select=select,
+        exclude=exclude,
+        resume=resume,
+        rehearse=rehearse,
+        strict_params=strict_params,
     )
     if dry_run:
         the_plan = api.plan(manifest, project=project, env_file=env_file, options=options)
         if the_plan.units:
             _print_plan(console, the_plan)
         else:
-            console.print("Nothing to run: every step is done or disabled.")
+            write_line(console, _nothing_to_run(select, exclude))
         console.print("Dry Run Complete")
         return 0
 
-    reporter = ConsoleReporter(console)
+    reporter = ConsoleReporter(console, verbose=verbose)
 
     def confirm(the_plan: Plan) -> bool:
         reporter.masker = the_plan.settings.masker()
@@ -81,7 +101,7 @@ def run(
     if rehearse and result.steps:
         console.print("Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:
-        console.print("Nothing to run: every step is done or disabled.")
+        write_line(console, _nothing_to_run(select, exclude))
     if result.log_file is not None:
         write_line(console, (f"log: {result.log_file}", "dim"))
     return result.exit_code

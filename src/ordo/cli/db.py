@@ -10,10 +10,10 @@ import typer
 
 from ordo._words import plural
 from ordo.cli._guard import guarded
-from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt, Typer
 from ordo.errors import InvalidInput
 
-db_app = typer.Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)
+db_app = Typer(help="Named connections: list, health, pool, query.", no_args_is_help=True)
 
 
 if TYPE_CHECKING:

@@ -7,27 +7,27 @@ anything that is not a subcommand name to the hidden ``apply`` command.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from ordo._words import plural
 from ordo.cli._guard import guarded
-from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt
+from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt, Typer, WordsGroup
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-class _ApplyByDefault(TyperGroup):
+class _ApplyByDefault(WordsGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = ["apply", *args]
         return super().parse_args(ctx, args)
 
 
-migrate_app = typer.Typer(
+migrate_app = Typer(
     cls=_ApplyByDefault,
     help=(
         "Flyway-style migrations of a named connection.\n\n"
@@ -43,15 +43,23 @@ def _console() -> Console:
     # Imported here, as in every command: `ordo --help` loads neither Rich nor the library.
     from rich.console import Console
 
-    return Console(highlight=False, markup=False)
+    # Piped or captured, Rich assumes 80 columns and cuts a long script name in the status
+    # table: a script reading the output would lose exactly what it came for.
+    width = None if sys.stdout.isatty() else _UNLIMITED
+    return Console(highlight=False, markup=False, width=width)
 
 
-@migrate_app.command("apply", hidden=True)
+_UNLIMITED = 10_000
+
+
+@migrate_app.command("apply")
 @guarded
 def apply_command(
     name: NameArg = "default",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would run.")] = False,
-    target: Annotated[str | None, typer.Option("--target", help="Stop at this version.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", metavar="VERSION", help="Stop at this version.")
+    ] = None,
     out_of_order: Annotated[
         bool, typer.Option("--out-of-order", help="Allow versions below the current one.")
     ] = False,
@@ -102,7 +110,7 @@ def status_command(
     debug: DebugOpt = False,
 ) -> int:
     """Current version, applied and pending migrations, and any problem; exits 1 on problems."""
-    from rich.table import Table  # deferred: ordo --help stays fast
+    from rich.table import Column, Table  # deferred: ordo --help stays fast
     from rich.text import Text  # deferred: ordo --help stays fast
 
     from ordo.api import migrations  # deferred: ordo --help stays fast
@@ -110,7 +118,9 @@ def status_command(
     state = migrations.migration_status(name, project=project, env_file=env_file)
     console = _console()
     console.print(f"Current version: {state.current_version or '<none>'}")
-    table = Table("version", "description", "script", "state", "installed on")
+    # the script is what a user looks for: folded onto more lines, never cut to "..."
+    table = Table("version", "description", Column("script", overflow="fold"), "state")
+    table.add_column("installed on")
     for entry in state.applied:
         installed = entry.installed_on.isoformat(" ", "seconds") if entry.installed_on else ""
         kind = "baseline" if entry.is_baseline else "applied"
@@ -159,11 +169,19 @@ def repair_command(
 @migrate_app.command("baseline")
 @guarded
 def baseline_command(
-    name: NameArg = "default",
     version: Annotated[
-        str, typer.Option("--version", help="The version the database is at.")
-    ] = "1",
-    description: Annotated[str | None, typer.Option("--description")] = None,
+        str,
+        typer.Option(
+            "--version",
+            metavar="VERSION",
+            help="The version the database is at (required: a guess here would hide the "
+            "migrations up to it for good).",
+        ),
+    ],
+    name: NameArg = "default",
+    description: Annotated[
+        str | None, typer.Option("--description", metavar="TEXT", help="Why, for the history.")
+    ] = None,
     project: ProjectOpt = None,
     env_file: EnvFileOpt = None,
     debug: DebugOpt = False,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
-from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt
+from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt, Typer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["runs_app"]
 
-runs_app = typer.Typer(
+runs_app = Typer(
     help="Recorded runs: `ordo runs` lists the recent ones, `ordo runs show RUN_ID` one run.",
     invoke_without_command=True,
 )
@@ -53,7 +53,7 @@ _UNLIMITED = 10_000
 def list_command(
     ctx: typer.Context,
     as_json: JsonOpt = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many runs.")] = 20,
     pipeline: Annotated[
         str | None, typer.Option("--pipeline", help="Only the runs of this pipeline.")
     ] = None,

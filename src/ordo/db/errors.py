@@ -33,11 +33,20 @@ from ordo.db.dialects import ErrorKind, dialect_for_error
 from ordo.errors import ExecutionError, OrdoError, PermanentError, StepTimeout, TransientError
 from ordo.masking import Masker
 
-__all__ = ["classify", "database_errors", "is_database_error", "translate"]
+__all__ = [
+    "classify",
+    "database_errors",
+    "describe",
+    "is_database_error",
+    "statement_line",
+    "translate",
+]
 
 _SA_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)", re.DOTALL)
 _SA_SQL = re.compile(r"\s*\[(SQL|parameters): .*?\](?=\s*(\[|\(Background|$))", re.DOTALL)
 _SA_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # "(psycopg.errors.UndefinedTable) "
+# Where a database says the error is: PostgreSQL and DuckDB "LINE 3:", MySQL "at line 3".
+_LINE = re.compile(r"\bLINE (\d+):|\bat line (\d+)\b")
 
 
 @contextmanager
@@ -110,6 +119,17 @@ def classify(exc: BaseException) -> ErrorKind:
     if isinstance(orig, ConnectionError | TimeoutError):
         return ErrorKind.TRANSIENT
     return ErrorKind.PERMANENT
+
+
+def statement_line(message: str) -> int | None:
+    """The line of the statement that a database's error message points at, if it does."""
+    found = _LINE.search(message)
+    return int(found.group(1) or found.group(2)) if found else None
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's own message for ``exc``: its first line and code, no SQLAlchemy text."""
+    return _message(exc)
 
 
 def _driver_error(exc: BaseException) -> BaseException:

@@ -143,6 +143,8 @@ class ExecutionContext:
     connection: Connection | None = None
     dialect: Dialect | None = None
     log_line: Callable[[str], None] = field(default=lambda line: None)
+    # A message the database sent (``RAISE NOTICE``): in the log, on the console with -v.
+    log_notice: Callable[[str], None] = field(default=lambda line: None)
     # A kind whose work runs outside the unit's connection (a subprocess) registers how to
     # stop it; the runner calls it from another thread when the run is aborted (Ctrl-C).
     on_cancel: Callable[[Callable[[], None]], None] = field(default=lambda cancel: None)

@@ -7,6 +7,7 @@ one starts, the script makes its own connection, and its exit code is its verdic
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +92,19 @@ class PythonKind:
         )
         if finished.code != 0:
             raise PermanentError(
-                f"python script {step.script.name} exited with code {finished.code}"
-                f"{finished.last_output()}",
+                f"python script {step.script.name} {_ended(finished.code)}{finished.last_output()}",
                 step=step.name,
             )
         return StepOutcome()
+
+
+def _ended(code: int) -> str:
+    """``exited with code 3``, or ``was killed by SIGKILL`` for a process a signal ended (its
+    code is then minus the signal's number, which says nothing to most readers)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name}"
+    return f"exited with code {code}"

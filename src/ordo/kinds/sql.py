@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import model_validator
 
+from ordo._files import NotUtf8, read_utf8
 from ordo.db.dialects import parse_table_name
-from ordo.errors import StepProblem
+from ordo.errors import ExecutionError, StepProblem
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 from ordo.tabular import TabularResult
@@ -39,6 +40,7 @@ class SqlOptions(StepOptions):
 class PreparedSql(PreparedStep[SqlOptions]):
     statement: str
     source: Path | None  # None: the statement is the inline ``sql``
+    template: str | None = None  # the file's text when rendering changed it (errors map lines)
     cleanup: TableName | None  # dropped (if it exists) before the statement runs
     output_file: Path | None
 
@@ -62,8 +64,12 @@ class SqlKind:
         if options.file is not None:
             source = ctx.resolve_file(options.file, self.folder)
             try:
-                template = source.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+                template = read_utf8(source)
+            except NotUtf8 as exc:
+                problem = StepProblem(str(exc), hint=exc.hint, line=exc.line)
+                problem.file = source
+                raise problem from exc
+            except OSError as exc:
                 raise StepProblem(f"cannot read {source}: {exc}", key="file") from exc
         else:
             template = options.sql or ""
@@ -118,6 +124,7 @@ class SqlKind:
             source=source,
             cleanup=cleanup,
             output_file=output,
+            template=template if statement != template else None,
         )
 
     def execute(self, step: PreparedSql, ctx: ExecutionContext) -> StepOutcome:
@@ -125,15 +132,85 @@ class SqlKind:
 
         conn, dialect = ctx.database()
         timeout = step.options.timeout
-        with database_errors(masker=ctx.masker, timeout=timeout):
-            if step.cleanup is not None:
-                dialect.drop_table_if_exists(conn, step.cleanup)
-            with dialect.statement_timeout(conn, timeout):
+        if step.cleanup is not None:
+            _clean_up(step, ctx)
+        try:
+            with (
+                database_errors(masker=ctx.masker, timeout=timeout),
+                dialect.notices(conn, ctx.log_notice),
+                dialect.statement_timeout(conn, timeout),
+            ):
                 result = dialect.execute(conn, step.statement, fetch=step.output_file is not None)
-        output = None
-        if step.output_file is not None:
+        except ExecutionError as exc:
+            raise _located(exc, step, ctx) from exc
+        output, output_file = None, step.output_file
+        rows = result.rowcount
+        if output_file is not None and result.columns is None:
+            # No result set (DDL, an INSERT): not even a header to write, and an empty file
+            # would pass for a result. A SELECT of no rows still writes its header (or []).
+            ctx.log_line(f"no result set: output_file {step.options.output_file} not written")
+            output_file = None
+        elif output_file is not None:
             output = TabularResult(result.columns or (), list(result.rows or []))
-        return StepOutcome(rows=result.rowcount, output=output, output_file=step.output_file)
+            # The rows written, whatever the driver counts for a SELECT (SQLite: -1, none).
+            rows = len(output.rows)
+        return StepOutcome(rows=rows, output=output, output_file=output_file)
+
+
+def _clean_up(step: PreparedSql, ctx: ExecutionContext) -> None:
+    """Drop the step's ``cleanup_target``; a failure says it came from there, not the SQL."""
+    from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
+
+    assert step.cleanup is not None
+    conn, dialect = ctx.database()
+    try:
+        with database_errors(masker=ctx.masker, timeout=step.options.timeout):
+            dialect.drop_table_if_exists(conn, step.cleanup)
+    except ExecutionError as exc:
+        target = step.options.cleanup_target
+        raise exc.with_context(
+            prefix=f"cleanup_target '{target}' (dropping it before the step's SQL)",
+            hint=exc.hint or "check the table name and that this connection may drop it",
+        ) from exc
+
+
+def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) -> ExecutionError:
+    """``error`` saying the file and its line, and keeping the rendered SQL of a template.
+
+    The database counts lines of the statement it got; for a template that is the rendered
+    text, which the user never saw: the line is mapped back to the template's where it can be,
+    and the rendered SQL goes with the error (masked) into the log and the run's record.
+    """
+    from ordo.db.errors import statement_line  # SQLAlchemy: not imported for `ordo --help`
+    from ordo.kinds.templating import template_lines
+
+    if step.source is None:
+        return error
+    try:
+        where = str(step.source.relative_to(ctx.project.root))
+    except ValueError:
+        where = str(step.source)
+    line = statement_line(error.message)
+    said = f"in {where}"
+    at = line
+    details = dict(error.details)
+    if step.template is None:
+        said += f", line {line}" if line else ""
+    else:
+        lines = template_lines(step.template, step.statement, line) if line else None
+        if lines is not None:
+            first, last = lines
+            at = first
+            said += f", line {first}" if first == last else f", lines {first}-{last}"
+            said += f" of the template, line {line} as rendered"
+        said += "; the rendered SQL is in the log"
+        details["rendered_sql"] = ctx.masker.mask(step.statement)
+    located = error.with_context()
+    located.message = f"{error.message} ({said})"
+    located.args = (located.message,)
+    located.file, located.line = step.source, at
+    located.details = details
+    return located
 
 
 class PlsqlKind(SqlKind):

@@ -28,9 +28,12 @@ class Renderer:
     no template syntax, and the planner makes a renderer for every step (issue 8, point 4).
     """
 
-    def __init__(self, dialect: Dialect | None = None) -> None:
+    def __init__(self, dialect: Dialect | None = None, used: set[str] | None = None) -> None:
         self._dialect = dialect
         self._jinja: SandboxedEnvironment | None = None
+        # every variable a template rendered so far refers to, shared with for_dialect's
+        # renderers: a --param none of them uses is a typo the planner warns about
+        self.used: set[str] = used if used is not None else set()
 
     def _env(self) -> SandboxedEnvironment:
         if self._jinja is None:
@@ -47,7 +50,7 @@ class Renderer:
         return self._jinja
 
     def for_dialect(self, dialect: Dialect | None) -> Renderer:
-        return self if dialect is self._dialect else Renderer(dialect)
+        return self if dialect is self._dialect else Renderer(dialect, self.used)
 
     def _need_dialect(self, filter_name: str) -> Dialect:
         if self._dialect is None:
@@ -67,10 +70,12 @@ class Renderer:
             return source
         env = self._env()
         # Imported here, after the environment: see _env.
-        from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+        from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, meta
 
         try:
-            return env.from_string(source).render(dict(context))
+            parsed = env.parse(source)
+            self.used |= meta.find_undeclared_variables(parsed)
+            return env.from_string(parsed).render(dict(context))
         except TemplateSyntaxError as exc:
             raise StepProblem(f"template syntax error: {exc.message}", line=exc.lineno) from exc
         except UndefinedError as exc:
@@ -90,3 +95,31 @@ def _template_line(exc: BaseException) -> int | None:
         if frame.filename == "<template>":
             line = frame.lineno
     return line
+
+
+def template_lines(template: str, rendered: str, line: int) -> tuple[int, int] | None:
+    """The template's lines that made line ``line`` (1-based) of ``rendered``: ``(n, n)`` when
+    one line of the template gave it, a range when a block did (a loop, an ``if``).
+
+    Jinja keeps no map from output to source, so the two texts are aligned line by line
+    (``difflib``): text outside template tags comes through unchanged and anchors the rest.
+    None when ``line`` is not in ``rendered``.
+    """
+    import difflib  # only when a statement failed
+
+    ours, theirs = template.splitlines(), rendered.splitlines()
+    if not 1 <= line <= len(theirs):
+        return None
+    if len(ours) == len(theirs):
+        return line, line  # tags that rendered within their lines: the same line
+    at = line - 1
+    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if not j1 <= at < j2:
+            continue
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            return i1 + at - j1 + 1, i1 + at - j1 + 1
+        if i2 > i1:
+            return i1 + 1, i2
+        return (i1, i1) if i1 else None  # only inserted: the line before is where it came from
+    return None

@@ -84,8 +84,10 @@ class Migrator:
         read_only: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         masker: Masker | None = None,
+        connection: str | None = None,
     ) -> None:
         self.engine = engine
+        self.connection = connection  # its name, for the commands the hints spell out
         self.masker = masker or Masker()  # one that knows the configured password, when given
         self.folder = Path(folder)
         self.dialect = dialect_for(engine)
@@ -120,6 +122,7 @@ class Migrator:
             lock_dir=settings.root / ".ordo",
             read_only=connection.read_only,
             masker=settings.masker(),
+            connection=connection.name,
         )
 
     # -- reading --------------------------------------------------------------------------
@@ -131,7 +134,7 @@ class Migrator:
     def status(self) -> MigrationStatus:
         """Where the database stands, problems included; raises only if the database fails."""
         files, file_problems = scan(self.folder)
-        found = resolve(files, self._read_history())
+        found = resolve(files, self._read_history(), connection=self.connection)
         return MigrationStatus(
             current_version=found.current_version,
             applied=found.applied,
@@ -232,7 +235,9 @@ class Migrator:
         out_of_order: bool,
         target: Version | None,
     ) -> Resolution:
-        found = resolve(files, history, out_of_order=out_of_order, target=target)
+        found = resolve(
+            files, history, out_of_order=out_of_order, target=target, connection=self.connection
+        )
         if found.problems:
             raise MigrationValidationError.gathering(found.problems)
         return found

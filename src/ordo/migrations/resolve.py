@@ -25,7 +25,23 @@ from ordo.migrations.history import HistoryEntry
 
 __all__ = ["Resolution", "current_version", "resolve"]
 
-_REPAIR = "if the change was deliberate, run `ordo migrate repair` to accept it"
+
+def _command(action: str, connection: str | None) -> str:
+    """``ordo migrate repair app``: the command to type, naming the connection when known (a
+    bare ``ordo migrate repair`` works on 'default', which may be another database)."""
+    option = action.startswith("-")
+    words = [
+        "ordo",
+        "migrate",
+        "" if option else action,
+        connection or "",
+        action if option else "",
+    ]
+    return "`" + " ".join(w for w in words if w) + "`"
+
+
+def _repair(connection: str | None) -> str:
+    return f"if the change was deliberate, run {_command('repair', connection)} to accept it"
 
 
 @dataclass(frozen=True)
@@ -58,10 +74,12 @@ def resolve(
     *,
     out_of_order: bool = False,
     target: Version | None = None,
+    connection: str | None = None,
 ) -> Resolution:
+    """What ``files`` and ``history`` say together; hints name ``connection`` when given."""
     applied = [e for e in history if e.success]
     failed = [e for e in history if not e.success]
-    problems = [_failed_problem(e, files) for e in failed]
+    problems = [_failed_problem(e, files, connection) for e in failed]
     current = current_version(history)
     top = current.parsed_version if current else None
     baseline = max(
@@ -87,7 +105,7 @@ def resolve(
             migration.script,
         ):
             changed.append((entry, migration))
-        problems.extend(_tampered_problems(entry, migration))
+        problems.extend(_tampered_problems(entry, migration, connection))
 
     failed_versions = {v for e in failed if (v := e.parsed_version) is not None}
     pending: list[MigrationFile] = []
@@ -98,7 +116,7 @@ def resolve(
         if (baseline is not None and version <= baseline) or (target and version > target):
             continue
         if top is not None and version < top and not out_of_order:
-            problems.append(_out_of_order_problem(migration, top))
+            problems.append(_out_of_order_problem(migration, top, connection))
         pending.append(migration)
 
     last_run: dict[str, HistoryEntry] = {}
@@ -123,7 +141,9 @@ def resolve(
     )
 
 
-def _failed_problem(entry: HistoryEntry, files: list[MigrationFile]) -> Problem:
+def _failed_problem(
+    entry: HistoryEntry, files: list[MigrationFile], connection: str | None
+) -> Problem:
     path = next((m.path for m in files if m.script == entry.script), None)
     label = f"V{entry.version}" if entry.version else f'R "{entry.description}"'
     return Problem(
@@ -133,7 +153,8 @@ def _failed_problem(entry: HistoryEntry, files: list[MigrationFile]) -> Problem:
         else f"migration {label} ({entry.script}) failed and may be partly applied",
         file=path,
         hint="undo what it did by hand if needed, fix the file, then run "
-        "`ordo migrate repair` to remove the failed entry and `ordo migrate` to run it again",
+        f"{_command('repair', connection)} to remove the failed entry and "
+        f"{_command('', connection)} to run it again",
     )
 
 
@@ -144,7 +165,9 @@ def _missing_problem(entry: HistoryEntry) -> Problem:
     )
 
 
-def _tampered_problems(entry: HistoryEntry, migration: MigrationFile) -> list[Problem]:
+def _tampered_problems(
+    entry: HistoryEntry, migration: MigrationFile, connection: str | None
+) -> list[Problem]:
     problems = []
     if entry.checksum != migration.checksum:
         problems.append(
@@ -152,7 +175,7 @@ def _tampered_problems(entry: HistoryEntry, migration: MigrationFile) -> list[Pr
                 f"migration V{entry.version} ({migration.script}) changed after it was applied "
                 f"(checksum {entry.checksum} in the history, {migration.checksum} on disk)",
                 file=migration.path,
-                hint=f"restore the file as it was applied; {_REPAIR}",
+                hint=f"restore the file as it was applied; {_repair(connection)}",
             )
         )
     if entry.description != migration.description:
@@ -161,17 +184,19 @@ def _tampered_problems(entry: HistoryEntry, migration: MigrationFile) -> list[Pr
                 f"migration V{entry.version} was applied as {entry.description!r} but the "
                 f"file is now named {migration.script}",
                 file=migration.path,
-                hint=f"rename the file back; {_REPAIR}",
+                hint=f"rename the file back; {_repair(connection)}",
             )
         )
     return problems
 
 
-def _out_of_order_problem(migration: MigrationFile, current: Version) -> Problem:
+def _out_of_order_problem(
+    migration: MigrationFile, current: Version, connection: str | None
+) -> Problem:
     return Problem(
         f"migration V{migration.version} ({migration.script}) is new but older than the "
         f"current version {current}",
         file=migration.path,
-        hint="give it a version above the current one, or run `ordo migrate --out-of-order` "
-        "to apply it anyway",
+        hint="give it a version above the current one, or run "
+        f"{_command('--out-of-order', connection)} to apply it anyway",
     )

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ordo._hints import did_you_mean
 from ordo.db.dialects import dialect_for
 from ordo.errors import ManifestInvalid, OrdoError, Problem, StepProblem
 from ordo.kinds import get_kind
@@ -157,6 +158,32 @@ def build_plan(
         unselected,
         {name: tuple(deps) for name, deps in after.items()},
         rollbacks,
+        _unused_params(manifest, given, renderer.used),
+    )
+
+
+def _unused_params(
+    manifest: Manifest, given: Mapping[str, Any], used: set[str]
+) -> tuple[tuple[str, str], ...]:
+    """The ``--param`` names that no template of the plan refers to and no ``params:`` of the
+    manifest declares (a python step reads its params from ``ORDO_PARAMS``: declaring one
+    there says the step wants it), each with a hint."""
+    declared = set(manifest.pipeline.params)
+    for entry in manifest.steps:
+        declared |= set(entry.options.params)
+    known = declared | used
+    return tuple(
+        (
+            name,
+            did_you_mean(
+                name,
+                sorted(known),
+                "check the spelling; a python step that reads it from ORDO_PARAMS should "
+                "declare it under params in the manifest",
+            ),
+        )
+        for name in given
+        if name not in known
     )
 
 

@@ -46,6 +46,8 @@ class Plan:
     after: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # the prepared ``rollback:`` of each step that declares one (``ordo.rollback``)
     rollbacks: Mapping[str, PreparedStep] = field(default_factory=dict)
+    # --param names that no planned step uses, each with a hint (a did-you-mean)
+    unused_params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def steps(self) -> list[PreparedStep]:

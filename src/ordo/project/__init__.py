@@ -7,9 +7,22 @@ from pathlib import Path
 
 from ordo.errors import InvalidInput
 
-__all__ = ["DEFAULT_MANIFEST", "Project"]
+__all__ = ["DEFAULT_MANIFEST", "Project", "find_root"]
 
 DEFAULT_MANIFEST = Path("queue/manifest.yaml")
+
+# What makes a folder a project when looking upwards: what `ordo init` writes first.
+_MARKERS = (DEFAULT_MANIFEST, Path("config/.env"))
+
+
+def find_root(start: Path) -> Path:
+    """``start`` or the nearest folder above it holding ``queue/manifest.yaml`` or
+    ``config/.env``; ``start`` itself when none does (a project may be only a manifest path)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).is_file() for marker in _MARKERS):
+            return folder
+    return start
 
 
 @dataclass(frozen=True)
@@ -20,7 +33,9 @@ class Project:
 
     @classmethod
     def at(cls, root: Path | str | None = None) -> Project:
-        path = Path(root) if root is not None else Path.cwd()
+        """The project at ``root``; without one, the nearest folder upwards from the current
+        one that holds a project (as git finds its repository), else the current folder."""
+        path = Path(root) if root is not None else find_root(Path.cwd())
         if not path.is_dir():
             raise InvalidInput(
                 f"project folder {path} does not exist",

@@ -8,26 +8,32 @@ from pathlib import Path
 
 from ordo.errors import InvalidInput
 
-__all__ = ["DEMO_MARKER", "fresh_demo", "init_project"]
+__all__ = ["DEMO_MARKER", "GITIGNORE", "fresh_demo", "ignore_in", "init_project"]
 
 # Packaged under names without a leading dot, so every packaging tool ships them.
 _RENAMES = {"config/env": "config/.env"}
+
+# A fresh `git init` folder may hold these: ordo init goes in beside them (and adds to the
+# .gitignore what it lacks), overwriting none of them.
+_GIT_FILES = frozenset((".git", ".gitignore", ".gitattributes"))
 
 DEMO_MARKER = ".ordo-demo"
 """A file in every folder ``fresh_demo`` makes: only such a folder is ever deleted by it."""
 
 
 def init_project(directory: Path) -> Path:
-    """Create ``directory`` with config, queue, scripts and logs; refuses a non-empty folder."""
+    """Create ``directory`` with config, queue, scripts and logs; refuses a non-empty folder
+    (one holding only git's own files is empty enough: its ``.gitignore`` gains what it lacks)."""
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(
             f"{directory} exists and is not a folder",
             hint="choose a new folder; ordo init never overwrites files",
         )
-    if directory.exists() and any(directory.iterdir()):
+    if directory.exists() and any(p.name not in _GIT_FILES for p in directory.iterdir()):
         raise InvalidInput(
             f"{directory} exists and is not empty",
-            hint="choose a new folder; ordo init never overwrites files",
+            hint="choose a new folder (or one holding only git's files); "
+            "ordo init never overwrites files",
         )
     try:
         with as_file(files("ordo.project") / "example") as example:
@@ -46,8 +52,42 @@ def init_project(directory: Path) -> Path:
         (directory / source).rename(directory / target)
     for folder in ("logs", "data", "results"):
         (directory / folder).mkdir(exist_ok=True)
-    (directory / ".gitignore").write_text("logs/\ndata/\nresults/\n.ordo/\n", encoding="utf-8")
+    ignore_in(directory / ".gitignore", GITIGNORE)
     return directory.resolve()
+
+
+GITIGNORE = (
+    "logs/",
+    "data/",
+    "results/",
+    ".ordo/",
+    # secrets: the settings files hold connection strings and passwords
+    "config/.env",
+    "config/.env.*",
+    # the lock a run holds beside its manifest (``.manifest.yaml.lock``), whatever its name
+    ".*.yaml.lock",
+    ".*.yml.lock",
+)
+"""What a project's ``.gitignore`` keeps out of git: run output, state, secrets, locks."""
+
+
+def ignore_in(gitignore: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Add the ``patterns`` a ``.gitignore`` lacks, at its end; returns those added.
+
+    An existing file is never rewritten: its lines, order and comments stay as the user wrote
+    them, and a pattern already there (however indented) is not added twice.
+    """
+    try:
+        text = gitignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [p for p in patterns if p not in present]
+    if missing:
+        lead = "\n" if text and not text.endswith("\n") else ""
+        with gitignore.open("a", encoding="utf-8") as out:
+            out.write(lead + "".join(f"{p}\n" for p in missing))
+    return missing
 
 
 def fresh_demo(directory: Path) -> Path:

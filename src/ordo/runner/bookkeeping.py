@@ -115,6 +115,8 @@ class Results:
                 failed_step=failed_step,
                 error=error,
                 not_run=not_run,
+                failed=self.with_status(StepStatus.FAILED),
+                rolled_back=self.with_status(StepStatus.ROLLED_BACK),
             )
         )
         return self.run_result(run_id, plan.name, status, duration, error)

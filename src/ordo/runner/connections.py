@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from ordo.db.connect import connect
 from ordo.db.dialects import dialect_for
-from ordo.db.errors import database_errors
 from ordo.errors import TransientError
 
 if TYPE_CHECKING:
@@ -40,14 +40,15 @@ class Connections:
         self._lock = threading.Lock()
 
     def checkout(self, name: str) -> tuple[Connection, Dialect]:
-        """An idle connection of this run, or a new one from the pool."""
+        """An idle connection of this run, or a new one from the pool (``CannotConnect`` if
+        none can be opened)."""
         with self._lock:
             idle = self._idle.get(name)
             if idle:
                 return idle.pop()
 
-        with database_errors(masker=self.masker):
-            conn = self.engines.for_connection(self.settings.connection(name)).connect()
+        settings = self.settings.connection(name)
+        conn = connect(self.engines.for_connection(settings), settings, self.masker)
         return conn, dialect_for(conn)
 
     def checkin(

@@ -49,9 +49,10 @@ from sqlalchemy import (
     select,
 )
 
+from ordo.db.connect import connect
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.errors import database_errors
-from ordo.errors import OrdoError, TransientError
+from ordo.errors import CannotConnect, OrdoError, TransientError
 from ordo.manifest.journal import MarkJournal
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ordo.config import Settings
+    from ordo.config.connections import ConnectionSettings
     from ordo.db.engines import EngineRegistry
     from ordo.manifest.model import Manifest
     from ordo.masking import Masker
@@ -213,7 +215,9 @@ def reconcile(
         engine = engines.for_connection(settings)
         try:
             with database_errors(masker=masker):
-                entries = _read_or_create(ledger, engine, masker)
+                entries = _read_or_create(ledger, engine, settings, masker)
+        except CannotConnect:
+            raise  # says which connection and why; the ledger is not the problem
         except OrdoError as exc:
             raise exc.with_context(
                 prefix=f"could not read {DEFAULT_TABLE} before the run",
@@ -329,7 +333,9 @@ def _forget(ledger: Ledger, engine: Engine, steps: Sequence[str], masker: Masker
     return True
 
 
-def _read_or_create(ledger: Ledger, engine: Engine, masker: Masker) -> dict[str, LedgerEntry]:
+def _read_or_create(
+    ledger: Ledger, engine: Engine, settings: ConnectionSettings, masker: Masker
+) -> dict[str, LedgerEntry]:
     """The ledger's rows, creating the table when there is none (then there is nothing to read).
 
     Only reads are needed when the table exists; creating it can meet a lock that another
@@ -340,7 +346,7 @@ def _read_or_create(ledger: Ledger, engine: Engine, masker: Masker) -> dict[str,
     if dialect.database_missing(engine.url):  # connecting would create it; the first unit will
         ledger.create_in_unit = True
         return {}
-    with engine.connect() as conn:
+    with connect(engine, settings, masker) as conn:
         if ledger.exists(conn):
             return ledger.entries(conn)
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ordo.db.connect import connect
 from ordo.db.dialects import dialect_for
 from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError, InvalidInput
@@ -116,8 +117,9 @@ class Rehearsal:
 
     def _connection(self, name: str) -> tuple[Connection, Dialect]:
         if name not in self._open:
+            settings = self.plan.settings.connection(name)
+            conn = connect(self.engines.for_connection(settings), settings, self.masker)
             with database_errors(masker=self.masker):
-                conn = self.engines.for_connection(self.plan.settings.connection(name)).connect()
                 conn.begin()
             self._open[name] = (conn, dialect_for(conn))
         return self._open[name]

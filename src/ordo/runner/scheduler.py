@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ordo.errors import OrdoError
 from ordo.events import EventBus, RunStatus, StepSkipped, UnitFailed
 from ordo.runner.bookkeeping import Results
 from ordo.runner.connections import Cancellers, Connections
@@ -49,7 +50,11 @@ if TYPE_CHECKING:
     from ordo.planning.model import Plan
     from ordo.runner.ledger import Ledger
 
-__all__ = ["Runner"]
+__all__ = ["Reconcile", "Runner"]
+
+Reconcile = Callable[[], tuple[Mapping[str, "Ledger"], Mapping[str, str]]]
+"""Reads the ledgers once the run has started: theirs by connection, and the steps that an
+interrupted run already committed (see ``runner.ledger.reconcile``)."""
 
 
 class Runner:
@@ -57,6 +62,8 @@ class Runner:
 
     ``wait(seconds, abort)`` is how a unit waits before a retry (an abort must end it);
     ``executor`` where ready units run (inline for ``max_parallel: 1``, else threads).
+    ``reconcile`` reads the ledgers after the run has started, so that a database that
+    cannot be reached fails a run that is recorded and logged, not one that never began.
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class Runner:
         ledgers: Mapping[str, Ledger] | None = None,
         recovered: Mapping[str, str] | None = None,
         executor: Executor | None = None,
+        reconcile: Reconcile | None = None,
     ) -> None:
         self.plan = plan
         self.run_id = run_id
@@ -96,6 +104,7 @@ class Runner:
             ledgers=ledgers,
             recovered=recovered,
         )
+        self._reconcile = reconcile
         self._completed: list[str] = []
         self._failures: list[UnitFailed] = []
         self._recovered_failures: list[UnitFailed] = []  # rolled back, dependents went on
@@ -103,9 +112,14 @@ class Runner:
     def execute(self) -> RunResult:
         started = self._results.start_run(self.bus, self.run_id, self.plan)
         status = RunStatus.SUCCESS
+        run_error: str | None = None
         try:
-            self._schedule()
-            status = self._status()
+            run_error = self._read_ledgers()
+            if run_error is None:
+                self._schedule()
+                status = self._status()
+            else:
+                status = RunStatus.FAILED
         except KeyboardInterrupt:
             status = RunStatus.ABORTED
             raise
@@ -126,9 +140,20 @@ class Runner:
                 started,
                 completed=tuple(self._completed),
                 failed_step=failure.failed_step if failure else None,
-                error=failure.error if failure else None,
+                error=failure.error if failure else run_error,
             )
         return result
+
+    def _read_ledgers(self) -> str | None:
+        """Before any unit; a failure (the database cannot be reached) fails the run as a
+        whole, and its record, log and result say why. No step failed, so none is blamed."""
+        if self._reconcile is None:
+            return None
+        try:
+            self._units.use_ledgers(*self._reconcile())
+        except OrdoError as exc:
+            return self.masker.mask(str(exc))
+        return None
 
     # -- scheduling ---------------------------------------------------------------------------
 

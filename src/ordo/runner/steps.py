@@ -131,6 +131,7 @@ class StepRunner:
                 self.results[step.name].duration,
                 message,
                 ErrorKind.of(error),
+                dict(error.details),
             )
         )
 
@@ -154,6 +155,9 @@ class StepRunner:
         if self.rehearsal:
             return ctx
         ctx.log_line = lambda line: self.bus.emit(StepOutput(self.run_id, step.name, line))
+        ctx.log_notice = lambda line: self.bus.emit(
+            StepOutput(self.run_id, step.name, self.masker.mask(line), notice=True)
+        )
         cancellers = self.cancellers
         if cancellers is not None:
             ctx.on_cancel = lambda cancel: cancellers.add(unit_key, cancel)

@@ -25,7 +25,7 @@ from tenacity.wait import wait_exponential
 
 from ordo._files import StagedFile
 from ordo.db.errors import database_errors
-from ordo.errors import ExecutionError, TransientError
+from ordo.errors import CannotConnect, ExecutionError, TransientError
 from ordo.events import (
     EventBus,
     StepOutput,
@@ -67,10 +67,19 @@ def unit_transaction(
     masker: Masker,
     *,
     commit: Callable[[RootTransaction], None] | None = None,
+    on_connect_failure: Callable[[CannotConnect], None] | None = None,
 ) -> Iterator[tuple[Connection, Dialect]]:
     """A connection of the run in a transaction: committed after the block, rolled back if it
-    raises. The connection goes back to the run, or is given up after a failure."""
-    conn, dialect = connections.checkout(name)
+    raises. The connection goes back to the run, or is given up after a failure.
+
+    ``on_connect_failure`` hears a ``CannotConnect`` first (the block never ran).
+    """
+    try:
+        conn, dialect = connections.checkout(name)
+    except CannotConnect as exc:
+        if on_connect_failure is not None:
+            on_connect_failure(exc)
+        raise
     failed: BaseException | None = None
     try:
         with database_errors(masker=masker):
@@ -134,6 +143,11 @@ class UnitExecutor:
             cancellers=cancellers,
         )
 
+    def use_ledgers(self, ledgers: Mapping[str, Ledger], recovered: Mapping[str, str]) -> None:
+        """The ledgers read once the run has started (``Runner(reconcile=...)``)."""
+        self._ledgers = dict(ledgers)
+        self._recovered = dict(recovered)
+
     def run(self, unit: Unit) -> UnitFailed | None:
         """Run a unit with its retry policy; returns the failure, or None once committed."""
         if all(name in self._recovered for name in unit.names):
@@ -166,7 +180,8 @@ class UnitExecutor:
             self._rolled_back(unit)
             failed = exc.step or unit.names[0]
             error = self.masker.mask(exc.message)
-            event = UnitFailed(self.run_id, unit.names, failed, attempts, error)
+            undone = unit.transactional and not isinstance(exc, CannotConnect)
+            event = UnitFailed(self.run_id, unit.names, failed, attempts, error, undone)
             self.bus.emit(event)
             return event
         except BaseException:
@@ -208,7 +223,11 @@ class UnitExecutor:
                 return staged
             commit = self._committer(unit.steps[-1], attempt)
             with unit_transaction(
-                self.connections, unit.connection, self.masker, commit=commit
+                self.connections,
+                unit.connection,
+                self.masker,
+                commit=commit,
+                on_connect_failure=lambda exc: self._not_connected(unit.steps[0], attempt, exc),
             ) as (conn, dialect):
                 self.cancellers.add(key, lambda: cancel_statement(conn, dialect))
                 self._in_transaction(unit, attempt, conn, dialect, staged)
@@ -246,6 +265,16 @@ class UnitExecutor:
         if writes:
             with self._unit_end(last, attempt, f"could not record the unit in {ledger.table.name}"):
                 ledger.record(conn, unit.names, self.run_id)  # commits with the work
+
+    def _not_connected(self, step: PreparedStep, attempt: int, error: CannotConnect) -> None:
+        """The unit's first step is where its connection is opened: it failed there."""
+        if self.abort.is_set():
+            return
+        self.results.started(step.name, attempt)
+        self.steps.started(step, attempt)
+        hint = f" (hint: {error.hint})" if error.hint else ""  # what to fix belongs with it
+        told = type(error)(f"{error.message}{hint}", step=step.name, hint=error.hint)
+        self.steps.failed(step, attempt, told, 0.0)
 
     def _committer(self, last: PreparedStep, attempt: int) -> Callable[[RootTransaction], None]:
         def commit(transaction: RootTransaction) -> None:

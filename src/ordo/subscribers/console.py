@@ -65,9 +65,12 @@ class ConsoleReporter:
     still waiting and stops the live display (``RunFinished`` does it too).
     """
 
-    def __init__(self, console: Console, masker: Masker | None = None) -> None:
+    def __init__(
+        self, console: Console, masker: Masker | None = None, *, verbose: bool = False
+    ) -> None:
         self.console = console
         self.masker = masker or Masker()
+        self.verbose = verbose  # show what the database said too (RAISE NOTICE)
         self._plain_out: IO[str] | None = None if console.is_terminal else console.file
         self._lock = threading.Lock()
         self._pending: list[Text] = []
@@ -149,6 +152,8 @@ class ConsoleReporter:
                 line(("▶", "cyan"), " " + what)
                 if self._plain_out is None:
                     self._running = Text(what)
+            case StepOutput(notice=True) if not self.verbose:
+                pass
             case StepOutput():
                 line((f"  │ {self.masker.mask(event.line)}", "dim"))
             case StepSucceeded():
@@ -174,7 +179,7 @@ class ConsoleReporter:
                 again = f" (attempt {event.next_attempt})"
                 line(("↻", "yellow"), f" retrying in {event.delay:g}s{again}")
             case UnitFailed():
-                if len(event.steps) > 1:
+                if len(event.steps) > 1 and event.rolled_back:
                     line((f"↺ rolled back group: {', '.join(event.steps)}", "red"))
             case RunFinished():
                 self._finished(event)
@@ -188,7 +193,9 @@ class ConsoleReporter:
             )
         else:
             failed = f": '{event.failed_step}' failed" if event.failed_step else ""
+            if not event.failed_step and event.error:  # the run's own error: no step had it
+                failed = f": {self.masker.mask(event.error)}"
             self._line(
                 (f"Run {event.status}{failed}", "bold red"),
-                f"; {len(event.completed)} done, {len(event.not_run)} not run",
+                f"; {event.counts()}",
             )

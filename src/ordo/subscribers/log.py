@@ -152,6 +152,8 @@ class EventLog:
                     len(event.steps),
                     event.manifest,
                 )
+            case StepStarted() if event.attempt == 0:  # found in the ledger: not run
+                line(logging.INFO, "[%d/%d] %s '%s' not run", *_where(event))
             case StepStarted():
                 line(
                     logging.INFO,
@@ -164,6 +166,8 @@ class EventLog:
                 )
             case StepOutput():
                 line(logging.INFO, "  %s | %s", event.step, event.line)
+            case StepSucceeded() if event.attempt == 0:
+                line(logging.INFO, "'%s' recorded as done: an earlier run committed it", event.step)
             case StepSucceeded():
                 rows = "" if event.rows is None else f", {plural(event.rows, 'row')}"
                 details = f" details {_json(event.details)}" if event.details else ""
@@ -187,6 +191,13 @@ class EventLog:
                     kind,
                     event.error,
                 )
+                for key, value in event.details.items():
+                    if key == "rendered_sql":  # as it ran, numbered as the database counts
+                        line(logging.INFO, "  %s | rendered SQL:", event.step)
+                        for n, text in enumerate(str(value).splitlines(), start=1):
+                            line(logging.INFO, "  %s | %4d  %s", event.step, n, text)
+                    else:
+                        line(logging.INFO, "  %s | %s=%s", event.step, key, _json(value))
             case RollbackStarted():
                 line(logging.WARNING, "rolling back '%s' with its rollback", event.step)
             case RollbackFinished():
@@ -211,23 +222,33 @@ class EventLog:
             case UnitCommitted():
                 line(logging.INFO, "committed: %s", ", ".join(event.steps))
             case UnitFailed():
+                undone = f"rolled back: {', '.join(event.steps)}; " if event.rolled_back else ""
                 line(
                     logging.ERROR,
-                    "rolled back: %s; '%s' failed for good after %d attempt(s)",
-                    ", ".join(event.steps),
+                    "%s'%s' failed for good after %s",
+                    undone,
                     event.failed_step,
-                    event.attempts,
+                    plural(event.attempts, "attempt"),
                 )
             case RunFinished():
+                if event.error and not event.failed_step:  # no step said it: the run's own
+                    line(logging.ERROR, "the run could not go on: %s", event.error)
+                total = sum(
+                    map(len, (event.completed, event.failed, event.rolled_back, event.not_run))
+                )
                 line(
                     logging.INFO,
-                    "run %s finished: %s in %.2fs, %s done, %d not run",
+                    "run %s finished: %s in %.2fs (%s: %s)",
                     event.run_id,
                     event.status,
                     event.duration,
-                    plural(len(event.completed), "step"),
-                    len(event.not_run),
+                    plural(total, "step"),
+                    event.counts(),
                 )
+
+
+def _where(event: StepStarted) -> tuple[int, int, str, str]:
+    return event.index, event.total, event.kind, event.step
 
 
 def _json(value: object) -> str:

@@ -242,6 +242,7 @@ class StoreRecorder:
                     now,
                     duration_ms=_ms(event.duration),
                     error=self.masker.mask(event.error),
+                    details=_masked(event.details, self.masker) or None,
                 )
                 store.task_finished(run, [outcome])
             case UnitRetrying():

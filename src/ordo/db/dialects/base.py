@@ -304,6 +304,13 @@ class Dialect:
         return StatementResult(count, columns, [tuple(row) for row in result.fetchall()])
 
     @contextmanager
+    def notices(self, conn: Connection, emit: Callable[[str], None]) -> Iterator[None]:
+        """Pass the messages the server sends while statements run (PostgreSQL's ``RAISE
+        NOTICE``) to ``emit``, one line each; a database that sends none this way does
+        nothing."""
+        yield
+
+    @contextmanager
     def statement_timeout(self, conn: Connection, seconds: float | None) -> Iterator[None]:
         """Cancel statements run inside the block after ``seconds``; ``None`` means no limit.
 

@@ -57,6 +57,25 @@ class PostgreSQLDialect(Dialect):
             options["connect_args"]["application_name"] = "ordo"
         return options
 
+    @contextmanager
+    def notices(self, conn: Connection, emit: Callable[[str], None]) -> Iterator[None]:
+        """``RAISE NOTICE`` and the like, as ``NOTICE: text``: psycopg drops them unless a
+        handler is added to the connection (psycopg2 keeps them in a list nobody reads)."""
+        raw = conn.connection.driver_connection
+        add = getattr(raw, "add_notice_handler", None)
+        if raw is None or add is None:
+            yield
+            return
+
+        def handler(diagnostic: Any) -> None:
+            emit(f"{diagnostic.severity}: {diagnostic.message_primary}")
+
+        add(handler)
+        try:
+            yield
+        finally:
+            raw.remove_notice_handler(handler)
+
     def write_probe(self, conn: Connection) -> Callable[[], bool] | None:
         """A transaction gets an id only when it writes (PostgreSQL 13+ can say so)."""
         version = conn.dialect.server_version_info or (0,)
