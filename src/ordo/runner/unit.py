@@ -202,7 +202,8 @@ class UnitExecutor:
             self.bus.emit(
                 StepSucceeded(self.run_id, step.name, step.kind, 0, 0.0, None, False, None)
             )
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+        by_run = self._recovered[unit.names[0]]
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now(), committed_by=by_run))
 
     def _rolled_back(self, unit: Unit) -> None:
         if unit.transactional:
