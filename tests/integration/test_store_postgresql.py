@@ -307,7 +307,7 @@ def test_a_store_an_earlier_ordo_made_in_public_moves_into_the_schema_with_its_h
     assert tables(database, "ordo") == STORE_TABLES
     with admin(database) as conn:
         history = conn.execute(f"SELECT count(*) FROM ordo.{HISTORY_TABLE}").fetchone()
-    assert history == (2,)
+    assert history == (len(list((MIGRATIONS / "postgresql").glob("V*.sql"))),)
 
 
 def test_the_empty_version_table_an_earlier_failed_set_up_left_in_public_is_dropped(
@@ -344,4 +344,4 @@ def test_stores_opened_at_once_on_a_new_database_all_set_it_up_once(database: UR
     assert errors == []
     with admin(database) as conn:
         history = conn.execute(f"SELECT count(*) FROM ordo.{HISTORY_TABLE}").fetchone()
-    assert history == (2,)
+    assert history == (len(list((MIGRATIONS / "postgresql").glob("V*.sql"))),)
