@@ -138,12 +138,15 @@ class UnitCommitted:
 
     In a rehearsal (``rehearsal=True``) the unit succeeded inside the rehearsal's transaction,
     which is rolled back at the end: nothing is done, and the manifest must not say so.
+    ``committed_by`` names the earlier run whose transaction committed the work, when the
+    ledger said so and this run only records it (``None``: this run committed it).
     """
 
     run_id: str
     steps: tuple[str, ...]
     at: datetime
     rehearsal: bool = False
+    committed_by: str | None = None
 
 
 @dataclass(frozen=True)

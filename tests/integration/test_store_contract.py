@@ -12,6 +12,7 @@ import pytest
 from ordo.store.base import (
     PlannedTask,
     RunNotFound,
+    RunOwner,
     RunState,
     StateStore,
     StoreError,
@@ -51,6 +52,7 @@ def start(
     text: str = "name: sales\n",
     rehearsal: bool = False,
     resumed_from: str | None = None,
+    owner: RunOwner | None = None,
 ) -> str:
     job_id = store.record_job(job, f"/projects/{job}/queue/manifest.yaml", text)
     store.start_run(
@@ -61,6 +63,7 @@ def start(
         tasks=[PlannedTask(s, i, "sql", i, None, 4) for i, s in enumerate(steps, 1)],
         rehearsal=rehearsal,
         resumed_from=resumed_from,
+        owner=owner,
     )
     return job_id
 
@@ -222,6 +225,58 @@ def test_finishing_a_run_settles_every_step_that_had_not_ended(store: StateStore
     assert detail.run.status is RunState.ABORTED
     assert (detail.run.error, detail.run.completed_at) == ("interrupted", end)
     assert detail.run.duration == 120.0
+
+
+# -- crashed runs -----------------------------------------------------------------------------
+
+
+def test_a_run_keeps_the_process_that_ran_it(store: StateStore) -> None:
+    owner = RunOwner("build-1", 4242, "boot:123")
+    start(store, "r1", owner=owner)
+    start(store, "r0", at=T0 - timedelta(hours=1))  # recorded without one
+    assert store.get_run("r1").run.owner == owner
+    assert store.get_run("r0").run.owner is None
+    assert store.get_run("r1").run.as_dict()["process"] == {"host": "build-1", "pid": 4242}
+
+
+def test_running_runs_are_those_of_the_job_still_running(store: StateStore) -> None:
+    start(store, "done", at=T0)
+    store.finish_run("done", status="success", at=T0 + timedelta(minutes=1))
+    start(store, "old", at=T0 + timedelta(hours=1))
+    start(store, "new", at=T0 + timedelta(hours=2))
+    start(store, "other", job="stock", at=T0 + timedelta(hours=3))
+    assert [run.id for run in store.running_runs("sales")] == ["new", "old"]
+    assert store.running_runs("nothing") == []
+
+
+def test_a_crashed_run_ends_when_it_was_last_heard_of(store: StateStore) -> None:
+    start(store, "r1", ("a", "b", "c"))
+    store.task_started("r1", "a", attempt=1, at=T0 + timedelta(seconds=10))
+    store.task_finished("r1", [TaskOutcome("a", S.COMPLETED, T0 + timedelta(seconds=20))])
+    store.task_started("r1", "b", attempt=1, at=T0 + timedelta(seconds=30))
+    assert store.mark_crashed("r1", error="its process is gone")
+    detail = store.get_run("r1")
+    assert detail.run.status is RunState.CRASHED
+    assert detail.run.error == "its process is gone"
+    assert detail.run.completed_at == T0 + timedelta(seconds=30)
+    assert statuses(store, "r1") == {"a": S.COMPLETED, "b": S.FAILED, "c": S.SKIPPED}
+    assert store.running_runs("sales") == []
+    assert not store.mark_crashed("r1", error="again")  # only a running run
+    assert store.get_run("r1").run.error == "its process is gone"
+    start(store, "r2", at=T0 + timedelta(hours=1))  # no step started: ends at its start
+    assert store.mark_crashed("r2", error="gone")
+    assert store.get_run("r2").run.completed_at == T0 + timedelta(hours=1)
+    assert not store.mark_crashed("unknown", error="gone")
+
+
+def test_a_crashed_run_is_the_last_failed_one(store: StateStore) -> None:
+    start(store, "failed", at=T0)
+    store.finish_run("failed", status="failed", at=T0 + timedelta(minutes=1))
+    start(store, "killed", at=T0 + timedelta(hours=1))
+    assert store.mark_crashed("killed", error="gone")
+    found = store.last_failed_run("sales")
+    assert found is not None
+    assert (found.id, found.status) == ("killed", RunState.CRASHED)
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ def test_the_schema_is_made_by_the_migrations_and_matches_the_code(tmp_path: Pat
     assert history == [
         ("1", "initial", "V1__initial.sql", 1),
         ("2", "task details", "V2__task_details.sql", 1),
+        ("3", "run owner", "V3__run_owner.sql", 1),
     ]
     assert {"ix_job_runs_started", "ix_job_runs_job_status"} <= indexes
 
@@ -168,3 +169,52 @@ def test_a_reader_sees_a_run_while_it_is_written(tmp_path: Path) -> None:
     finally:
         writer.close()
         reader.close()
+
+
+def test_a_version_2_store_keeps_its_runs_and_tasks_when_opened_by_this_ordo(
+    tmp_path: Path,
+) -> None:
+    """Version 3 makes job_runs and tasks again (SQLite cannot widen a CHECK): nothing is lost."""
+    import shutil
+
+    from ordo.migrations import Migrator
+    from ordo.store.schema import MIGRATIONS
+
+    old = tmp_path / "v2"
+    old.mkdir()
+    for script in ("V1__initial.sql", "V2__task_details.sql"):
+        shutil.copy(MIGRATIONS / "sqlite" / script, old / script)
+    path = tmp_path / "state.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        Migrator(engine, old, table=HISTORY_TABLE, installed_by="ordo").migrate()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO job_definitions VALUES ('j', 'sales', NULL, 'm.yaml', 'steps: []', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO job_runs VALUES ('r1', 'j', 'running', '2026-01-01 00:00:00', "
+                "NULL, NULL, 'h', 'steps: []', 0, NULL)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO tasks VALUES ('t1', 'r1', 1, 'a', 'sql', 1, NULL, 'COMPLETED', 1, 4, "
+                "NULL, 7, 1.5, '2026-01-01 00:00:01', '2026-01-01 00:00:02', '{\"k\": 1}')"
+            )
+    finally:
+        engine.dispose()
+
+    store = SqliteStore(path)
+    try:
+        detail = store.get_run("r1")
+        assert detail.run.owner is None
+        [task] = detail.tasks
+        assert (task.step, task.rows_affected, dict(task.details)) == ("a", 7, {"k": 1})
+        assert store.mark_crashed("r1", error="gone")
+        assert store.get_run("r1").run.status == "crashed"
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not {t for t in tables if t.endswith(("_v3", "_v3_copy"))}

@@ -120,7 +120,7 @@ def test_statuses_read_as_the_seed_and_ordo_say_them() -> None:
     ]
     from ordo.events import RunStatus
 
-    assert {s.value for s in RunStatus} | {"running"} == {s.value for s in RunState}
+    assert {s.value for s in RunStatus} | {"running", "crashed"} == {s.value for s in RunState}
 
 
 def test_a_memory_url_picks_the_in_memory_store(tmp_path: Path) -> None:

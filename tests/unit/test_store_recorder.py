@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -248,3 +249,20 @@ def test_flush_and_close_write_what_is_queued() -> None:
     rec.close()  # as ordo.run does when a run ends without RunFinished
     rec.close()
     assert store.get_run(script.run_id).tasks[1].status is S.RUNNING
+
+
+def test_the_run_is_in_the_store_before_handle_returns_its_start() -> None:
+    """Issue 9, item 5: a run killed in its first step still leaves its trace, so the start is
+    written before the runner goes on to its first unit, even from the writer thread."""
+    store = MemoryStore()
+    rec = recorder(store, background=True)
+    script = RunScript(["create", "load"], pipeline="sales")
+    start = script.events[0]
+    try:
+        rec.handle(start)
+        detail = store.get_run(start.run_id)  # no flush, no close: written already
+        assert detail.run.status is RunState.RUNNING
+        assert detail.run.owner is not None
+        assert detail.run.owner.pid == os.getpid()
+    finally:
+        rec.close()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
 from ordo.config import Settings
-from ordo.errors import InvalidInput, ManifestInvalid, Problem
+from ordo.errors import InvalidInput, ManifestInvalid, OrdoError, Problem
 from ordo.events import RunStatus, Subscriber
 from ordo.manifest.loader import load_manifest
 from ordo.manifest.lock import manifest_lock
@@ -20,16 +20,18 @@ from ordo.manifest.state import ManifestState
 from ordo.planning.build import build_plan
 from ordo.planning.model import Plan
 from ordo.project import Project
-from ordo.runner.result import RunResult, StepStatus
+from ordo.runner.result import RunResult
 from ordo.subscribers.log import LOGGER
 from ordo.subscribers.standard import load_notices, standard_subscribers
 
 if TYPE_CHECKING:
     from ordo.db.engines import EngineRegistry
     from ordo.events import EventBus
+    from ordo.manifest.model import Manifest
     from ordo.masking import Masker
     from ordo.runner.ledger import Ledger
     from ordo.runner.unit import Wait
+    from ordo.store.base import StateStore
 
 __all__ = ["RunOptions", "enable", "plan", "run"]
 
@@ -149,6 +151,7 @@ def run(
             from ordo.store import open_store  # deferred: ordo plan needs no runner or store
 
             store = open_store(the_plan.settings, proj.root)
+            _mark_crashed(store, the_plan.name)
         try:
             if options.confirm is not None and not options.confirm(the_plan):
                 LOGGER.warning("Execution aborted by user")
@@ -166,12 +169,18 @@ def run(
                 resumed_from=resumed_from,
                 rehearsal=options.rehearse,
             )
-            with subscribers:
-                result, ledgers, engines = _execute(
-                    the_plan, run_id, masker, subscribers.bus, options
-                )
-            if options.record_state and ledgers:  # the manifest now says what the ledger said
-                _tidy_ledgers(the_plan, engines, ledgers, result, masker)
+            from ordo.db.engines import EngineRegistry  # deferred: ordo plan needs no database
+
+            engines = EngineRegistry()
+            ledgers: dict[str, Ledger] = {}
+            try:
+                with subscribers:
+                    result = _execute(
+                        the_plan, run_id, masker, subscribers.bus, options, engines, ledgers
+                    )
+            finally:  # however the run ended: the rows of the steps marked done have served
+                if the_plan.manifest.pipeline.ledger and subscribers.marked:
+                    _tidy_ledgers(the_plan, engines, ledgers, subscribers.marked, masker)
             result.log_file = subscribers.log_path
             return result
         finally:
@@ -213,30 +222,35 @@ def _check_params(the_plan: Plan, strict: bool) -> None:
 
 
 def _execute(
-    the_plan: Plan, run_id: str, masker: Masker, bus: EventBus, options: RunOptions
-) -> tuple[RunResult, Mapping[str, Ledger], EngineRegistry]:
-    """Run a confirmed plan (or rehearse it) on ``bus``; the engines are disposed of after."""
-    from ordo.db.engines import EngineRegistry  # deferred: ordo plan needs no runner or store
+    the_plan: Plan,
+    run_id: str,
+    masker: Masker,
+    bus: EventBus,
+    options: RunOptions,
+    engines: EngineRegistry,
+    ledgers: dict[str, Ledger],
+) -> RunResult:
+    """Run a confirmed plan (or rehearse it) on ``bus``; the engines are disposed of after.
+
+    ``ledgers`` is filled in as soon as they are read, so that the caller can tidy them
+    however the run ends."""
     from ordo.runner.scheduler import Runner  # deferred: ordo plan needs no runner or store
 
-    engines = EngineRegistry()
     try:
         if options.rehearse:
             # deferred: ordo plan needs no runner or store
             from ordo.runner.rehearsal import Rehearsal
 
             rehearsal = Rehearsal(the_plan, run_id=run_id, bus=bus, masker=masker, engines=engines)
-            return rehearsal.execute(), {}, engines
+            return rehearsal.execute()
         from ordo.runner.ledger import reconcile  # deferred: ordo plan needs no runner or store
-
-        ledgers: dict[str, Ledger] = {}
 
         def read_ledgers() -> tuple[Mapping[str, Ledger], Mapping[str, str]]:
             found, recovered = reconcile(the_plan, engines, masker)
             ledgers.update(found)
             return found, recovered
 
-        result = Runner(
+        return Runner(
             the_plan,
             run_id=run_id,
             bus=bus,
@@ -245,7 +259,6 @@ def _execute(
             wait=_wait_for(options.sleep),
             reconcile=read_ledgers,
         ).execute()
-        return result, ledgers, engines
     finally:
         engines.dispose_all()
 
@@ -256,8 +269,16 @@ def enable(
     all_steps: bool = False,
     manifest: Path | str | None = None,
     project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Re-enable done (or disabled) steps, removing their Done comments; returns those changed."""
+    """Re-enable done (or disabled) steps, removing their Done comments; returns those changed.
+
+    The ledger rows of the steps named (every step, with ``all_steps``) are deleted too, so
+    that what an earlier run committed can never stand in for the run the user asks for now
+    (``ordo.runner.ledger``); a database that cannot be reached for that is a warning. The
+    settings (``env_file``, ``environ``) say where those databases are.
+    """
     proj = Project.at(project)
     path = proj.manifest_path(manifest)
     wanted = list(steps)
@@ -276,7 +297,30 @@ def enable(
                 hint=did_you_mean(unknown[0], names, "see the step names with `ordo plan`"),
             )
         state = ManifestState(path, loaded.text, {e.name: e.location for e in loaded.steps})
-        return state.enable_all() if all_steps else state.enable(wanted)
+        changed = state.enable_all() if all_steps else state.enable(wanted)
+        every = [entry.name for entry in loaded.steps]
+        _forget_enabled(proj, loaded, every if all_steps else wanted, env_file, environ)
+        return changed
+
+
+def _forget_enabled(
+    proj: Project,
+    manifest: Manifest,
+    steps: Sequence[str],
+    env_file: Path | str | None,
+    environ: Mapping[str, str] | None,
+) -> None:
+    """Delete the ledger rows of the steps enabled, on a best-effort basis."""
+    if not manifest.pipeline.ledger:
+        return
+    from ordo.runner.ledger import forget_enabled  # deferred: enable rarely needs a database
+
+    try:
+        settings = _settings(proj, env_file, environ)
+    except OrdoError as exc:
+        LOGGER.warning("could not clear the ledger rows of the steps enabled: %s", exc.message)
+        return
+    forget_enabled(manifest, proj.root, settings, steps, settings.masker())
 
 
 def _wait_for(sleep: Callable[[float], None]) -> Wait:
@@ -293,16 +337,23 @@ def _tidy_ledgers(
     the_plan: Plan,
     engines: EngineRegistry,
     ledgers: Mapping[str, Ledger],
-    result: RunResult,
+    marked: Sequence[str],
     masker: Masker,
 ) -> None:
+    """The steps marked done in the manifest need their ledger rows no more: delete them."""
     from ordo.runner.ledger import forget_recorded  # deferred: ordo plan needs no runner or store
 
-    done = [s.name for s in result.steps if s.status is StepStatus.SUCCESS]
     try:
-        forget_recorded(the_plan, engines, ledgers, done, masker=masker)
+        forget_recorded(the_plan, engines, ledgers, marked, masker=masker)
     finally:
         engines.dispose_all()
+
+
+def _mark_crashed(store: StateStore, pipeline: str) -> None:
+    """Holding the manifest's lock: earlier runs whose process is gone are ``crashed``."""
+    from ordo.store.owners import mark_crashed_runs  # deferred: ordo plan needs no store
+
+    mark_crashed_runs(store, pipeline)
 
 
 def _resume(
@@ -316,6 +367,7 @@ def _resume(
     pipeline = loaded.name
     store = open_store(settings, proj.root)
     try:
+        _mark_crashed(store, pipeline)  # a killed run is the one to resume
         if resume == "last":
             failed = store.last_failed_run(pipeline)
             newest = store.list_runs(limit=1, job=pipeline)

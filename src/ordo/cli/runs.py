@@ -41,6 +41,7 @@ _STATUS_STYLE = {
     "failed": "red",
     "FAILED": "red",
     "aborted": "red",
+    "crashed": "red",
     "SKIPPED": "dim",
     "PENDING": "dim",
 }
@@ -148,6 +149,8 @@ def _print_detail(console: Console, detail: RunDetail) -> None:
     console.print(f"manifest   sha256 {run.manifest_hash[:16]}")
     if run.resumed_from:
         console.print(f"resumed    from run {run.resumed_from}")
+    if run.owner is not None:
+        console.print(Text(f"process    pid {run.owner.pid} on {run.owner.host}"))
     if run.error:
         console.print(Text.assemble(("error      ", "red"), run.error))
     table = Table(

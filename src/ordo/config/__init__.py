@@ -118,19 +118,19 @@ class Settings:
         for key, value in self.values.items():
             if any(part in key.upper() for part in _SECRET_KEYS):
                 if "://" not in value:
-                    masker.add(value)
+                    masker.add(value, name=key)
                     continue
                 try:
                     url = make_url(value)
                 except (ArgumentError, ValueError):  # make_url's two ways to refuse
-                    masker.add(value)  # not a URL after all: mask the whole value
+                    masker.add(value, name=key)  # not a URL after all: mask the whole value
                     continue
                 if url.password or url.query:
-                    masker.add(value)  # a query may hold a secret in a form of its own
+                    masker.add(value, name=key)  # a query may hold a secret in a form of its own
                 # A URL with neither holds nothing secret: its masked form is shown in
                 # messages ("cannot connect to 'default' (postgresql://app@db/sales)").
                 for secret in url_secrets(url):
-                    masker.add(secret)
+                    masker.add(secret, name=key)
         return masker
 
     def child_environment(self) -> dict[str, str]:

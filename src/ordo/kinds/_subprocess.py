@@ -38,8 +38,13 @@ class Finished:
     tail: tuple[str, ...]
 
     def last_output(self) -> str:
-        """``"; last output:\\n..."`` to end an error message with, or ``""`` if it said nothing."""
-        return "; last output:\n" + "\n".join(self.tail) if self.tail else ""
+        """``": <its last line>"`` to end an error message with, or ``""`` if it said nothing.
+
+        Only the last line (a traceback's exception): every line was already streamed to the
+        console and the log as it came, and repeating the tail there showed a traceback twice.
+        """
+        last = next((line for line in reversed(self.tail) if line.strip()), "")
+        return f": {last.strip()}" if last else ""
 
 
 def run_process(

@@ -43,13 +43,17 @@ def transaction(engine: Engine, dialect: Dialect) -> Iterator[Connection]:
 
 @dataclass(frozen=True)
 class Applier:
-    """Applies migrations to one database; ``before`` lets a failure report what ran."""
+    """Applies migrations to one database; ``before`` lets a failure report what ran.
+
+    With ``connection`` every migration runs on it, inside the caller's transaction, which
+    commits or rolls back all of them (``Migrator.migrate_on``)."""
 
     engine: Engine
     dialect: Dialect
     history: History
     installed_by: str
     masker: Masker
+    connection: Connection | None = None
 
     def apply(self, migration: MigrationFile, before: list[AppliedMigration]) -> AppliedMigration:
         statements = split_statements(migration.sql, self.dialect.script_syntax)
@@ -68,7 +72,7 @@ class Applier:
                     with transaction(self.engine, self.dialect) as conn:
                         elapsed = self._record(conn, migration, started, success=True)
                 else:
-                    with transaction(self.engine, self.dialect) as conn:
+                    with self._transaction() as conn:
                         for statement in statements:
                             self.dialect.execute(conn, statement.sql, fetch=False)
                         statement = None
@@ -77,6 +81,14 @@ class Applier:
             raise self._failure(migration, statement, exc, started, before) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self.connection is not None:
+            yield self.connection  # the caller's transaction
+            return
+        with transaction(self.engine, self.dialect) as conn:
+            yield conn
 
     def _record(
         self, conn: Connection, migration: MigrationFile, started: float, *, success: bool

@@ -182,6 +182,37 @@ class Migrator:
             after = resolve(files, self._read_history()).current_version
         return MigrateResult(tuple(applied), found.pending, found.current_version, after)
 
+    def migrate_on(self, conn: Connection) -> MigrateResult:
+        """Create the history table and apply every pending migration on ``conn``, inside the
+        caller's transaction: the caller commits all of it or rolls all of it back, so a
+        set-up that fails halfway leaves nothing behind (the PostgreSQL state store).
+
+        For databases with transactional DDL only, and no ``-- ordo:no-transaction`` file;
+        no lock is taken here: the caller holds one that keeps other migrators out.
+        """
+        self._refuse_if_read_only("migrate")
+        if not self.dialect.transactional_ddl:
+            raise MigrationError(f"{self.dialect.name} cannot migrate inside one transaction")
+        files = self.discover()
+        for migration in files:
+            if migration.no_transaction:
+                raise MigrationError(
+                    f"migration {migration.label} ({migration.script}) runs outside a "
+                    "transaction, so it cannot join the caller's transaction"
+                )
+        with self._database_errors():
+            self.history.create(conn)
+            found = self._check(files, self.history.read(conn), False, None)
+        applier = Applier(
+            self.engine, self.dialect, self.history, self.installed_by, self.masker, conn
+        )
+        applied: list[AppliedMigration] = []
+        for migration in found.pending:
+            applied.append(applier.apply(migration, applied))
+        with self._database_errors():
+            after = resolve(files, self.history.read(conn)).current_version
+        return MigrateResult(tuple(applied), found.pending, found.current_version, after)
+
     def repair(self) -> RepairResult:
         """Remove failed entries and realign applied rows with their files (checksum,
         description, name) after a deliberate change. Missing files are left as they are."""

@@ -70,8 +70,10 @@ class TelegramNotifier:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
         self._masker = masker if masker is not None else Masker()
-        self._masker.add(token)
-        _HTTPX_FILTER.masker.add(token)
+        # The API path glues the token to "bot": the masker only masks whole tokens.
+        for secret in (token, f"bot{token}"):
+            self._masker.add(secret)
+            _HTTPX_FILTER.masker.add(secret)
         self._sleep = sleep
 
     def __repr__(self) -> str:

@@ -9,6 +9,22 @@ forgets the rows (they have served their purpose once the manifest says the same
 
 Rows are keyed by a pipeline key (the pipeline's name and its manifest's path inside the
 project, so moving the project folder keeps the key) and the step name.
+
+The rule: a row never overrides a step the user enabled again. A row (step S, run R) is only
+ever trusted as "R committed S and died before its Done mark reached the manifest":
+
+- rows go as soon as their marks are durable: ``ordo.run`` deletes the rows of every step
+  whose mark it wrote, however the run ends (success, failure, Ctrl-C, SIGTERM);
+- ``ordo enable`` deletes the rows of the steps it enables;
+- a row that is still there when a run starts (the process was killed between a mark and the
+  delete, or the database could not be reached for it) is trusted only if the manifest shows
+  S enabled *and* R's mark for S was never written. "Written" is known from the marks journal
+  beside the manifest (``manifest.journal``): each durable mark notes (S, R) there. A manifest
+  that shows S done makes the row stale; a journal that holds (S, R) while the manifest shows S
+  enabled means the mark was removed later, by the user (``ordo enable``, an edit, the file
+  reset from git, which is byte for byte the file R started from and so cannot tell by
+  itself): the row is forgotten and S runs again. Only a row whose mark never reached the disk
+  (the ``kill -9`` after the commit) makes S "already committed", as exactly-once needs.
 """
 
 from __future__ import annotations
@@ -37,18 +53,32 @@ from ordo.db.connect import connect
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.errors import database_errors
 from ordo.errors import CannotConnect, OrdoError, TransientError
+from ordo.manifest.journal import MarkJournal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy import Engine
 
+    from ordo.config import Settings
     from ordo.config.connections import ConnectionSettings
     from ordo.db.engines import EngineRegistry
+    from ordo.manifest.model import Manifest
     from ordo.masking import Masker
     from ordo.planning.model import Plan
 
-__all__ = ["DEFAULT_TABLE", "Ledger", "LedgerEntry", "forget_recorded", "pipeline_key", "reconcile"]
+__all__ = [
+    "DEFAULT_TABLE",
+    "Ledger",
+    "LedgerEntry",
+    "forget_enabled",
+    "forget_recorded",
+    "pipeline_key",
+    "reconcile",
+]
 
 DEFAULT_TABLE = "ordo_ledger"
+LOGGER = logging.getLogger("ordo")
 
 
 @dataclass(frozen=True)
@@ -137,12 +167,15 @@ class Ledger:
 
 def pipeline_key(plan: Plan) -> str:
     """The pipeline's name and its manifest's path inside the project: stable across moves."""
-    manifest = plan.manifest.path
+    return _key(plan.name, plan.manifest.path, plan.project.root)
+
+
+def _key(name: str, manifest: Path, root: Path) -> str:
     try:
-        where = manifest.relative_to(plan.project.root).as_posix()
+        where = manifest.relative_to(root).as_posix()
     except ValueError:
         where = manifest.as_posix()
-    return f"{plan.name}:{where}"
+    return f"{name}:{where}"
 
 
 def _ledger_connections(plan: Plan) -> dict[str, set[str]]:
@@ -161,15 +194,19 @@ def reconcile(
 
     Returns the ledger of every read-write connection the plan writes through, and the steps
     of this plan that the ledger holds (with the run that committed them): the runner records
-    those as done instead of running them. Rows of steps the manifest already marks done are
-    forgotten. Nothing is read when the pipeline says ``ledger: false``.
+    those as done instead of running them. Rows that the manifest or the marks journal
+    overrides (see the module docstring) are forgotten instead. Nothing is read when the
+    pipeline says ``ledger: false``.
     """
     if not plan.manifest.pipeline.ledger:
         return {}, {}
     key = pipeline_key(plan)
     enabled = {entry.name for entry in plan.manifest.steps if entry.options.enabled}
+    journal = MarkJournal(plan.manifest.path)
+    noted = journal.read()
     ledgers: dict[str, Ledger] = {}
     recovered: dict[str, str] = {}
+    forgotten: list[str] = []
     for name, steps in _ledger_connections(plan).items():
         settings = plan.settings.connection(name)
         if settings.read_only:
@@ -186,11 +223,25 @@ def reconcile(
                 prefix=f"could not read {DEFAULT_TABLE} before the run",
                 hint="another connection may hold a lock on the database; or set ledger: false",
             ) from exc
-        stale = [step for step in entries if step not in enabled]  # the manifest says done
-        if stale:
-            _forget(ledger, engine, stale, masker)
-        recovered.update({s: e.run_id for s, e in entries.items() if s in steps})
+        overridden = [
+            step
+            for step, entry in entries.items()
+            if step not in enabled or (step, entry.run_id) in noted
+        ]
+        for step in overridden:
+            if step in enabled:
+                LOGGER.info(
+                    "%s: committed by run %s and marked done, then enabled again: it runs again",
+                    step,
+                    entries[step].run_id[:8],
+                )
+        if overridden and _forget(ledger, engine, overridden, masker):
+            forgotten.extend(overridden)
+        recovered.update(
+            {s: e.run_id for s, e in entries.items() if s in steps and s not in overridden}
+        )
         ledgers[name] = ledger
+    _tidy_journal(journal, forgotten)
     return ledgers, recovered
 
 
@@ -205,27 +256,81 @@ def forget_recorded(
     """After the manifest records ``done``, their rows have served: drop them (best effort).
 
     A failure is logged as one translated, masked line and does not fail the run: the rows
-    left behind only name steps the manifest already marks done, which the next run forgets.
+    left behind only name steps whose marks are on disk, and the marks journal keeps them
+    from overriding the manifest later (see the module docstring).
     """
     done_steps = set(done)
+    kept: set[str] = set()  # rows that could not be deleted: their journal entries stay
     for name, steps in _ledger_connections(plan).items():
         ledger = ledgers.get(name)
         if ledger is None or not (steps & done_steps):
             continue
         engine = engines.for_connection(plan.settings.connection(name))
-        _forget(ledger, engine, sorted(steps & done_steps), masker)
+        ours = sorted(steps & done_steps)
+        if not _forget(ledger, engine, ours, masker):
+            kept.update(ours)
+    _tidy_journal(MarkJournal(plan.manifest.path), sorted(done_steps - kept))
 
 
-def _forget(ledger: Ledger, engine: Engine, steps: Sequence[str], masker: Masker) -> None:
-    """Drop ``steps``' rows if the table is there (read-only units never make it); best effort."""
+def forget_enabled(
+    manifest: Manifest,
+    project_root: Path,
+    settings: Settings,
+    steps: Iterable[str],
+    masker: Masker,
+) -> None:
+    """``ordo enable``: delete the ledger rows of ``steps``, on every connection they use.
+
+    Best effort, like every tidy of the ledger: a database that cannot be reached is a
+    warning, and the marks journal still keeps a row from overriding the re-enabled step.
+    """
+    if not manifest.pipeline.ledger:
+        return
+    from ordo.db.engines import EngineRegistry  # deferred: enable rarely needs a database
+
+    wanted = set(steps)
+    by_connection: dict[str, list[str]] = {}
+    for entry in manifest.steps:
+        if entry.name in wanted:
+            name = entry.options.connection or manifest.pipeline.connection
+            by_connection.setdefault(name, []).append(entry.name)
+    ledger = Ledger(_key(manifest.name, manifest.path, project_root))
+    engines = EngineRegistry()
+    forgotten: list[str] = []
+    try:
+        for name, names in by_connection.items():
+            if not settings.has_connection(name) or settings.connection(name).read_only:
+                continue
+            engine = engines.for_connection(settings.connection(name))
+            if _forget(ledger, engine, names, masker):
+                forgotten.extend(names)
+    finally:
+        engines.dispose_all()
+    _tidy_journal(MarkJournal(manifest.path), forgotten)
+
+
+def _tidy_journal(journal: MarkJournal, forgotten: Sequence[str]) -> None:
+    """The journal's entries of rows now deleted answer for nothing: drop them (best effort)."""
+    try:
+        journal.forget(forgotten)
+    except OSError as exc:
+        LOGGER.warning("could not tidy %s: %s", journal.path, exc.strerror or type(exc).__name__)
+
+
+def _forget(ledger: Ledger, engine: Engine, steps: Sequence[str], masker: Masker) -> bool:
+    """Drop ``steps``' rows if the table is there (read-only units never make it); best effort.
+
+    True when no such row is left (deleted, or there was never a table to hold one)."""
     if dialect_for(engine).database_missing(engine.url):
-        return  # nothing was ever recorded in it, and connecting would create the file
+        return True  # nothing was ever recorded in it, and connecting would create the file
     try:
         with database_errors(masker=masker), engine.connect() as conn:
             if ledger.exists(conn):
                 ledger.forget(conn, steps)
     except OrdoError as exc:
-        logging.getLogger("ordo").warning("could not tidy the ledger: %s", exc.message)
+        LOGGER.warning("could not tidy the ledger: %s", exc.message)
+        return False
+    return True
 
 
 def _read_or_create(

@@ -219,7 +219,8 @@ class UnitExecutor:
             self.bus.emit(
                 StepSucceeded(self.run_id, step.name, step.kind, 0, 0.0, None, False, None)
             )
-        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now()))
+        by_run = self._recovered[unit.names[0]]
+        self.bus.emit(UnitCommitted(self.run_id, unit.names, datetime.now(), committed_by=by_run))
 
     def _attempt(self, unit: Unit, attempt: int, committed: _Committed) -> list[StagedFile]:
         """One try of the unit; returns its output files, written but not yet in place."""

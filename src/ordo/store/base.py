@@ -8,7 +8,8 @@ sha256, whether it was a rehearsal and which run it resumed.
 Two vocabularies, on purpose. Tasks use a scheduler's statuses (``PENDING``, ``RUNNING``,
 ``COMPLETED``, ``FAILED``, ``RETRYING``, ``SKIPPED``): they describe one piece of work as a
 scheduler sees it. Runs keep ordo's own statuses (``success``, ``partial_success``,
-``failed``, ``aborted``, and ``running`` while they run) instead of ``COMPLETED``
+``failed``, ``aborted``, ``running`` while they run, and ``crashed`` for a run whose process
+ended without saying how the run ended, see ``store.owners``) instead of ``COMPLETED``
 and ``FAILED``: those cannot say that a failed step was rolled back and the run carried on
 (a partial success), nor that a person stopped it, and they are what ``RunResult``,
 exit codes, notices and reports already say, so ``ordo runs`` and ``ordo.run()`` agree word
@@ -37,6 +38,7 @@ __all__ = [
     "PlannedTask",
     "RunDetail",
     "RunNotFound",
+    "RunOwner",
     "RunRecord",
     "RunState",
     "StateStore",
@@ -71,11 +73,12 @@ class RunState(StrEnum):
     PARTIAL_SUCCESS = "partial_success"
     FAILED = "failed"
     ABORTED = "aborted"
+    CRASHED = "crashed"  # its process is gone and never recorded the end (``store.owners``)
 
 
 # The outcomes ``task_finished`` accepts, and the runs ``last_failed_run`` looks for.
 FINISHED_TASK = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.SKIPPED})
-NEEDS_ATTENTION = (RunState.FAILED, RunState.PARTIAL_SUCCESS, RunState.ABORTED)
+NEEDS_ATTENTION = (RunState.FAILED, RunState.PARTIAL_SUCCESS, RunState.ABORTED, RunState.CRASHED)
 
 
 class StoreError(OrdoError):
@@ -135,6 +138,19 @@ class TaskOutcome:
 
 
 @dataclass(frozen=True)
+class RunOwner:
+    """The process a run ran in: enough to tell later, on the same machine, that it is gone.
+
+    ``started`` identifies the process beyond its pid, which the system reuses: the boot and
+    the process's start time where the system tells them (Linux), else None.
+    """
+
+    host: str
+    pid: int
+    started: str | None = None
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run as ``ordo runs`` lists it, with its steps counted by outcome."""
 
@@ -152,6 +168,7 @@ class RunRecord:
     completed: int = 0
     failed: int = 0
     skipped: int = 0
+    owner: RunOwner | None = None  # None for runs recorded before ordo kept it
 
     @property
     def duration(self) -> float | None:
@@ -174,6 +191,9 @@ class RunRecord:
             "manifest_hash": self.manifest_hash,
             "rehearsal": self.rehearsal,
             "resumed_from": self.resumed_from,
+            "process": (
+                None if self.owner is None else {"host": self.owner.host, "pid": self.owner.pid}
+            ),
             "steps": {
                 "total": self.steps,
                 "completed": self.completed,
@@ -256,8 +276,10 @@ class StateStore(Protocol):
         tasks: Sequence[PlannedTask],
         rehearsal: bool = False,
         resumed_from: str | None = None,
+        owner: RunOwner | None = None,
     ) -> None:
-        """Record a ``running`` run and its steps, all ``PENDING``, in one transaction."""
+        """Record a ``running`` run and its steps, all ``PENDING``, in one transaction;
+        ``owner`` is the process running it."""
         ...
 
     def task_started(
@@ -283,6 +305,16 @@ class StateStore(Protocol):
     ) -> None:
         """Record the run's end. Steps still ``PENDING`` become ``SKIPPED``; steps still
         ``RUNNING`` or ``RETRYING`` (an aborted run) become ``FAILED``."""
+        ...
+
+    def mark_crashed(self, run_id: str, *, error: str) -> bool:
+        """Record that a ``running`` run's process is gone: ``crashed``, ended at the last
+        moment the store heard of it (its newest step time, else its start), its steps as
+        ``finish_run`` leaves them. False, changing nothing, if the run is not running."""
+        ...
+
+    def running_runs(self, job: str) -> list[RunRecord]:
+        """The runs of ``job`` still recorded as ``running``, newest first."""
         ...
 
     def list_runs(self, limit: int = 20, job: str | None = None) -> list[RunRecord]:

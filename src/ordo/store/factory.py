@@ -1,7 +1,8 @@
 """Which state store a project uses: ``ORDO_STATE_URL`` when set, else ``.ordo/state.db``.
 
 ``ORDO_STATE_URL`` takes a SQLite URL (a relative path is relative to the project), a
-PostgreSQL URL, or ``memory://`` for a store that keeps nothing after the process. Another
+PostgreSQL URL (the store then lives in schema ``ORDO_STATE_SCHEMA``, default ``ordo``), or
+``memory://`` for a store that keeps nothing after the process. Another
 scheme can be served by a package that registers a factory under the ``ordo.state_stores``
 entry point group: ``scheme = "package.module:factory"``, called as
 ``factory(url, masker=masker)`` and returning a ``StateStore``.
@@ -22,9 +23,16 @@ from ordo.errors import ConfigError
 from ordo.masking import Masker
 from ordo.store.base import StateStore
 
-__all__ = ["DEFAULT_STATE_FILE", "STATE_URL_SETTING", "open_store", "state_location"]
+__all__ = [
+    "DEFAULT_STATE_FILE",
+    "STATE_SCHEMA_SETTING",
+    "STATE_URL_SETTING",
+    "open_store",
+    "state_location",
+]
 
 STATE_URL_SETTING = "ORDO_STATE_URL"
+STATE_SCHEMA_SETTING = "ORDO_STATE_SCHEMA"  # PostgreSQL: the schema the store lives in
 DEFAULT_STATE_FILE = Path(".ordo") / "state.db"
 _ENTRY_POINTS = "ordo.state_stores"
 
@@ -63,7 +71,7 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
             return SqliteStore(database, masker=masker)
         from ordo.store.postgresql import PostgresStore  # deferred: only the store asked for
 
-        return PostgresStore(url, masker=masker)
+        return PostgresStore(url, masker=masker, schema=settings.get(STATE_SCHEMA_SETTING))
     return _from_entry_point(url, masker)
 
 
@@ -93,7 +101,7 @@ def _masker(settings: Settings, text: str | None) -> Masker:
     if text:
         try:
             for secret in url_secrets(make_url(text.strip())):
-                masker.add(secret)
+                masker.add(secret, name=STATE_URL_SETTING)
         except (ArgumentError, ValueError):
             pass
     return masker

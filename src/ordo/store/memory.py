@@ -18,6 +18,7 @@ from ordo.store.base import (
     NEEDS_ATTENTION,
     PlannedTask,
     RunDetail,
+    RunOwner,
     RunRecord,
     RunState,
     StoreError,
@@ -88,6 +89,7 @@ class MemoryStore:
         tasks: Sequence[PlannedTask],
         rehearsal: bool = False,
         resumed_from: str | None = None,
+        owner: RunOwner | None = None,
     ) -> None:
         with self._lock:
             job = next((j for j in self._jobs.values() if j.id == job_id), None)
@@ -106,6 +108,7 @@ class MemoryStore:
                 manifest_hash=manifest_hash(manifest_text),
                 rehearsal=rehearsal,
                 resumed_from=resumed_from,
+                owner=owner,
             )
             run = _Run(record, manifest_text, job_id=job_id)
             for task in tasks:
@@ -180,6 +183,27 @@ class MemoryStore:
             run_id, [TaskOutcome(step, TaskStatus.SKIPPED, at, error=reason) for step in steps]
         )
 
+    def mark_crashed(self, run_id: str, *, error: str) -> bool:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.record.status is not RunState.RUNNING:
+                return False
+            times = [run.record.started_at]
+            for task in run.tasks.values():
+                times += [t for t in (task.started_at, task.completed_at) if t is not None]
+            self._finish(run, RunState.CRASHED, max(times), error)
+            return True
+
+    def running_runs(self, job: str) -> list[RunRecord]:
+        with self._lock:
+            runs = [
+                r
+                for r in self._runs.values()
+                if r.record.job == job and r.record.status is RunState.RUNNING
+            ]
+            runs.sort(key=lambda r: (r.record.started_at, r.record.id), reverse=True)
+            return [self._counted(run) for run in runs]
+
     def finish_run(
         self, run_id: str, *, status: str, at: datetime, error: str | None = None
     ) -> None:
@@ -188,17 +212,19 @@ class MemoryStore:
             run = self._runs.get(run_id)
             if run is None:
                 return
-            run.record = replace(run.record, status=state, completed_at=utc(at), error=error)
-            for task in list(run.tasks.values()):
-                if task.status in FINISHED_TASK:
-                    continue
-                new_status, message = task_error_when_run_ends(task.status, state)
-                self._put(
-                    run_id,
-                    replace(
-                        task, status=new_status, error=task.error or message, completed_at=utc(at)
-                    ),
-                )
+            self._finish(run, state, at, error)
+
+    def _finish(self, run: _Run, state: RunState, at: datetime, error: str | None) -> None:
+        """``finish_run``'s work, the lock held."""
+        run.record = replace(run.record, status=state, completed_at=utc(at), error=error)
+        for task in list(run.tasks.values()):
+            if task.status in FINISHED_TASK:
+                continue
+            new_status, message = task_error_when_run_ends(task.status, state)
+            self._put(
+                run.record.id,
+                replace(task, status=new_status, error=task.error or message, completed_at=utc(at)),
+            )
 
     def list_runs(self, limit: int = 20, job: str | None = None) -> list[RunRecord]:
         with self._lock:

@@ -33,6 +33,7 @@ from ordo.store.base import (
     NEEDS_ATTENTION,
     PlannedTask,
     RunDetail,
+    RunOwner,
     RunRecord,
     RunState,
     StoreError,
@@ -40,6 +41,7 @@ from ordo.store.base import (
     TaskStatus,
     manifest_hash,
     not_found,
+    stored_utc,
     task_error_when_run_ends,
     utc,
 )
@@ -110,6 +112,7 @@ class SqlStore:
         tasks: Sequence[PlannedTask],
         rehearsal: bool = False,
         resumed_from: str | None = None,
+        owner: RunOwner | None = None,
     ) -> None:
         rows = [
             {
@@ -138,6 +141,9 @@ class SqlStore:
                     "manifest_text": manifest_text,
                     "rehearsal": rehearsal,
                     "resumed_from": resumed_from,
+                    "owner_host": owner.host if owner else None,
+                    "owner_pid": owner.pid if owner else None,
+                    "owner_started": owner.started if owner else None,
                 },
             )
             if rows:
@@ -185,28 +191,59 @@ class SqlStore:
     def finish_run(
         self, run_id: str, *, status: str, at: datetime, error: str | None = None
     ) -> None:
-        state = RunState(status)
-        when = utc(at)
         with self._transaction(write=True) as conn:
-            conn.execute(
-                st.RUN_FINISHED,
-                {"b_run": run_id, "b_status": state.value, "b_at": when, "b_error": error},
-            )
-            for stuck, before in (
-                ([TaskStatus.PENDING.value], TaskStatus.PENDING),
-                ([TaskStatus.RUNNING.value, TaskStatus.RETRYING.value], TaskStatus.RUNNING),
-            ):
-                after, message = task_error_when_run_ends(before, state)
-                conn.execute(
-                    st.UNFINISHED_TASKS,
-                    {
-                        "b_run": run_id,
-                        "b_from": stuck,
-                        "b_status": after.value,
-                        "b_at": when,
-                        "b_error": message,
-                    },
+            self._finish(conn, run_id, RunState(status), utc(at), error)
+
+    def mark_crashed(self, run_id: str, *, error: str) -> bool:
+        with self._transaction(write=True) as conn:
+            started = conn.execute(
+                select(_r.started_at).where(_r.id == run_id, _r.status == RunState.RUNNING.value)
+            ).scalar_one_or_none()
+            if started is None:
+                return False
+            last = conn.execute(
+                select(func.max(_t.started_at), func.max(_t.completed_at)).where(
+                    _t.job_run_id == run_id
                 )
+            ).one()
+            seen = [stored_utc(t) for t in (started, *last)]
+            ended = max(t for t in seen if t is not None)  # the last the store heard of it
+            self._finish(conn, run_id, RunState.CRASHED, ended, error)
+            return True
+
+    def running_runs(self, job: str) -> list[RunRecord]:
+        query = st.RUNS.where(
+            job_definitions.c.name == job, _r.status == RunState.RUNNING.value
+        ).order_by(*st.NEWEST_FIRST)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(query).all()
+            counts = self._counts(conn, [row.id for row in rows])
+        return [st.run_record(row, counts.get(row.id, {})) for row in rows]
+
+    @staticmethod
+    def _finish(
+        conn: Connection, run_id: str, state: RunState, when: datetime, error: str | None
+    ) -> None:
+        """``finish_run``'s statements, in the caller's transaction."""
+        conn.execute(
+            st.RUN_FINISHED,
+            {"b_run": run_id, "b_status": state.value, "b_at": when, "b_error": error},
+        )
+        for stuck, before in (
+            ([TaskStatus.PENDING.value], TaskStatus.PENDING),
+            ([TaskStatus.RUNNING.value, TaskStatus.RETRYING.value], TaskStatus.RUNNING),
+        ):
+            after, message = task_error_when_run_ends(before, state)
+            conn.execute(
+                st.UNFINISHED_TASKS,
+                {
+                    "b_run": run_id,
+                    "b_from": stuck,
+                    "b_status": after.value,
+                    "b_at": when,
+                    "b_error": message,
+                },
+            )
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -340,7 +377,10 @@ class SqlStore:
 
     def _migrate(self, folder: Path) -> None:
         try:
-            Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
+            self._set_up(folder)
+        except StoreError:
+            self.engine.dispose()
+            raise
         except OrdoError as exc:
             self.engine.dispose()
             raise StoreError(
@@ -350,6 +390,10 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise self._error(f"cannot open the state store at {self.where}", exc) from exc
+
+    def _set_up(self, folder: Path) -> None:
+        """Create or migrate the store's tables; ``PostgresStore`` does it in a schema."""
+        Migrator(self.engine, folder, table=HISTORY_TABLE, installed_by="ordo").migrate()
 
     def _error(self, what: str, exc: BaseException) -> StoreError:
         return StoreError(f"{what}: {translate(exc, masker=self._masker).message}", hint=_OPEN_HINT)

@@ -62,6 +62,9 @@ job_runs = Table(
     Column("manifest_text", Text, nullable=False),
     Column("rehearsal", Boolean, nullable=False),
     Column("resumed_from", Text),
+    Column("owner_host", Text),  # V3: the process that ran it (``RunOwner``)
+    Column("owner_pid", Integer),
+    Column("owner_started", Text),
 )
 tasks = Table(
     "tasks",

@@ -23,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 
-from ordo.store.base import RunRecord, RunState, TaskRecord, TaskStatus, stored_utc
+from ordo.store.base import RunOwner, RunRecord, RunState, TaskRecord, TaskStatus, stored_utc
 from ordo.store.schema import TIMESTAMP, job_definitions, job_runs, tasks
 
 __all__ = [
@@ -124,6 +124,11 @@ def run_record(row: Row[Any], counts: dict[str, int]) -> RunRecord:
         manifest_hash=row.manifest_hash,
         rehearsal=bool(row.rehearsal),
         resumed_from=row.resumed_from,
+        owner=(
+            None
+            if row.owner_host is None or row.owner_pid is None
+            else RunOwner(row.owner_host, int(row.owner_pid), row.owner_started)
+        ),
         steps=sum(counts.values()),
         completed=counts.get(TaskStatus.COMPLETED.value, 0),
         failed=counts.get(TaskStatus.FAILED.value, 0),

@@ -1,20 +1,28 @@
 """The per-run log file: a subscriber that owns its file, its formatter and its masker.
 
+A run's log holds two kinds of lines. Its event lines (a step started, finished, failed) are
+written straight into the file by ``EventLog``: a ``logging`` record per line cost about a
+fifth of a millisecond step, and those lines are not for anyone else (the console says the
+same to the user, so an error is shown once there and once in the log, not again on stderr).
+Everything else that the library logs on the ``ordo`` logger while the run works (a warning of
+the lanes, the store recorder, the notices) reaches the file through a handler.
+
 Several runs may share a process (two threads calling ``ordo.run``, and later the service), but
-the ``ordo`` logger is one for the whole process. So each run's ``RunLog`` attaches a handler
-that keeps only the records of its own run: an event line carries its event's run id, and any
-other record (a warning of the lanes, the store recorder, the notices) is the run's when the
-``current_run()`` context variable names it in the thread that logged it. ``run_context`` sets
-it for the run's thread; the runner's worker threads and the subscribers' writer threads run
-in a copy of that context (``threading.Thread`` does not copy it by itself).
+the ``ordo`` logger is one for the whole process. So each run's handler keeps only the records
+of its own run: those logged in a thread where the ``current_run()`` context variable names
+it. ``run_context`` sets it for the run's thread; the runner's worker threads and the
+subscribers' writer threads run in a copy of that context (``threading.Thread`` does not copy
+it by itself).
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +52,7 @@ __all__ = ["LOGGER", "EventLog", "MaskingFilter", "RunLog", "current_run", "run_
 LOGGER = logging.getLogger("ordo")
 
 _RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("ordo_run", default=None)
-_RUN_ATTR = "ordo_run"  # the attribute an event line's record carries its run id in
+_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"  # event lines are written the same way
 
 
 def current_run() -> str | None:
@@ -86,8 +94,7 @@ class _OneRun(logging.Filter):
         self.run_id = run_id
 
     def filter(self, record: logging.LogRecord) -> bool:
-        run = getattr(record, _RUN_ATTR, None)
-        return (run if run is not None else _RUN.get()) == self.run_id
+        return _RUN.get() == self.run_id
 
 
 class RunLog:
@@ -107,13 +114,13 @@ class RunLog:
         self.run_id = run_id
         self._masker = masker
         self._logger = logger
-        self._events = EventLog(logger)
-        self._handler: logging.Handler | None = None
+        self._events = EventLog(self._write)
+        self._handler: BufferedFileHandler | None = None
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handler = BufferedFileHandler(self.path)  # INFO lines reach the disk within 0.2 s
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(_OneRun(self.run_id))  # first: another run's masker never sees it
         handler.addFilter(MaskingFilter(self._masker))
         self._handler = handler
@@ -124,6 +131,13 @@ class RunLog:
     def handle(self, event: Event) -> None:
         self._events.handle(event)
 
+    def _write(self, level: int, message: str) -> None:
+        handler = self._handler
+        if handler is not None:
+            name = logging.getLevelName(level)
+            line = f"{_timestamp()} {name:<7} {self._masker.mask(message)}"
+            handler.write_text(line, urgent=level >= logging.WARNING)
+
     def close(self) -> None:
         handler, self._handler = self._handler, None
         if handler is not None:
@@ -132,16 +146,17 @@ class RunLog:
 
 
 class EventLog:
-    """Writes one log line per event: the durable account of a run."""
+    """Writes one log line per event: the durable account of a run.
 
-    def __init__(self, logger: logging.Logger = LOGGER) -> None:
-        self.log = logger
+    ``write`` takes the level and the line; ``RunLog`` masks it and puts it in the file.
+    """
+
+    def __init__(self, write: Callable[[int, str], None]) -> None:
+        self._write = write
 
     def handle(self, event: Event) -> None:
-        extra = {_RUN_ATTR: event.run_id}  # the line is this run's, whichever thread logs it
-
         def line(level: int, message: str, *args: object) -> None:
-            self.log.log(level, message, *args, extra=extra)
+            self._write(level, message % args if args else message)
 
         match event:
             case RunStarted():
@@ -256,6 +271,19 @@ class EventLog:
                     plural(total, "step"),
                     event.counts(),
                 )
+
+
+def _timestamp() -> str:
+    """``logging.Formatter``'s default ``asctime`` (``2026-12-02 05:18:40,123``)."""
+    now = time.time()
+    whole = int(now)
+    return f"{_second(whole)},{int((now - whole) * 1000):03d}"
+
+
+@functools.lru_cache(maxsize=4)
+def _second(whole: int) -> str:
+    """Its ``strftime`` part, done once a second rather than once a line."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(whole))
 
 
 def _where(event: StepStarted) -> tuple[int, int, str, str]:

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ordo.events import EventBus, Subscriber
+from ordo.manifest.journal import MarkJournal
 from ordo.manifest.state import ManifestState
 from ordo.notify import base as notify_base
 from ordo.subscribers.log import LOGGER, RunLog, run_context
@@ -66,6 +67,12 @@ class RunSubscribers:
         self._starts: list[Callable[[], None]] = []
         self._closes: list[Callable[[], None]] = []  # in the order they are closed
         self._context: contextlib.ExitStack | None = None
+        self.manifest: ManifestRecorder | None = None  # the done marks, when recorded
+
+    @property
+    def marked(self) -> tuple[str, ...]:
+        """The steps whose done marks are on disk so far (none when marks are not recorded)."""
+        return self.manifest.marked if self.manifest is not None else ()
 
     @property
     def log_path(self) -> Path | None:
@@ -153,7 +160,9 @@ def standard_subscribers(
             the_plan.manifest.text,
             {entry.name: entry.location for entry in the_plan.manifest.steps},
         )
-        manifest = ManifestRecorder(state)
+        journal = MarkJournal(the_plan.manifest.path) if the_plan.manifest.pipeline.ledger else None
+        manifest = ManifestRecorder(state, journal)
+        run.manifest = manifest
         run.on_close(manifest.close)
     if notices is not None:
         run.add(notices, start=notices.start)

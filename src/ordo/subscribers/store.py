@@ -2,8 +2,10 @@
 
 What each event becomes:
 
-- ``RunStarted``: the job row (created or updated), the run (``running``) and one ``PENDING``
-  task per step, in plan order.
+- ``RunStarted``: the job row (created or updated), the run (``running``, with the process
+  that runs it: ``store.owners``) and one ``PENDING`` task per step, in plan order. This one
+  is written before ``handle`` returns, so before the first unit starts: a run killed during
+  its first step still leaves its trace, which the next run marks ``crashed``.
 - ``StepStarted``: ``RUNNING``, with the attempt number; the previous attempt's error goes.
 - ``StepSucceeded``: nothing yet. Its rows and duration wait in memory for ``UnitCommitted``:
   a step is ``COMPLETED`` only once its unit's transaction has committed (DESIGN.md, "a step
@@ -28,7 +30,8 @@ instead of adding to it. Writes keep the events' order, and times are taken when
 arrives, not when it is written. ``RunFinished`` (or ``close``) waits until everything is
 written, so the record is complete when ``ordo.run`` returns. A ``kill -9`` may lose the
 few writes still queued; a killed run's record is incomplete either way (it stays
-``running``), and what was committed is known from the ledger, not from here.
+``running`` until a later run of its pipeline sees its process gone and marks it
+``crashed``), and what was committed is known from the ledger, not from here.
 
 The store is a record, not part of the work: a write that fails is logged as a warning
 (masked) and the run goes on; the run's record may then be incomplete, and the end of the
@@ -59,6 +62,7 @@ from ordo.events import (
 )
 from ordo.masking import Masker
 from ordo.store.base import PlannedTask, StateStore, TaskOutcome, TaskStatus
+from ordo.store.owners import current_owner
 from ordo.subscribers._writer import BackgroundWriter
 
 if TYPE_CHECKING:
@@ -158,7 +162,9 @@ class StoreRecorder:
 
     def handle(self, event: Event) -> None:
         self._writer.put((event, _now()))  # the time it happened, not the time it is written
-        if isinstance(event, RunFinished):
+        if isinstance(event, RunStarted):
+            self._writer.flush()  # in the store before any unit starts (module docstring)
+        elif isinstance(event, RunFinished):
             self.close()
 
     def flush(self) -> None:
@@ -280,6 +286,7 @@ class StoreRecorder:
             tasks=planned,
             rehearsal=self.rehearsal,
             resumed_from=self.resumed_from,
+            owner=current_owner(),
         )
 
     def _rolled_back(self, event: UnitFailed, now: datetime) -> list[TaskOutcome]:
