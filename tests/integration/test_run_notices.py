@@ -213,8 +213,8 @@ def test_long_error_is_cut_to_the_telegram_limit(tmp_path: Path, bot_api: FakeTe
         python={
             "shouty.py": """\
                 import sys
-                for n in range(20):
-                    print(f"{n:02d} " + "😀" * 1000)
+                for n in range(20):  # the error ends with the last line: longer than a notice
+                    print(f"{n:02d} " + "😀" * 2500)
                 sys.exit(1)
                 """
         },
@@ -310,7 +310,8 @@ CHATTY = """\
 FAILING_SCRIPT = """\
     import os, sys
     print("connecting to postgresql://ordo:" + os.environ["DB_PASS"] + "@db.internal/sales")
-    print("giving up with", os.environ["DB_PASS"], file=sys.stderr)
+    print("giving up on postgresql://ordo:" + os.environ["DB_PASS"] + "@db.internal/sales",
+          file=sys.stderr)
     sys.exit(3)
     """
 
