@@ -96,6 +96,20 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     elif not isinstance(steps_node, SequenceNode):
         problem("'steps' must be a list of steps", line=steps_node.start_mark.line + 1)
 
+    entries = _entries(text, steps_node, built, problem)
+    return Manifest(
+        path=path,
+        text=text,
+        pipeline=pipeline or PipelineOptions(),
+        steps=tuple(entries),
+        problems=tuple(problems),
+    )
+
+
+def _entries(
+    text: str, steps_node: Node | None, built: object, problem: ProblemSink
+) -> list[StepEntry]:
+    """The steps of the list, each checked; what is wrong with them goes to ``problem``."""
     entries: list[StepEntry] = []
     seen: dict[str, int] = {}
     nodes = steps_node.value if isinstance(steps_node, SequenceNode) else []
@@ -143,14 +157,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         entry = _step_entry(index, node, values, line, problem)
         if entry is not None:
             entries.append(entry)
-
-    return Manifest(
-        path=path,
-        text=text,
-        pipeline=pipeline or PipelineOptions(),
-        steps=tuple(entries),
-        problems=tuple(problems),
-    )
+    return entries
 
 
 def _syntax_problem(exc: YAMLError, path: Path) -> Problem:
