@@ -63,17 +63,21 @@ def measure(
     tmp = Path(tempfile.mkdtemp(prefix="ordo-bench-"))
     try:
         url = url_factory(tmp)
-        root = tmp / "project"
-        write_project(root, steps, url)
-        manifest = root / "queue" / "manifest.yaml"
-        pristine = manifest.read_bytes()
+        # A project per build: each keeps its own run store, whose schema may differ.
+        roots = {label: tmp / f"project-{label}" for label in commands}
+        for root in roots.values():
+            write_project(root, steps, url)
+        root = roots["this"]
+        pristine = (root / "queue" / "manifest.yaml").read_bytes()
         bare_argv = [sys.executable, "-c", BARE_LOOP, url, str(steps)]
         bare: list[float] = []
         whole: dict[str, list[float]] = {label: [] for label in commands}
         for _ in range(repeat + 1):  # the first round warms the disk cache and is dropped
             bare.append(timed(bare_argv))
             for label, command in commands.items():
-                whole[label].append(timed([command, "run", "--force", "--project", str(root)]))
+                project = roots[label]
+                manifest = project / "queue" / "manifest.yaml"
+                whole[label].append(timed([command, "run", "--force", "--project", str(project)]))
                 marks = manifest.read_text().count("# Done: ")
                 assert marks == steps, f"{marks} done marks, {steps} expected"
                 manifest.write_bytes(pristine)

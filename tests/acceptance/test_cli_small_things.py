@@ -274,7 +274,7 @@ def test_postgresql_notices_go_to_the_log_and_with_v_to_the_console(
     assert "NOTICE: hello from plpgsql" in loud.stdout
 
 
-SECRETS = ("config/.env", "config/.env.*", ".*.yaml.lock")
+SECRETS = ("config/.env", "config/.env.*", ".*.yaml.lock", ".*.ordo-marks")
 
 
 def test_init_writes_a_gitignore_that_keeps_secrets_and_the_lock_out(

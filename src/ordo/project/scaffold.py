@@ -67,6 +67,8 @@ GITIGNORE = (
     # the lock a run holds beside its manifest (``.manifest.yaml.lock``), whatever its name
     ".*.yaml.lock",
     ".*.yml.lock",
+    # the marks journal beside it (``.manifest.yaml.ordo-marks``): this machine's bookkeeping
+    ".*.ordo-marks",
 )
 """What a project's ``.gitignore`` keeps out of git: run output, state, secrets, locks."""
 

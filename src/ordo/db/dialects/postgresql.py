@@ -83,9 +83,17 @@ class PostgreSQLDialect(Dialect):
         if version < (13,):
             return None
 
+        query = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
+        driver = conn.connection.driver_connection
+
         def wrote() -> bool:
-            query = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
-            return bool(conn.exec_driver_sql(query).scalar())
+            # Straight to psycopg, once per unit: SQLAlchemy's execution path cost about as
+            # much as the round trip. A failure is the driver's own error, which
+            # ``database_errors`` knows.
+            if driver is None:  # pragma: no cover - a Connection in use holds its DBAPI one
+                return bool(conn.exec_driver_sql(query).scalar())
+            row = driver.execute(query).fetchone()
+            return bool(row and row[0])
 
         return wrote
 

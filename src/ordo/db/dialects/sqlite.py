@@ -128,8 +128,10 @@ class SQLiteDialect(Dialect):
         if raw is None:  # pragma: no cover - a Connection in use always holds its DBAPI one
             return None
 
+        cursor = raw.cursor()  # one for both reads
+
         def state() -> tuple[int, int]:
-            row = raw.execute("PRAGMA schema_version").fetchone()
+            row = cursor.execute("PRAGMA schema_version").fetchone()
             return int(getattr(raw, "total_changes", 0)), int(row[0] if row else 0)
 
         before = state()
@@ -181,4 +183,11 @@ def _no_implicit_transactions(dbapi_connection: Any, connection_record: Any) -> 
 def _begin(conn: Connection) -> None:
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    conn.exec_driver_sql("BEGIN")
+    # Straight to sqlite3: SQLAlchemy's execution path (events, a result object) cost more
+    # than the statement, once per unit of a run. A deferred BEGIN takes no lock, so it
+    # cannot fail the way a statement can.
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - a Connection in use always holds its DBAPI one
+        conn.exec_driver_sql("BEGIN")
+    else:
+        driver.execute("BEGIN")
