@@ -70,7 +70,12 @@ class SqliteStore(SqlStore):
 def _make_folder(folder: Path) -> None:
     if folder.exists():
         return
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        if folder.is_dir():
+            return  # another process made it at the same moment (and writes the .gitignore)
+        raise
     if folder.name == ".ordo":
         (folder / ".gitignore").write_text("*\n", encoding="utf-8")
 
