@@ -71,12 +71,17 @@ def postgres_schema() -> Iterator[str]:
 # A user's install has its bytecode compiled (pip and ``uv sync`` write it on first import);
 # with PYTHONDONTWRITEBYTECODE set, every start would compile ordo and SQLAlchemy from source
 # again (over a second), which is not what users meet. The first, dropped round writes it.
-CHILD_ENV_DROPPED = ("FORCE_COLOR", "TTY_COMPATIBLE", "PYTHONDONTWRITEBYTECODE")
+# PYTHONUNBUFFERED would make a reference script write each line on its own, which no user's
+# ``python job.py | tee`` does by default.
+CHILD_ENV_DROPPED = ("FORCE_COLOR", "TTY_COMPATIBLE", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
 
 
-def timed(argv: Sequence[str], *, cwd: Path | None = None) -> float:
-    """Wall time of one process, its output read from a pipe as a user's ``| tee`` would."""
-    env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROPPED}
+def timed(
+    argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> float:
+    """Wall time of one process, its output read from a pipe as a user's ``| tee`` would;
+    ``env`` adds to the environment."""
+    env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROPPED} | (env or {})
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - started

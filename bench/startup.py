@@ -29,10 +29,11 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ordo-bench-"))
     try:
-        root = tmp / "project"
-        write_project(root, 1, f"sqlite:///{tmp}/bench.db")
-        manifest = root / "queue" / "manifest.yaml"
-        pristine = manifest.read_bytes()
+        # A project per build: each keeps its own run store, whose schema may differ.
+        roots = {label: tmp / f"project{label.replace(' ', '-')}" for label in ("", " (other)")}
+        for root in roots.values():
+            write_project(root, 1, f"sqlite:///{tmp}/bench.db")
+        pristine = (roots[""] / "queue" / "manifest.yaml").read_bytes()
         cases: dict[str, tuple[list[str], float | None]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], None)
         }
@@ -40,14 +41,15 @@ def main() -> None:
         for label, command in builds.items():
             cases[f"ordo --help{label}"] = ([command, "--help"], 0.3)
             cases[f"ordo run --force, 1 step{label}"] = (
-                [command, "run", "--force", "--project", str(root)],
+                [command, "run", "--force", "--project", str(roots[label])],
                 0.5,
             )
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.repeat + 1):  # the first round warms the caches and is dropped
             for name, (argv, _goal) in cases.items():
                 samples[name].append(timed(argv))
-                manifest.write_bytes(pristine)
+                for root in roots.values():
+                    (root / "queue" / "manifest.yaml").write_bytes(pristine)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     base = statistics.median(samples["python -c pass"][1:])

@@ -79,8 +79,13 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class StepOutput:
-    """A line a step printed (a python script's output), or a ``notice`` its database sent
-    (PostgreSQL's ``RAISE NOTICE``: in the log, and on the console only when verbose)."""
+    """What a step printed (a python script's output), or a ``notice`` its database sent
+    (PostgreSQL's ``RAISE NOTICE``: in the log, and on the console only when verbose).
+
+    ``line`` is one line, or several joined by ``\n`` when a process printed them at once
+    (its output is read in blocks: an event per line made a million-line script take
+    minutes).
+    """
 
     run_id: str
     step: str

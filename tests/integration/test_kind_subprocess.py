@@ -57,11 +57,55 @@ def test_output_is_streamed_masked_and_its_tail_kept(tmp_path: Path) -> None:
         step="s",
     )
     assert finished.code == 3
-    assert lines == [f"line {i}" for i in range(15)] + ["***"]
+    assert "\n".join(lines).split("\n") == [f"line {i}" for i in range(15)] + ["***"]
     assert len(finished.tail) == TAIL_LINES
     assert finished.tail[-1] == "***"
     assert finished.last_output() == ": ***"  # its last line; the others were streamed
     assert len(cancels) == 1  # it told the runner how to stop it
+
+
+def test_a_flood_of_output_arrives_in_blocks_of_whole_lines(tmp_path: Path) -> None:
+    # A line at a time cost an event, a console write and a log write per line; what the pipe
+    # holds is taken in one go, so 50,000 lines come in far fewer blocks, none cut mid-line.
+    blocks: list[str] = []
+    code = "for i in range(50000): print(f'line {i} of many')"
+    finished = run_process(
+        python(code),
+        context(tmp_path, blocks, []),
+        cwd=tmp_path,
+        env={},
+        timeout=None,
+        what="the test process",
+        step="s",
+    )
+    assert finished.code == 0
+    assert "\n".join(blocks).split("\n") == [f"line {i} of many" for i in range(50000)]
+    assert len(blocks) < 5000
+    assert all(block.startswith("line ") and block.endswith(" of many") for block in blocks)
+    assert finished.last_output() == ": line 49999 of many"
+
+
+def test_line_breaks_are_read_as_text_mode_reads_them(tmp_path: Path) -> None:
+    # \r\n, a lone \r (a progress bar's) and \n all end a line, also when a read ends
+    # between the \r and its \n; the last line needs no line break.
+    lines: list[str] = []
+    code = (
+        "import sys, time\n"
+        "out = sys.stdout.buffer\n"
+        "out.write(b'one\\r'); out.flush(); time.sleep(0.2)\n"
+        "out.write(b'\\ntwo\\rthree\\nfour'); out.flush()\n"
+    )
+    finished = run_process(
+        python(code),
+        context(tmp_path, lines, []),
+        cwd=tmp_path,
+        env={},
+        timeout=None,
+        what="the test process",
+        step="s",
+    )
+    assert finished.code == 0
+    assert "\n".join(lines).split("\n") == ["one", "two", "three", "four"]
 
 
 def test_a_timeout_kills_the_process_group(tmp_path: Path) -> None:

@@ -137,6 +137,21 @@ def test_cli_params_reach_the_script_over_pipeline_params(tmp_path: Path) -> Non
     assert json.loads(report["env"]["ORDO_PARAMS"]) == {"day": "2025-12-31"}
 
 
+def test_a_flood_of_output_reaches_the_log_whole_each_line_stamped(tmp_path: Path) -> None:
+    # Read in blocks (not an event per line): every line still becomes a log line of its own,
+    # time-stamped and named by its step, in order.
+    root = make_project(
+        tmp_path / "p",
+        "steps:\n  - name: talk\n    type: python\n    file: talk.py\n",
+        python={"talk.py": "for i in range(20000):\n    print(f'said {i}')\n"},
+    )
+    result = run(root)
+    assert result.status is RunStatus.SUCCESS, result.error
+    said = [line for line in log_text(result).splitlines() if "| said " in line]
+    assert [line.rsplit(" ", 1)[1] for line in said] == [str(i) for i in range(20000)]
+    assert all(line[:4].isdigit() and " INFO      talk | said " in line for line in said)
+
+
 def test_stdout_and_stderr_lines_stream_into_the_log_file(tmp_path: Path) -> None:
     root = make_project(
         tmp_path / "p",

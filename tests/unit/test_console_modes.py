@@ -26,6 +26,7 @@ EVENTS: list[Event] = [
     RunStarted("abcdef0123", "demo [x]", Path("m.yaml"), ("load", "check"), datetime.now(UTC)),
     StepStarted("abcdef0123", "load [a]", "sql", 1, 1, 2),
     StepOutput("abcdef0123", "load [a]", "token s3cret here"),
+    StepOutput("abcdef0123", "load [a]", "a block\nof two lines"),  # read from a process at once
     StepSucceeded("abcdef0123", "load [a]", "sql", 1, 0.25, 5, False),
     StepStarted("abcdef0123", "check", "sql", 2, 2, 2),
     StepFailed("abcdef0123", "check", "sql", 2, 0.5, "no such table", ErrorKind.PERMANENT),
@@ -38,6 +39,8 @@ EXPECTED = [
     "Run abcdef01 of 'demo [x]': 2 steps",
     "▶ [1/2] sql load [a]",
     "  │ token *** here",
+    "  │ a block",
+    "  │ of two lines",
     "✓ load [a] in 0.25s, 5 rows",
     "▶ [2/2] sql check (attempt 2)",
     "✗ check failed after 0.50s: no such table",

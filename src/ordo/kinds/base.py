@@ -152,6 +152,7 @@ class ExecutionContext:
     attempt: int
     connection: Connection | None = None
     dialect: Dialect | None = None
+    # What the step says: a line, or a block of lines joined by "\n" (a process's output).
     log_line: Callable[[str], None] = field(default=lambda line: None)
     # A message the database sent (``RAISE NOTICE``): in the log, on the console with -v.
     log_notice: Callable[[str], None] = field(default=lambda line: None)

@@ -155,8 +155,9 @@ class ConsoleReporter:
                     self._running = Text(what)
             case StepOutput(notice=True) if not self.verbose:
                 pass
-            case StepOutput():
-                line((f"  │ {self.masker.mask(event.line)}", "dim"))
+            case StepOutput():  # one line, or a block of them a process printed at once
+                shown = "  │ " + event.line.replace("\n", "\n  │ ")
+                line((self.masker.mask(shown), "dim"))
             case StepSucceeded():
                 rows = (
                     "" if event.rows is None or event.rows < 0 else f", {plural(event.rows, 'row')}"

@@ -131,12 +131,18 @@ class RunLog:
     def handle(self, event: Event) -> None:
         self._events.handle(event)
 
-    def _write(self, level: int, message: str) -> None:
+    def _write(self, level: int, *messages: str) -> None:
+        """Each line of the messages a line of the log, with one time stamp, written at once.
+
+        Masked before the time stamp goes on: the masker skips text with neither ``:`` nor
+        ``=`` (most output), and every time stamp has a ``:``.
+        """
         handler = self._handler
         if handler is not None:
-            name = logging.getLevelName(level)
-            line = f"{_timestamp()} {name:<7} {self._masker.mask(message)}"
-            handler.write_text(line, urgent=level >= logging.WARNING)
+            head = f"{_timestamp()} {logging.getLevelName(level):<7} "
+            body = self._masker.mask("\n".join(messages))
+            text = head + body.replace("\n", "\n" + head)  # a million lines: no loop of ours
+            handler.write_text(text, urgent=level >= logging.WARNING)
 
     def close(self) -> None:
         handler, self._handler = self._handler, None
@@ -148,10 +154,10 @@ class RunLog:
 class EventLog:
     """Writes one log line per event: the durable account of a run.
 
-    ``write`` takes the level and the line; ``RunLog`` masks it and puts it in the file.
+    ``write`` takes the level and the lines; ``RunLog`` masks them and puts them in the file.
     """
 
-    def __init__(self, write: Callable[[int, str], None]) -> None:
+    def __init__(self, write: Callable[..., None]) -> None:
         self._write = write
 
     def handle(self, event: Event) -> None:
@@ -180,8 +186,9 @@ class EventLog:
                     event.step,
                     event.attempt,
                 )
-            case StepOutput():
-                line(logging.INFO, "  %s | %s", event.step, event.line)
+            case StepOutput():  # one line, or a block of them a process printed at once
+                said = f"  {event.step} | "
+                self._write(logging.INFO, said + event.line.replace("\n", "\n" + said))
             case StepSucceeded() if event.attempt == 0:
                 line(logging.INFO, "'%s' recorded as done: an earlier run committed it", event.step)
             case StepSucceeded():
