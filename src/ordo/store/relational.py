@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class SqlStore:
         self._lock = threading.RLock()
         self._conn: Connection | None = None
         self._batch: Connection | None = None  # the open transaction of ``batch()``
+        self._deferred: list[_Deferred] = []  # its task writes, not yet sent
         self._upsert_job = st.insert_job_ignoring_duplicates(engine)
         self._migrate(migrations)
 
@@ -322,8 +324,10 @@ class SqlStore:
             self._batch = conn
             try:
                 yield
+                self._send_deferred()
             finally:
                 self._batch = None
+                self._deferred = []
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -332,6 +336,7 @@ class SqlStore:
         ``batch()`` it is part of the batch's transaction."""
         if self._batch is not None:
             with self._lock:
+                self._send_deferred()  # what the block reads or writes comes after them
                 yield self._batch
             return
         with self._connected(write=write) as conn:
@@ -346,12 +351,41 @@ class SqlStore:
     def _write(self, statement: Any, params: list[dict[str, Any]]) -> None:
         """One statement for one row commits by itself: a single round trip, no BEGIN and
         COMMIT around it. Several rows are written together, in one transaction."""
-        if len(params) == 1 and self._batch is None:
+        if not params:
+            return
+        if self._batch is not None:
+            with self._lock:
+                self._defer(statement, params)
+        elif len(params) == 1:
             with self._connected(write=True) as conn:
                 conn.execute(statement, params[0])
-        elif params:
+        else:
             with self._transaction(write=True) as conn:
                 conn.execute(statement, params)
+
+    def _defer(self, statement: Any, params: list[dict[str, Any]]) -> None:
+        """Inside ``batch()``: join the rows to the last deferred write of the same statement,
+        unless a write deferred after it is about one of the same tasks (their order holds).
+
+        A batch of a thousand steps' events then goes as a few ``executemany`` calls instead
+        of two statements a step, which cost the writer thread (and so, through the GIL, the
+        run) a tenth of a millisecond a step.
+        """
+        tasks = {(row.get("b_run"), row.get("b_step")) for row in params}
+        for deferred in reversed(self._deferred):
+            if deferred.statement is statement:
+                deferred.params.extend(params)
+                deferred.tasks |= tasks
+                return
+            if deferred.tasks & tasks:
+                break
+        self._deferred.append(_Deferred(statement, list(params), tasks))
+
+    def _send_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        if self._batch is not None:
+            for write in deferred:
+                self._batch.execute(write.statement, write.params)
 
     @contextmanager
     def _connected(self, *, write: bool) -> Iterator[Connection]:
@@ -407,3 +441,12 @@ _OPEN_HINT = (
     "check ORDO_STATE_URL (unset, the store is .ordo/state.db in the project) and that the "
     "database is reachable and writable"
 )
+
+
+@dataclass
+class _Deferred:
+    """Rows for one statement, deferred inside ``SqlStore.batch()``; ``tasks`` they touch."""
+
+    statement: Any
+    params: list[dict[str, Any]]
+    tasks: set[tuple[Any, Any]]
