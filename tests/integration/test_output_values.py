@@ -122,9 +122,18 @@ def test_a_single_null_column_is_an_empty_field(tmp_path: Path, db_url: URL) -> 
     assert _output(tmp_path, db_url, "SELECT NULL AS a", "out.csv") == "a\n\n"
 
 
-def test_exact_numerics_keep_their_scale(tmp_path: Path, db_url: URL) -> None:
-    if db_url.get_backend_name() == "sqlite":
-        pytest.skip("SQLite has no exact numeric type")
+@pytest.mark.parametrize(  # SQLite has no exact numeric type
+    "backend",
+    [
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+def test_exact_numerics_keep_their_scale(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    db_url: URL = request.getfixturevalue(f"{backend}_url")
     sql = "SELECT CAST(0.10 AS DECIMAL(10,2)) AS n, CAST(2 AS DECIMAL(10,3)) AS m"
     assert '"n": 0.10, "m": 2.000' in _output(tmp_path, db_url, sql, "out.json")
     assert _output(tmp_path, db_url, sql, "again.csv").splitlines()[1] == "0.10,2.000"
