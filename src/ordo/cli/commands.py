@@ -5,21 +5,21 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from ordo._words import plural
 from ordo.api import runs as api
 from ordo.planning.model import Plan
 from ordo.project.scaffold import fresh_demo, init_project
-from ordo.subscribers.console import ConsoleReporter, write_line
+from ordo.subscribers.console import ConsoleReporter, PlainOutput, open_console, write_line
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PROMPT = "Plan loaded with {tasks}. Are you sure you want to execute? [y/N]: "
 
 
-def _print_plan(console: Console, plan: Plan) -> None:
+def _print_plan(console: Console | PlainOutput, plan: Plan) -> None:
     """The plan's lines, plain to a pipe (no markup rendering for each of a thousand lines)."""
     write_line(console, ("Execution plan", "bold"), f" for '{plan.name}' ({plan.manifest.path}):")
     masker = plan.settings.masker()  # one for the whole plan: building one scans the settings
@@ -68,7 +68,7 @@ def run(
     strict_params: bool = False,
     verbose: bool = False,
 ) -> int:
-    console = Console()
+    console = open_console()  # Rich only on a terminal: its import is start-up time
     options = api.RunOptions(
         params=params,
         select=select,
@@ -83,7 +83,7 @@ def run(
             _print_plan(console, the_plan)
         else:
             write_line(console, _nothing_to_run(select, exclude))
-        console.print("Dry Run Complete")
+        write_line(console, "Dry Run Complete")
         return 0
 
     reporter = ConsoleReporter(console, verbose=verbose)
@@ -99,7 +99,7 @@ def run(
     finally:
         reporter.close()  # the live display stops whatever happened to the run
     if rehearse and result.steps:
-        console.print("Rehearsal complete: everything it did was rolled back.")
+        write_line(console, "Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:
         write_line(console, _nothing_to_run(select, exclude))
     if result.log_file is not None:
@@ -109,6 +109,9 @@ def run(
 
 def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Path | None) -> int:
     changed = api.enable(steps, all_steps=all_steps, manifest=manifest, project=project)
+    from rich.console import Console  # imported here: `ordo run` to a pipe never needs it
+    from rich.markup import escape
+
     console = Console()
     if not changed:
         console.print("Nothing to enable: those steps are already enabled.")
@@ -118,6 +121,8 @@ def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Pa
 
 
 def init(directory: Path) -> int:
+    from rich.console import Console
+
     root = init_project(directory)
     Console().print(f"Created project in {root}\nNext: cd {directory} && ordo run", highlight=False)
     return 0
@@ -125,6 +130,8 @@ def init(directory: Path) -> int:
 
 def demo(directory: Path) -> int:
     """A fresh copy of the example every time, run without asking, then shown."""
+    from rich.console import Console
+
     root = fresh_demo(directory)
     console = Console()
     console.print(f"[bold]Demo project:[/] {root}", highlight=False)

@@ -23,10 +23,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.stop import stop_when_event_set
-from tenacity.wait import wait_exponential
-
 from ordo._files import StagedFile
 from ordo.db.errors import database_errors
 from ordo.errors import CannotConnect, ExecutionError, TransientError
@@ -45,6 +41,7 @@ from ordo.runner.steps import Aborted, StepRunner
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, RootTransaction
+    from tenacity import RetryCallState, Retrying
 
     from ordo.db.dialects import Dialect
     from ordo.masking import Masker
@@ -161,26 +158,19 @@ class UnitExecutor:
         attempts = 0
         committed = _Committed()
 
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            attempt = state.attempt_number
-            delay = state.upcoming_sleep
-            error = self.masker.mask(str(exc))
-            self.bus.emit(UnitRetrying(self.run_id, unit.names, attempt, attempt + 1, delay, error))
-
-        retrying = Retrying(
-            stop=stop_after_attempt(policy.max_retries + 1) | stop_when_event_set(self.abort),
-            wait=wait_exponential(multiplier=policy.base, exp_base=2, max=policy.cap),
-            retry=retry_if_exception_type(TransientError),
-            sleep=lambda seconds: self._wait(seconds, self.abort),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    staged = self._attempt(unit, attempts, committed)
+            attempts = 1
+            try:
+                staged = self._attempt(unit, attempts, committed)
+            except TransientError as first:
+                if policy.max_retries == 0:
+                    raise
+                for attempt in self._retrying(unit):
+                    with attempt:
+                        attempts = attempt.retry_state.attempt_number
+                        if attempts == 1:
+                            raise first  # the try made above: tenacity decides what follows
+                        staged = self._attempt(unit, attempts, committed)
         except ExecutionError as exc:
             rest = committed.rest(unit)
             failed = exc.step or (rest or unit.names)[0]
@@ -207,6 +197,32 @@ class UnitExecutor:
         _put_in_place(staged, self.masker)
         self.bus.emit(UnitCommitted(self.run_id, committed.untold(unit), datetime.now()))
         return None
+
+    def _retrying(self, unit: Unit) -> Retrying:
+        """Tenacity's loop for a unit whose first try failed on a transient error: backoff,
+        transient errors only, stopped early by an abort. Built only then: every unit went
+        through it before, which cost tens of microseconds a step (and tenacity's import)."""
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+        from tenacity.stop import stop_when_event_set
+        from tenacity.wait import wait_exponential
+
+        policy = unit.retry
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            attempt = state.attempt_number
+            delay = state.upcoming_sleep
+            error = self.masker.mask(str(exc))
+            self.bus.emit(UnitRetrying(self.run_id, unit.names, attempt, attempt + 1, delay, error))
+
+        return Retrying(
+            stop=stop_after_attempt(policy.max_retries + 1) | stop_when_event_set(self.abort),
+            wait=wait_exponential(multiplier=policy.base, exp_base=2, max=policy.cap),
+            retry=retry_if_exception_type(TransientError),
+            sleep=lambda seconds: self._wait(seconds, self.abort),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
 
     def _recover(self, unit: Unit) -> None:
         """The ledger says an interrupted run committed this unit: record it, do not redo it."""

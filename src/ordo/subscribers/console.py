@@ -9,10 +9,10 @@ that is running below them, so that the cost of a step does not depend on the te
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from typing import IO, TYPE_CHECKING
-
-from rich.text import Text
 
 from ordo._words import plural
 from ordo.events import (
@@ -36,8 +36,16 @@ from ordo.subscribers._failures import kept_lines
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
+    from rich.text import Text
 
-__all__ = ["REFRESH_SECONDS", "ConsoleReporter", "Piece", "write_line"]
+__all__ = [
+    "REFRESH_SECONDS",
+    "ConsoleReporter",
+    "Piece",
+    "PlainOutput",
+    "open_console",
+    "write_line",
+]
 
 Piece = str | tuple[str, str]
 """Part of a line: plain text, or ``(text, style)``; the style is dropped in plain mode."""
@@ -49,9 +57,34 @@ def _plain(pieces: tuple[Piece, ...]) -> str:
     return "".join(piece if isinstance(piece, str) else piece[0] for piece in pieces)
 
 
-def write_line(console: Console, *pieces: Piece) -> None:
+class PlainOutput:
+    """Standard output to a pipe or a file, standing in for Rich's ``Console``: all the plain
+    mode needs is the stream. Rich's import is a noticeable part of a short run's start-up,
+    which a pipe does not need to pay (``open_console``)."""
+
+    is_terminal = False
+
+    def __init__(self, file: IO[str]) -> None:
+        self.file = file
+
+
+def open_console() -> Console | PlainOutput:
+    """Rich's ``Console`` on a terminal, or when ``FORCE_COLOR`` or ``TTY_COMPATIBLE=1`` ask
+    Rich to treat the output as one; the bare stream otherwise."""
+    stream = sys.stdout
+    asked = bool(os.environ.get("FORCE_COLOR")) or os.environ.get("TTY_COMPATIBLE") == "1"
+    if stream is None or asked or stream.isatty():  # None: no stdout at all, Rich copes
+        from rich.console import Console
+
+        return Console()
+    return PlainOutput(stream)
+
+
+def write_line(console: Console | PlainOutput, *pieces: Piece) -> None:
     """One line now: plain text to a pipe, styled on a terminal (no markup is parsed)."""
-    if console.is_terminal:
+    if not isinstance(console, PlainOutput) and console.is_terminal:
+        from rich.text import Text
+
         console.print(Text.assemble(*pieces), soft_wrap=True)
     else:
         out = console.file
@@ -67,7 +100,7 @@ class ConsoleReporter:
     """
 
     def __init__(
-        self, console: Console, masker: Masker | None = None, *, verbose: bool = False
+        self, console: Console | PlainOutput, masker: Masker | None = None, *, verbose: bool = False
     ) -> None:
         self.console = console
         self.masker = masker or Masker()
@@ -80,11 +113,19 @@ class ConsoleReporter:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
+    def _terminal(self) -> Console:
+        """Rich's console, on the paths only a terminal takes."""
+        if isinstance(self.console, PlainOutput):  # pragma: no cover - plain mode never asks
+            raise TypeError("the plain console has no live display")
+        return self.console
+
     def _line(self, *pieces: Piece) -> None:
         if self._plain_out is not None:
             self._plain_out.write(_plain(pieces) + "\n")
             self._plain_out.flush()  # a user's `| tee` shows a line when it happens
             return
+        from rich.text import Text  # a terminal: Rich is there
+
         with self._lock:
             self._pending.append(Text.assemble(*pieces))
         if self._live is None:
@@ -98,13 +139,14 @@ class ConsoleReporter:
         # Imported here: only a terminal needs the live display's machinery.
         from rich.live import Live
         from rich.spinner import Spinner
+        from rich.text import Text
 
         def running() -> Spinner | Text:
             shown = self._running
             return Spinner("dots", shown) if shown is not None else Text("")
 
         self._live = Live(
-            console=self.console,
+            console=self._terminal(),
             get_renderable=running,
             refresh_per_second=1 / REFRESH_SECONDS,
             transient=True,
@@ -122,7 +164,9 @@ class ConsoleReporter:
         with self._lock:
             pending, self._pending = self._pending, []
         if pending:
-            self.console.print(Text("\n").join(pending), soft_wrap=True)
+            from rich.text import Text
+
+            self._terminal().print(Text("\n").join(pending), soft_wrap=True)
 
     def close(self) -> None:
         """Show what is waiting and stop the live display; safe to call twice."""
@@ -152,6 +196,8 @@ class ConsoleReporter:
                 what = f"[{event.index}/{event.total}] {event.kind} {event.step}{again}"
                 line(("▶", "cyan"), " " + what)
                 if self._plain_out is None:
+                    from rich.text import Text
+
                     self._running = Text(what)
             case StepOutput(notice=True) if not self.verbose:
                 pass
