@@ -189,6 +189,122 @@ def test_mysql_delimiter_lines() -> None:
     assert [s.line for s in statements] == [2, 3, 5, 6]
 
 
+def test_mysql_delimiter_glued_to_end_ends_the_procedure() -> None:
+    # Was read as one word "END$$": the procedure swallowed the rest of the file.
+    text = (
+        "DELIMITER $$\n"
+        "CREATE PROCEDURE p() BEGIN SELECT 1; END$$\n"
+        "CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END$$\n"
+        "DELIMITER ;\n"
+        "CALL p();\n"
+        "SELECT f();"
+    )
+    assert sqls(text, "mysql") == [
+        "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+        "CREATE FUNCTION f() RETURNS INT DETERMINISTIC BEGIN RETURN 1; END",
+        "CALL p()",
+        "SELECT f()",
+    ]
+
+
+@pytest.mark.parametrize("delimiter", ["#", "$", "|", "//", "$$"])
+def test_mysql_one_character_delimiters_are_delimiters_not_comments(delimiter: str) -> None:
+    # "DELIMITER #" used to end at a "#" comment: everything after it was one statement.
+    text = (
+        "# a hash comment before; still a comment\n"
+        f"DELIMITER {delimiter}\n"
+        f"CREATE PROCEDURE p() BEGIN SELECT 1; END {delimiter}\n"
+        f"CREATE TRIGGER tr BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END{delimiter}\n"
+        "DELIMITER ;\n"
+        "# a comment again; after the delimiter is back\n"
+        "CALL p();"
+    )
+    statements = split_statements(text, "mysql")
+    assert [s.sql for s in statements] == [
+        "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+        "CREATE TRIGGER tr BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END",
+        "CALL p()",
+    ]
+    assert [s.line for s in statements] == [3, 4, 7]
+
+
+# -- parentheses and BEGIN, on both server syntaxes ---------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql", "duckdb", "oracle"])
+def test_a_semicolon_inside_parentheses_does_not_end_the_statement(backend: str) -> None:
+    text = (
+        "CREATE RULE r AS ON DELETE TO a DO ALSO (DELETE FROM b; DELETE FROM c);\n"
+        "SELECT (1);\n"
+        "SELECT ((2));"
+    )
+    assert sqls(text, backend) == [
+        "CREATE RULE r AS ON DELETE TO a DO ALSO (DELETE FROM b; DELETE FROM c)",
+        "SELECT (1)",
+        "SELECT ((2))",
+    ]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql", "duckdb", "oracle"])
+def test_a_column_named_begin_opens_no_block(backend: str) -> None:
+    # Merged the rest of the file into one statement (MariaDB failed on it).
+    text = (
+        "CREATE TABLE t (begin INT, x INT);\n"
+        "INSERT INTO t (begin, x) VALUES (1, 2);\n"
+        "UPDATE t SET begin = 2 WHERE t.begin = 1;\n"
+        "SELECT begin FROM t;\n"
+        "CREATE INDEX t_begin ON t (begin);"
+    )
+    assert len(sqls(text, backend)) == 5
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql", "duckdb"])
+def test_begin_alone_is_transaction_control(backend: str) -> None:
+    text = "BEGIN;\nINSERT INTO a VALUES (1);\nCOMMIT;\nBEGIN WORK;\nSELECT 1;\nCOMMIT WORK;"
+    assert len(sqls(text, backend)) == 6
+
+
+def test_mysql_routine_event_and_labelled_bodies_are_blocks() -> None:
+    text = (
+        "CREATE DEFINER=`root`@`%` PROCEDURE p(IN begin INT) BEGIN\n"
+        "  outer_block: BEGIN SELECT begin; END outer_block;\n"
+        "  IF begin > 0 THEN BEGIN SELECT 1; END; END IF;\n"
+        "END;\n"
+        "CREATE OR REPLACE DEFINER = CURRENT_USER FUNCTION f() RETURNS INT DETERMINISTIC\n"
+        "BEGIN DECLARE x INT; SET x = 1; RETURN x; END;\n"
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO\n"
+        "BEGIN DELETE FROM t; INSERT INTO t VALUES (1); END;\n"
+        "BEGIN NOT ATOMIC SELECT 1; SELECT 2; END;\n"
+        "SELECT 3;"
+    )
+    statements = sqls(text, "mysql")
+    assert len(statements) == 5, statements
+    assert statements[0].endswith("END IF;\nEND")
+    assert statements[-1] == "SELECT 3"
+
+
+def test_mysql_comments_around_a_routine_begin_keep_the_block() -> None:
+    text = (
+        "CREATE PROCEDURE p()\n"
+        "/* the body */ BEGIN -- starts here; really\n"
+        "  SELECT 1;\n"
+        "END;\n"
+        "CREATE PROCEDURE q() BEGIN # hash comment\n  SELECT 2;\nEND;\n"
+        "CREATE PROCEDURE r() BEGIN /* block */\n  SELECT 3;\nEND;\n"
+        "CALL p();"
+    )
+    assert len(sqls(text, "mysql")) == 4
+
+
+def test_postgresql_begin_atomic_procedure_is_one_statement() -> None:
+    text = (
+        "CREATE PROCEDURE p(begin int) LANGUAGE sql\n"
+        "BEGIN ATOMIC INSERT INTO t VALUES (begin); INSERT INTO t VALUES (begin + 1); END;\n"
+        "CALL p(1);"
+    )
+    assert len(sqls(text, "postgresql")) == 2
+
+
 # -- SQLite -----------------------------------------------------------------------------
 
 

@@ -2,14 +2,20 @@
 
 Drivers take one statement per ``execute`` (sqlite3 and psycopg refuse or mishandle several),
 and an error must name the statement that failed. A ``;`` ends a statement unless it sits in
-a string, a quoted name, a comment, a PostgreSQL dollar-quoted body (``$$ ... $$``,
-``$tag$ ... $tag$``) or a ``BEGIN ... END`` / ``CASE ... END`` block (MySQL procedures and
-triggers, PostgreSQL ``BEGIN ATOMIC``). Per backend:
+a string, a quoted name, a comment, parentheses (PostgreSQL ``CREATE RULE ... DO ALSO (a; b)``),
+a PostgreSQL dollar-quoted body (``$$ ... $$``, ``$tag$ ... $tag$``) or a ``BEGIN ... END`` /
+``CASE ... END`` block. BEGIN opens a block only where the dialect says so:
+``BEGIN ATOMIC`` (PostgreSQL), ``BEGIN NOT ATOMIC`` (MariaDB), and on MySQL/MariaDB the
+bodies of ``CREATE|ALTER PROCEDURE|FUNCTION|TRIGGER|EVENT``; a statement that starts with
+BEGIN alone is transaction control, and ``begin`` as a name (``CREATE TABLE t (begin INT)``)
+opens nothing. Per backend:
 
 - SQLite decides itself: a ``;`` ends a statement when ``sqlite3.complete_statement`` says
   the text so far is complete (its rule for ``CREATE TRIGGER ... BEGIN ... END;``).
 - MySQL/MariaDB: backslash escapes in strings, ``#`` comments, ``-- `` only before a space,
-  ``/*! ... */`` kept as code, and the mysql client's ``DELIMITER //`` lines.
+  ``/*! ... */`` kept as code, and the mysql client's ``DELIMITER //`` lines: the custom
+  delimiter is looked for before comments (``DELIMITER #``) and ends a statement even glued
+  to a word (``END$$``), as in the mysql client.
 - Oracle: a PL/SQL unit (``DECLARE``, ``BEGIN``, ``CREATE [OR REPLACE] PROCEDURE|FUNCTION|
   PACKAGE|TRIGGER|TYPE``) ends at a line holding only ``/``, as in SQL*Plus and Flyway.
 - SQL Server: batches separated by ``GO`` lines, each sent whole (T-SQL runs a batch).
@@ -40,9 +46,12 @@ _NAME = re.compile(r"\w+")
 _NAME_BEFORE = re.compile(r"[\w$:\\]")  # a colon after one of these starts no bind name
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _GO = re.compile(r"^[ \t]*GO(?:[ \t]+\d+)?[ \t]*$", re.I | re.M)
-_TRANSACTION_WORDS = frozenset(
-    {"TRANSACTION", "WORK", "TRAN", "ISOLATION", "READ", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"}
-)
+_ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"})
+# A BEGIN with one of these before (after) it is a name: "t.begin", "begin = 1", "(x, begin)".
+_BEFORE_NAME_CHARS = frozenset(".,=<>+|&!^%")  # not - * /: a comment may end right before
+_AFTER_NAME_CHARS = frozenset(".,=<>+-*/|&!^%;)")
+_SPACE_AND_COMMENTS = re.compile(r"(?:\s+|--[^\r\n]*|#[^\r\n]*|/\*.*?\*/)*", re.S)
+_BEFORE_A_NAME = frozenset({"SELECT", "WHERE", "SET", "AND", "OR", "BY", "AS", "DECLARE"})
 _END_OF_LOOP = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
 _PLSQL_UNITS = frozenset({"PROCEDURE", "FUNCTION", "PACKAGE", "TRIGGER", "TYPE", "LIBRARY", "JAVA"})
 
@@ -117,7 +126,8 @@ class _Splitter:
         self.mysql = syntax.backslash_escapes
         self.pos = 0
         self.start: int | None = None  # first code character of the current statement
-        self.depth = 0
+        self.depth = 0  # open BEGIN/CASE blocks
+        self.parens = 0  # open parentheses
         self.words: list[str] = []  # the first words of the current statement, upper-cased
         self.delimiter = ";"
         self.statements: list[Statement] = []
@@ -131,10 +141,10 @@ class _Splitter:
             if char.isspace():
                 space = _SPACE.match(text, self.pos)
                 self.pos = space.end() if space else self.pos + 1
+            elif self.delimiter != ";" and text.startswith(self.delimiter, self.pos):
+                self._end(self.pos, len(self.delimiter))  # before comments: "DELIMITER #"
             elif self._comment():
                 continue
-            elif self.delimiter != ";" and text.startswith(self.delimiter, self.pos):
-                self._end(self.pos, len(self.delimiter))
             elif char == ";":
                 self._semicolon()
             elif char == "/" and self.syntax.slash_lines and self._slash_line():
@@ -152,7 +162,7 @@ class _Splitter:
             sql = self.text[self.start : end].rstrip()
             number = len(self.statements) + 1
             self.statements.append(Statement(number, self.lines.at(self.start), sql))
-        self.start, self.depth, self.words = None, 0, []
+        self.start, self.depth, self.parens, self.words = None, 0, 0, []
         self.pos = end + skip
 
     def _semicolon(self) -> None:
@@ -163,7 +173,7 @@ class _Splitter:
                 self._end(self.pos, 1)
             else:
                 self.pos += 1
-        elif self.depth > 0 or self._plsql():
+        elif self.depth > 0 or self.parens > 0 or self._plsql():
             self.pos += 1
         else:
             self._end(self.pos, 1)
@@ -253,9 +263,15 @@ class _Splitter:
             self.pos = close + 2 if close != -1 else len(text)
         elif char == ":":
             self._colon()
+        elif char in "()":
+            self.parens = self.parens + 1 if char == "(" else max(0, self.parens - 1)
+            self.pos += 1
         elif match := _WORD.match(text, pos):
-            self.pos = match.end()
-            self._word(match.group().upper())
+            end = match.end()
+            if self.delimiter != ";" and (cut := text.find(self.delimiter, pos + 1, end)) != -1:
+                end = cut  # "END$$": the word stops where the delimiter starts
+            self.pos = end
+            self._word(text[pos:end].upper())
         else:
             self.pos += 1
 
@@ -272,12 +288,12 @@ class _Splitter:
 
     def _word(self, word: str) -> None:
         first = not self.words
-        if len(self.words) < 4:
+        if len(self.words) < 8:
             self.words.append(word)
         if self.mysql and first and word == "DELIMITER":
             self._set_delimiter()
         elif word == "BEGIN":
-            if not (first and self._next_word() in _TRANSACTION_WORDS | {";", ""}):
+            if self._opens_block(first):
                 self.depth += 1
         elif word == "CASE":
             self.depth += 1
@@ -289,6 +305,26 @@ class _Splitter:
                 if following == "CASE":
                     self.pos = self._after_next_word()
                 self.depth = max(0, self.depth - 1)
+
+    def _opens_block(self, first: bool) -> bool:
+        """Whether the BEGIN just read opens a ``BEGIN ... END`` block (see the module
+        docstring); ``pos`` is right after it."""
+        following = self._next_words(2)
+        if following[:1] == ["ATOMIC"] or following == ["NOT", "ATOMIC"]:
+            return True
+        if first or self.parens or not self.syntax.routine_blocks:
+            return False  # transaction control, or a name in a list, or no such bodies
+        if not (self.words[0] in ("CREATE", "ALTER") and _ROUTINES.intersection(self.words)):
+            return False
+        start = self.pos - len("BEGIN")
+        before = self.text[max(0, start - 200) : start].rstrip()[-1:]
+        gap = _SPACE_AND_COMMENTS.match(self.text, self.pos)
+        next_char = gap.end() if gap else self.pos
+        after = self.text[next_char : next_char + 1]
+        if before in _BEFORE_NAME_CHARS or after in _AFTER_NAME_CHARS:
+            return False
+        previous = _WORD.findall(self.text, max(0, start - 80), start)
+        return not (previous and previous[-1].upper() in _BEFORE_A_NAME)
 
     def _set_delimiter(self) -> None:
         """``DELIMITER //`` (a mysql client command, never sent) changes the terminator."""
@@ -307,6 +343,20 @@ class _Splitter:
             return rest[:1]
         match = _WORD.match(rest)
         return match.group().upper() if match else rest[:1]
+
+    def _next_words(self, count: int) -> list[str]:
+        """Up to ``count`` next words (upper-cased), stopping at anything that is not one."""
+        words: list[str] = []
+        pos, n = self.pos, len(self.text)
+        while len(words) < count:
+            while pos < n and self.text[pos].isspace():
+                pos += 1
+            match = _WORD.match(self.text, pos)
+            if not match:
+                break
+            words.append(match.group().upper())
+            pos = match.end()
+        return words
 
     def _after_next_word(self) -> int:
         match = _WORD.search(self.text, self.pos)

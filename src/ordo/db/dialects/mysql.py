@@ -44,7 +44,7 @@ class MySQLDialect(Dialect):
     migration_lock = "get_lock"
     connect_timeout_arg = "connect_timeout"
     read_only_sql = "SET SESSION TRANSACTION READ ONLY"
-    script_syntax = ScriptSyntax(backslash_escapes=True)
+    script_syntax = ScriptSyntax(backslash_escapes=True, routine_blocks=True)
 
     @classmethod
     def offline_sa_dialect(cls, name: str) -> SADialect:

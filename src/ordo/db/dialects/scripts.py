@@ -26,6 +26,10 @@ class ScriptSyntax:
     backslash_escapes: bool = False
     """Backslashes escape inside ``'...'`` and ``"..."``; ``#`` and ``-- `` (dash, dash,
     space) comments; ``/*! ... */`` is code; the client's ``DELIMITER`` lines (MySQL)."""
+    routine_blocks: bool = False
+    """``BEGIN`` opens a ``BEGIN ... END`` block in the body of ``CREATE|ALTER PROCEDURE|
+    FUNCTION|TRIGGER|EVENT`` (MySQL compound statements); elsewhere only ``BEGIN ATOMIC``
+    and ``BEGIN NOT ATOMIC`` do, so a ``begin`` column or a transaction's BEGIN opens none."""
     escape_strings: bool = False
     """``E'...'`` strings take backslash escapes (PostgreSQL, DuckDB)."""
     dollar_quotes: bool = False
