@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 
 import pytest
 
 from ordo.migrations import MigrationFilesInvalid, Version, checksum
-from ordo.migrations.files import discover, parse_name, scan
+from ordo.migrations.files import (
+    abbreviate_description,
+    abbreviate_script,
+    discover,
+    parse_name,
+    read_migration,
+    scan,
+)
 
 TWO_LINES = "CREATE TABLE a (x INT);\nINSERT INTO a VALUES (1);\n"
 # Computed with Java's BufferedReader.readLine + java.util.zip.CRC32, as Flyway's
@@ -83,17 +91,72 @@ def test_names_give_version_and_description() -> None:
     assert parse_name("V3__upper.SQL") is not None
 
 
-@pytest.mark.parametrize("name", ["README.md", "schema.sql", "notes.txt", "Rollback.sql", "V1.bak"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "README.md",
+        "schema.sql",
+        "notes.txt",
+        "Rollback.sql",
+        "V1.bak",
+        "v2__lower.sql",
+        "Views.sql",
+        "V.txt",
+    ],
+)
 def test_other_files_are_not_migrations(name: str) -> None:
+    # Flyway's prefixes are case-sensitive: v2__lower.sql is no migration there either
     assert parse_name(name) is None
 
 
 @pytest.mark.parametrize(
-    "name", ["V1_create.sql", "V1.sql", "V1__.sql", "v1__lower.sql", "R_x.sql", "V_1__x.sql"]
+    ("name", "version", "description"),
+    [
+        # Flyway's ResourceNameParser: cut at the first "__"; without one, all is the version
+        ("V1__.sql", "1", ""),
+        ("V2.sql", "2", ""),
+        ("V2.1.sql", "2.1", ""),
+        ("V3_1.sql", "3.1", ""),
+        ("V4__a__b.sql", "4", "a  b"),
+        ("V5___lead.sql", "5", " lead"),
+        ("R__.sql", None, ""),
+        ("R.sql", None, ""),
+    ],
+)
+def test_names_without_a_description_are_migrations_as_in_flyway(
+    name: str, version: str | None, description: str
+) -> None:
+    parsed = parse_name(name)
+    assert parsed is not None
+    assert (parsed[0].text if parsed[0] else None, parsed[1]) == (version, description)
+
+
+@pytest.mark.parametrize(
+    "name", ["V1_create.sql", "V1.sql.sql", "V.sql", "R_x.sql", "R1__x.sql", "V_1__x.sql"]
 )
 def test_misnamed_migrations_are_errors(name: str) -> None:
     with pytest.raises(ValueError, match="not a valid migration name"):
         parse_name(name)
+
+
+def test_long_descriptions_and_scripts_are_abbreviated_as_flyway_does() -> None:
+    assert abbreviate_description("d" * 200) == "d" * 200
+    assert abbreviate_description("d" * 201) == "d" * 197 + "..."
+    assert len(abbreviate_description("x" * 500)) == 200
+    assert abbreviate_script("s" * 1000) == "s" * 1000
+    long = "".join(str(i % 10) for i in range(1200))
+    assert abbreviate_script(long) == "..." + long[3:1000]
+    assert len(abbreviate_script(long)) == 1000
+
+
+def test_a_migration_records_the_abbreviated_description(tmp_path: Path) -> None:
+    words = "_".join(["word"] * 46)  # 229 characters (a file name holds at most 255 bytes)
+    path = write(tmp_path / "m", {f"V1__{words}.sql": "SELECT 1;"}) / f"V1__{words}.sql"
+    parsed = parse_name(path.name)
+    assert parsed is not None
+    migration = read_migration(path, *parsed)
+    assert migration.description == words.replace("_", " ")
+    assert migration.recorded_description == words.replace("_", " ")[:197] + "..."
 
 
 # -- the folder -------------------------------------------------------------------------
@@ -125,10 +188,57 @@ def test_discover_orders_versions_numerically_then_repeatables_by_description(
     ]
 
 
-def test_the_scan_is_not_recursive(tmp_path: Path) -> None:
+def test_subfolders_are_scanned_and_named_by_their_relative_path(tmp_path: Path) -> None:
+    folder = write(tmp_path / "m", {"V2__two.sql": "SELECT 2;"})
+    write(folder / "base", {"V1__first.sql": "SELECT 1;"})
+    write(folder / "base" / "more", {"V3__three.sql": "SELECT 3;", "R__views.sql": "SELECT 4;"})
+    write(folder / ".git", {"V9__hidden.sql": "SELECT 9;"})
+    found = discover(folder)
+    assert [m.script for m in found] == [
+        "base/V1__first.sql",
+        "V2__two.sql",
+        "base/more/V3__three.sql",
+        "base/more/R__views.sql",
+    ]
+    assert found[0].path == folder / "base" / "V1__first.sql"
+    assert found[0].description == "first"
+
+
+def test_one_version_in_two_subfolders_is_a_duplicate(tmp_path: Path) -> None:
     folder = write(tmp_path / "m", {"V1__one.sql": "SELECT 1;"})
     write(folder / "old", {"V1__one.sql": "SELECT 1;", "V2__two.sql": "SELECT 2;"})
-    assert [m.script for m in discover(folder)] == ["V1__one.sql"]
+    files, problems = scan(folder)
+    assert [m.script for m in files] == ["old/V2__two.sql"]
+    assert "V1__one.sql, old/V1__one.sql" in problems[0].message
+
+
+def test_files_that_are_not_migrations_are_ignored_with_a_warning_naming_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = write(
+        tmp_path / "m",
+        {"V1__one.sql": "SELECT 1;", "v2__lower.sql": "SELECT 2;", "notes.txt": "hi"},
+    )
+    write(folder / "docs", {"README.md": "read me"})
+    write(folder, {".gitkeep": ""})
+    with caplog.at_level(logging.WARNING, logger="ordo"):
+        files, problems = scan(folder)
+    assert [m.script for m in files] == ["V1__one.sql"]
+    assert problems == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "ignored 3 files" in warnings[0]
+    assert "docs/README.md, notes.txt, v2__lower.sql" in warnings[0]
+    assert ".gitkeep" not in warnings[0]
+
+
+def test_a_folder_of_migrations_only_logs_no_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = write(tmp_path / "m", {"V1__one.sql": "SELECT 1;", "R__views.sql": "SELECT 1;"})
+    with caplog.at_level(logging.WARNING, logger="ordo"):
+        scan(folder)
+    assert not caplog.records
 
 
 def test_two_files_with_one_version_are_an_error_naming_both(tmp_path: Path) -> None:

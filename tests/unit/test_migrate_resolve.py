@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -191,3 +192,21 @@ def test_failed_repeatables_are_not_pending(success: bool) -> None:
     history = [row(1, repeatable("views", "SELECT 1;"), success=success)]
     pending = resolve([views], history).pending
     assert scripts(pending) == (["R__views.sql"] if success else [])
+
+
+def test_a_long_description_is_compared_as_the_history_holds_it() -> None:
+    long = "add the columns " + "x" * 300
+    v1 = versioned("1", description=long)
+    views = repeatable("refresh " + "y" * 300)
+    history = [
+        dataclasses.replace(row(1, v1), description=long[:197] + "..."),
+        dataclasses.replace(row(2, views), description=views.description[:197] + "..."),
+    ]
+    found = resolve([v1, views], history)
+    assert found.problems == ()
+    assert found.pending == ()
+    assert found.changed == ()
+    cut = [dataclasses.replace(history[0], description=long[:200]), history[1]]
+    stale = resolve([v1, views], cut)  # a row written by an older ordo: cut, no "..."
+    assert "was applied as" in stale.problems[0].message
+    assert [m for _, m in stale.changed] == [v1]

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import quoted_name
 
 from ordo.db.dialects import Dialect, NamePart, TableName
-from ordo.migrations.files import MigrationFile, Version
+from ordo.migrations.files import MigrationFile, Version, abbreviate_description
 
 __all__ = ["BASELINE", "SQL", "History", "HistoryEntry", "history_table"]
 
@@ -163,11 +163,15 @@ class History:
         transaction so they see every committed row."""
         t = self.table
         if migration is not None:
-            version, description = migration.version, migration.description
-            values = {"type": SQL, "script": migration.script, "checksum": migration.checksum}
+            version, description = migration.version, migration.recorded_description
+            values = {
+                "type": SQL,
+                "script": migration.recorded_script,
+                "checksum": migration.checksum,
+            }
         else:
             assert baseline is not None
-            version, description = baseline
+            version, description = baseline[0], abbreviate_description(baseline[1])
             values = {"type": BASELINE, "script": description, "checksum": None}
         installed_rank = conn.execute(select(func.max(t.c.installed_rank))).scalar() or 0
         version_rank = self._version_rank(conn, version)
@@ -181,7 +185,7 @@ class History:
                 version_rank=version_rank,
                 installed_rank=installed_rank + 1,
                 version=version.text if version else None,
-                description=description[:200],
+                description=description,
                 installed_by=installed_by[:100],
                 execution_time=execution_time,
                 success=success,
@@ -216,8 +220,8 @@ class History:
             .where(t.c.installed_rank == entry.installed_rank)
             .values(
                 checksum=migration.checksum,
-                description=migration.description[:200],
-                script=migration.script,
+                description=migration.recorded_description,
+                script=migration.recorded_script,
             )
         )
 

@@ -5,6 +5,8 @@ without a database and ``status``, ``validate``, ``migrate`` and ``repair`` all 
 same way. The rules are Flyway's:
 
 - an applied versioned migration whose file changed (checksum or description) is tampered;
+  the description compared is the one the history can hold (abbreviated past 200
+  characters, as it was stored), and so are a repeatable's and the script name;
 - an applied version with no file on disk is missing;
 - a failed entry (``success = false``) blocks everything until ``repair`` removes it;
 - a file with a version below the current one that was never applied is out of order: an
@@ -101,8 +103,8 @@ def resolve(
             continue
         if (entry.checksum, entry.description, entry.script) != (
             migration.checksum,
-            migration.description,
-            migration.script,
+            migration.recorded_description,
+            migration.recorded_script,
         ):
             changed.append((entry, migration))
         problems.extend(_tampered_problems(entry, migration, connection))
@@ -125,9 +127,10 @@ def resolve(
             last_run[entry.description] = entry
     failed_repeatables = {e.description for e in failed if e.is_repeatable}
     for migration in files:
-        if migration.version is not None or migration.description in failed_repeatables:
+        described = migration.recorded_description
+        if migration.version is not None or described in failed_repeatables:
             continue
-        previous = last_run.get(migration.description)
+        previous = last_run.get(described)
         if previous is None or previous.checksum != migration.checksum:
             pending.append(migration)
 
@@ -144,7 +147,7 @@ def resolve(
 def _failed_problem(
     entry: HistoryEntry, files: list[MigrationFile], connection: str | None
 ) -> Problem:
-    path = next((m.path for m in files if m.script == entry.script), None)
+    path = next((m.path for m in files if m.recorded_script == entry.script), None)
     label = f"V{entry.version}" if entry.version else f'R "{entry.description}"'
     return Problem(
         f"migration {label} ({entry.script}) failed on {entry.installed_on:%Y-%m-%d %H:%M} "
@@ -178,7 +181,7 @@ def _tampered_problems(
                 hint=f"restore the file as it was applied; {_repair(connection)}",
             )
         )
-    if entry.description != migration.description:
+    if entry.description != migration.recorded_description:
         problems.append(
             Problem(
                 f"migration V{entry.version} was applied as {entry.description!r} but the "
