@@ -2,7 +2,8 @@
 
 A connection ``NAME`` is described by ``{ENV}_GLOBAL_{NAME}_*`` variables: ``CONNECTION_STRING``,
 ``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY``,
-``MIGRATIONS`` (folder) and ``MIGRATIONS_TABLE`` (history table, ``schema_version``), with
+``MIGRATIONS`` (folder), ``MIGRATIONS_TABLE`` (history table, ``schema_version``) and
+``MIGRATIONS_MIXED`` (a migration may mix statements that refuse a transaction with others), with
 global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``.
 Names match case-insensitively. The connection called ``default`` may instead come from the
 classic ``DB_*`` variables or ``DATABASE_URL``, so a project written either way works unchanged.
@@ -52,6 +53,7 @@ class ConnectionSettings:
     read_only: bool = False
     migrations: Path | None = None
     history_table: str = "schema_version"
+    migrations_mixed: bool = False
 
     @property
     def masked_url(self) -> str:
@@ -121,6 +123,7 @@ def resolve(values: Mapping[str, str], env_name: str, name: str, root: Path) -> 
         read_only=_bool(upper, prefix + "READ_ONLY"),
         migrations=_migrations_folder(root, name, migrations),
         history_table=get("MIGRATIONS_TABLE") or "schema_version",
+        migrations_mixed=_bool(upper, prefix + "MIGRATIONS_MIXED"),
     )
 
 

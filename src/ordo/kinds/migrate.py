@@ -24,6 +24,7 @@ __all__ = ["MigrateKind", "MigrateOptions", "PreparedMigrate"]
 class MigrateOptions(StepOptions):
     target: str | None = None
     out_of_order: bool = False
+    mixed: bool | None = None  # None: the connection's _MIGRATIONS_MIXED setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +75,9 @@ class MigrateKind:
             raise RuntimeError(f"migrate step '{step.name}' has no connection")
         with migrator_for(ctx.settings, step.connection) as migrator:
             result = migrator.migrate(
-                target=step.options.target, out_of_order=step.options.out_of_order
+                target=step.options.target,
+                out_of_order=step.options.out_of_order,
+                mixed=step.options.mixed,
             )
         for applied in result.applied:
             ctx.log_line(f"applied {applied.script} ({applied.execution_time_ms} ms)")

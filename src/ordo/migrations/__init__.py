@@ -11,6 +11,7 @@
 
 Modules: ``files`` (names, versions, checksums), ``statements`` (splitting a file),
 ``history`` (the table), ``resolve`` (files vs history), ``locks`` (one migrator at a time),
+``transactions`` (which files run outside a transaction), ``apply`` (one migration),
 ``migrator`` (the commands), ``results`` and ``errors``.
 """
 
@@ -20,6 +21,7 @@ from ordo.migrations.errors import (
     MigrationFailed,
     MigrationFilesInvalid,
     MigrationLockTimeout,
+    MigrationMixed,
     MigrationReadOnly,
     MigrationValidationError,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "MigrationFile",
     "MigrationFilesInvalid",
     "MigrationLockTimeout",
+    "MigrationMixed",
     "MigrationReadOnly",
     "MigrationStatus",
     "MigrationValidationError",

@@ -5,9 +5,14 @@
 - MySQL/MariaDB: the same transaction (it still covers the DML), but each DDL statement
   commits on its own, so a failure may leave part of the file applied. It is recorded with
   ``success = false`` in a transaction of its own, which blocks later runs until ``repair``.
-- ``-- ordo:no-transaction``: each statement in autocommit (``CREATE INDEX CONCURRENTLY``,
-  ``VACUUM`` refuse a transaction), the row written afterwards; a failure is recorded as on
-  MySQL, since what ran is kept.
+- Outside a transaction: each statement in autocommit, the row written afterwards; a failure
+  is recorded as on MySQL, since what ran is kept. For a file whose first line is
+  ``-- ordo:no-transaction``, and on PostgreSQL for a file made only of statements that refuse
+  a transaction (``CREATE INDEX CONCURRENTLY``, ``VACUUM``: ``transactions.py``). A file that
+  mixes those with other statements is refused before anything runs, unless ``mixed`` allows
+  it (then it runs outside a transaction too).
+- On PostgreSQL a ``SET ROLE`` in a migration would write the history row as that role,
+  which may not be allowed to: the role the session had before the migration is restored first.
 """
 
 from __future__ import annotations
@@ -17,17 +22,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from ordo.db.dialects import Dialect
 from ordo.db.errors import database_errors
 from ordo.db.statements import Statement, split_statements
 from ordo.errors import ExecutionError
 from ordo.masking import Masker
-from ordo.migrations.errors import MigrationFailed
+from ordo.migrations.errors import MigrationFailed, MigrationMixed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
 from ordo.migrations.results import AppliedMigration
+from ordo.migrations.transactions import transaction_plan
 
 __all__ = ["Applier", "transaction"]
 
@@ -54,33 +60,90 @@ class Applier:
     installed_by: str
     masker: Masker
     connection: Connection | None = None
+    mixed: bool = False  # a file mixing statements that refuse a transaction with others runs
+    mixed_setting: str = "MIGRATIONS_MIXED"  # how the refusal's hint names the setting
+
+    def outside_transaction(self, migration: MigrationFile) -> bool:
+        """Whether ``migration`` runs in autocommit; ``MigrationMixed`` if it cannot run as
+        written (checked for every pending file before the first one runs)."""
+        if migration.no_transaction:
+            return True
+        if self.dialect.name != "postgresql":
+            return False
+        plan = transaction_plan(self._statements(migration), self._server_version())
+        if plan.mixed_at is not None and not self.mixed:
+            at = plan.mixed_at
+            raise MigrationMixed(
+                f"migration {migration.label} ({migration.script}) mixes statements that cannot "
+                f"run in a transaction (line {at.line}: {at.first_line}) with ones that can",
+                file=migration.path,
+                line=at.line,
+                hint="move that statement to a migration of its own, or set "
+                f"{self.mixed_setting}=true (`mixed: true` on a migrate step) to run the "
+                "whole file outside a transaction",
+            )
+        return plan.autocommit
 
     def apply(self, migration: MigrationFile, before: list[AppliedMigration]) -> AppliedMigration:
-        statements = split_statements(migration.sql, self.dialect.script_syntax)
+        outside = self.outside_transaction(migration)
+        statements = self._statements(migration)
         started = time.perf_counter()
         statement: Statement | None = None
         try:
             with database_errors(masker=self.masker):
-                if migration.no_transaction:
+                if outside:
                     with self.engine.connect() as conn:
                         if self.dialect.supports_autocommit:
                             conn.execution_options(isolation_level="AUTOCOMMIT")
-                        for statement in statements:
-                            with conn.begin():  # a real transaction only on DuckDB
-                                self.dialect.execute(conn, statement.sql, fetch=False)
-                    statement = None
+                        with conn.begin():
+                            role = self._role(conn)
+                        try:
+                            for statement in statements:
+                                with conn.begin():  # a real transaction only on DuckDB
+                                    self.dialect.execute(conn, statement.sql, fetch=False)
+                        except BaseException:
+                            conn.invalidate()  # it may hold the file's SET ROLE: not for reuse
+                            raise
+                        statement = None
+                        with conn.begin():
+                            self._restore_role(conn, role)
                     with transaction(self.engine, self.dialect) as conn:
                         elapsed = self._record(conn, migration, started, success=True)
                 else:
                     with self._transaction() as conn:
+                        role = self._role(conn)
                         for statement in statements:
                             self.dialect.execute(conn, statement.sql, fetch=False)
                         statement = None
+                        self._restore_role(conn, role)
                         elapsed = self._record(conn, migration, started, success=True)
         except ExecutionError as exc:
-            raise self._failure(migration, statement, exc, started, before) from exc
+            raise self._failure(migration, statement, exc, started, before, outside) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
+
+    def _statements(self, migration: MigrationFile) -> list[Statement]:
+        return split_statements(migration.sql, self.dialect.script_syntax)
+
+    def _server_version(self) -> tuple[int, ...] | None:
+        """The server's version (SQLAlchemy reads it on the engine's first connect)."""
+        if self.engine.dialect.server_version_info is None:
+            with database_errors(masker=self.masker), self.engine.connect():
+                pass
+        info = self.engine.dialect.server_version_info
+        return tuple(int(p) for p in info if isinstance(p, int)) if info else None
+
+    def _role(self, conn: Connection) -> str | None:
+        """The session's role setting on PostgreSQL (``none`` unless a role was set)."""
+        if self.dialect.name != "postgresql":
+            return None
+        return str(conn.execute(text("SELECT current_setting('role')")).scalar_one())
+
+    def _restore_role(self, conn: Connection, role: str | None) -> None:
+        """Undo a ``SET ROLE`` of the migration, so the history row (and the next user of the
+        pooled connection) acts as the session did before it."""
+        if role is not None:
+            conn.execute(text("SELECT set_config('role', :role, false)"), {"role": role})
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -106,8 +169,9 @@ class Applier:
         cause: ExecutionError,
         started: float,
         before: list[AppliedMigration],
+        outside: bool,
     ) -> MigrationFailed:
-        kept = migration.no_transaction or not self.dialect.transactional_ddl
+        kept = outside or not self.dialect.transactional_ddl
         if not kept:
             hint = "nothing of it was kept (it ran in one transaction): fix it, run `ordo migrate`"
         elif self._record_failure(migration, started):

@@ -6,6 +6,8 @@
         ├── MigrationValidationError  the history and the files disagree (tampered,
         │                           missing, out of order, failed entry); nothing ran
         ├── MigrationFailed         a statement of a migration failed while it ran
+        ├── MigrationMixed          a file mixes statements that refuse a transaction
+        │                           with others (PostgreSQL); it did not run
         ├── MigrationLockTimeout    another migrator held the lock for too long
         ├── MigrationReadOnly       the connection is read-only
         └── BaselineRefused         the history already holds migrations
@@ -32,6 +34,7 @@ __all__ = [
     "MigrationFailed",
     "MigrationFilesInvalid",
     "MigrationLockTimeout",
+    "MigrationMixed",
     "MigrationReadOnly",
     "MigrationValidationError",
 ]
@@ -99,6 +102,11 @@ class MigrationFailed(MigrationError):
         self.statement = statement
         self.cause = cause
         self.applied = tuple(applied)
+
+
+class MigrationMixed(MigrationError):
+    """A migration mixes statements PostgreSQL refuses in a transaction (``CREATE INDEX
+    CONCURRENTLY``, ...) with ordinary ones, and mixing is not allowed; it did not run."""
 
 
 class MigrationLockTimeout(MigrationError):

@@ -11,9 +11,10 @@ pending migration with its history row:
 - on MySQL/MariaDB, where every DDL statement commits at once, a failure is recorded as a row
   with ``success = false``, which blocks later runs until ``repair`` removes it: the database
   may hold half of the migration and a person has to look;
-- a file whose first line is ``-- ordo:no-transaction`` runs in autocommit (for statements
-  that refuse a transaction, such as ``CREATE INDEX CONCURRENTLY`` or ``VACUUM``) and is
-  treated like MySQL on failure, since what ran is kept.
+- a file whose first line is ``-- ordo:no-transaction``, or on PostgreSQL a file made only of
+  statements that refuse a transaction (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...), runs
+  in autocommit and is treated like MySQL on failure, since what ran is kept; a file mixing
+  those with other statements is refused before any migration runs, unless ``mixed`` is set.
 
 Nothing after a failed migration runs, and the error names the file, the statement number,
 its line and its first line (``apply.py`` runs one migration).
@@ -70,7 +71,9 @@ class Migrator:
     for an in-memory SQLite or DuckDB database (a file database is locked beside its file);
     ``installed_by`` defaults to
     the database user; ``read_only`` refuses every command that writes (a dry run is allowed);
-    ``lock_timeout`` is how long to wait for another migrator, in seconds.
+    ``lock_timeout`` is how long to wait for another migrator, in seconds; ``mixed`` lets a
+    file mix statements that refuse a transaction with others (it then runs in autocommit),
+    and ``mixed_setting`` is the setting that hints name for it.
     """
 
     def __init__(
@@ -85,6 +88,8 @@ class Migrator:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         masker: Masker | None = None,
         connection: str | None = None,
+        mixed: bool = False,
+        mixed_setting: str = "MIGRATIONS_MIXED",
     ) -> None:
         self.engine = engine
         self.connection = connection  # its name, for the commands the hints spell out
@@ -100,6 +105,8 @@ class Migrator:
         self.installed_by = installed_by or engine.url.username or _os_user()
         self.read_only = read_only
         self.lock_timeout = lock_timeout
+        self.mixed = mixed
+        self.mixed_setting = mixed_setting
 
     @classmethod
     def for_connection(
@@ -108,8 +115,8 @@ class Migrator:
         """The migrator of a named connection: its folder (which must exist), history table,
         read-only rule, and the lock file under the project's ``.ordo/``."""
         folder = connection.migrations
+        prefix = f"{settings.env_name.upper()}_GLOBAL_{connection.name.upper()}_MIGRATIONS"
         if folder is None or not folder.is_dir():
-            prefix = f"{settings.env_name.upper()}_GLOBAL_{connection.name.upper()}_MIGRATIONS"
             raise ConfigError(
                 f"no migrations folder for connection '{connection.name}' (looked for {folder})",
                 hint=f"create it, or set {prefix} to the folder holding "
@@ -123,6 +130,8 @@ class Migrator:
             read_only=connection.read_only,
             masker=settings.masker(),
             connection=connection.name,
+            mixed=connection.migrations_mixed,
+            mixed_setting=f"{prefix}_MIXED",
         )
 
     # -- reading --------------------------------------------------------------------------
@@ -151,9 +160,15 @@ class Migrator:
     # -- writing --------------------------------------------------------------------------
 
     def migrate(
-        self, *, target: str | None = None, out_of_order: bool = False, dry_run: bool = False
+        self,
+        *,
+        target: str | None = None,
+        out_of_order: bool = False,
+        dry_run: bool = False,
+        mixed: bool | None = None,
     ) -> MigrateResult:
-        """Apply pending migrations in order, up to ``target`` if given.
+        """Apply pending migrations in order, up to ``target`` if given; ``mixed``, when
+        given, replaces the migrator's own setting for this run.
 
         A dry run reads the history (if the table exists), validates, and returns what would
         run; it takes no lock and writes nothing, not even the history table.
@@ -173,9 +188,9 @@ class Migrator:
         with self._locked():
             self._create_table()
             found = self._check(files, self._read_history(), out_of_order, limit)
-            applier = Applier(
-                self.engine, self.dialect, self.history, self.installed_by, self.masker
-            )
+            applier = self._applier(self.mixed if mixed is None else mixed)
+            for migration in found.pending:  # a file that cannot run stops all before any runs
+                applier.outside_transaction(migration)
             applied: list[AppliedMigration] = []
             for migration in found.pending:
                 applied.append(applier.apply(migration, applied))
@@ -187,15 +202,16 @@ class Migrator:
         caller's transaction: the caller commits all of it or rolls all of it back, so a
         set-up that fails halfway leaves nothing behind (the PostgreSQL state store).
 
-        For databases with transactional DDL only, and no ``-- ordo:no-transaction`` file;
-        no lock is taken here: the caller holds one that keeps other migrators out.
+        For databases with transactional DDL only, and no file that runs outside a
+        transaction; no lock is taken here: the caller holds one that keeps other migrators out.
         """
         self._refuse_if_read_only("migrate")
         if not self.dialect.transactional_ddl:
             raise MigrationError(f"{self.dialect.name} cannot migrate inside one transaction")
         files = self.discover()
+        applier = self._applier(self.mixed, conn)
         for migration in files:
-            if migration.no_transaction:
+            if applier.outside_transaction(migration):
                 raise MigrationError(
                     f"migration {migration.label} ({migration.script}) runs outside a "
                     "transaction, so it cannot join the caller's transaction"
@@ -203,9 +219,6 @@ class Migrator:
         with self._database_errors():
             self.history.create(conn)
             found = self._check(files, self.history.read(conn), False, None)
-        applier = Applier(
-            self.engine, self.dialect, self.history, self.installed_by, self.masker, conn
-        )
         applied: list[AppliedMigration] = []
         for migration in found.pending:
             applied.append(applier.apply(migration, applied))
@@ -272,6 +285,18 @@ class Migrator:
         if found.problems:
             raise MigrationValidationError.gathering(found.problems)
         return found
+
+    def _applier(self, mixed: bool, connection: Connection | None = None) -> Applier:
+        return Applier(
+            self.engine,
+            self.dialect,
+            self.history,
+            self.installed_by,
+            self.masker,
+            connection,
+            mixed=mixed,
+            mixed_setting=self.mixed_setting,
+        )
 
     def _read_history(self) -> list[HistoryEntry]:
         if self.dialect.database_missing(self.engine.url):
