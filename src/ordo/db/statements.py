@@ -19,6 +19,10 @@ opens nothing. Per backend:
 - Oracle: a PL/SQL unit (``DECLARE``, ``BEGIN``, ``CREATE [OR REPLACE] PROCEDURE|FUNCTION|
   PACKAGE|TRIGGER|TYPE``) ends at a line holding only ``/``, as in SQL*Plus and Flyway.
 - SQL Server: batches separated by ``GO`` lines, each sent whole (T-SQL runs a batch).
+- PostgreSQL: ``COPY ... FROM stdin;`` is followed by its rows (pg_dump's format), up to a
+  line holding only ``\\.``, as psql reads them. They are data, not SQL (a ``;``, a quote or
+  ``--`` in them means nothing), so they become the statement's ``copy_data``, for the
+  driver's COPY; a block with no ``\\.`` line is ``CopyDataUnterminated``.
 
 Why not ``sqlparse.split``: tried first, it splits a MySQL ``REPEAT ... END REPEAT`` inside a
 procedure, an Oracle ``DECLARE`` block and a PostgreSQL string ending in a backslash
@@ -36,8 +40,9 @@ import re
 from dataclasses import dataclass
 
 from ordo.db.dialects import ScriptSyntax, dialect_for
+from ordo.errors import InvalidInput
 
-__all__ = ["Statement", "code_colons", "split_statements"]
+__all__ = ["CopyDataUnterminated", "Statement", "code_colons", "split_statements"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE = re.compile(r"\s+")
@@ -54,21 +59,43 @@ _SPACE_AND_COMMENTS = re.compile(r"(?:\s+|--[^\r\n]*|#[^\r\n]*|/\*.*?\*/)*", re.
 _BEFORE_A_NAME = frozenset({"SELECT", "WHERE", "SET", "AND", "OR", "BY", "AS", "DECLARE"})
 _END_OF_LOOP = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
 _PLSQL_UNITS = frozenset({"PROCEDURE", "FUNCTION", "PACKAGE", "TRIGGER", "TYPE", "LIBRARY", "JAVA"})
+# The line that ends a COPY's rows: only "\." (spaces after it tolerated), at a line start.
+_COPY_END = re.compile(r"(?:(?<=\n)|(?<=\r))\\\.[ \t]*(?=[\r\n]|\Z)")
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement: its 1-based number in the file, the line it starts on, its text."""
+    """One statement: its 1-based number in the file, the line it starts on, its text, and
+    for a PostgreSQL ``COPY ... FROM stdin`` the rows that followed it (``copy_data``: the
+    lines before the ``\\.`` one, line breaks kept), which are sent through the driver's COPY."""
 
     number: int
     line: int
     sql: str
+    copy_data: str | None = None
 
     @property
     def first_line(self) -> str:
         """The statement's first line, shortened: how an error points at it."""
-        line = self.sql.splitlines()[0].strip() if self.sql.strip() else ""
-        return line if len(line) <= 80 else line[:77] + "..."
+        return _shortened(self.sql)
+
+
+class CopyDataUnterminated(InvalidInput):
+    """A ``COPY ... FROM stdin`` whose rows never end: no line holding only ``\\.`` follows.
+    ``line`` is the line the COPY starts on (the caller adds the file)."""
+
+    def __init__(self, sql: str, line: int) -> None:
+        super().__init__(
+            f"the rows of {_shortened(sql)} (line {line}) have no line holding only \\. after them",
+            line=line,
+            hint="end the rows of a COPY ... FROM stdin with a line holding only \\., "
+            "as pg_dump writes them",
+        )
+
+
+def _shortened(sql: str) -> str:
+    line = sql.splitlines()[0].strip() if sql.strip() else ""
+    return line if len(line) <= 80 else line[:77] + "..."
 
 
 def split_statements(text: str, syntax: ScriptSyntax | str) -> list[Statement]:
@@ -133,6 +160,8 @@ class _Splitter:
         self.statements: list[Statement] = []
         self.lines = _Lines(text)
         self.colons: list[int] = []  # offsets of the colons that are code
+        self.previous = ""  # the last word read, upper-cased
+        self.copy_in = False  # the statement is a COPY ... FROM STDIN: rows follow its ;
 
     def run(self) -> list[Statement]:
         text, n = self.text, len(self.text)
@@ -163,7 +192,25 @@ class _Splitter:
             number = len(self.statements) + 1
             self.statements.append(Statement(number, self.lines.at(self.start), sql))
         self.start, self.depth, self.parens, self.words = None, 0, 0, []
+        self.previous, self.copy_in = "", False
         self.pos = end + skip
+
+    def _end_copy(self) -> None:
+        """End a ``COPY ... FROM stdin`` at its ``;``: its rows start on the next line and
+        run to the ``\\.`` line, whatever they hold; scanning goes on after that line."""
+        assert self.start is not None
+        start, sql = self.start, self.text[self.start : self.pos].rstrip()
+        line = self.lines.at(start)
+        after = _LINE_BREAK.search(self.text, self.pos)
+        rows = after.end() if after else len(self.text)
+        terminator = _COPY_END.search(self.text, rows)
+        if after is None or terminator is None:
+            raise CopyDataUnterminated(sql, line)
+        number = len(self.statements) + 1
+        data = self.text[rows : terminator.start()]
+        self.statements.append(Statement(number, line, sql, data))
+        self.start = None  # recorded: _end only resets the state
+        self._end(terminator.end(), 0)
 
     def _semicolon(self) -> None:
         if self.start is None or self.delimiter != ";":
@@ -175,6 +222,8 @@ class _Splitter:
                 self.pos += 1
         elif self.depth > 0 or self.parens > 0 or self._plsql():
             self.pos += 1
+        elif self.copy_in:
+            self._end_copy()
         else:
             self._end(self.pos, 1)
 
@@ -290,6 +339,15 @@ class _Splitter:
         first = not self.words
         if len(self.words) < 8:
             self.words.append(word)
+        previous, self.previous = self.previous, word
+        if (
+            self.syntax.copy_from_stdin
+            and word == "STDIN"
+            and previous == "FROM"
+            and not self.parens
+            and self.words[0] == "COPY"
+        ):
+            self.copy_in = True  # "COPY (SELECT a FROM stdin) TO ..." reads a table: parens
         if self.mysql and first and word == "DELIMITER":
             self._set_delimiter()
         elif word == "BEGIN":

@@ -13,6 +13,9 @@
   it (then it runs outside a transaction too).
 - On PostgreSQL a ``SET ROLE`` in a migration would write the history row as that role,
   which may not be allowed to: the role the session had before the migration is restored first.
+- A PostgreSQL ``COPY ... FROM stdin`` with its rows inline (pg_dump's format) sends them
+  through the driver's COPY (``Dialect.copy_in``), in the migration's transaction. A block
+  without its ``\\.`` line is refused, naming file and line, before any migration runs.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from sqlalchemy import Connection, Engine, text
 
 from ordo.db.dialects import Dialect
 from ordo.db.errors import database_errors
-from ordo.db.statements import Statement, split_statements
+from ordo.db.statements import CopyDataUnterminated, Statement, split_statements
 from ordo.errors import ExecutionError
 from ordo.masking import Masker
-from ordo.migrations.errors import MigrationFailed, MigrationMixed
+from ordo.migrations.errors import MigrationFailed, MigrationFilesInvalid, MigrationMixed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
 from ordo.migrations.results import AppliedMigration
@@ -66,11 +69,12 @@ class Applier:
     def outside_transaction(self, migration: MigrationFile) -> bool:
         """Whether ``migration`` runs in autocommit; ``MigrationMixed`` if it cannot run as
         written (checked for every pending file before the first one runs)."""
+        if self.dialect.name != "postgresql":
+            return migration.no_transaction
+        statements = self._statements(migration)  # a malformed file is refused here too
         if migration.no_transaction:
             return True
-        if self.dialect.name != "postgresql":
-            return False
-        plan = transaction_plan(self._statements(migration), self._server_version())
+        plan = transaction_plan(statements, self._server_version())
         if plan.mixed_at is not None and not self.mixed:
             at = plan.mixed_at
             raise MigrationMixed(
@@ -100,7 +104,7 @@ class Applier:
                         try:
                             for statement in statements:
                                 with conn.begin():  # a real transaction only on DuckDB
-                                    self.dialect.execute(conn, statement.sql, fetch=False)
+                                    self._run(conn, statement)
                         except BaseException:
                             conn.invalidate()  # it may hold the file's SET ROLE: not for reuse
                             raise
@@ -113,7 +117,7 @@ class Applier:
                     with self._transaction() as conn:
                         role = self._role(conn)
                         for statement in statements:
-                            self.dialect.execute(conn, statement.sql, fetch=False)
+                            self._run(conn, statement)
                         statement = None
                         self._restore_role(conn, role)
                         elapsed = self._record(conn, migration, started, success=True)
@@ -123,7 +127,21 @@ class Applier:
         return AppliedMigration(version, migration.description, migration.script, elapsed)
 
     def _statements(self, migration: MigrationFile) -> list[Statement]:
-        return split_statements(migration.sql, self.dialect.script_syntax)
+        try:
+            return split_statements(migration.sql, self.dialect.script_syntax)
+        except CopyDataUnterminated as exc:
+            raise MigrationFilesInvalid(
+                f"migration {migration.label} ({migration.script}): {exc.message}",
+                file=migration.path,
+                line=exc.line,
+                hint=exc.hint,
+            ) from exc
+
+    def _run(self, conn: Connection, statement: Statement) -> None:
+        if statement.copy_data is not None:
+            self.dialect.copy_in(conn, statement.sql, statement.copy_data)
+        else:
+            self.dialect.execute(conn, statement.sql, fetch=False)
 
     def _server_version(self) -> tuple[int, ...] | None:
         """The server's version (SQLAlchemy reads it on the engine's first connect)."""

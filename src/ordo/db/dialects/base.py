@@ -332,6 +332,11 @@ class Dialect:
         result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
         return self._result(result, fetch=fetch, returns_rows=self.returns_data(result, sql))
 
+    def copy_in(self, conn: Connection, sql: str, data: str) -> None:
+        """Run ``COPY ... FROM stdin`` (``sql``) with ``data`` as its rows, in the driver's COPY
+        protocol: only backends whose ``script_syntax`` has ``copy_from_stdin`` get here."""
+        raise NotImplementedError(f"{self.name} has no COPY ... FROM stdin")
+
     def write_result(
         self, conn: Connection, sql: str, writer: TableWriter, *, batch: int = OUTPUT_BATCH
     ) -> int | None:

@@ -38,7 +38,11 @@ class PostgreSQLDialect(Dialect):
     connect_timeout_arg = "connect_timeout"
     read_only_sql = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
     script_syntax = ScriptSyntax(
-        escape_strings=True, dollar_quotes=True, nested_comments=True, backtick_quotes=False
+        escape_strings=True,
+        dollar_quotes=True,
+        nested_comments=True,
+        backtick_quotes=False,
+        copy_from_stdin=True,
     )
 
     @classmethod
@@ -57,6 +61,20 @@ class PostgreSQLDialect(Dialect):
         if "application_name" not in url.query:
             options["connect_args"]["application_name"] = "ordo"
         return options
+
+    def copy_in(self, conn: Connection, sql: str, data: str) -> None:
+        """The rows go through psycopg's ``cursor.copy`` on the connection's own DBAPI
+        connection, so they join its transaction (or its autocommit); sent through
+        ``execute`` they would leave the connection waiting for rows that never come."""
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            if hasattr(cursor, "copy"):  # psycopg 3
+                with cursor.copy(sql) as copy:
+                    copy.write(data)
+            else:  # psycopg2
+                import io
+
+                cursor.copy_expert(sql, io.StringIO(data))
 
     @contextmanager
     def notices(self, conn: Connection, emit: Callable[[str], None]) -> Iterator[None]:

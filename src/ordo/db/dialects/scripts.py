@@ -45,3 +45,6 @@ class ScriptSyntax:
     plsql_units: bool = False
     """``DECLARE``, ``BEGIN`` and ``CREATE ... PROCEDURE|FUNCTION|...`` run to a ``/`` line,
     their own ``;`` included (Oracle)."""
+    copy_from_stdin: bool = False
+    """``COPY ... FROM stdin;`` is followed by its rows, up to a line holding only ``\\.``
+    (psql and pg_dump scripts): data, not SQL (PostgreSQL)."""
