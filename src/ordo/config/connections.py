@@ -3,7 +3,9 @@
 A connection ``NAME`` is described by ``{ENV}_GLOBAL_{NAME}_*`` variables: ``CONNECTION_STRING``,
 ``TYPE``, ``POOL_SIZE`` (5), ``MAX_OVERFLOW`` (10), ``TIMEOUT`` (30 s), ``READ_ONLY``,
 ``MIGRATIONS`` (folder), ``MIGRATIONS_TABLE`` (history table, ``schema_version``) and
-``MIGRATIONS_MIXED`` (a migration may mix statements that refuse a transaction with others), with
+``MIGRATIONS_MIXED`` (a migration may mix statements that refuse a transaction with others),
+``PLACEHOLDERS_<KEY>`` (the value of ``${key}`` in migrations, key read lower case, an empty
+value allowed) and ``MIGRATIONS_PLACEHOLDER_REPLACEMENT`` (true unless set false), with
 global defaults ``{ENV}_GLOBAL_DATABASE_TIMEOUT`` and ``{ENV}_GLOBAL_CONNECTION_POOL_SIZE``.
 Names match case-insensitively. The connection called ``default`` may instead come from the
 classic ``DB_*`` variables or ``DATABASE_URL``, so a project written either way works unchanged.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import URL
@@ -54,6 +56,8 @@ class ConnectionSettings:
     migrations: Path | None = None
     history_table: str = "schema_version"
     migrations_mixed: bool = False
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    placeholder_replacement: bool = True
 
     @property
     def masked_url(self) -> str:
@@ -124,6 +128,9 @@ def resolve(values: Mapping[str, str], env_name: str, name: str, root: Path) -> 
         migrations=_migrations_folder(root, name, migrations),
         history_table=get("MIGRATIONS_TABLE") or "schema_version",
         migrations_mixed=_bool(upper, prefix + "MIGRATIONS_MIXED"),
+        placeholders=_placeholders(values, prefix + "PLACEHOLDERS_"),
+        placeholder_replacement=get("MIGRATIONS_PLACEHOLDER_REPLACEMENT") is None
+        or _bool(upper, prefix + "MIGRATIONS_PLACEHOLDER_REPLACEMENT"),
     )
 
 
@@ -142,6 +149,16 @@ def _migrations_folder(root: Path, name: str, configured: str | None) -> Path:
             if child.is_dir() and child.name.lower() == name.lower():
                 return child
     return base / name
+
+
+def _placeholders(values: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """``{key: value}`` of every ``<prefix><KEY>`` setting, keys lower case (as Flyway reads
+    ``FLYWAY_PLACEHOLDERS_<KEY>``); an empty value is a value."""
+    return {
+        key.upper().removeprefix(prefix).lower(): value or ""
+        for key, value in values.items()
+        if key.upper().startswith(prefix) and len(key) > len(prefix)
+    }
 
 
 def _int(values: Mapping[str, str], key: str, default: int, *, minimum: int = 1) -> int:

@@ -28,6 +28,7 @@ from ordo.migrations.errors import (
 from ordo.migrations.files import MigrationFile, Version, checksum
 from ordo.migrations.history import HistoryEntry
 from ordo.migrations.migrator import Migrator
+from ordo.migrations.placeholders import MigrationPlaceholderMissing, Placeholders
 from ordo.migrations.results import (
     AppliedMigration,
     MigrateResult,
@@ -47,10 +48,12 @@ __all__ = [
     "MigrationFilesInvalid",
     "MigrationLockTimeout",
     "MigrationMixed",
+    "MigrationPlaceholderMissing",
     "MigrationReadOnly",
     "MigrationStatus",
     "MigrationValidationError",
     "Migrator",
+    "Placeholders",
     "Realignment",
     "RepairResult",
     "Version",

@@ -18,12 +18,15 @@ pending migration with its history row:
 
 Nothing after a failed migration runs, and the error names the file, the statement number,
 its line and its first line (``apply.py`` runs one migration).
+
+Files are read with their ``${placeholders}`` replaced (``placeholders.py``) before anything
+else, so a placeholder without a value stops every command before the database is written.
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +37,7 @@ from ordo._words import plural
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
-from ordo.errors import ConfigError
+from ordo.errors import ConfigError, Problem
 from ordo.masking import Masker
 from ordo.migrations.apply import Applier, transaction
 from ordo.migrations.errors import (
@@ -46,6 +49,7 @@ from ordo.migrations.errors import (
 from ordo.migrations.files import MigrationFile, Version, discover, scan
 from ordo.migrations.history import History, HistoryEntry, history_table
 from ordo.migrations.locks import migration_lock
+from ordo.migrations.placeholders import MigrationPlaceholderMissing, Placeholders, database_values
 from ordo.migrations.resolve import Resolution, resolve
 from ordo.migrations.results import (
     AppliedMigration,
@@ -73,7 +77,8 @@ class Migrator:
     the database user; ``read_only`` refuses every command that writes (a dry run is allowed);
     ``lock_timeout`` is how long to wait for another migrator, in seconds; ``mixed`` lets a
     file mix statements that refuse a transaction with others (it then runs in autocommit),
-    and ``mixed_setting`` is the setting that hints name for it.
+    and ``mixed_setting`` is the setting that hints name for it; ``placeholders`` gives the
+    values of ``${name}`` in the files (none, and replacement on, if not given).
     """
 
     def __init__(
@@ -90,6 +95,7 @@ class Migrator:
         connection: str | None = None,
         mixed: bool = False,
         mixed_setting: str = "MIGRATIONS_MIXED",
+        placeholders: Placeholders | None = None,
     ) -> None:
         self.engine = engine
         self.connection = connection  # its name, for the commands the hints spell out
@@ -107,6 +113,8 @@ class Migrator:
         self.lock_timeout = lock_timeout
         self.mixed = mixed
         self.mixed_setting = mixed_setting
+        self.placeholders = placeholders or Placeholders()
+        self._table_name = name
 
     @classmethod
     def for_connection(
@@ -132,17 +140,29 @@ class Migrator:
             connection=connection.name,
             mixed=connection.migrations_mixed,
             mixed_setting=f"{prefix}_MIXED",
+            placeholders=Placeholders(
+                connection.placeholders,
+                connection.placeholder_replacement,
+                setting=f"{prefix.removesuffix('_MIGRATIONS')}_PLACEHOLDERS_",
+                switch=f"{prefix}_PLACEHOLDER_REPLACEMENT",
+            ),
         )
 
     # -- reading --------------------------------------------------------------------------
 
-    def discover(self) -> list[MigrationFile]:
-        """The migration files in run order; raises ``MigrationFilesInvalid``."""
-        return discover(self.folder)
+    def discover(self, placeholders: Placeholders | None = None) -> list[MigrationFile]:
+        """The migration files in run order, placeholders replaced; raises
+        ``MigrationFilesInvalid`` or ``MigrationPlaceholderMissing``."""
+        files, problems = self._replaced(discover(self.folder), placeholders)
+        if problems:
+            raise MigrationPlaceholderMissing.gathering(problems)
+        return files
 
     def status(self) -> MigrationStatus:
         """Where the database stands, problems included; raises only if the database fails."""
         files, file_problems = scan(self.folder)
+        files, missing = self._replaced(files)
+        file_problems.extend(missing)
         found = resolve(files, self._read_history(), connection=self.connection)
         return MigrationStatus(
             current_version=found.current_version,
@@ -166,9 +186,12 @@ class Migrator:
         out_of_order: bool = False,
         dry_run: bool = False,
         mixed: bool | None = None,
+        placeholders: Mapping[str, str] | None = None,
+        placeholder_replacement: bool | None = None,
     ) -> MigrateResult:
         """Apply pending migrations in order, up to ``target`` if given; ``mixed``, when
-        given, replaces the migrator's own setting for this run.
+        given, replaces the migrator's own setting for this run, ``placeholders`` adds values
+        (a migrate step's) and ``placeholder_replacement`` replaces the switch.
 
         A dry run reads the history (if the table exists), validates, and returns what would
         run; it takes no lock and writes nothing, not even the history table.
@@ -176,7 +199,7 @@ class Migrator:
         if not dry_run:
             self._refuse_if_read_only("migrate")
         limit = _target(target)
-        files = self.discover()
+        files = self.discover(self.placeholders.overridden(placeholders, placeholder_replacement))
         if dry_run:
             found = self._check(files, self._read_history(), out_of_order, limit)
             versions = [m.version for m in found.pending if m.version is not None]
@@ -296,6 +319,23 @@ class Migrator:
             connection,
             mixed=mixed,
             mixed_setting=self.mixed_setting,
+        )
+
+    def _replaced(
+        self, files: list[MigrationFile], placeholders: Placeholders | None = None
+    ) -> tuple[list[MigrationFile], list[Problem]]:
+        def database() -> dict[str, str]:
+            if self.dialect.database_missing(self.engine.url):  # connecting would create it
+                return database_values(None, "sqlite", self.engine.url.username)
+            with self._database_errors(), self.engine.connect() as conn:
+                return database_values(conn, self.dialect.backend, self.engine.url.username)
+
+        schema = self._table_name.schema
+        return (placeholders or self.placeholders).apply(
+            files,
+            table=self.history.table.name,
+            default_schema=str(schema) if schema else None,
+            database=database,
         )
 
     def _read_history(self) -> list[HistoryEntry]:
