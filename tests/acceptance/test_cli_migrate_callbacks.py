@@ -191,3 +191,20 @@ def test_a_failing_callback_is_named_with_its_statement(
     )
     assert logged(server_url) == ["afterMigrateError"]  # the rest rolled back with V1
     assert ("1", "V1__one.sql", True) not in history(server_url)
+
+
+def test_callbacks_of_a_migration_outside_a_transaction_run_around_it(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        "beforeEachMigrate.sql": log("beforeEachMigrate"),
+        "afterEachMigrate.sql": log("afterEachMigrate"),
+        "V1__outside.sql": "-- ordo:no-transaction\n" + log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert logged(server_url) == ["beforeEachMigrate", "V1", "afterEachMigrate"]
+    assert history(server_url) == [("1", "V1__outside.sql", True)]

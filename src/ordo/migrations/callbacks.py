@@ -169,9 +169,8 @@ class CallbackFailed(MigrationError):
     def where(self) -> str:
         """``callback beforeEachMigrate.sql statement 2 (line 3: INSERT ...)``."""
         st = self.statement
-        return f"callback {self.callback.script} statement {st.number} (line {st.line}: " + (
-            st.first_line + ")"
-        )
+        where = f"statement {st.number} (line {st.line}: {st.first_line})"
+        return f"callback {self.callback.script} {where}"
 
 
 @dataclass(frozen=True)
