@@ -16,14 +16,18 @@
 - A PostgreSQL ``COPY ... FROM stdin`` with its rows inline (pg_dump's format) sends them
   through the driver's COPY (``Dialect.copy_in``), in the migration's transaction. A block
   without its ``\\.`` line is refused, naming file and line, before any migration runs.
+- Callbacks (``callbacks.py``): ``beforeEachMigrate`` and ``afterEachMigrate`` run on the
+  migration's connection, in its transaction when it has one; ``afterEachMigrateError`` after
+  a failure, in a transaction of its own.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
@@ -32,6 +36,7 @@ from ordo.db.errors import database_errors
 from ordo.db.statements import CopyDataUnterminated, Statement, split_statements
 from ordo.errors import ExecutionError
 from ordo.masking import Masker
+from ordo.migrations.callbacks import CallbackFailed, Callbacks, Event
 from ordo.migrations.errors import MigrationFailed, MigrationFilesInvalid, MigrationMixed
 from ordo.migrations.files import MigrationFile
 from ordo.migrations.history import History
@@ -39,6 +44,8 @@ from ordo.migrations.results import AppliedMigration
 from ordo.migrations.transactions import transaction_plan
 
 __all__ = ["Applier", "transaction"]
+
+_LOG = logging.getLogger("ordo")
 
 
 @contextmanager
@@ -65,6 +72,7 @@ class Applier:
     connection: Connection | None = None
     mixed: bool = False  # a file mixing statements that refuse a transaction with others runs
     mixed_setting: str = "MIGRATIONS_MIXED"  # how the refusal's hint names the setting
+    callbacks: Callbacks = field(default_factory=Callbacks)  # the folder's SQL callbacks
 
     def outside_transaction(self, migration: MigrationFile) -> bool:
         """Whether ``migration`` runs in autocommit; ``MigrationMixed`` if it cannot run as
@@ -102,9 +110,12 @@ class Applier:
                         with conn.begin():
                             role = self._role(conn)
                         try:
+                            self._callbacks(conn, Event.BEFORE_EACH_MIGRATE, autocommit=True)
                             for statement in statements:
                                 with conn.begin():  # a real transaction only on DuckDB
                                     self._run(conn, statement)
+                            statement = None
+                            self._callbacks(conn, Event.AFTER_EACH_MIGRATE, autocommit=True)
                         except BaseException:
                             conn.invalidate()  # it may hold the file's SET ROLE: not for reuse
                             raise
@@ -116,15 +127,36 @@ class Applier:
                 else:
                     with self._transaction() as conn:
                         role = self._role(conn)
+                        self._callbacks(conn, Event.BEFORE_EACH_MIGRATE)
                         for statement in statements:
                             self._run(conn, statement)
                         statement = None
+                        self._callbacks(conn, Event.AFTER_EACH_MIGRATE)
                         self._restore_role(conn, role)
                         elapsed = self._record(conn, migration, started, success=True)
         except ExecutionError as exc:
             raise self._failure(migration, statement, exc, started, before, outside) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
+
+    def _callbacks(self, conn: Connection, event: Event, *, autocommit: bool = False) -> None:
+        self.callbacks.run(
+            conn, event, dialect=self.dialect, masker=self.masker, autocommit=autocommit
+        )
+
+    def _after_each_error(self) -> None:
+        """``afterEachMigrateError``, once the failed migration's transaction is over (a
+        failed PostgreSQL transaction refuses every statement); its own failure is logged."""
+        if not self.callbacks.for_event(Event.AFTER_EACH_MIGRATE_ERROR):
+            return
+        try:
+            with (
+                database_errors(masker=self.masker),
+                transaction(self.engine, self.dialect) as conn,
+            ):
+                self._callbacks(conn, Event.AFTER_EACH_MIGRATE_ERROR)
+        except ExecutionError as exc:
+            _LOG.warning("%s", exc.message)
 
     def _statements(self, migration: MigrationFile) -> list[Statement]:
         try:
@@ -189,13 +221,15 @@ class Applier:
         before: list[AppliedMigration],
         outside: bool,
     ) -> MigrationFailed:
+        self._after_each_error()
         kept = outside or not self.dialect.transactional_ddl
+        fix = f"fix {cause.callback.script}" if isinstance(cause, CallbackFailed) else "fix it"
         if not kept:
-            hint = "nothing of it was kept (it ran in one transaction): fix it, run `ordo migrate`"
+            hint = f"nothing of it was kept (it ran in one transaction): {fix}, run `ordo migrate`"
         elif self._record_failure(migration, started):
             hint = (
                 "it may be partly applied and is recorded as failed: undo what it did if "
-                "needed, fix it, run `ordo migrate repair`, then `ordo migrate`"
+                f"needed, {fix}, run `ordo migrate repair`, then `ordo migrate`"
             )
         else:
             hint = "it may be partly applied and could not be recorded as failed: check by hand"
@@ -204,10 +238,13 @@ class Applier:
             if statement
             else "recording it in the history table"
         )
+        file, line = migration.path, statement.line if statement else None
+        if isinstance(cause, CallbackFailed):  # the callback's file and line, its own error
+            where, file, line, cause = cause.where, cause.callback.path, cause.line, cause.cause
         return MigrationFailed(
             f"migration {migration.label} ({migration.script}) failed at {where}: {cause.message}",
-            file=migration.path,
-            line=statement.line if statement else None,
+            file=file,
+            line=line,
             hint=hint,
             statement=statement.number if statement else None,
             cause=cause,

@@ -24,7 +24,8 @@ files of one version in different subfolders are a duplicate like any other. A `
 that starts like a migration but is misnamed (``V1_create.sql``, ``R1__x.sql``) is an error,
 because skipping it would skip a migration. Every other file (``notes.txt``, ``v2__lower.sql``,
 ``README.md``: Flyway's prefixes are case-sensitive) is ignored with a warning naming it;
-only hidden files and folders (``.gitkeep``, ``.git/``) are passed over without one.
+only hidden files and folders (``.gitkeep``, ``.git/``) are passed over without one, and
+Flyway's SQL callbacks (``beforeMigrate.sql``: ``callbacks.py``), which are not migrations.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 
 from ordo._words import plural
 from ordo.errors import Problem
+from ordo.migrations.callbacks import callback_event
 from ordo.migrations.errors import MigrationFilesInvalid
 
 __all__ = [
@@ -232,7 +234,8 @@ def scan(folder: Path) -> tuple[list[MigrationFile], list[Problem]]:
             problems.append(Problem(str(exc), path, hint=_NAMING_HINT))
             continue
         if parsed is None:
-            ignored.append(script)
+            if callback_event(path.name) is None:  # a callback is known, not ignored
+                ignored.append(script)
             continue
         try:
             found.append(read_migration(path, *parsed, script=script))

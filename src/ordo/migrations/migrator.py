@@ -17,7 +17,8 @@ pending migration with its history row:
   those with other statements is refused before any migration runs, unless ``mixed`` is set.
 
 Nothing after a failed migration runs, and the error names the file, the statement number,
-its line and its first line (``apply.py`` runs one migration).
+its line and its first line (``apply.py`` runs one migration). Flyway's SQL callbacks in the
+folder (``beforeMigrate.sql``, ...) run at their moments (``callbacks.py``).
 
 Files are read with their ``${placeholders}`` replaced (``placeholders.py``) before anything
 else, so a placeholder without a value stops every command before the database is written.
@@ -26,6 +27,7 @@ else, so a placeholder without a value stops every command before the database i
 from __future__ import annotations
 
 import getpass
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -37,9 +39,10 @@ from ordo._words import plural
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
-from ordo.errors import ConfigError, Problem
+from ordo.errors import ConfigError, ExecutionError, Problem
 from ordo.masking import Masker
 from ordo.migrations.apply import Applier, transaction
+from ordo.migrations.callbacks import Callbacks, Event, discover_callbacks
 from ordo.migrations.errors import (
     BaselineRefused,
     MigrationError,
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "Migrator", "migrator_for"]
 
 DEFAULT_LOCK_TIMEOUT = 300.0
+_LOG = logging.getLogger("ordo")
 
 
 class Migrator:
@@ -208,17 +212,59 @@ class Migrator:
             if reached is not None and (current is None or reached > Version(current)):
                 current = reached.text
             return MigrateResult((), found.pending, found.current_version, current, dry_run=True)
+        callbacks = discover_callbacks(self.folder)
         with self._locked():
             self._create_table()
             found = self._check(files, self._read_history(), out_of_order, limit)
-            applier = self._applier(self.mixed if mixed is None else mixed)
+            applier = self._applier(self.mixed if mixed is None else mixed, callbacks=callbacks)
             for migration in found.pending:  # a file that cannot run stops all before any runs
                 applier.outside_transaction(migration)
             applied: list[AppliedMigration] = []
-            for migration in found.pending:
-                applied.append(applier.apply(migration, applied))
+            try:
+                self._callback(callbacks, Event.BEFORE_MIGRATE)
+                self._apply_all(applier, callbacks, found.pending, applied)
+                self._callback(callbacks, Event.AFTER_MIGRATE)
+                if applied:
+                    self._callback(callbacks, Event.AFTER_MIGRATE_APPLIED)
+            finally:
+                self._callback(callbacks, Event.AFTER_MIGRATE_OPERATION_FINISH, quiet=True)
             after = resolve(files, self._read_history()).current_version
         return MigrateResult(tuple(applied), found.pending, found.current_version, after)
+
+    def _apply_all(
+        self,
+        applier: Applier,
+        callbacks: Callbacks,
+        pending: tuple[MigrationFile, ...],
+        applied: list[AppliedMigration],
+    ) -> None:
+        """Apply ``pending`` in order, appending to ``applied``; ``afterMigrateError`` runs
+        when one fails, ``afterVersioned`` and ``beforeRepeatables`` before the first
+        repeatable, as Flyway fires them."""
+        versioned = True
+        try:
+            for migration in pending:
+                if versioned and migration.repeatable:
+                    versioned = False
+                    self._callback(callbacks, Event.AFTER_VERSIONED)
+                    self._callback(callbacks, Event.BEFORE_REPEATABLES)
+                applied.append(applier.apply(migration, applied))
+        except ExecutionError:
+            self._callback(callbacks, Event.AFTER_MIGRATE_ERROR, quiet=True)
+            raise
+
+    def _callback(self, callbacks: Callbacks, event: Event, *, quiet: bool = False) -> None:
+        """Run ``event``'s callbacks in a transaction of their own; ``quiet`` logs a failure
+        instead of raising it (an error callback must not hide the error it follows)."""
+        if not callbacks.for_event(event):
+            return
+        try:
+            with self._database_errors(), self._transaction() as conn:
+                callbacks.run(conn, event, dialect=self.dialect, masker=self.masker)
+        except ExecutionError as exc:
+            if not quiet:
+                raise
+            _LOG.warning("%s", exc.message)
 
     def migrate_on(self, conn: Connection) -> MigrateResult:
         """Create the history table and apply every pending migration on ``conn``, inside the
@@ -309,7 +355,12 @@ class Migrator:
             raise MigrationValidationError.gathering(found.problems)
         return found
 
-    def _applier(self, mixed: bool, connection: Connection | None = None) -> Applier:
+    def _applier(
+        self,
+        mixed: bool,
+        connection: Connection | None = None,
+        callbacks: Callbacks | None = None,
+    ) -> Applier:
         return Applier(
             self.engine,
             self.dialect,
@@ -319,6 +370,7 @@ class Migrator:
             connection,
             mixed=mixed,
             mixed_setting=self.mixed_setting,
+            callbacks=callbacks or Callbacks(),
         )
 
     def _replaced(

@@ -1,0 +1,210 @@
+"""``ordo migrate`` runs Flyway's SQL callbacks at their moments, on PostgreSQL and MariaDB.
+
+Files named ``beforeMigrate.sql``, ``afterEachMigrate.sql``, ... used to be passed over in
+silence. Each callback here writes its name into a log table, so the table's rows show what
+ran and in which order; the history holds the migrations only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import URL, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests.support.cli import Runner
+from tests.support.project import database_env
+
+
+def log(name: str) -> str:
+    """A statement adding ``name`` as the next row of the log table."""
+    return f"INSERT INTO cb_log (n, event) SELECT COUNT(*) + 1, '{name}' FROM cb_log;\n"
+
+
+CALLBACKS = {
+    f"{name}.sql": log(name)
+    for name in (
+        "beforeMigrate",
+        "beforeEachMigrate",
+        "afterEachMigrate",
+        "afterVersioned",
+        "beforeRepeatables",
+        "afterMigrate",
+        "afterMigrateApplied",
+        "afterMigrateError",
+        "afterEachMigrateError",
+        "afterMigrateOperationFinish",
+    )
+}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ]
+)
+def server_url(request: pytest.FixtureRequest) -> URL:
+    fixture = {"postgresql": "postgres_url", "mariadb": "mariadb_url"}[request.param]
+    url: URL = request.getfixturevalue(fixture)
+    return url
+
+
+def project(root: Path, url: URL, files: dict[str, str]) -> Path:
+    (root / "config").mkdir(parents=True)
+    (root / "config" / ".env").write_text(database_env(url), encoding="utf-8")
+    folder = root / "core" / "migrations" / "default"
+    for name, sql in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(sql, encoding="utf-8")
+    execute(url, "CREATE TABLE cb_log (n INT, event VARCHAR(100))")
+    return root
+
+
+def execute(url: URL, sql: str) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def rows(url: URL, query: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def logged(url: URL) -> list[str]:
+    return [str(r[0]) for r in rows(url, "SELECT event FROM cb_log ORDER BY n")]
+
+
+def history(url: URL) -> list[tuple[object, ...]]:
+    query = "SELECT version, script, success FROM schema_version ORDER BY installed_rank"
+    return [(v, s, bool(ok)) for v, s, ok in rows(url, query)]
+
+
+def test_each_callback_runs_at_its_moment_and_is_not_recorded(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        **CALLBACKS,
+        "beforeMigrate__second.sql": log("beforeMigrate second"),
+        "V1__one.sql": log("V1"),
+        "sub/V2__two.sql": log("V2"),
+        "R__again.sql": log("R"),
+        "beforeValidate.sql": log("beforeValidate"),  # another command's: not run
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    each = ["beforeEachMigrate", "{}", "afterEachMigrate"]
+    assert logged(server_url) == [
+        "beforeMigrate",
+        "beforeMigrate second",  # the one without a description first, as in Flyway
+        *[e.format("V1") for e in each],
+        *[e.format("V2") for e in each],
+        "afterVersioned",
+        "beforeRepeatables",
+        *[e.format("R") for e in each],
+        "afterMigrate",
+        "afterMigrateApplied",
+        "afterMigrateOperationFinish",
+    ]
+    assert history(server_url) == [
+        ("1", "V1__one.sql", True),
+        ("2", "sub/V2__two.sql", True),
+        (None, "R__again.sql", True),
+    ]
+    assert "ignored" not in done.stderr  # callbacks are not taken for stray files
+    assert "not running 1 callback" in done.stderr
+    assert "beforeValidate.sql" in done.stderr
+
+    execute(server_url, "DELETE FROM cb_log")
+    again = ordo_cli("migrate", cwd=root)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # nothing pending: the migrate-wide ones still run, afterMigrateApplied does not
+    assert logged(server_url) == [
+        "beforeMigrate",
+        "beforeMigrate second",
+        "afterMigrate",
+        "afterMigrateOperationFinish",
+    ]
+    assert len(history(server_url)) == 3
+
+
+def test_a_failing_migration_runs_the_error_callbacks(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        **CALLBACKS,
+        "V1__one.sql": log("V1"),
+        "V2__fails.sql": log("V2") + "INSERT INTO no_such_table VALUES (1);\n",
+        "V3__never.sql": log("V3"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "migration V2 (V2__fails.sql) failed at statement 2" in done.stderr
+    # V2's beforeEachMigrate and first row rolled back with its transaction
+    assert logged(server_url) == [
+        "beforeMigrate",
+        "beforeEachMigrate",
+        "V1",
+        "afterEachMigrate",
+        "afterEachMigrateError",
+        "afterMigrateError",
+        "afterMigrateOperationFinish",
+    ]
+    assert history(server_url)[0] == ("1", "V1__one.sql", True)
+    assert ("3", "V3__never.sql", True) not in history(server_url)
+
+
+def test_a_failing_callback_is_named_with_its_statement(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    fails = "INSERT INTO no_such_table VALUES (1);\n"
+    files = {
+        "beforeEachMigrate.sql": log("beforeEachMigrate") + fails,
+        "afterMigrateError.sql": log("afterMigrateError"),
+        "V1__one.sql": log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        "migration V1 (V1__one.sql) failed at callback beforeEachMigrate.sql statement 2 (line 2"
+        in done.stderr
+    )
+    assert logged(server_url) == ["afterMigrateError"]  # the rest rolled back with V1
+    assert ("1", "V1__one.sql", True) not in history(server_url)
+
+
+def test_callbacks_of_a_migration_outside_a_transaction_run_around_it(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        "beforeEachMigrate.sql": log("beforeEachMigrate"),
+        "afterEachMigrate.sql": log("afterEachMigrate"),
+        "V1__outside.sql": "-- ordo:no-transaction\n" + log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert logged(server_url) == ["beforeEachMigrate", "V1", "afterEachMigrate"]
+    assert history(server_url) == [("1", "V1__outside.sql", True)]
