@@ -408,7 +408,7 @@ class Migrator:
         lock = migration_lock(
             self.engine,
             self.dialect,
-            self.history.table,
+            self.history.configured,  # not the table found: every process must agree
             lock_dir=self.lock_dir,
             timeout=self.lock_timeout,
             masker=self.masker,
