@@ -208,3 +208,48 @@ def test_callbacks_of_a_migration_outside_a_transaction_run_around_it(
     assert done.returncode == 0, done.stdout + done.stderr
     assert logged(server_url) == ["beforeEachMigrate", "V1", "afterEachMigrate"]
     assert history(server_url) == [("1", "V1__outside.sql", True)]
+
+
+PREFIX = "DEVELOPMENT_GLOBAL_DEFAULT_"
+
+
+def test_a_callbacks_placeholders_are_replaced_as_the_migrations_are(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    # Flyway replaces ${...} in callbacks too; run as written, '${team}' would be logged
+    # literally: wrong data, silently.
+    files = {
+        "beforeMigrate.sql": log("${team}"),
+        "V1__one.sql": "CREATE TABLE one (id INT);\n",
+    }
+    root = project(tmp_path / "p", server_url, files)
+    with (root / "config" / ".env").open("a", encoding="utf-8") as env:
+        env.write(f"{PREFIX}PLACEHOLDERS_TEAM=blue\n")
+    done = ordo_cli("migrate", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rows(server_url, "SELECT event FROM cb_log") == [("blue",)]
+
+
+def test_a_callback_placeholder_without_a_value_refuses_before_anything_runs(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        "beforeMigrate.sql": log("${nobody}"),
+        "V1__one.sql": "CREATE TABLE one (id INT);\n",
+    }
+    root = project(tmp_path / "p", server_url, files)
+    done = ordo_cli("migrate", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr  # as for a migration's placeholder
+    message = done.stdout + done.stderr
+    assert "callback beforeMigrate.sql uses the placeholder ${nobody} on line 1" in message
+    assert f"{PREFIX}PLACEHOLDERS_NOBODY" in message
+    assert "Traceback" not in message
+    assert rows(server_url, "SELECT event FROM cb_log") == []
+    names = {r[0] for r in rows(server_url, _TABLES[server_url.get_backend_name()])}
+    assert "one" not in names
+
+
+_TABLES = {
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+    "mysql": "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+}

@@ -203,7 +203,8 @@ class Migrator:
         if not dry_run:
             self._refuse_if_read_only("migrate")
         limit = _target(target)
-        files = self.discover(self.placeholders.overridden(placeholders, placeholder_replacement))
+        chosen = self.placeholders.overridden(placeholders, placeholder_replacement)
+        files = self.discover(chosen)
         if dry_run:
             found = self._check(files, self._read_history(), out_of_order, limit)
             versions = [m.version for m in found.pending if m.version is not None]
@@ -212,7 +213,7 @@ class Migrator:
             if reached is not None and (current is None or reached > Version(current)):
                 current = reached.text
             return MigrateResult((), found.pending, found.current_version, current, dry_run=True)
-        callbacks = discover_callbacks(self.folder)
+        callbacks = self._replaced_callbacks(discover_callbacks(self.folder), chosen)
         with self._locked():
             self._create_table()
             found = self._check(files, self._read_history(), out_of_order, limit)
@@ -376,19 +377,30 @@ class Migrator:
     def _replaced(
         self, files: list[MigrationFile], placeholders: Placeholders | None = None
     ) -> tuple[list[MigrationFile], list[Problem]]:
-        def database() -> dict[str, str]:
-            if self.dialect.database_missing(self.engine.url):  # connecting would create it
-                return database_values(None, "sqlite", self.engine.url.username)
-            with self._database_errors(), self.engine.connect() as conn:
-                return database_values(conn, self.dialect.backend, self.engine.url.username)
-
         schema = self._table_name.schema
         return (placeholders or self.placeholders).apply(
             files,
             table=self.history.table.name,
             default_schema=str(schema) if schema else None,
-            database=database,
+            database=self._database_values,
         )
+
+    def _replaced_callbacks(self, callbacks: Callbacks, placeholders: Placeholders) -> Callbacks:
+        """The callbacks with their ``${placeholders}`` replaced, as the migrations are."""
+        schema = self._table_name.schema
+        found = placeholders.apply_to_callbacks(
+            callbacks.found,
+            table=self.history.table.name,
+            default_schema=str(schema) if schema else None,
+            database=self._database_values,
+        )
+        return Callbacks(found)
+
+    def _database_values(self) -> dict[str, str]:
+        if self.dialect.database_missing(self.engine.url):  # connecting would create it
+            return database_values(None, "sqlite", self.engine.url.username)
+        with self._database_errors(), self.engine.connect() as conn:
+            return database_values(conn, self.dialect.backend, self.engine.url.username)
 
     def _read_history(self) -> list[HistoryEntry]:
         if self.dialect.database_missing(self.engine.url):

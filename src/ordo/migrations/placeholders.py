@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, text
 
 from ordo.errors import Problem
+from ordo.migrations.callbacks import SqlCallback
 from ordo.migrations.errors import MigrationError
 from ordo.migrations.files import MigrationFile, checksum
 
@@ -88,13 +89,7 @@ class Placeholders:
 
     def needs_database(self, files: list[MigrationFile]) -> bool:
         """Whether a file uses a built-in the database must be asked for."""
-        if not self.enabled:
-            return False
-        return any(
-            m.group(1).lower() in DATABASE_BUILT_INS
-            for migration in files
-            for m in _PLACEHOLDER.finditer(migration.sql)
-        )
+        return self.enabled and _uses_database([migration.sql for migration in files])
 
     def apply(
         self,
@@ -111,13 +106,13 @@ class Placeholders:
         when it names one, is ``${flyway:defaultSchema}`` (Flyway keeps its table there)."""
         if not self.enabled:
             return list(files), []
-        known = {name.lower(): value for name, value in self.values.items()}
-        known["flyway:table"] = table
-        known["flyway:timestamp"] = (now or datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
-        if self.needs_database(files):
-            known.update({k.lower(): v for k, v in database().items()})
-        if default_schema is not None:
-            known["flyway:defaultschema"] = default_schema
+        known = self._known(
+            [m.sql for m in files],
+            table=table,
+            database=database,
+            default_schema=default_schema,
+            now=now,
+        )
         replaced: list[MigrationFile] = []
         problems: list[Problem] = []
         for migration in files:
@@ -130,6 +125,66 @@ class Placeholders:
             new_checksum = checksum(sql) if migration.repeatable else migration.checksum
             replaced.append(dataclasses.replace(migration, sql=sql, checksum=new_checksum))
         return replaced, problems
+
+    def apply_to_callbacks(
+        self,
+        callbacks: Sequence[SqlCallback],
+        *,
+        table: str,
+        database: Callable[[], Mapping[str, str]],
+        default_schema: str | None = None,
+    ) -> list[SqlCallback]:
+        """Callbacks with their placeholders replaced, as Flyway replaces them; a name without
+        a value raises ``MigrationPlaceholderMissing`` (callbacks run under the lock, after the
+        migrations were checked, so this is still before anything is applied)."""
+        if not self.enabled or not callbacks:
+            return list(callbacks)
+        known = self._known(
+            [c.sql for c in callbacks],
+            table=table,
+            database=database,
+            default_schema=default_schema,
+        )
+        replaced: list[SqlCallback] = []
+        for callback in callbacks:
+            known["flyway:filename"] = callback.path.name
+            sql, missing = _replace(callback.sql, known)
+            if missing:
+                name, line = missing[0]
+                raise MigrationPlaceholderMissing(
+                    f"callback {callback.script} uses the placeholder ${{{name}}} on line {line}, "
+                    "which has no value",
+                    file=callback.path,
+                    line=line,
+                    hint=f"set {self.setting}{_setting_key(name)} (or "
+                    f"`placeholders: {{{name}: ...}}` on the migrate step)",
+                )
+            replaced.append(dataclasses.replace(callback, sql=sql))
+        return replaced
+
+    def _known(
+        self,
+        texts: Sequence[str],
+        *,
+        table: str,
+        database: Callable[[], Mapping[str, str]],
+        default_schema: str | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, str]:
+        """The values by lower-case name, the built-ins included; the database is asked only
+        when one of ``texts`` uses one of its built-ins."""
+        known = {name.lower(): value for name, value in self.values.items()}
+        known["flyway:table"] = table
+        known["flyway:timestamp"] = (now or datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
+        if any(
+            m.group(1).lower() in DATABASE_BUILT_INS
+            for text in texts
+            for m in _PLACEHOLDER.finditer(text)
+        ):
+            known.update({k.lower(): v for k, v in database().items()})
+        if default_schema is not None:
+            known["flyway:defaultschema"] = default_schema
+        return known
 
     def check(self, files: list[MigrationFile]) -> list[Problem]:
         """A problem for each placeholder without a value, built-ins counted as known: what
@@ -147,10 +202,9 @@ class Placeholders:
         if name.lower().startswith("flyway:"):
             hint = f"the built-in placeholders are {_SHOWN_BUILT_INS}"
         else:
-            key = re.sub(r"\W", "_", name).upper()
             hint = (
-                f"set {self.setting}{key} (or `placeholders: {{{name}: ...}}` on the migrate "
-                f"step), or {self.switch}=false to run the files as written"
+                f"set {self.setting}{_setting_key(name)} (or `placeholders: {{{name}: ...}}` on "
+                f"the migrate step), or {self.switch}=false to run the files as written"
             )
         return Problem(
             f"migration {migration.label} ({migration.script}) uses the placeholder "
@@ -159,6 +213,18 @@ class Placeholders:
             line=line,
             hint=hint,
         )
+
+
+def _uses_database(texts: Sequence[str]) -> bool:
+    return any(
+        m.group(1).lower() in DATABASE_BUILT_INS
+        for text in texts
+        for m in _PLACEHOLDER.finditer(text)
+    )
+
+
+def _setting_key(name: str) -> str:
+    return re.sub(r"\W", "_", name).upper()
 
 
 def _replace(sql: str, known: Mapping[str, str]) -> tuple[str, list[tuple[str, int]]]:
