@@ -222,3 +222,28 @@ def test_ordo_takes_over_a_flyway_history(
     again = ordo_cli("migrate", "app", cwd=root)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "up to date at version 3" in again.stdout
+
+
+def test_flyways_schema_row_is_shown_as_what_it_is(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    # Flyway writes a rank-0 SCHEMA row for the schemas it created: no migration, never a
+    # repeatable ("R") one, and nothing for ordo to run or to miss.
+    flyway_database(server_url, "flyway_schema_history")
+    run(
+        server_url,
+        "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, "
+        "checksum, installed_by, execution_time, success) VALUES (0, NULL, "
+        "'<< Flyway Schema Creation >>', 'SCHEMA', 'app', NULL, :user, 0, :ok)",
+        user=server_url.username,
+        ok=True,
+    )
+    root = project(tmp_path, server_url)
+    status = ordo_cli("migrate", "status", "app", cwd=root)
+    assert status.returncode == 0, status.stdout + status.stderr
+    [line] = [line for line in status.stdout.splitlines() if "Flyway Schema Creation" in line]
+    assert line.split("│")[1].strip() == ""  # no version, and not "R"
+    assert "schema (recorded by Flyway, not run by ordo)" in " ".join(line.split())
+    done = ordo_cli("migrate", "app", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Applied 1 migration: 2 -> 3" in done.stdout

@@ -19,6 +19,8 @@ from ordo.cli.options import DebugOpt, EnvFileOpt, NameArg, ProjectOpt, Typer, W
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ordo.migrations.history import HistoryEntry
+
 
 class _ApplyByDefault(WordsGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -124,10 +126,12 @@ def status_command(
     for entry in state.applied:
         installed = entry.installed_on.isoformat(" ", "seconds") if entry.installed_on else ""
         kind = "baseline" if entry.is_baseline else "applied"
-        table.add_row(entry.version or "R", entry.description, entry.script, kind, installed)
+        if not (entry.is_baseline or entry.is_versioned or entry.is_repeatable):
+            kind = f"{entry.type.lower()} (recorded by Flyway, not run by ordo)"  # SCHEMA, JDBC
+        table.add_row(_version(entry), entry.description, entry.script, kind, installed)
     for entry in state.failed:
         failed = Text("failed", style="red")
-        table.add_row(entry.version or "R", entry.description, entry.script, failed, "")
+        table.add_row(_version(entry), entry.description, entry.script, failed, "")
     for m in state.pending:
         table.add_row(
             m.version.text if m.version else "R",
@@ -194,3 +198,11 @@ def baseline_command(
     )
     typer.echo(f"Baselined '{name}' at version {version}.")
     return 0
+
+
+def _version(entry: HistoryEntry) -> str:
+    """The version column: ``R`` for a repeatable, empty for a row of no migration (Flyway's
+    ``SCHEMA`` row, which records the schemas it created)."""
+    if entry.version:
+        return entry.version
+    return "R" if entry.is_repeatable else ""
