@@ -98,7 +98,7 @@ def test_each_callback_runs_at_its_moment_and_is_not_recorded(
         "V1__one.sql": log("V1"),
         "sub/V2__two.sql": log("V2"),
         "R__again.sql": log("R"),
-        "beforeValidate.sql": log("beforeValidate"),  # another command's: not run
+        "beforeClean.sql": log("beforeClean"),  # a command ordo does not have: not run
     }
     root = project(tmp_path / "p", server_url, files)
 
@@ -125,7 +125,7 @@ def test_each_callback_runs_at_its_moment_and_is_not_recorded(
     ]
     assert "ignored" not in done.stderr  # callbacks are not taken for stray files
     assert "not running 1 callback" in done.stderr
-    assert "beforeValidate.sql" in done.stderr
+    assert "beforeClean.sql" in done.stderr
 
     execute(server_url, "DELETE FROM cb_log")
     again = ordo_cli("migrate", cwd=root)
@@ -253,3 +253,129 @@ _TABLES = {
     "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
     "mysql": "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
 }
+
+
+def test_validation_on_migrate_runs_its_callbacks_first(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    # Flyway's migrate validates through DbValidate, which fires these before beforeMigrate
+    files = {
+        **{f"{n}.sql": log(n) for n in ("beforeValidate", "afterValidate", "beforeMigrate")},
+        "afterValidateError.sql": log("afterValidateError"),
+        "V1__one.sql": log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert logged(server_url) == ["beforeValidate", "afterValidate", "beforeMigrate", "V1"]
+    assert "not running" not in done.stderr
+
+    execute(server_url, "DELETE FROM cb_log")
+    (root / "core" / "migrations" / "default" / "V1__one.sql").write_text(log("edited"))
+    refused = ordo_cli("migrate", cwd=root)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert logged(server_url) == ["beforeValidate", "afterValidateError"]
+
+
+def test_repair_runs_its_callbacks_around_it(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        **{f"{n}.sql": log(n) for n in ("beforeRepair", "afterRepair", "afterRepairError")},
+        "V1__one.sql": log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+    assert ordo_cli("migrate", cwd=root).returncode == 0
+    (root / "core" / "migrations" / "default" / "V1__one.sql").write_text(log("edited"))
+    execute(server_url, "DELETE FROM cb_log")
+
+    done = ordo_cli("migrate", "repair", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "realigned: V1__one.sql" in done.stdout
+    assert logged(server_url) == ["beforeRepair", "afterRepair"]
+    assert "not running" not in done.stderr
+
+
+def test_a_failing_repair_runs_after_repair_error(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        "afterRepair.sql": log("afterRepair"),
+        "afterRepairError.sql": log("afterRepairError"),
+        "V1__one.sql": log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+    assert ordo_cli("migrate", cwd=root).returncode == 0
+    execute(server_url, "DROP TABLE cb_log")  # repair itself fails: its table is gone
+    execute(server_url, "ALTER TABLE schema_version RENAME TO schema_gone")
+    execute(server_url, "CREATE TABLE schema_version (x INT)")
+    execute(server_url, "CREATE TABLE cb_log (n INT, event VARCHAR(100))")
+
+    done = ordo_cli("migrate", "repair", cwd=root)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert logged(server_url) == ["afterRepairError"]
+
+
+def test_baseline_runs_its_callbacks_around_it(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    names = ("beforeBaseline", "afterBaseline", "afterBaselineError")
+    files = {**{f"{n}.sql": log(n) for n in names}, "V1__one.sql": log("V1")}
+    root = project(tmp_path / "p", server_url, files)
+
+    done = ordo_cli("migrate", "baseline", "--version", "1", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert logged(server_url) == ["beforeBaseline", "afterBaseline"]
+    assert "not running" not in done.stderr
+
+    execute(server_url, "DELETE FROM cb_log")
+    refused = ordo_cli("migrate", "baseline", "--version", "2", cwd=root)  # already at 1
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "cannot baseline at 2" in refused.stdout + refused.stderr
+    assert logged(server_url) == ["beforeBaseline", "afterBaselineError"]
+
+
+def test_status_runs_the_info_callbacks_and_writes_nothing_else(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {
+        "beforeInfo.sql": log("beforeInfo ${team}"),
+        "afterInfo.sql": log("afterInfo"),
+        "afterInfoError.sql": log("afterInfoError"),
+        "V1__one.sql": log("V1"),
+    }
+    root = project(tmp_path / "p", server_url, files)
+    with (root / "config" / ".env").open("a", encoding="utf-8") as env:
+        env.write(f"{PREFIX}PLACEHOLDERS_TEAM=blue\n")
+
+    done = ordo_cli("migrate", "status", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pending" in done.stdout
+    assert logged(server_url) == ["beforeInfo blue", "afterInfo"]
+    assert "not running" not in done.stderr
+    names = {r[0] for r in rows(server_url, _TABLES[server_url.get_backend_name()])}
+    assert names == {"cb_log"}  # no history table created, V1 not run
+
+
+def test_status_on_a_read_only_connection_runs_no_callback_and_says_so(
+    ordo_cli: Runner, tmp_path: Path, server_url: URL
+) -> None:
+    files = {"beforeInfo.sql": log("beforeInfo"), "V1__one.sql": log("V1")}
+    root = project(tmp_path / "p", server_url, files)
+    with (root / "config" / ".env").open("a", encoding="utf-8") as env:
+        env.write(f"{PREFIX}READ_ONLY=true\n")
+
+    done = ordo_cli("migrate", "status", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert logged(server_url) == []
+    assert "not running 1 callback of status (beforeInfo.sql)" in done.stderr
+    assert "read-only" in done.stderr

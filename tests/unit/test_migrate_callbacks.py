@@ -28,7 +28,9 @@ def write(folder: Path, files: dict[str, str]) -> Path:
         ("afterEachMigrateError.sql", Event.AFTER_EACH_MIGRATE_ERROR),
         ("afterMigrateApplied.SQL", Event.AFTER_MIGRATE_APPLIED),
         ("beforeEachMigrateStatement.sql", "beforeEachMigrateStatement"),  # known, not run
-        ("afterRepair__x.sql", "afterRepair"),
+        ("afterRepair__x.sql", Event.AFTER_REPAIR),  # repair's: run since it has them
+        ("beforeInfo.sql", Event.BEFORE_INFO),
+        ("beforeClean.sql", "beforeClean"),  # ordo has no clean: known, not run
         ("beforemigrate.sql", None),  # Flyway's ids are case-sensitive
         ("beforeMigrate.txt", None),
         ("beforeMigrateX.sql", None),
@@ -69,13 +71,13 @@ def test_two_callbacks_of_one_name_are_refused(tmp_path: Path) -> None:
 def test_callbacks_ordo_does_not_run_are_named_in_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder = write(tmp_path / "m", {"beforeValidate.sql": "", "afterEachMigrateStatement.sql": ""})
+    folder = write(tmp_path / "m", {"beforeClean.sql": "", "afterEachMigrateStatement.sql": ""})
     with caplog.at_level(logging.WARNING, logger="ordo"):
         assert discover_callbacks(folder).found == ()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "not running 2 callbacks" in warnings[0]
-    assert "afterEachMigrateStatement.sql, beforeValidate.sql" in warnings[0]
+    assert "afterEachMigrateStatement.sql, beforeClean.sql" in warnings[0]
 
 
 def test_the_migration_scan_neither_runs_nor_warns_about_callbacks(

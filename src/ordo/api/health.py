@@ -52,7 +52,7 @@ def migration_status(
     folder = connection.migrations
     if folder is None or not folder.is_dir():
         return {"current_version": None, "pending_migrations": []}
-    status = migrator().status()
+    status = migrator().status(run_callbacks=False)  # no user SQL in a check
     return {
         "current_version": status.current_version,
         "pending_migrations": [m.script for m in status.pending],

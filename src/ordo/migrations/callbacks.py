@@ -1,4 +1,4 @@
-"""Flyway's SQL callbacks: files in the migrations folder named after a moment of ``migrate``.
+"""Flyway's SQL callbacks: files in the migrations folder named after a moment of a command.
 
 A callback is ``<event>.sql`` or ``<event>__<description>.sql`` anywhere under the folder
 (``beforeMigrate.sql``, ``afterEachMigrate__audit.sql``). Several for one event run in
@@ -21,18 +21,29 @@ The moments ordo runs, as Flyway 7 does (its ``Event`` enum):
   a migrate that succeeded; ``afterMigrateError``: after one that failed while migrations ran;
 - ``afterMigrateOperationFinish``: last, whether the migrate succeeded or failed.
 
+And of the other commands, as Flyway 7's ``DbValidate``, ``DbRepair``, ``DbBaseline`` and
+``DbInfo`` fire them, each in a transaction of its own:
+
+- ``beforeValidate``, then ``afterValidate`` or ``afterValidateError``: around the validation
+  ``migrate`` does first (Flyway's migrate validates through ``DbValidate`` when
+  ``validateOnMigrate`` is on, its default), so before ``beforeMigrate``;
+- ``beforeRepair``, then ``afterRepair`` or ``afterRepairError``: around ``migrate repair``;
+- ``beforeBaseline``, then ``afterBaseline`` or ``afterBaselineError``: around ``migrate
+  baseline`` (a refused baseline is an error);
+- ``beforeInfo``, then ``afterInfo`` or ``afterInfoError``: around ``migrate status``, which
+  otherwise writes nothing.
+
 Not run, with a warning naming the files: the statement-level events
 (``beforeEachMigrateStatement``, ``afterEachMigrateStatement``,
 ``afterEachMigrateStatementError``), which Flyway 7 runs in its paid Teams edition only, so a
-folder that works with Flyway's free edition never relied on them; and the events of the other
-commands (``beforeValidate``, ``afterInfo``, ``beforeClean``, ``beforeBaseline``,
-``afterRepair``, undo's, ``createSchema``), which belong to commands ordo runs differently or
-not at all. Either way the file is known as a callback, so it is never taken for a misnamed
-migration.
+folder that works with Flyway's free edition never relied on them; the events of commands ordo
+does not have (clean's, undo's, ``createSchema``); and ``afterInfoOperationFinish``. Either
+way the file is known as a callback, so it is never taken for a misnamed migration.
 
-A failing callback stops the migrate like a failing migration does, and its error names the
-callback file, the statement number and its line. A failing ``afterEachMigrateError`` or
-``afterMigrateError`` is logged, and the migration's own error is the one raised.
+A failing callback stops its command (a ``before...`` one before the command's work) like a
+failing migration stops the migrate, and its error names the callback file, the statement
+number and its line. A failing error callback (``afterEachMigrateError``, ``afterMigrateError``,
+``afterRepairError``, ...) is logged, and the command's own error is the one raised.
 """
 
 from __future__ import annotations
@@ -69,7 +80,7 @@ _SQL = re.compile(r"(?P<stem>.+)\.(?i:sql)")
 
 
 class Event(Enum):
-    """The moments of ``migrate`` a callback file can be named after (Flyway's ids)."""
+    """The moments a callback file can be named after that ordo runs (Flyway's ids)."""
 
     BEFORE_MIGRATE = "beforeMigrate"
     BEFORE_EACH_MIGRATE = "beforeEachMigrate"
@@ -81,6 +92,18 @@ class Event(Enum):
     AFTER_MIGRATE_APPLIED = "afterMigrateApplied"
     AFTER_MIGRATE_ERROR = "afterMigrateError"
     AFTER_MIGRATE_OPERATION_FINISH = "afterMigrateOperationFinish"
+    BEFORE_VALIDATE = "beforeValidate"
+    AFTER_VALIDATE = "afterValidate"
+    AFTER_VALIDATE_ERROR = "afterValidateError"
+    BEFORE_BASELINE = "beforeBaseline"
+    AFTER_BASELINE = "afterBaseline"
+    AFTER_BASELINE_ERROR = "afterBaselineError"
+    BEFORE_REPAIR = "beforeRepair"
+    AFTER_REPAIR = "afterRepair"
+    AFTER_REPAIR_ERROR = "afterRepairError"
+    BEFORE_INFO = "beforeInfo"
+    AFTER_INFO = "afterInfo"
+    AFTER_INFO_ERROR = "afterInfoError"
 
 
 _ORDER = {event: rank for rank, event in enumerate(Event)}
@@ -103,18 +126,6 @@ _NOT_RUN = frozenset(
         "afterEachUndoError",
         "afterUndo",
         "afterUndoError",
-        "beforeValidate",
-        "afterValidate",
-        "afterValidateError",
-        "beforeBaseline",
-        "afterBaseline",
-        "afterBaselineError",
-        "beforeRepair",
-        "afterRepair",
-        "afterRepairError",
-        "beforeInfo",
-        "afterInfo",
-        "afterInfoError",
         "afterInfoOperationFinish",
         "createSchema",
     }
@@ -159,7 +170,7 @@ class CallbackFailed(MigrationError):
             message,
             file=callback.path,
             line=statement.line,
-            hint=f"fix {callback.script}, then run `ordo migrate` again",
+            hint=f"fix {callback.script}, then run the command again",
         )
         self.callback = callback
         self.statement = statement
@@ -254,8 +265,8 @@ def discover_callbacks(folder: Path) -> Callbacks:
         raise MigrationFilesInvalid.gathering(problems)
     if not_run:
         _LOG.warning(
-            "not running %s in %s: %s (ordo runs the callbacks of migrate and of each "
-            "migration, not statement-level ones nor those of other commands)",
+            "not running %s in %s: %s (ordo runs the callbacks of migrate, validate, repair, "
+            "baseline and info, not statement-level ones nor those of clean and undo)",
             plural(len(not_run), "callback"),
             folder,
             ", ".join(not_run),

@@ -18,7 +18,8 @@ pending migration with its history row:
 
 Nothing after a failed migration runs, and the error names the file, the statement number,
 its line and its first line (``apply.py`` runs one migration). Flyway's SQL callbacks in the
-folder (``beforeMigrate.sql``, ...) run at their moments (``callbacks.py``).
+folder (``beforeMigrate.sql``, ...) run at their moments (``callbacks.py``), and so do those
+of validate (inside ``migrate``), repair, baseline and status (Flyway's info).
 
 Files are read with their ``${placeholders}`` replaced (``placeholders.py``) before anything
 else, so a placeholder without a value stops every command before the database is written.
@@ -70,6 +71,7 @@ __all__ = ["DEFAULT_LOCK_TIMEOUT", "Migrator", "migrator_for"]
 
 DEFAULT_LOCK_TIMEOUT = 300.0
 _LOG = logging.getLogger("ordo")
+_INFO_EVENTS = (Event.BEFORE_INFO, Event.AFTER_INFO, Event.AFTER_INFO_ERROR)
 
 
 class Migrator:
@@ -162,12 +164,18 @@ class Migrator:
             raise MigrationPlaceholderMissing.gathering(problems)
         return files
 
-    def status(self) -> MigrationStatus:
-        """Where the database stands, problems included; raises only if the database fails."""
+    def status(self, *, run_callbacks: bool = True) -> MigrationStatus:
+        """Where the database stands, problems included; raises only if the database fails.
+
+        ``beforeInfo`` / ``afterInfo`` / ``afterInfoError`` callbacks run around it, as around
+        Flyway's info, unless ``run_callbacks`` is off (a health check runs no user SQL);
+        apart from what they do, status writes nothing."""
         files, file_problems = scan(self.folder)
         files, missing = self._replaced(files)
         file_problems.extend(missing)
-        found = resolve(files, self._read_history(), connection=self.connection)
+        callbacks = self._info_callbacks(file_problems) if run_callbacks else Callbacks()
+        with self._around(callbacks, *_INFO_EVENTS):
+            found = resolve(files, self._read_history(), connection=self.connection)
         return MigrationStatus(
             current_version=found.current_version,
             applied=found.applied,
@@ -216,7 +224,10 @@ class Migrator:
         callbacks = self._replaced_callbacks(discover_callbacks(self.folder), chosen)
         with self._locked():
             self._create_table()
-            found = self._check(files, self._read_history(), out_of_order, limit)
+            validate = (Event.BEFORE_VALIDATE, Event.AFTER_VALIDATE, Event.AFTER_VALIDATE_ERROR)
+            # Flyway's migrate validates through DbValidate, which fires these around it
+            with self._around(callbacks, *validate, errors=(MigrationValidationError,)):
+                found = self._check(files, self._read_history(), out_of_order, limit)
             applier = self._applier(self.mixed if mixed is None else mixed, callbacks=callbacks)
             for migration in found.pending:  # a file that cannot run stops all before any runs
                 applier.outside_transaction(migration)
@@ -253,6 +264,26 @@ class Migrator:
         except ExecutionError:
             self._callback(callbacks, Event.AFTER_MIGRATE_ERROR, quiet=True)
             raise
+
+    @contextmanager
+    def _around(
+        self,
+        callbacks: Callbacks,
+        before: Event,
+        after: Event,
+        error: Event,
+        *,
+        errors: tuple[type[Exception], ...] = (ExecutionError,),
+    ) -> Iterator[None]:
+        """``before``'s callbacks, the body, then ``after``'s; ``error``'s (a failure of theirs
+        only logged) when the body raises one of ``errors``, as Flyway's commands fire them."""
+        self._callback(callbacks, before)
+        try:
+            yield
+        except errors:
+            self._callback(callbacks, error, quiet=True)
+            raise
+        self._callback(callbacks, after)
 
     def _callback(self, callbacks: Callbacks, event: Event, *, quiet: bool = False) -> None:
         """Run ``event``'s callbacks in a transaction of their own; ``quiet`` logs a failure
@@ -301,7 +332,9 @@ class Migrator:
         description, name) after a deliberate change. Missing files are left as they are."""
         self._refuse_if_read_only("repair")
         files = self.discover()
-        with self._locked():
+        callbacks = self._replaced_callbacks(discover_callbacks(self.folder), self.placeholders)
+        events = (Event.BEFORE_REPAIR, Event.AFTER_REPAIR, Event.AFTER_REPAIR_ERROR)
+        with self._locked(), self._around(callbacks, *events):
             with self._database_errors(), self.engine.connect() as conn:
                 if not self.history.exists(conn):
                     return RepairResult((), ())
@@ -318,7 +351,9 @@ class Migrator:
         self._refuse_if_read_only("baseline")
         at = _target(version)
         assert at is not None
-        with self._locked():
+        callbacks = self._replaced_callbacks(discover_callbacks(self.folder), self.placeholders)
+        events = (Event.BEFORE_BASELINE, Event.AFTER_BASELINE, Event.AFTER_BASELINE_ERROR)
+        with self._locked(), self._around(callbacks, *events):
             self._create_table()
             history = self._read_history()
             if len(history) == 1 and history[0].is_baseline and history[0].parsed_version == at:
@@ -395,6 +430,27 @@ class Migrator:
             database=self._database_values,
         )
         return Callbacks(found)
+
+    def _info_callbacks(self, problems: list[Problem]) -> Callbacks:
+        """The callbacks status runs: none where they cannot run (a read-only connection, a
+        database file not created yet), and none, with the reason added to ``problems``,
+        when one of them cannot be read or has a placeholder without a value."""
+        if self.dialect.database_missing(self.engine.url):
+            return Callbacks()  # connecting would create the file: status must not
+        try:
+            found = self._replaced_callbacks(discover_callbacks(self.folder), self.placeholders)
+        except MigrationError as exc:
+            problems.extend(exc.problems)
+            return Callbacks()
+        info = [c for c in found.found if c.event in _INFO_EVENTS]
+        if self.read_only and info:
+            _LOG.warning(
+                "not running %s of status (%s): the connection is read-only",
+                plural(len(info), "callback"),
+                ", ".join(c.script for c in info),
+            )
+            return Callbacks()
+        return found
 
     def _database_values(self) -> dict[str, str]:
         if self.dialect.database_missing(self.engine.url):  # connecting would create it
