@@ -36,8 +36,10 @@ _URL_CREDENTIALS = re.compile(
 # Telegram bot tokens: digits, a colon, 30+ URL-safe characters (also inside /bot<token>/ paths).
 _BOT_TOKEN = re.compile(r"(?:(?<=bot)|\b)\d{5,}:[A-Za-z0-9_-]{30,}\b")
 # key=value pairs that name a secret, as they appear in DSNs and env dumps.
+# MySQL's "Access denied ... (using password: YES)" says whether one was given, not what it is.
 _SECRET_PAIR = re.compile(
-    r"(?P<key>\b(?:password|passwd|pwd|pass|token|secret|api_key|apikey)\s*[=:]\s*)(?P<val>[^\s;&,'\"]+)",
+    r"(?P<key>\b(?:password|passwd|pwd|pass|token|secret|api_key|apikey)\s*[=:]\s*)"
+    r"(?!(?:YES|NO)\)(?:\s|$))(?P<val>[^\s;&,'\"]+)",
     re.IGNORECASE,
 )
 _WORD_CHAR = re.compile(r"\w")

@@ -57,3 +57,11 @@ def test_a_short_secret_is_still_masked_in_a_url_and_a_password_pair() -> None:
     masker = Masker(["data"])
     assert masker.mask("postgresql://app:data@db/x") == f"postgresql://app:{MASK}@db/x"
     assert masker.mask("password=data") == f"password={MASK}"
+
+
+def test_mysqls_using_password_yes_is_not_taken_for_a_password() -> None:
+    # "(using password: YES)" says one was given; masking it ate the bracket and the word.
+    masker = Masker(["s3cret-pw"])
+    said = "Access denied for user 'app'@'localhost' (using password: YES)"
+    assert masker.mask(said) == said
+    assert masker.mask("password: hunter22 given") == "password: *** given"
