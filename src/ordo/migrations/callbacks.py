@@ -49,7 +49,6 @@ number and its line. A failing error callback (``afterEachMigrateError``, ``afte
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ from ordo.db.errors import database_errors
 from ordo.db.statements import Statement, split_statements
 from ordo.errors import ExecutionError, Problem
 from ordo.masking import Masker
+from ordo.migrations._walk import files_under
 from ordo.migrations.errors import MigrationError, MigrationFilesInvalid
 
 __all__ = [
@@ -234,7 +234,7 @@ def discover_callbacks(folder: Path) -> Callbacks:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     not_run: list[str] = []
-    for script, path in _files_under(folder):
+    for script, path in files_under(folder):
         event = callback_event(path.name)
         if event is None:
             continue
@@ -272,17 +272,3 @@ def discover_callbacks(folder: Path) -> Callbacks:
             ", ".join(not_run),
         )
     return Callbacks(tuple(sorted(found, key=SqlCallback.order)))
-
-
-def _files_under(folder: Path) -> list[tuple[str, Path]]:
-    """``(script, path)`` of every file under ``folder``, as ``files.scan`` walks it."""
-    if not folder.is_dir():
-        return []
-    found: list[tuple[str, Path]] = []
-    for top, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            path = Path(top, name)
-            if not name.startswith(".") and path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
-    return sorted(found)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from pathlib import Path
 
 from ordo._words import plural
 from ordo.errors import Problem
+from ordo.migrations._walk import files_under
 from ordo.migrations.callbacks import callback_event
 from ordo.migrations.errors import MigrationFilesInvalid
 
@@ -227,7 +227,7 @@ def scan(folder: Path) -> tuple[list[MigrationFile], list[Problem]]:
     problems: list[Problem] = []
     found: list[MigrationFile] = []
     ignored: list[str] = []
-    for script, path in _files_under(folder):
+    for script, path in files_under(folder):
         try:
             parsed = parse_name(path.name)
         except ValueError as exc:
@@ -253,20 +253,6 @@ def scan(folder: Path) -> tuple[list[MigrationFile], list[Problem]]:
             _IGNORED_HINT,
         )
     return _drop_duplicates(found, problems), problems
-
-
-def _files_under(folder: Path) -> list[tuple[str, Path]]:
-    """``(script, path)`` for every file under ``folder``, subfolders included, sorted by the
-    script name (the path relative to ``folder`` with ``/``); hidden files and folders are
-    left out. Symlinked folders are not followed (a link back up would loop)."""
-    found: list[tuple[str, Path]] = []
-    for top, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            path = Path(top, name)
-            if not name.startswith(".") and path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
-    return sorted(found)
 
 
 def _drop_duplicates(found: list[MigrationFile], problems: list[Problem]) -> list[MigrationFile]:
