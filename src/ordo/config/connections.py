@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_CONNECTION", "TYPES", "ConnectionSettings", "connection_name
 
 DEFAULT_CONNECTION = "default"
 
-# seed 001's TYPE values -> SQLAlchemy backend names
+# the classic DB_TYPE values -> SQLAlchemy backend names
 TYPES = {
     "postgresql": "postgresql",
     "sqlserver": "mssql",

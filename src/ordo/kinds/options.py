@@ -66,7 +66,7 @@ class StepOptions(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout: float | None = Field(None, gt=0)
-    # None: after the step before it in the file (seed 000's order); () : no dependencies
+    # None: after the step before it in the file, as numbered scripts run; () : no dependencies
     depends_on: tuple[str, ...] | None = None
     tags: tuple[str, ...] = ()
     rollback: RollbackOptions | None = None

@@ -39,7 +39,7 @@ class PipelineOptions(BaseModel):
     # every transaction group may hold DDL where DDL commits on its own (MySQL, MariaDB,
     # Oracle); a step's own ``allow_implicit_commit`` says it for its group only
     allow_implicit_commit: bool = False
-    # how many units may run at once; 1 keeps seed 000's one-after-the-other run
+    # how many units may run at once; 1 runs them one after the other, as a folder of scripts runs
     max_parallel: int = Field(1, ge=1, le=256)
     # stop: nothing new starts after a unit fails for good; continue: what does not depend on
     # the failed unit still runs

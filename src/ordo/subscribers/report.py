@@ -341,7 +341,7 @@ def _rule(title: str) -> str:
 
 
 def _field(label: str, value: object) -> str:
-    return f"{label:<20}: {value}"  # seed 002 pads labels to 20 columns
+    return f"{label:<20}: {value}"  # the review report's layout: labels padded to 20 columns
 
 
 def _mb(value: float | None, note: str = "") -> str:
