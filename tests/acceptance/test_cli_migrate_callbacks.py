@@ -379,3 +379,37 @@ def test_status_on_a_read_only_connection_runs_no_callback_and_says_so(
     assert logged(server_url) == []
     assert "not running 1 callback of status (beforeInfo.sql)" in done.stderr
     assert "read-only" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_callbacks_copy_rows_go_through_copy(
+    ordo_cli: Runner, tmp_path: Path, postgres_url: URL
+) -> None:
+    files = {
+        "afterMigrate.sql": "COPY cb_log (n, event) FROM stdin;\n1\tcopied\n\\.\n",
+        "V1__one.sql": "CREATE TABLE one (id INT);\n",
+    }
+    root = project(tmp_path / "p", postgres_url, files)
+    done = ordo_cli("migrate", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rows(postgres_url, "SELECT n, event FROM cb_log") == [(1, "copied")]
+
+
+@pytest.mark.postgres
+def test_a_callbacks_copy_without_its_end_refuses_before_anything_runs(
+    ordo_cli: Runner, tmp_path: Path, postgres_url: URL
+) -> None:
+    files = {
+        "afterMigrate.sql": "COPY cb_log (n, event) FROM stdin;\n1\tcopied\n",
+        "V1__one.sql": "CREATE TABLE one (id INT);\n",
+    }
+    root = project(tmp_path / "p", postgres_url, files)
+    done = ordo_cli("migrate", cwd=root)
+    message = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Traceback" not in message
+    [line] = [x for x in message.splitlines() if "afterMigrate.sql" in x]
+    assert "afterMigrate.sql:1" in line
+    assert "callback afterMigrate.sql" in line
+    names = {r[0] for r in rows(postgres_url, _TABLES["postgresql"])}
+    assert "one" not in names

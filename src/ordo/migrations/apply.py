@@ -113,13 +113,12 @@ class Applier:
                             self._callbacks(conn, Event.BEFORE_EACH_MIGRATE, autocommit=True)
                             for statement in statements:
                                 with conn.begin():  # a real transaction only on DuckDB
-                                    self._run(conn, statement)
+                                    self.dialect.run_statement(conn, statement)
                             statement = None
                             self._callbacks(conn, Event.AFTER_EACH_MIGRATE, autocommit=True)
                         except BaseException:
                             conn.invalidate()  # it may hold the file's SET ROLE: not for reuse
                             raise
-                        statement = None
                         with conn.begin():
                             self._restore_role(conn, role)
                     with transaction(self.engine, self.dialect) as conn:
@@ -129,7 +128,7 @@ class Applier:
                         role = self._role(conn)
                         self._callbacks(conn, Event.BEFORE_EACH_MIGRATE)
                         for statement in statements:
-                            self._run(conn, statement)
+                            self.dialect.run_statement(conn, statement)
                         statement = None
                         self._callbacks(conn, Event.AFTER_EACH_MIGRATE)
                         self._restore_role(conn, role)
@@ -168,12 +167,6 @@ class Applier:
                 line=exc.line,
                 hint=exc.hint,
             ) from exc
-
-    def _run(self, conn: Connection, statement: Statement) -> None:
-        if statement.copy_data is not None:
-            self.dialect.copy_in(conn, statement.sql, statement.copy_data)
-        else:
-            self.dialect.execute(conn, statement.sql, fetch=False)
 
     def _server_version(self) -> tuple[int, ...] | None:
         """The server's version (SQLAlchemy reads it on the engine's first connect)."""

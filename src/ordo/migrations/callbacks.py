@@ -212,9 +212,9 @@ class Callbacks:
                     with database_errors(masker=masker):
                         if autocommit:
                             with conn.begin():
-                                dialect.execute(conn, statement.sql, fetch=False)
+                                dialect.run_statement(conn, statement)
                         else:
-                            dialect.execute(conn, statement.sql, fetch=False)
+                            dialect.run_statement(conn, statement)
                 except ExecutionError as exc:
                     st = statement
                     raise CallbackFailed(

@@ -40,6 +40,7 @@ from ordo._words import plural
 from ordo.db.dialects import dialect_for, parse_table_name
 from ordo.db.engines import EngineRegistry
 from ordo.db.errors import database_errors
+from ordo.db.statements import CopyDataUnterminated, split_statements
 from ordo.errors import ConfigError, ExecutionError, Problem
 from ordo.masking import Masker
 from ordo.migrations.apply import Applier, transaction
@@ -47,6 +48,7 @@ from ordo.migrations.callbacks import Callbacks, Event, discover_callbacks
 from ordo.migrations.errors import (
     BaselineRefused,
     MigrationError,
+    MigrationFilesInvalid,
     MigrationReadOnly,
     MigrationValidationError,
 )
@@ -429,6 +431,16 @@ class Migrator:
             default_schema=str(schema) if schema else None,
             database=self._database_values,
         )
+        for callback in found:  # a file that cannot be split stops all before anything runs
+            try:
+                split_statements(callback.sql, self.dialect.script_syntax)
+            except CopyDataUnterminated as exc:
+                raise MigrationFilesInvalid(
+                    f"callback {callback.script}: {exc.message}",
+                    file=callback.path,
+                    line=exc.line,
+                    hint=exc.hint,
+                ) from exc
         return Callbacks(found)
 
     def _info_callbacks(self, problems: list[Problem]) -> Callbacks:

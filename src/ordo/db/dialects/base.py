@@ -34,6 +34,7 @@ from ordo.tabular import TableWriter
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
+    from ordo.db.statements import Statement
 
 _FIRST_WORDS = re.compile(r"[A-Za-z_]+")
 
@@ -331,6 +332,14 @@ class Dialect:
         """
         result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
         return self._result(result, fetch=fetch, returns_rows=self.returns_data(result, sql))
+
+    def run_statement(self, conn: Connection, statement: Statement) -> None:
+        """One statement of a script (a migration, a callback) as split: its rows through the
+        driver's COPY when it is a ``COPY ... FROM stdin`` with them inline, else ``execute``."""
+        if statement.copy_data is not None:
+            self.copy_in(conn, statement.sql, statement.copy_data)
+        else:
+            self.execute(conn, statement.sql, fetch=False)
 
     def copy_in(self, conn: Connection, sql: str, data: str) -> None:
         """Run ``COPY ... FROM stdin`` (``sql``) with ``data`` as its rows, in the driver's COPY

@@ -66,15 +66,9 @@ class PostgreSQLDialect(Dialect):
         """The rows go through psycopg's ``cursor.copy`` on the connection's own DBAPI
         connection, so they join its transaction (or its autocommit); sent through
         ``execute`` they would leave the connection waiting for rows that never come."""
-        raw: Any = conn.connection.dbapi_connection
-        with raw.cursor() as cursor:
-            if hasattr(cursor, "copy"):  # psycopg 3
-                with cursor.copy(sql) as copy:
-                    copy.write(data)
-            else:  # psycopg2
-                import io
-
-                cursor.copy_expert(sql, io.StringIO(data))
+        raw: Any = conn.connection.dbapi_connection  # psycopg 3: URLs are rewritten to it
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(data)
 
     @contextmanager
     def notices(self, conn: Connection, emit: Callable[[str], None]) -> Iterator[None]:
