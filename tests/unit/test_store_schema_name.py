@@ -18,6 +18,7 @@ from ordo.store.postgresql import check_schema_name, schema_in_options
         ("postgresql://h/db?options=--search_path%3D%22Run%20History%22", "Run History"),
         ("postgresql://h/db?options=-c%20statement_timeout%3D5000", None),
         ("postgresql://h/db?options=-csearch_path%3D%24user,public", None),
+        ("postgresql://h/db?options=-csearch_path%3D%22%24user%22,public", None),  # as quoted
     ],
 )
 def test_the_urls_search_path_option_names_the_schema(url: str, schema: str | None) -> None:

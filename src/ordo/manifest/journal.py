@@ -53,28 +53,39 @@ class MarkJournal:
 
     def read(self) -> set[tuple[str, str]]:
         """Every pair recorded; an unreadable file or a cut-off line holds nothing."""
+        text = self._text()
+        return set() if text is None else _pairs(text)
+
+    def _text(self) -> str | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            return set()
-        pairs: set[tuple[str, str]] = set()
-        for line in text.splitlines():
-            try:
-                step, run = json.loads(line)
-            except (ValueError, TypeError):
-                continue
-            if isinstance(step, str) and isinstance(run, str):
-                pairs.add((step, run))
-        return pairs
+            return None
 
     def forget(self, steps: Iterable[str]) -> None:
         """Drop the entries of ``steps`` (their ledger rows are gone); the file goes if empty."""
         gone = set(steps)
         if not gone or not self.path.exists():
             return
-        kept = sorted(pair for pair in self.read() if pair[0] not in gone)
+        text = self._text()
+        if text is None:  # unreadable now: leave it, rather than lose every other step's entries
+            return
+        kept = sorted(pair for pair in _pairs(text) if pair[0] not in gone)
         if not kept:
             self.path.unlink(missing_ok=True)
             return
         text = "".join(json.dumps(list(pair)) + "\n" for pair in kept)
         write_atomic(self.path, text.encode("utf-8"))
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """The (step, run) pairs of the journal's lines; a cut-off or foreign line is skipped."""
+    pairs: set[tuple[str, str]] = set()
+    for line in text.splitlines():
+        try:
+            step, run = json.loads(line)
+        except (ValueError, TypeError):
+            continue
+        if isinstance(step, str) and isinstance(run, str):
+            pairs.add((step, run))
+    return pairs

@@ -87,10 +87,6 @@ class Placeholders:
             self, values=merged, enabled=self.enabled if enabled is None else enabled
         )
 
-    def needs_database(self, files: list[MigrationFile]) -> bool:
-        """Whether a file uses a built-in the database must be asked for."""
-        return self.enabled and _uses_database([migration.sql for migration in files])
-
     def apply(
         self,
         files: list[MigrationFile],

@@ -100,8 +100,8 @@ def schema_in_options(url: URL) -> str | None:
         return None
     first = found["first"]
     if first.startswith('"'):
-        return first[1:-1].replace('""', '"')
-    return None if first.startswith("$") else first  # "$user": no schema of its own
+        first = first[1:-1].replace('""', '"')
+    return None if first.startswith("$") else first  # $user, quoted or not: no schema of its own
 
 
 def check_schema_name(name: str) -> str:

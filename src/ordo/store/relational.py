@@ -334,11 +334,12 @@ class SqlStore:
         """One transaction on the held connection, begun and ended by hand (it autocommits
         otherwise); ``begin_write`` lets SQLite take the write lock up front. Inside
         ``batch()`` it is part of the batch's transaction."""
-        if self._batch is not None:
-            with self._lock:
+        with self._lock:  # taken first: a batch ending on another thread is then over
+            batch = self._batch
+            if batch is not None:
                 self._send_deferred()  # what the block reads or writes comes after them
-                yield self._batch
-            return
+                yield batch
+                return
         with self._connected(write=write) as conn:
             conn.exec_driver_sql(self.begin_write if write else "BEGIN")
             try:
@@ -353,10 +354,11 @@ class SqlStore:
         COMMIT around it. Several rows are written together, in one transaction."""
         if not params:
             return
-        if self._batch is not None:
-            with self._lock:
+        with self._lock:  # see _transaction: the batch is tested under the lock
+            if self._batch is not None:
                 self._defer(statement, params)
-        elif len(params) == 1:
+                return
+        if len(params) == 1:
             with self._connected(write=True) as conn:
                 conn.execute(statement, params[0])
         else:
