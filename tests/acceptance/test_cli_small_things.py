@@ -324,3 +324,16 @@ def test_marking_the_manifest_keeps_its_owner_group_and_mode(
     assert "Done" in manifest.read_text(encoding="utf-8")  # it was rewritten
     st = manifest.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (uid, gid, 0o640)
+
+
+def test_enable_reads_the_settings_file_it_is_given(ordo_process: Runner, tmp_path: Path) -> None:
+    # `ordo enable` deletes the enabled steps' ledger rows, in the databases the settings
+    # name: with `--env-file prod.env` those of prod.env, not of config/.env.
+    root = make_project(tmp_path / "p", TWO_STEPS)
+    (root / "prod.env").write_text("DATABASE_URL=sqlite:///data/prod.db\n", encoding="utf-8")
+    assert ordo_process("run", "--yes", "--env-file", "prod.env", cwd=root).returncode == 0
+    done = ordo_process("enable", "--all", "--env-file", "prod.env", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "could not clear" not in done.stderr
+    missing = ordo_process("enable", "--all", "--env-file", "nope.env", cwd=root)
+    assert "nope.env" in missing.stderr  # the file it was told to read, named

@@ -184,12 +184,13 @@ def enable_command(
     all_steps: Annotated[bool, typer.Option("--all", help="Enable every disabled step.")] = False,
     manifest: ManifestOpt = None,
     project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
     debug: DebugOpt = False,
 ) -> int:
-    """Enable done steps again, removing their Done comments."""
+    """Enable done steps again, removing their Done comments (and their ledger rows)."""
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    return commands.enable(steps or [], all_steps, manifest, project)
+    return commands.enable(steps or [], all_steps, manifest, project, env_file)
 
 
 @app.command("init")

@@ -107,8 +107,16 @@ def run(
     return result.exit_code
 
 
-def enable(steps: list[str], all_steps: bool, manifest: Path | None, project: Path | None) -> int:
-    changed = api.enable(steps, all_steps=all_steps, manifest=manifest, project=project)
+def enable(
+    steps: list[str],
+    all_steps: bool,
+    manifest: Path | None,
+    project: Path | None,
+    env_file: Path | None = None,
+) -> int:
+    changed = api.enable(
+        steps, all_steps=all_steps, manifest=manifest, project=project, env_file=env_file
+    )
     from rich.console import Console  # imported here: `ordo run` to a pipe never needs it
     from rich.markup import escape
 
