@@ -106,3 +106,23 @@ def test_the_template_line_is_mapped_through_loops_and_kept_when_lines_agree() -
     same = "SELECT {{ x }}\nFROM t\nWHERE {{ y }}\n"
     assert template_lines(same, "SELECT 1\nFROM t\nWHERE 2 = 2\n", 3) == (3, 3)
     assert template_lines(same, "SELECT 1\n", 9) is None
+
+
+@pytest.mark.postgres
+def test_a_failing_statement_of_a_split_step_names_its_line_in_the_file(
+    ordo_cli: Runner, tmp_path: Path, postgres_url: URL
+) -> None:
+    # The database counts lines of the one statement it was sent: line 3 of the second
+    # statement, which starts on line 5, is line 7 of the file.
+    manifest = (
+        "name: split\nledger: false\nsteps:\n  - name: two\n    file: two.sql\n"
+        "    split_statements: true\n"
+    )
+    sql = "SELECT 1;\n\n-- the second one\n\nSELECT\n  1,\n  (2 2);\n"
+    root = make_project(
+        tmp_path / "p", manifest, sql={"two.sql": sql}, env=database_env(postgres_url)
+    )
+    done = ordo_cli("run", "-y", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "statement 2 of 2 (line 5)" in done.stdout
+    assert "(in scripts/sql/two.sql, line 7)" in done.stdout

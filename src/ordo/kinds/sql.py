@@ -170,6 +170,7 @@ class SqlKind:
         if step.cleanup is not None:
             _clean_up(step, ctx)
         staged: list[StagedFile] = []
+        failing: list[Statement] = []  # split_statements: the statement that failed
 
         def run(sql: str, last: bool) -> int | None:
             if last and step.output_file is not None:
@@ -183,14 +184,15 @@ class SqlKind:
                 dialect.statement_timeout(conn, timeout),
             ):
                 if step.statements:
-                    rows = _each(step, ctx.masker, run)
+                    rows = _each(step, ctx.masker, run, failing)
                 else:
                     rows = run(step.statement, True)
         except BaseException as exc:
             for file in staged:  # written, but the step did not end well
                 file.discard()
             if isinstance(exc, ExecutionError):
-                raise _located(exc, step, ctx) from exc
+                start = failing[0].line if failing and failing[0].line else 1
+                raise _located(exc, step, ctx, start=start) from exc
             raise
         if step.output_file is None:
             return StepOutcome(rows=rows)
@@ -239,12 +241,15 @@ def _clean_up(step: PreparedSql, ctx: ExecutionContext) -> None:
         ) from exc
 
 
-def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) -> ExecutionError:
+def _located(
+    error: ExecutionError, step: PreparedSql, ctx: ExecutionContext, *, start: int = 1
+) -> ExecutionError:
     """``error`` saying the file and its line, and keeping the rendered SQL of a template.
 
-    The database counts lines of the statement it got; for a template that is the rendered
-    text, which the user never saw: the line is mapped back to the template's where it can be,
-    and the rendered SQL goes with the error (masked) into the log and the run's record.
+    The database counts lines of the statement it got, which began on line ``start`` of the
+    (rendered) text when the step was split; for a template that text is the rendered one,
+    which the user never saw: the line is mapped back to the template's where it can be, and
+    the rendered SQL goes with the error (masked) into the log and the run's record.
     """
     from ordo.db.errors import statement_line  # SQLAlchemy: not imported for `ordo --help`
     from ordo.kinds.templating import template_lines
@@ -256,6 +261,8 @@ def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) ->
     except ValueError:
         where = str(step.source)
     line = statement_line(error.message)
+    if line:
+        line += start - 1
     said = f"in {where}"
     at = line
     details = dict(error.details)
@@ -278,11 +285,17 @@ def _located(error: ExecutionError, step: PreparedSql, ctx: ExecutionContext) ->
     return located
 
 
-def _each(step: PreparedSql, masker: Masker, run: Callable[[str, bool], int | None]) -> int | None:
+def _each(
+    step: PreparedSql,
+    masker: Masker,
+    run: Callable[[str, bool], int | None],
+    failing: list[Statement],
+) -> int | None:
     """``split_statements``: each statement in order, by ``run(sql, last)``; the last one's
     rows are the step's (and its result the output file's).
 
-    An error names the statement that failed (``statement 2 of 3 (line 4)``)."""
+    An error names the statement that failed (``statement 2 of 3 (line 4)``), which goes in
+    ``failing`` so that the database's line can be told as a line of the file."""
     from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
 
     count = len(step.statements)
@@ -292,6 +305,7 @@ def _each(step: PreparedSql, masker: Masker, run: Callable[[str, bool], int | No
             with database_errors(masker=masker, timeout=step.options.timeout):
                 rows = run(part.sql, number == count)
         except ExecutionError as exc:
+            failing.append(part)
             where = f" (line {part.line})" if part.line else ""
             raise exc.with_context(prefix=f"statement {number} of {count}{where}") from exc
     return rows
