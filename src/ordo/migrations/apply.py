@@ -113,7 +113,9 @@ class Applier:
                             self._callbacks(conn, Event.BEFORE_EACH_MIGRATE, autocommit=True)
                             for statement in statements:
                                 with conn.begin():  # a real transaction only on DuckDB
-                                    self.dialect.run_statement(conn, statement)
+                                    self.dialect.run_statement(
+                                        conn, statement.sql, statement.copy_data
+                                    )
                             statement = None
                             self._callbacks(conn, Event.AFTER_EACH_MIGRATE, autocommit=True)
                         except BaseException:
@@ -128,7 +130,7 @@ class Applier:
                         role = self._role(conn)
                         self._callbacks(conn, Event.BEFORE_EACH_MIGRATE)
                         for statement in statements:
-                            self.dialect.run_statement(conn, statement)
+                            self._run(conn, statement)
                         statement = None
                         self._callbacks(conn, Event.AFTER_EACH_MIGRATE)
                         self._restore_role(conn, role)
@@ -137,6 +139,9 @@ class Applier:
             raise self._failure(migration, statement, exc, started, before, outside) from exc
         version = migration.version.text if migration.version else None
         return AppliedMigration(version, migration.description, migration.script, elapsed)
+
+    def _run(self, conn: Connection, statement: Statement) -> None:
+        self.dialect.run_statement(conn, statement.sql, statement.copy_data)
 
     def _callbacks(self, conn: Connection, event: Event, *, autocommit: bool = False) -> None:
         self.callbacks.run(

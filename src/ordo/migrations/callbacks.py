@@ -212,9 +212,9 @@ class Callbacks:
                     with database_errors(masker=masker):
                         if autocommit:
                             with conn.begin():
-                                dialect.run_statement(conn, statement)
+                                dialect.run_statement(conn, statement.sql, statement.copy_data)
                         else:
-                            dialect.run_statement(conn, statement)
+                            dialect.run_statement(conn, statement.sql, statement.copy_data)
                 except ExecutionError as exc:
                     st = statement
                     raise CallbackFailed(

@@ -34,7 +34,6 @@ from ordo.tabular import TableWriter
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
-    from ordo.db.statements import Statement
 
 _FIRST_WORDS = re.compile(r"[A-Za-z_]+")
 
@@ -333,13 +332,15 @@ class Dialect:
         result = conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
         return self._result(result, fetch=fetch, returns_rows=self.returns_data(result, sql))
 
-    def run_statement(self, conn: Connection, statement: Statement) -> None:
-        """One statement of a script (a migration, a callback) as split: its rows through the
-        driver's COPY when it is a ``COPY ... FROM stdin`` with them inline, else ``execute``."""
-        if statement.copy_data is not None:
-            self.copy_in(conn, statement.sql, statement.copy_data)
+    def run_statement(self, conn: Connection, sql: str, copy_data: str | None = None) -> None:
+        """One statement of a script (a migration, a callback) as split: with ``copy_data``
+        (a ``COPY ... FROM stdin`` with its rows inline) through the driver's COPY, else
+        ``execute``. It takes the split statement's parts: ``ordo.db.statements`` imports
+        the dialects, so they cannot import it."""
+        if copy_data is not None:
+            self.copy_in(conn, sql, copy_data)
         else:
-            self.execute(conn, statement.sql, fetch=False)
+            self.execute(conn, sql, fetch=False)
 
     def copy_in(self, conn: Connection, sql: str, data: str) -> None:
         """Run ``COPY ... FROM stdin`` (``sql``) with ``data`` as its rows, in the driver's COPY
