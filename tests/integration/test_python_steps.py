@@ -28,8 +28,9 @@ ENV_FILE = "DATABASE_URL=sqlite:///data/test.db\nREPORT_FROM_ENV_FILE=config-dot
 
 
 def clean_environ(**extra: str) -> dict[str, str]:
-    """This environment without database, Telegram or ordo settings, plus ``extra``."""
-    return clean_env(extra, drop=WITHOUT_ORDO)
+    """This environment without database, Telegram or ordo settings, plus ``extra``; and without
+    PYTHONUNBUFFERED, which a user's shell seldom has: the scripts run as they would for one."""
+    return clean_env(extra, drop=(*WITHOUT_ORDO, "PYTHONUNBUFFERED"))
 
 
 def run(root: Path, **extra: str) -> RunResult:
@@ -381,3 +382,59 @@ def test_output_reaches_the_log_while_the_script_still_runs(tmp_path: Path) -> N
         watcher.join(5)
     assert result.status is RunStatus.SUCCESS, result.error
     assert "gated | after the gate" in log_text(result)
+
+
+AS_PYTHON_RUNS_IT = """\
+    import atexit, json, os, pickle, sys
+
+    class Point:
+        pass
+
+    atexit.register(lambda: print("atexit ran"))
+    print("one to stdout")
+    print("two to stderr", file=sys.stderr)
+    print("three to stdout")
+    with open("seen.json", "w") as out:
+        json.dump({
+            "argv": sys.argv, "file": __file__, "name": __name__, "path0": sys.path[0],
+            "pickled": type(pickle.loads(pickle.dumps(Point()))).__name__,
+        }, out)
+    raise ValueError("the last word")
+    """
+
+
+def test_a_script_runs_as_python_runs_it_and_its_lines_keep_their_order(tmp_path: Path) -> None:
+    """The script runs as ``python script.py`` would (its argv, ``__file__``, ``__main__``,
+    ``sys.path[0]``), its stdout and stderr reach the log in the order it wrote them, and the
+    traceback comes after what it printed, so the error ends with the exception."""
+    root = make_project(
+        tmp_path / "p",
+        """\
+        steps:
+          - name: as python
+            type: python
+            file: as_python.py
+            args: [first, second]
+        """,
+        python={"as_python.py": AS_PYTHON_RUNS_IT},
+    )
+    result = run(root)
+    assert result.status is RunStatus.FAILED
+    script = root / "scripts" / "python" / "as_python.py"
+    seen = json.loads((root / "seen.json").read_text())
+    assert seen == {
+        "argv": [str(script), "first", "second"],
+        "file": str(script),
+        "name": "__main__",
+        "path0": str(script.parent),
+        "pickled": "Point",
+    }
+    log = log_text(result)
+    said = "as python | "
+    lines = [line.split(said, 1)[1] for line in log.splitlines() if said in line]
+    assert lines[:3] == ["one to stdout", "two to stderr", "three to stdout"]
+    assert lines[3] == "Traceback (most recent call last):"
+    assert "_python_launcher" not in log  # ordo's own frame is not part of the script's story
+    assert lines[-2:] == ["ValueError: the last word", "atexit ran"]
+    assert result.error is not None
+    assert "exited with code 1" in result.error

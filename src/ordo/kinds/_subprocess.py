@@ -89,7 +89,7 @@ def run_process(
         with stdout:  # closed however the loop ends: no leaked pipe
             for read in _blocks(stdout):
                 block = ctx.masker.mask(read)
-                tail.extend(block.split("\n"))
+                tail.extend(block.rsplit("\n", TAIL_LINES)[-TAIL_LINES:])
                 ctx.log_line(block)
         code = process.wait()
     except BaseException:
@@ -112,10 +112,10 @@ def _blocks(stdout: IO[bytes]) -> Iterator[str]:
     """The process's output as blocks of whole lines (joined by ``\n``), as it comes.
 
     Each read takes what the pipe holds (up to 64 KiB): a process printing slowly is shown line
-    by line, one printing a million lines in a few hundred blocks. A line at a time cost an
+    by line, one printing a million lines in blocks of many lines. A line at a time cost an
     event, a console write and a log write per line: a million lines took minutes where the
-    script alone took a second. Line breaks are read as Python's text mode reads them
-    (``\n``, ``\r\n`` or a lone ``\r``), in the locale's encoding with bad bytes replaced.
+    script alone took a second. Line breaks are read as Python's text mode reads them (``\n``,
+    ``\r\n`` or a lone ``\r``), in the locale's encoding with bad bytes replaced.
     """
     decoder = codecs.getincrementaldecoder(locale.getpreferredencoding(False))(errors="replace")
     pending = ""
@@ -124,10 +124,12 @@ def _blocks(stdout: IO[bytes]) -> Iterator[str]:
         held = text.endswith("\r")  # its "\n" may be the next read's first byte
         if held:
             text = text[:-1]
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        pending = lines.pop() + ("\r" if held else "")
-        if lines:
-            yield "\n".join(lines)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        head, newline, pending = text.rpartition("\n")
+        pending += "\r" if held else ""
+        if newline:
+            yield head
     pending += decoder.decode(b"", final=True)
     pending = pending.rstrip("\r").replace("\r\n", "\n").replace("\r", "\n")
     if pending:
