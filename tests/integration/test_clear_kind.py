@@ -34,7 +34,7 @@ def _mariadb_keys(statements: list[str]) -> list[str]:
     """MariaDB ignores an inline ``REFERENCES`` on a column: the key must be a clause."""
     out = []
     for sql in statements:
-        if " REFERENCES " not in sql:
+        if " REFERENCES " not in sql or not sql.startswith("CREATE TABLE"):
             out.append(sql)
             continue
         column = sql.split(", ")[1].split()[0]
@@ -151,15 +151,60 @@ def test_names_are_matched_as_stored(db_url: URL, tmp_path: Path) -> None:
             "CREATE TABLE STG_UNQUOTED (id INTEGER)",
         ],
     )
-    stored = left(db_url)
     # PostgreSQL folds the unquoted name to lower case; the others keep it as written
     unquoted = "stg_unquoted" if backend == "postgresql" else "STG_UNQUOTED"
-    assert {"Stg_Mixed", "stg_lower", unquoted} <= stored
-    root = make(tmp_path, db_url, manifest("    prefixes: [stg_]\n    tables: [STG_LOWER]\n"))
+    assert left(db_url) == {"Stg_Mixed", "stg_lower", unquoted}
+    step = "    prefixes: [stg_]\n    tables: [STG_MIXED]\n"
+    root = make(tmp_path / "first", db_url, manifest(step))
     result = run(root)
     assert result.status == "success", result.steps[0].error
-    expected = {"Stg_Mixed", unquoted} - ({unquoted} if unquoted.startswith("stg_") else set())
-    assert left(db_url) - {"ordo_ledger"} == expected
+    mixed = {"Stg_Mixed"} | ({unquoted} - {"stg_unquoted"})
+    assert left(db_url) - {"ordo_ledger"} == mixed
+    from ordo.api.run_history import show_run
+
+    [task] = show_run(result.run_id, project=root).tasks
+    assert task.details["not_there"] == ["STG_MIXED"]  # the stored name is Stg_Mixed
+    root = make(tmp_path / "second", db_url, manifest("    prefixes: [Stg_]\n"))
+    assert run(root).status == "success"
+    assert left(db_url) - {"ordo_ledger"} == mixed - {"Stg_Mixed"}
+
+
+def test_tables_made_in_any_order(db_url: URL, tmp_path: Path) -> None:
+    """Children made before their parents, keys added last where the database allows it
+    (DuckDB adds no key to a table that exists: there parents come first). The names sort
+    the wrong way round: a_3 references a_2, which references a_1."""
+    backend = backend_of(db_url)
+    parent = {"a_3": "a_2", "a_2": "a_1"}
+    view = "CREATE VIEW a_0 AS SELECT id FROM a_1"
+    if backend in ("postgresql", "mariadb"):
+        setup(
+            db_url,
+            [f"CREATE TABLE {n} (id INTEGER PRIMARY KEY, ref INTEGER)" for n in ("a_3", "a_2")]
+            + ["CREATE TABLE a_1 (id INTEGER PRIMARY KEY)", view]
+            + [
+                f"ALTER TABLE {child} ADD FOREIGN KEY (ref) REFERENCES {to} (id)"
+                for child, to in parent.items()
+            ],
+        )
+    else:  # SQLite: a key may name a table made later; DuckDB: in the only order it takes
+        order = ["a_1", "a_2", "a_3"] if backend == "duckdb" else ["a_3", "a_2", "a_1"]
+        setup(
+            db_url,
+            [
+                f"CREATE TABLE {n} (id INTEGER PRIMARY KEY"
+                + (f", ref INTEGER REFERENCES {parent[n]} (id))" if n in parent else ")")
+                for n in order
+            ]
+            + [view],
+        )
+    root = make(tmp_path, db_url, manifest("    prefixes: [a_]\n"))
+    result = run(root)
+    assert result.status == "success", result.steps[0].error
+    assert left(db_url) - {"ordo_ledger"} == set()
+    from ordo.api.run_history import show_run
+
+    [task] = show_run(result.run_id, project=root).tasks
+    assert task.details["dropped"] == ["a_0", "a_3", "a_2", "a_1"]
 
 
 def test_a_keep_name_in_another_case_is_refused(db_url: URL, tmp_path: Path) -> None:
