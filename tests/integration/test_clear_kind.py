@@ -308,6 +308,6 @@ def test_a_cycle_of_keys_and_another_schema(postgres_url: URL, tmp_path: Path) -
         from ordo.api.run_history import show_run
 
         [task] = show_run(result.run_id, project=root).tasks
-        assert task.details["foreign_keys_dropped"] == ["stg_a.a_to_b", "stg_b.stg_b_a_id_fkey"]
+        assert task.details["cycle_keys"] == ["stg_a.a_to_b", "stg_b.stg_b_a_id_fkey"]
     finally:
         execute(create_engine(postgres_url), f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -69,7 +69,8 @@ class Cleared:
     """What a clear dropped (or, from ``plan_clear``, would drop), in the order it did."""
 
     dropped: tuple[Relation, ...]
-    keys_dropped: tuple[Dependency, ...]  # foreign keys of a cycle, dropped first
+    # foreign keys on a cycle, taken out of the way first (dropped; on SQLite, checked at commit)
+    cycle_keys: tuple[Dependency, ...]
     absent: tuple[str, ...]  # names in ``tables`` that were not there (nothing to drop)
 
 
@@ -89,7 +90,7 @@ def plan_clear(connection: Connection, dialect: Dialect, selection: Selection) -
     absent = tuple(dict.fromkeys(t for t in selection.tables if t not in names))
     return Cleared(
         dropped=tuple(drop_order(chosen, known)),
-        keys_dropped=tuple(cycle_breakers(chosen, known)),
+        cycle_keys=tuple(cycle_breakers(chosen, known)),
         absent=absent,
     )
 
@@ -109,12 +110,12 @@ def clear(
     """
     cleared = plan_clear(connection, dialect, selection)
     tell = on_drop or (lambda line: None)
-    for key in cleared.keys_dropped:
+    for key in cleared.cycle_keys:
         connection.exec_driver_sql(
             dialect.drop_foreign_key_sql(key.dependant.table_name, key.constraint)
         )
         what = f" {key.constraint}" if key.constraint else ""
-        tell(f"dropped foreign key{what} of {key.dependant.describe()} (a cycle)")
+        tell(f"foreign key{what} of {key.dependant.describe()} out of the way (a cycle)")
     for relation in cleared.dropped:
         connection.exec_driver_sql(
             dialect.drop_relation_sql(relation.table_name, view=relation.is_view)

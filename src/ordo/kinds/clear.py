@@ -106,10 +106,10 @@ class ClearKind:
         if not cleared.dropped:
             ctx.log_line("nothing to drop: no table or view matches")
         details: dict[str, Any] = {"dropped": [r.name for r in cleared.dropped]}
-        if cleared.keys_dropped:
-            details["foreign_keys_dropped"] = [
+        if cleared.cycle_keys:
+            details["cycle_keys"] = [
                 f"{k.dependant.name}.{k.constraint}" if k.constraint else k.dependant.name
-                for k in cleared.keys_dropped
+                for k in cleared.cycle_keys
             ]
         if cleared.absent:
             details["not_there"] = list(cleared.absent)
@@ -136,7 +136,9 @@ def _names(
 def _schema(value: str | None) -> str | None:
     if value is not None and (not value.strip() or "\x00" in value):
         raise StepProblem(
-            "schema is empty", key="schema", hint="leave it out for the current schema"
+            "schema is empty or holds a NUL character",
+            key="schema",
+            hint="leave it out for the connection's current schema",
         )
     return value
 
