@@ -63,6 +63,11 @@ def test_a_cycle_is_broken_by_its_foreign_keys() -> None:
     assert names(order) == ["b", "c", "d", "a"]  # d's key to a is no cycle: d goes before a
 
 
+def test_dependencies_may_come_as_an_iterator() -> None:
+    a, b, c = table("a"), table("b"), table("c")
+    assert names(drop_order([a, b, c], iter([key(b, a), key(c, b)]))) == ["c", "b", "a"]
+
+
 def test_the_same_relation_twice_is_dropped_once() -> None:
     a = table("a")
     assert drop_order([a, a], []) == [a]

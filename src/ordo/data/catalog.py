@@ -129,8 +129,9 @@ def drop_order(relations: Sequence[Relation], dependencies: Iterable[Dependency]
     ``ordo.data.clearing`` does.
     """
     members = list(dict.fromkeys(relations))
-    breakers = set(cycle_breakers(members, dependencies))
-    edges = [d for d in _edges(set(members), dependencies) if d not in breakers]
+    known = list(dependencies)  # read twice: an iterator would be empty the second time
+    breakers = set(cycle_breakers(members, known))
+    edges = [d for d in _edges(set(members), known) if d not in breakers]
     waiting_on = {r: 0 for r in members}  # dependants not yet dropped
     needs: dict[Relation, list[Relation]] = {r: [] for r in members}
     for edge in edges:
