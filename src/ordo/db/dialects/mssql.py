@@ -49,6 +49,9 @@ class MSSQLDialect(Dialect):
 
         return MSDialect()  # type: ignore[no-untyped-call]
 
+    def limit_rows(self, query: str, count: int) -> str:
+        return f"SELECT TOP ({int(count)}) * FROM ({query}) sample_rows"
+
     def quote_string(self, value: str) -> str:
         # N'' keeps characters outside the database's code page; plain '' would turn them to ?.
         return "N'" + value.replace("'", "''") + "'"
