@@ -55,11 +55,9 @@ def run_checks(
 ) -> list[CheckResult]:
     """Each check's result, in order. A transient failure (a lost connection) is raised, so
     the runner retries the unit; any other failure is that check's ``error`` outcome."""
-    from sqlalchemy import inspect
-
     from ordo.db.errors import database_errors  # SQLAlchemy: not imported for `ordo --help`
 
-    catalog = _Catalog(inspect(conn), dialect)
+    catalog = _Catalog(conn, dialect)
     results: list[CheckResult] = []
     broken: str | None = None  # no savepoints: the check whose error ended the transaction
     with dialect.statement_timeout(conn, timeout):
@@ -190,8 +188,11 @@ def _age(age: dt.timedelta) -> str:
 class _Catalog:
     """Tables and columns as stored, read once per step."""
 
-    def __init__(self, inspector: Inspector, dialect: Dialect) -> None:
-        self._inspector, self._dialect = inspector, dialect
+    def __init__(self, conn: Connection, dialect: Dialect) -> None:
+        from sqlalchemy import inspect
+
+        self._conn, self._dialect = conn, dialect
+        self._inspector: Inspector = inspect(conn)
         self._tables: dict[str | None, list[str]] = {}
         self._columns: dict[tuple[str | None, str], list[str]] = {}
 
@@ -236,10 +237,18 @@ class _Catalog:
             found += inspector.get_materialized_view_names(schema)
         return found
 
+    def _column_names(self, schema: str | None, table: str) -> list[str]:
+        """The columns as stored, from a query that returns no rows: the same on every
+        database (duckdb-engine's inspector asks DuckDB for PostgreSQL catalogs it lacks)."""
+        schema_part = None if schema is None else NamePart(schema, quoted=True)
+        quoted = self._dialect.quote_table(TableName(NamePart(table, quoted=True), schema_part))
+        found = self._dialect.execute(self._conn, f"SELECT * FROM {quoted} WHERE 1 = 0")
+        return list(found.columns or ())
+
     def _column(self, schema: str | None, table: str, table_text: str, name: str) -> str:
         key = (schema, table)
         if key not in self._columns:
-            self._columns[key] = [c["name"] for c in self._inspector.get_columns(table, schema)]
+            self._columns[key] = self._column_names(schema, table)
         columns = self._columns[key]
         plain_name = NamePart(name[1:-1], quoted=True) if _is_quoted(name) else NamePart(name)
         stored = _match(plain_name, columns, self._dialect)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PreparedValidate", "ValidateKind", "ValidateOptions", "summary"]
 
-_MARKS = {"pass": "✓", "warn": "⚠", "fail": "✗", "error": "!"}
+# By what the finding does to the step, so a failure at severity warn reads as a warning.
+_MARKS = {None: "✓", "failure": "✗", "warning": "⚠", "info": "ℹ"}
 
 
 class ValidateOptions(StepOptions):
@@ -119,7 +120,7 @@ def _counted(results: list[CheckResult]) -> str:
 
 def _line(result: CheckResult) -> str:
     severity = "" if result.severity == "error" else f" [{result.severity}]"
-    line = f"{_MARKS[result.outcome]} {result.name}: {result.outcome}{severity}, {result.message}"
+    line = f"{_MARKS[result.effect]} {result.name}: {result.outcome}{severity}, {result.message}"
     for row in result.sample:
         line += "\n    " + ", ".join(f"{k}={v}" for k, v in row.items())
     return line
