@@ -1,14 +1,14 @@
-"""Checks on a million-row table: ``ordo check`` against the same questions typed into psql.
+"""Checks on a million-row table: ``ordo check`` against the same queries typed into psql.
 
-Issue "Checks with severities ...", point 12. A PostgreSQL table of ``--rows`` orders with a
-customers table beside it; one validate step asks six things of it (row count, not null,
-unique, accepted values, a range, a relationship), all passing but one that fails on a few
-rows, so a sample is fetched too. The ``ordo check`` command runs as a whole process (start-up,
-planning, catalog lookups, savepoints, the rolled-back transaction), output to a pipe. Two references
-run in the same rounds, alternating, each a fresh ``psql -c`` process as ``ordo`` is: the same
-queries that ordo sends (its counting queries and the failing check's sample: the goal, under
-1.2x, is on this one), and the six questions as a user would type them as plain counts (fewer
-answers: no totals, so no shares; shown beside it). Prints medians [min-max] and the ratios.
+A PostgreSQL table of ``--rows`` orders with a customers table beside it; one validate step
+asks six things of it (row count, not null, unique, accepted values, a range, a
+relationship), all passing but one that fails on a few rows, so a sample is fetched too. The
+``ordo check`` command runs as a whole process (start-up, planning, catalog lookups,
+savepoints, the rolled-back transaction), output to a pipe. Two references run in the same
+rounds, alternating, each a fresh ``psql -c`` process as ``ordo`` is: the same queries that
+ordo sends (its counting queries and the failing check's sample; the goal, under 1.2x, is on
+this one), and the six questions as a user would type them as plain counts (fewer answers:
+no totals, so no shares; shown beside it). Prints medians [min-max] and the ratios.
 
     uv run python bench/checks.py [--rows 1000000] [--repeat 5]
 """
