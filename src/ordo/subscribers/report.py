@@ -149,7 +149,7 @@ class _Run:
 
 def _findings(details: Mapping[str, Any]) -> list[str]:
     """A failed validate step's checks that did not pass, each with its failing rows."""
-    lines = []
+    lines: list[str] = []
     for check in details.get("checks", ()):
         if not isinstance(check, dict) or check.get("outcome") == "pass":
             continue
