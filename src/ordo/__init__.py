@@ -4,7 +4,8 @@ The public surface is small on purpose: the use-case functions, their result typ
 error tree. Everything the ``ordo`` command does is one of these calls, and every call takes
 ``project=``, ``env_file=`` and ``environ=`` the same way:
 
-- manifests: ``plan``, ``run``, ``enable``, ``init_project``;
+- manifests: ``plan``, ``run``, ``check`` (only the validate steps, changing nothing),
+  ``enable``, ``init_project``;
 - migrations: ``migrate``, ``migration_status``, ``repair_migrations``, ``baseline_migrations``;
 - connections: ``list_connections``, ``health_check``, ``pool_status``, ``query``, and
   ``DatabaseManager`` for a program's own queries;
@@ -32,6 +33,7 @@ from ordo.errors import (
 )
 
 if TYPE_CHECKING:
+    from ordo.api.checks import check
     from ordo.api.database_manager import DatabaseManager
     from ordo.api.databases import (
         ConnectionInfo,
@@ -84,6 +86,7 @@ _LAZY = {
     "enable": "ordo.api.runs",
     "plan": "ordo.api.runs",
     "run": "ordo.api.runs",
+    "check": "ordo.api.checks",
     "Event": "ordo.events",
     "RunOptions": "ordo.api.runs",
     "RunStatus": "ordo.events",
@@ -155,6 +158,7 @@ __all__ = [
     "TaskStatus",
     "TransientError",
     "baseline_migrations",
+    "check",
     "enable",
     "health_check",
     "init_project",

@@ -106,6 +106,7 @@ class StepSucceeded:
     notify: bool
     output_file: Path | None = None
     details: Mapping[str, Any] = field(default_factory=dict)  # ``StepOutcome.details``
+    warnings: tuple[str, ...] = ()  # ``StepOutcome.warnings``, masked
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,13 @@ class TestMigrateKind(KindContract):
         (folder / "V1__create.sql").write_text("CREATE TABLE t (id INTEGER);\n")
 
 
+class TestValidateKind(KindContract):
+    kind = get_kind("validate")
+
+    def step(self) -> dict[str, Any]:
+        return {"checks": [{"type": "sql", "sql": "SELECT 1 WHERE 1 = 0"}]}
+
+
 class TestEchoKind(KindContract):
     kind = EchoKind()
 

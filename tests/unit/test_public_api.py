@@ -46,6 +46,7 @@ def test_exports_are_the_reviewed_list() -> None:
             "StepResult",
             "StepStatus",
             "Subscriber",
+            "check",
             "enable",
             "init_project",
             "plan",
@@ -106,6 +107,7 @@ def test_everything_the_cli_does_is_a_public_call() -> None:
     use_cases = [
         "plan",
         "run",
+        "check",
         "migrate",
         "migration_status",
         "repair_migrations",

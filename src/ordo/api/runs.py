@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
@@ -62,6 +62,8 @@ class RunOptions:
     - ``record_state``: mark done steps in the manifest; ``record_run``: record the run in the
       state store (``ordo runs``); ``notify``: send notices and, for a failed run, write the
       manual review report; ``log_file``: write ``logs/ordo_<time>_<run>.log``.
+    - ``fail_on``: ``"warn"`` makes a step's warnings (a check at severity warn) fail it,
+      as errors do; by default they are shown, recorded and sent as a notice.
     - ``sleep``: how the runner waits between retries (tests pass a no-op).
     """
 
@@ -77,6 +79,7 @@ class RunOptions:
     record_run: bool = True
     notify: bool = True
     log_file: bool = True
+    fail_on: Literal["error", "warn"] = "error"
     sleep: Callable[[float], None] = time.sleep
 
 
@@ -200,6 +203,8 @@ def _plan(proj: Project, settings: Settings, manifest_path: Path, options: RunOp
         loaded, proj, settings, options.params, select=options.select, exclude=options.exclude
     )
     _check_params(the_plan, options.strict_params)
+    if options.fail_on != the_plan.fail_on:
+        the_plan = replace(the_plan, fail_on=options.fail_on)
     return the_plan
 
 

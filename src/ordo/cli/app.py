@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -60,6 +60,29 @@ ExcludeOpt = Annotated[
         help="Leave these steps out (same forms as --select); repeatable, or comma-separated.",
     ),
 ]
+
+FailOnOpt = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        metavar="error|warn",
+        help="What fails a step: an error (default), or a warning too (a check at severity warn).",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show what the database says too (PostgreSQL's RAISE NOTICE); the log has it.",
+    ),
+]
+
+
+def _fail_on(value: str) -> Literal["error", "warn"]:
+    if value not in ("error", "warn"):
+        raise InvalidInput(f"--fail-on '{value}': write --fail-on error or --fail-on warn")
+    return "warn" if value == "warn" else "error"
 
 
 def _params(values: list[str] | None) -> dict[str, str]:
@@ -117,14 +140,8 @@ def run_command(
             help="Run every SQL step for real in one transaction, then roll it all back.",
         ),
     ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Show what the database says too (PostgreSQL's RAISE NOTICE); the log has it.",
-        ),
-    ] = False,
+    fail_on: FailOnOpt = "error",
+    verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> int:
     """Plan, print, confirm, then run a manifest."""
@@ -142,6 +159,36 @@ def run_command(
         resume=resume,
         rehearse=rehearse,
         strict_params=strict_params,
+        verbose=verbose,
+        fail_on=_fail_on(fail_on),
+    )
+
+
+@app.command("check")
+@guarded
+def check_command(
+    manifest: ManifestArg = None,
+    manifest_opt: ManifestOpt = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    param: ParamOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    fail_on: FailOnOpt = "error",
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> int:
+    """Run only the validate steps, changing nothing; exit 1 when a check fails."""
+    from ordo.cli import commands  # here: Rich and the library load only when a command runs
+
+    return commands.check(
+        _manifest(manifest, manifest_opt),
+        project,
+        env_file,
+        _params(param),
+        select=_selectors(select),
+        exclude=_selectors(exclude),
+        fail_on=_fail_on(fail_on),
         verbose=verbose,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ordo._words import plural
 from ordo.api import runs as api
@@ -67,6 +67,7 @@ def run(
     rehearse: bool = False,
     strict_params: bool = False,
     verbose: bool = False,
+    fail_on: Literal["error", "warn"] = "error",
 ) -> int:
     console = open_console()  # Rich only on a terminal: its import is start-up time
     options = api.RunOptions(
@@ -76,6 +77,7 @@ def run(
         resume=resume,
         rehearse=rehearse,
         strict_params=strict_params,
+        fail_on=fail_on,
     )
     if dry_run:
         the_plan = api.plan(manifest, project=project, env_file=env_file, options=options)
@@ -102,6 +104,44 @@ def run(
         write_line(console, "Rehearsal complete: everything it did was rolled back.")
     if not result.steps and result.exit_code == 0:
         write_line(console, _nothing_to_run(select, exclude))
+    if result.log_file is not None:
+        write_line(console, (f"log: {result.log_file}", "dim"))
+    return result.exit_code
+
+
+def check(
+    manifest: Path | None,
+    project: Path | None,
+    env_file: Path | None,
+    params: dict[str, Any],
+    *,
+    select: list[str],
+    exclude: list[str],
+    fail_on: Literal["error", "warn"],
+    verbose: bool,
+) -> int:
+    from ordo.api.checks import check as check_manifest
+
+    console = open_console()
+    reporter = ConsoleReporter(console, verbose=verbose)
+
+    def masked(the_plan: Plan) -> bool:  # no question: checks change nothing
+        reporter.masker = the_plan.settings.masker()
+        return True
+
+    options = api.RunOptions(
+        params=params,
+        select=select,
+        exclude=exclude,
+        fail_on=fail_on,
+        confirm=masked,
+        subscribers=[reporter],
+    )
+    try:
+        result = check_manifest(manifest, project=project, env_file=env_file, options=options)
+    finally:
+        reporter.close()
+    write_line(console, "Checks complete: nothing was changed.")
     if result.log_file is not None:
         write_line(console, (f"log: {result.log_file}", "dim"))
     return result.exit_code

@@ -139,6 +139,9 @@ class StepOutcome:
     output_file: Path | None = None
     staged: StagedFile | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    # What the step found worth a person's attention without failing (a check at severity
+    # warn): shown, logged, recorded and sent as a notice; ``--fail-on warn`` fails the step.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

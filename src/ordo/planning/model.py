@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ordo.kinds import get_kind
 from ordo.kinds.base import PreparedStep
@@ -49,6 +49,8 @@ class Plan:
     rollbacks: Mapping[str, PreparedStep] = field(default_factory=dict)
     # --param names that no planned step uses, each with a hint (a did-you-mean)
     unused_params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # what fails a step: an error only, or its warnings too (``--fail-on warn``)
+    fail_on: Literal["error", "warn"] = "error"
 
     @property
     def steps(self) -> list[PreparedStep]:

@@ -12,7 +12,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ordo.errors import ErrorKind, ExecutionError
+from ordo._words import plural
+from ordo.errors import ErrorKind, ExecutionError, PermanentError
 from ordo.events import EventBus, StepFailed, StepOutput, StepStarted, StepSucceeded
 from ordo.kinds import get_kind
 from ordo.kinds.base import ExecutionContext, PreparedStep, StepOutcome
@@ -89,6 +90,8 @@ class StepRunner:
                     staged.append(outcome.staged)
             elif staged is not None and outcome.output is not None and outcome.output_file:
                 staged.append(stage_output(outcome.output_file, outcome.output))
+            if outcome.warnings and self.plan.fail_on == "warn":
+                raise _warnings_fail(outcome)
         except ExecutionError as exc:
             if self.abort.is_set():
                 raise Aborted from exc  # cancelled by the abort: not a failure of the step
@@ -100,9 +103,8 @@ class StepRunner:
         duration = time.monotonic() - started
         output_file = None if self.rehearsal else outcome.output_file
         self.results.succeeded(step.name, duration, outcome.rows, output_file)
-        notify = step.options.notify and not self.rehearsal
-        # a rehearsal's details too: what the step did before the rollback (a clear's drops)
-        details = outcome.details
+        warnings = tuple(self.masker.mask(warning) for warning in outcome.warnings)
+        notify = (step.options.notify or bool(warnings)) and not self.rehearsal
         self.bus.emit(
             StepSucceeded(
                 self.run_id,
@@ -113,7 +115,8 @@ class StepRunner:
                 outcome.rows,
                 notify,
                 output_file,
-                details,
+                outcome.details,
+                warnings,
             )
         )
         return outcome
@@ -158,8 +161,6 @@ class StepRunner:
             connection=conn,
             dialect=dialect,
         )
-        if self.rehearsal:
-            return ctx
         ctx.log_line = lambda line: self.bus.emit(StepOutput(self.run_id, step.name, line))
         ctx.log_notice = lambda line: self.bus.emit(
             StepOutput(self.run_id, step.name, self.masker.mask(line), notice=True)
@@ -168,3 +169,13 @@ class StepRunner:
         if cancellers is not None:
             ctx.on_cancel = lambda cancel: cancellers.add(unit_key, cancel)
         return ctx
+
+
+def _warnings_fail(outcome: StepOutcome) -> PermanentError:
+    """``--fail-on warn``: the step's warnings fail it, with its details kept for the record."""
+    error = PermanentError(
+        f"{plural(len(outcome.warnings), 'warning')} (--fail-on warn): "
+        + "; ".join(outcome.warnings)
+    )
+    error.details = dict(outcome.details)
+    return error

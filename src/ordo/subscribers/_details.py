@@ -19,7 +19,8 @@ _LIMIT = 160
 
 def details_line(details: Mapping[str, Any], limit: int = _LIMIT) -> str:
     """``files=2 rows={"a.csv":10,"b.csv":3}``; ``…`` ends a line cut at ``limit``."""
-    parts = [f"{key}={_value(value)}" for key, value in details.items()]
+    # A list of records (each check's result) is for the store and the log, not one line.
+    parts = [f"{key}={_value(value)}" for key, value in details.items() if not _records(value)]
     line = " ".join(parts)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -28,3 +29,7 @@ def _value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)

@@ -212,6 +212,8 @@ class ConsoleReporter:
                 line(("✓", "green"), f" {event.step} in {event.duration:.2f}s{rows}{out}")
                 if event.details:
                     line("  ", (self.masker.mask(details_line(event.details)), "dim"))
+                for warning in event.warnings:
+                    line(("  ⚠", "yellow"), f" {warning}")
             case StepFailed():
                 line(
                     ("✗", "red"),

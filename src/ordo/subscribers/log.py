@@ -203,6 +203,8 @@ class EventLog:
                     event.attempt,
                     details,
                 )
+                for warning in event.warnings:
+                    line(logging.WARNING, "'%s' warns: %s", event.step, warning)
             case StepFailed():
                 kind = "transient" if event.transient else "permanent"
                 line(

@@ -129,6 +129,10 @@ class NoticeSubscriber:
         return f"🚀 Job Started: {pipeline}\n{plural(len(event.steps), 'step')} to run"
 
     def _step_succeeded(self, event: StepSucceeded) -> str | None:
+        if event.warnings:
+            return "\n".join(
+                [f"⚠️ Step warned: {event.step}", f"Pipeline: {self._pipeline}", *event.warnings]
+            )
         if not (event.notify or event.duration > self._slow_step_seconds):
             return None
         return (

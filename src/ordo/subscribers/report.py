@@ -139,11 +139,25 @@ class _Run:
     error_kinds: dict[str, ErrorKind] = field(default_factory=dict)
     committed: dict[str, None] = field(default_factory=dict)
     details: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # ran, with details
+    failed_details: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # failed, with
     failures: list[_Failure] = field(default_factory=list)
     skipped: dict[str, None] = field(default_factory=dict)
     rollbacks: dict[str, RollbackFinished | None] = field(default_factory=dict)  # None: running
     retries: int = 0
     written_at_start: int | None = None
+
+
+def _findings(details: Mapping[str, Any]) -> list[str]:
+    """A failed validate step's checks that did not pass, each with its failing rows."""
+    lines: list[str] = []
+    for check in details.get("checks", ()):
+        if not isinstance(check, dict) or check.get("outcome") == "pass":
+            continue
+        if not lines:
+            lines.append("  Failing Checks :")
+        lines.append(f"    - {check.get('name')}: {check.get('outcome')}, {check.get('message')}")
+        lines += [f"        {details_line(row)}" for row in check.get("sample", ())]
+    return lines
 
 
 class ReportSubscriber:
@@ -198,6 +212,8 @@ class ReportSubscriber:
         elif isinstance(event, StepFailed):
             run.kinds[event.step] = event.kind
             run.error_kinds[event.step] = event.error_kind
+            if event.details:
+                run.failed_details[event.step] = event.details
         elif isinstance(event, UnitRetrying):
             run.retries += 1
         elif isinstance(event, UnitCommitted):
@@ -283,6 +299,7 @@ class ReportSubscriber:
         ]
         if failure.undone:
             lines.append(f"  Rolled Back    : {', '.join(failure.undone)} (undone with its group)")
+        lines += _findings(run.failed_details.get(failure.step, {}))
         lines += ["", "  Recovery Actions:"]
         actions = [(s, run.rollbacks[s]) for s in failure.steps if s in run.rollbacks]
         for n, (step, done) in enumerate(actions, start=1):

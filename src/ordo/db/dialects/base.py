@@ -261,6 +261,10 @@ class Dialect:
         """Parse and quote in one go: what the ``ident`` template filter does."""
         return self.quote_table(parse_table_name(text))
 
+    def limit_rows(self, query: str, count: int) -> str:
+        """``query`` cut to its first ``count`` rows (a check's sample), wrapped, not edited."""
+        return f"SELECT * FROM ({query}) sample_rows LIMIT {int(count)}"
+
     # -- dropping tables ------------------------------------------------------------------
 
     def drop_table_sql(self, table: TableName) -> str:

@@ -75,6 +75,9 @@ class MSSQLDialect(Dialect):
 
         return MSDialect()  # type: ignore[no-untyped-call]
 
+    def limit_rows(self, query: str, count: int) -> str:
+        return f"SELECT TOP ({int(count)}) * FROM ({query}) sample_rows"
+
     # The catalog: tables, views and what depends on what
 
     knows_what_views_read = True  # sys.sql_expression_dependencies

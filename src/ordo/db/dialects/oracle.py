@@ -102,6 +102,10 @@ class OracleDialect(Dialect):
 
         return SAOracle()
 
+    def limit_rows(self, query: str, count: int) -> str:
+        # FETCH FIRST: Oracle 12c and newer, as the rest of this dialect assumes
+        return f"SELECT * FROM ({query}) sample_rows FETCH FIRST {int(count)} ROWS ONLY"
+
     def fold(self, identifier: str) -> str:
         return identifier.upper()
 
