@@ -327,4 +327,10 @@ def _preload(argv: list[str]) -> None:
 def main() -> None:
     argv = _bare_resume(sys.argv[1:])
     _preload(argv)
-    app(args=argv)
+    try:
+        app(args=argv)
+    finally:
+        # What ``_preload`` froze goes back to the collector, so that the interpreter's last
+        # collection frees it: frozen DuckDB objects outlived DuckDB's module at exit, and its
+        # bindings printed "nanobind: leaked ..." to the user's terminal.
+        gc.unfreeze()

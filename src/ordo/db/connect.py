@@ -46,6 +46,7 @@ class ConnectReason(Enum):
     REFUSED = "refused"  # nothing listens on host:port
     NO_DATABASE = "no database"
     UNKNOWN_HOST = "unknown host"
+    LOCKED = "locked"  # a DuckDB file that another process holds
     OTHER = "other"
 
 
@@ -78,6 +79,13 @@ _WORDS: tuple[tuple[re.Pattern[str], ConnectReason], ...] = (
         ConnectReason.UNKNOWN_HOST,
     ),
     (re.compile(r"connection refused|errno 111\b|\[errno 61\]", re.I), ConnectReason.REFUSED),
+    (re.compile(r"could not set lock on file", re.I), ConnectReason.LOCKED),
+)
+# DuckDB: 'Could not set lock on file "F": Conflicting lock is held in PROGRAM (PID N). See ...'
+_DUCKDB_LOCK = re.compile(
+    r'could not set lock on file "(?P<file>[^"]+)": conflicting lock is held in '
+    r"(?P<program>.*?)(?: \(PID (?P<pid>\d+)\))?(?:\. |\.?$)",
+    re.I,
 )
 # "connection to server at "127.0.0.1", port 5999 failed: " repeats what the URL says.
 _PG_PREFIX = re.compile(r'^(connection to server at "[^"]*"(?: \([^)]*\))?, port \d+ failed: )+')
@@ -105,6 +113,8 @@ def cannot_connect(
     masker = masker or Masker()
     reason = connect_reason(exc)
     text = _FATAL.sub("", _PG_PREFIX.sub("", describe(exc)))
+    if reason is ConnectReason.LOCKED:
+        text = _locked(text)
     message = masker.mask(
         f"cannot connect to '{settings.name}' ({settings.masked_url}): {text or type(exc).__name__}"
     )
@@ -140,6 +150,16 @@ def connect(
         return engine.connect()
 
 
+def _locked(text: str) -> str:
+    """DuckDB's lock message as one line that names the file and the process holding it."""
+    found = _DUCKDB_LOCK.search(text)
+    if found is None:
+        return text
+    program = found["program"].rsplit("/", 1)[-1] or "another program"
+    pid = f" (PID {found['pid']})" if found["pid"] else ""
+    return f"the file {found['file']} is locked by another process: {program}{pid}"
+
+
 def _hint(reason: ConnectReason, settings: ConnectionSettings) -> str:
     url, where = settings.url, settings.source
     host = url.host or "localhost"
@@ -154,6 +174,11 @@ def _hint(reason: ConnectReason, settings: ConnectionSettings) -> str:
             return f"create the database '{url.database}', or fix its name in {where}"
         case ConnectReason.UNKNOWN_HOST:
             return f"check the host name '{host}' in {where}"
+        case ConnectReason.LOCKED:
+            return (
+                "DuckDB lets one process at a time open a file for writing: close that "
+                "program's connection to it (an IDE, a notebook, another run), then run again"
+            )
         case _:
             return f"check that the server is reachable and the settings in {where} are right"
 
