@@ -5,7 +5,7 @@ error tree. Everything the ``ordo`` command does is one of these calls, and ever
 ``project=``, ``env_file=`` and ``environ=`` the same way:
 
 - manifests: ``plan``, ``run``, ``check`` (only the validate steps, changing nothing),
-  ``enable``, ``init_project``;
+  ``status`` (where the project stands), ``enable``, ``init_project``;
 - migrations: ``migrate``, ``migration_status``, ``repair_migrations``, ``baseline_migrations``;
 - connections: ``list_connections``, ``health_check``, ``pool_status``, ``query``, and
   ``DatabaseManager`` for a program's own queries;
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         repair_migrations,
     )
     from ordo.api.run_history import list_runs, show_run
+    from ordo.api.status import ProjectStatus, status
     from ordo.api.runs import RunOptions, enable, plan, run
     from ordo.events import Event, RunStatus, Subscriber
     from ordo.migrations.errors import MigrationError
@@ -87,6 +88,8 @@ _LAZY = {
     "plan": "ordo.api.runs",
     "run": "ordo.api.runs",
     "check": "ordo.api.checks",
+    "status": "ordo.api.status",
+    "ProjectStatus": "ordo.api.status",
     "Event": "ordo.events",
     "RunOptions": "ordo.api.runs",
     "RunStatus": "ordo.events",
@@ -140,6 +143,7 @@ __all__ = [
     "OutputFileError",
     "PermanentError",
     "Plan",
+    "ProjectStatus",
     "RepairResult",
     "RunDetail",
     "RunNotFound",
@@ -172,6 +176,7 @@ __all__ = [
     "repair_migrations",
     "run",
     "show_run",
+    "status",
 ]
 
 __version__ = "0.1.0"

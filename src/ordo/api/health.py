@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, text
 from sqlalchemy.pool import Pool, QueuePool
 
+from ordo.db.connect import lock_message
 from ordo.db.dialects import dialect_for
 from ordo.db.errors import is_database_error, translate
 
@@ -174,7 +175,7 @@ def _describe(masker: Masker, exc: BaseException) -> str:
     """The driver's first line, as ``ordo.db.errors`` words it, with every secret masked."""
     # A probe reports whatever stopped it, bug or not: it must answer, not raise.
     message = translate(exc, masker=masker).message if is_database_error(exc) else _first_line(exc)
-    return masker.mask(message)
+    return masker.mask(lock_message(message))  # a locked DuckDB file: which process holds it
 
 
 def pool_status(engine: Engine, database_name: str) -> dict[str, Any]:

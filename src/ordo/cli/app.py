@@ -193,6 +193,25 @@ def check_command(
     )
 
 
+@app.command("status")
+@guarded
+def status_command(
+    manifest: ManifestArg = None,
+    manifest_opt: ManifestOpt = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    debug: DebugOpt = False,
+) -> int:
+    """Where the project stands: steps done and pending, connections, the last run, tables.
+
+    Changes nothing; exits 1 when a connection does not answer or a DuckDB file is locked.
+    """
+    from ordo.cli.status import print_status  # here: the library loads only when it runs
+
+    return print_status(_manifest(manifest, manifest_opt), project, env_file, as_json)
+
+
 @app.command("plan")
 @guarded
 def plan_command(

@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 
     from ordo.config.connections import ConnectionSettings
 
-__all__ = ["ConnectReason", "cannot_connect", "connect", "connect_reason", "connecting"]
+__all__ = [
+    "ConnectReason",
+    "cannot_connect",
+    "connect",
+    "connect_reason",
+    "connecting",
+    "lock_message",
+]
 
 
 class ConnectReason(Enum):
@@ -114,7 +121,7 @@ def cannot_connect(
     reason = connect_reason(exc)
     text = _FATAL.sub("", _PG_PREFIX.sub("", describe(exc)))
     if reason is ConnectReason.LOCKED:
-        text = _locked(text)
+        text = lock_message(text)
     message = masker.mask(
         f"cannot connect to '{settings.name}' ({settings.masked_url}): {text or type(exc).__name__}"
     )
@@ -150,7 +157,7 @@ def connect(
         return engine.connect()
 
 
-def _locked(text: str) -> str:
+def lock_message(text: str) -> str:
     """DuckDB's lock message as one line that names the file and the process holding it."""
     found = _DUCKDB_LOCK.search(text)
     if found is None:

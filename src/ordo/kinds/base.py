@@ -123,6 +123,8 @@ class PreparedStep(Generic[OptionsT_co]):
     # what in the step commits the open transaction on its own (DDL on MySQL, MariaDB,
     # Oracle), each as a short text for messages: a group that holds one cannot roll back
     implicit_commits: tuple[str, ...] = ()
+    # the tables the step fills, as written (``schema.table``): ``ordo status`` counts their rows
+    writes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class SqlKind:
             summary=summary,
             autocommit=not options.transaction,
             implicit_commits=_implicit_commits(statement, source, options, ctx.dialect),
+            writes=(options.cleanup_target,) if options.cleanup_target else (),
             statement=statement,
             source=source,
             cleanup=cleanup,

@@ -81,6 +81,14 @@ class ManifestState:
         """The manifest as it is now in memory (and on disk after the last write)."""
         return "".join(self._lines)
 
+    def done_note(self, name: str) -> str | None:
+        """What the step's done mark says (``2026-11-21 22:05:01 run 3f2a9c1d``), or None when
+        the step carries no mark (enabled, or disabled by hand)."""
+        value, tail = self._value(name)
+        if value is not False or not _DONE.match(tail):
+            return None
+        return _DONE.sub("", tail, count=1).strip() or None
+
     def mark_done(self, steps: Sequence[str], note: str, today: date | None = None) -> None:
         """Set ``enabled: false  # Done: <date> <note>`` on every step, in a single write.
 
