@@ -49,8 +49,8 @@ if TYPE_CHECKING:
         repair_migrations,
     )
     from ordo.api.run_history import list_runs, show_run
-    from ordo.api.status import ProjectStatus, status
     from ordo.api.runs import RunOptions, enable, plan, run
+    from ordo.api.status import ProjectStatus, status
     from ordo.events import Event, RunStatus, Subscriber
     from ordo.migrations.errors import MigrationError
     from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult

@@ -37,8 +37,9 @@ _URL_CREDENTIALS = re.compile(
 _BOT_TOKEN = re.compile(r"(?:(?<=bot)|\b)\d{5,}:[A-Za-z0-9_-]{30,}\b")
 # key=value pairs that name a secret, as they appear in DSNs and env dumps.
 # MySQL's "Access denied ... (using password: YES)" says whether one was given, not what it is.
+# Not a bare "pass": dbt's summary "PASS=4 WARN=0" counts tests, and a DSN says "password".
 _SECRET_PAIR = re.compile(
-    r"(?P<key>\b(?:password|passwd|pwd|pass|token|secret|api_key|apikey)\s*[=:]\s*)"
+    r"(?P<key>\b(?:password|passwd|pwd|token|secret|api_key|apikey)\s*[=:]\s*)"
     r"(?!(?:YES|NO)\)(?:\s|$))(?P<val>[^\s;&,'\"]+)",
     re.IGNORECASE,
 )
