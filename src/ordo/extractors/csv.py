@@ -1,0 +1,100 @@
+"""``csv`` sources: one file or a glob, read by pyarrow's streaming CSV reader.
+
+Every column is read as text unless ``column_types`` gives it a type, so ``00123`` stays
+``00123`` and nothing is guessed; an empty field is NULL (``null_values`` sets the markers),
+a quoted empty field ``""`` stays an empty string. Files are read block by block
+(``block_size`` bytes), never whole.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
+
+from ordo.errors import PermanentError
+from ordo.extractors._arrow import ColumnTypes, arrow_type
+from ordo.extractors._files import FileSource
+from ordo.extractors.base import ExtractorConfig
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ordo.data.plugins import DataContext, PlanContext
+
+__all__ = ["CsvConfig", "CsvExtractor"]
+
+
+class CsvConfig(ExtractorConfig):
+    path: str
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quote: str = Field('"', min_length=1, max_length=1)
+    encoding: str = "utf-8"
+    null_values: tuple[str, ...] = ("",)
+    column_types: ColumnTypes = Field(default_factory=dict)
+    block_size: int = Field(4 << 20, ge=1 << 16)  # bytes read (and one batch) at a time
+
+
+class CsvExtractor(FileSource):
+    config_model: ClassVar[type[CsvConfig]] = CsvConfig
+    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
+    kind = "csv"
+
+    def __init__(self, config: CsvConfig, plan: PlanContext) -> None:
+        super().__init__(config.path, plan)
+        self.config = config
+        try:
+            "".encode(config.encoding)
+        except LookupError:
+            raise plan.problem(f"unknown encoding '{config.encoding}'", "encoding") from None
+
+    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
+        return self.each_file()
+
+    def read(self, file: Path) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        from pyarrow import csv as pa_csv
+
+        config = self.config
+        names = self._header(file)
+        unknown = sorted(set(config.column_types) - set(names))
+        if unknown:
+            raise PermanentError(
+                f"{self.shown(file)} has no column {', '.join(repr(u) for u in unknown)} "
+                "(named in column_types)",
+                hint=f"its columns: {', '.join(names)}",
+            )
+        types = {name: pa.string() for name in names}
+        types.update({k: arrow_type(v) for k, v in config.column_types.items()})
+        reader = pa_csv.open_csv(
+            file,
+            read_options=pa_csv.ReadOptions(encoding=config.encoding, block_size=config.block_size),
+            parse_options=pa_csv.ParseOptions(delimiter=config.delimiter, quote_char=config.quote),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=types,
+                null_values=list(config.null_values),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        with reader:
+            yield from reader
+
+    def _header(self, file: Path) -> list[str]:
+        """The header row, read with the same dialect, to type every column as text."""
+        config = self.config
+        with file.open(encoding=config.encoding, newline="") as handle:
+            if config.encoding.replace("-", "").lower() == "utf8" and handle.read(1) != "\ufeff":
+                handle.seek(0)
+            row = next(csv.reader(handle, delimiter=config.delimiter, quotechar=config.quote), [])
+        if not row:
+            raise PermanentError(f"{self.shown(file)} is empty: no header row")
+        duplicates = sorted({name for name in row if row.count(name) > 1})
+        if duplicates:
+            raise PermanentError(
+                f"{self.shown(file)}: the header names {', '.join(duplicates)} more than once"
+            )
+        return row

@@ -1,0 +1,93 @@
+"""A ``load`` step's problems are found when the plan is made, before anything moves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import ordo
+from tests.support.project import make_project
+
+
+def problems(tmp_path: Path, source: str, target: str = "{type: parquet, path: o.parquet}") -> str:
+    manifest = f"""\
+        steps:
+          - name: load
+            type: load
+            source: {source}
+            target: {target}
+        """
+    root = make_project(tmp_path / "p", manifest)
+    (root / "data" / "in.csv").write_text("a\n1\n")
+    with pytest.raises(ordo.ManifestInvalid) as caught:
+        ordo.plan(project=root, environ={})
+    assert not (root / "data" / "test.db").exists()
+    return str(caught.value)
+
+
+def test_unknown_source_type_suggests_the_close_one(tmp_path: Path) -> None:
+    text = problems(tmp_path, "{type: cvs, path: data/in.csv}")
+    assert "step 'load': source.type: unknown source type 'cvs'" in text
+    assert "did you mean 'csv'?" in text
+
+
+def test_unknown_target_type_lists_the_types(tmp_path: Path) -> None:
+    text = problems(tmp_path, "{type: csv, path: data/in.csv}", "{type: parket, path: o}")
+    assert "unknown target type 'parket'" in text
+    assert "did you mean 'parquet'?" in text
+
+
+def test_a_config_error_names_its_key_path(tmp_path: Path) -> None:
+    text = problems(tmp_path, "{type: csv, path: data/in.csv, delimeter: ';'}")
+    assert "source.delimeter: unknown key" in text
+    assert "did you mean 'delimiter'?" in text
+    text = problems(tmp_path, "{type: csv}")
+    assert "source.path: missing required key" in text
+    text = problems(tmp_path, "{type: csv, path: data/in.csv, column_types: {a: money}}")
+    assert "source.column_types: column 'a': unknown column type 'money'" in text
+
+
+def test_a_missing_file_or_an_empty_glob_is_a_plan_problem(tmp_path: Path) -> None:
+    assert "source.path: file 'data/nope.csv' not found" in problems(
+        tmp_path, "{type: csv, path: data/nope.csv}"
+    )
+    assert "source.path: no file matches 'data/*.tsv'" in problems(
+        tmp_path, "{type: csv, path: 'data/*.tsv'}"
+    )
+
+
+BLOCKED = """
+import sys
+sys.modules["pyarrow"] = None  # as if the data extra were not installed
+import ordo
+try:
+    ordo.plan(project=sys.argv[1], environ={})
+except ordo.ManifestInvalid as exc:
+    print(exc)
+"""
+
+
+def test_without_pyarrow_a_load_step_fails_at_plan_time_with_the_install_line(
+    tmp_path: Path,
+) -> None:
+    manifest = """\
+        steps:
+          - name: load
+            type: load
+            source: {type: csv, path: data/in.csv}
+            target: {type: table, table: t}
+        """
+    root = make_project(tmp_path / "p", manifest)
+    (root / "data" / "in.csv").write_text("a\n1\n")
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(BLOCKED), str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "a load step needs pyarrow, which is not installed" in done.stdout
+    assert "pip install 'ordo[data]'" in done.stdout
