@@ -81,7 +81,12 @@ class CsvExtractor(FileSource):
             ),
         )
         with reader:
-            yield from reader
+            empty = True
+            for batch in reader:
+                empty = False
+                yield batch
+            if empty:  # a header alone: no rows, but the columns a table is made with
+                yield pa.RecordBatch.from_pylist([], schema=reader.schema)
 
     def _header(self, file: Path) -> list[str]:
         """The header row, read with the same dialect, to type every column as text."""

@@ -172,7 +172,9 @@ class HttpExtractor:
         for attempt in range(config.max_retries + 1):
             last = attempt == config.max_retries
             try:
-                response = client.request(config.method, url, params=params, json=config.body)
+                response = client.request(
+                    config.method, url, params=dict(params) or None, json=config.body
+                )
             except httpx.TransportError as exc:  # refused, reset, dropped, timed out
                 if last:
                     raise TransientError(
