@@ -119,8 +119,10 @@ class SqlExtractor:
 
     def _duckdb_batches(self, conn: Connection) -> Iterator[pa.RecordBatch]:
         duck: Any = conn.connection.driver_connection
-        result = duck.execute(self.query)
-        yield from result.fetch_record_batch(self.config.batch_rows)
+        relation = duck.sql(self.query)  # a relation streams; a DB-API result copies
+        # ``to_arrow_reader`` since DuckDB 2.0, ``fetch_arrow_reader`` before it
+        reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+        yield from reader(self.config.batch_rows)
 
     def _driver_batches(self, conn: Connection, dialect: Dialect) -> Iterator[pa.RecordBatch]:
         size = self.config.batch_rows
