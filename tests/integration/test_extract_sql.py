@@ -134,5 +134,5 @@ def test_an_unknown_connection_is_a_plan_problem(tmp_path: Path) -> None:
             target: {type: table, table: t}
         """
     root = make_project(tmp_path / "p", manifest)
-    with pytest.raises(ordo.ManifestInvalid, match="source.connection: unknown connection"):
+    with pytest.raises(ordo.ManifestInvalid, match=r"source\.connection: unknown connection"):
         ordo.plan(project=root, environ={})
