@@ -79,6 +79,11 @@ def test_postgresql_to_duckdb(
 ) -> None:
     fill_source(postgres_url)
     check(copy(tmp_path, postgres_url, duckdb_url, reader=reader), duckdb_url)
+    engine = create_engine(duckdb_url)
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT typeof(id), typeof(amount) FROM copied LIMIT 1")).one()
+    engine.dispose()
+    assert kinds[1] == "DECIMAL(12,3)"  # numeric(12,3) stays exact, with its scale
 
 
 @pytest.mark.mariadb

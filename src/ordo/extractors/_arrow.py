@@ -96,9 +96,18 @@ ColumnTypes = Annotated[dict[str, str], AfterValidator(check_type_names)]
 class Batcher:
     """Chunks of rows (column-wise) to record batches with one schema, fixed by the first."""
 
-    def __init__(self, column_types: Mapping[str, str] | None = None, *, what: str) -> None:
+    def __init__(
+        self,
+        column_types: Mapping[str, str] | None = None,
+        *,
+        what: str,
+        scales: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
         self._declared = {k: arrow_type(v) for k, v in (column_types or {}).items()}
         self._what = what  # "orders.json", "GET https://...": where a bad value came from
+        # (precision, scale) of decimal columns where the source knows them (a driver's
+        # cursor description); others get the widest precision at the scale first seen
+        self._scales = dict(scales or {})
         self.schema: pa.Schema | None = None
 
     def from_records(self, records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
@@ -140,7 +149,8 @@ class Batcher:
         if pa.types.is_null(kind):
             return array.cast(pa.string())
         if pa.types.is_decimal(kind):
-            return array.cast(pa.decimal128(38, kind.scale))
+            precision, scale = self._scales.get(name, (38, kind.scale))
+            return array.cast(pa.decimal128(precision, scale))
         if pa.types.is_integer(kind):
             return array.cast(pa.int64())
         return array

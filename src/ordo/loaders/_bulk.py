@@ -1,7 +1,8 @@
 """Writing Arrow batches into a table, by the fastest path the backend has for them.
 
-- DuckDB reads the batch itself (it is registered as a view and inserted with one
-  ``INSERT ... SELECT``): no Python value is made per row;
+- DuckDB reads the batches itself: the stream is registered as one view (an Arrow
+  ``RecordBatchReader``) and one ``INSERT ... SELECT`` pulls it through, so no Python value
+  is made per row and DuckDB holds a batch at a time;
 - PostgreSQL gets the batch as CSV written by pyarrow into ``COPY ... FROM STDIN`` (NULL an
   empty field, an empty string ``""``), unless a column is binary (CSV cannot carry it);
 - everything else, and that case, goes through ``ordo.data.tables.insert_rows`` (one
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ordo.data.tables import Target, insert_rows, table_sql
@@ -40,7 +42,7 @@ def write_batches(
 ) -> int:
     """Insert every batch into ``target`` (whose columns are ``columns``); the rows written."""
     if dialect.name == "duckdb":
-        return sum(_duckdb(conn, dialect, target, columns, b) for b in batches)
+        return _duckdb(conn, dialect, target, columns, batches)
     if dialect.name == "postgresql":
         return sum(_postgres(conn, dialect, target, columns, b) for b in batches)
     rows = (
@@ -60,19 +62,49 @@ def _duckdb(
     dialect: Dialect,
     target: Target,
     columns: Sequence[Column],
-    batch: pa.RecordBatch,
+    batches: Iterator[pa.RecordBatch],
 ) -> int:
+    import pyarrow as pa
+
+    first = next(batches, None)
+    if first is None:
+        return 0
+    counted = _Pulled(chain([first], batches))
+    reader = pa.RecordBatchReader.from_batches(nested_as_json(first).schema, iter(counted))
     duck: Any = conn.connection.driver_connection
-    view = f"ordo_batch_{secrets.token_hex(4)}"
-    duck.register(view, nested_as_json(batch))
+    view = f"ordo_batches_{secrets.token_hex(4)}"
+    names = _columns_sql(dialect, columns)
+    duck.register(view, reader)
     try:
-        names = _columns_sql(dialect, columns)
         duck.execute(
             f"INSERT INTO {table_sql(dialect, target)} ({names}) SELECT {names} FROM {view}"
         )
+    except Exception:
+        if counted.error is not None:  # the source failed while DuckDB read it: that error
+            raise counted.error from None
+        raise
     finally:
         duck.unregister(view)
-    return int(batch.num_rows)
+    return counted.rows
+
+
+class _Pulled:
+    """The batches as DuckDB pulls them: counted, and the source's own error kept (DuckDB
+    would hand it back as its own, losing what kind of failure it was)."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]) -> None:
+        self._batches = batches
+        self.rows = 0
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in self._batches:
+                self.rows += batch.num_rows
+                yield nested_as_json(batch)
+        except Exception as exc:
+            self.error = exc
+            raise
 
 
 def _postgres(
