@@ -110,7 +110,7 @@ class LoadKind:
         source, target = step.extractor.describe(), step.loader.describe()
         ctx.log_line(
             f"{plural(rows, 'row')} from {source} to {target} in {seconds:.2f} s "
-            f"({plural(read.batches, 'batch')})"
+            f"({plural(read.batches, 'batch', 'batches')})"
         )
         details = {"source": source, "target": target, "rows": rows, "seconds": seconds}
         if not data.staged:
