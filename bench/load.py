@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from _process import ordo_command, postgres_schema, spread, timed, write_project
+from output import peak_mb  # the same wrapper process reads the peak RSS
 
 GOAL_RATIO = 1.5
 
@@ -52,15 +52,6 @@ print(duck.execute("SELECT count(*) FROM sales").fetchone()[0])
 duck.close()
 """
 
-# Runs one command and prints the peak RSS of its process tree (the children of this one).
-PEAK = """
-import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], capture_output=True)
-sys.stderr.write(done.stderr.decode()[-2000:])
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-sys.exit(done.returncode)
-"""
-
 MANIFEST = """\
 name: bench
 steps:
@@ -69,13 +60,6 @@ steps:
     source: {type: sql, connection: pg, query: SELECT * FROM src}
     target: {type: table, table: sales}
 """
-
-
-def peak_mb(argv: list[str]) -> float:
-    done = subprocess.run([sys.executable, "-c", PEAK, *argv], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{argv[:3]} failed:\n{done.stderr.decode()}")
-    return float(done.stdout.decode().strip().splitlines()[-1])
 
 
 def libpq_uri(url: str) -> str:

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import BaseModel, ValidationError
+
 from ordo.config import DEFAULT_CONNECTION, Settings
 from ordo.data.plugins import DataContext, PlanContext
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.masking import Masker
 
-__all__ = ["DATABASE", "data_context", "plan_context", "tree"]
+__all__ = ["DATABASE", "data_context", "plan_context", "tree", "unknown_key_errors"]
 
 DATABASE = "data/contract.db"
 
@@ -48,3 +50,14 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def unknown_key_errors(model: type[BaseModel], config: dict[str, object]) -> list[str]:
+    """The error types of ``config`` with one unknown key added (``config`` itself valid):
+    ``["extra_forbidden"]`` for a model that forbids unknown keys."""
+    model.model_validate(config)
+    try:
+        model.model_validate({**config, "no_such_key": 1})
+    except ValidationError as exc:
+        return [str(e["type"]) for e in exc.errors()]
+    return []

@@ -4,30 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from ordo.errors import PermanentError
+from ordo.extractors.base import ExtractorConfig
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import PlanContext
+    from ordo.data.plugins import DataContext, PlanContext
 
-__all__ = ["FileSource"]
+__all__ = ["FileConfig", "FileSource"]
 
 
-class FileSource:
+class FileConfig(ExtractorConfig):
+    path: str  # one file or a glob, under the project folder or beside the manifest
+
+
+ConfigT = TypeVar("ConfigT", bound=FileConfig)
+
+
+class FileSource(Generic[ConfigT]):
     """A source reading the files ``path`` named (found at plan time), one after the other.
 
     Subclasses read one file in ``read``; every file must give the schema the first gave.
     """
 
     kind: str = "file"
+    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
 
-    def __init__(self, path: str, plan: PlanContext) -> None:
-        self.path_text = path
-        self.files = plan.find_files(path)
+    def __init__(self, config: ConfigT, plan: PlanContext) -> None:
+        self.config = config
+        self.path_text = config.path
+        self.files = plan.find_files(config.path)
         self.root = plan.root
+
+    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
+        return self.each_file()
 
     def describe(self) -> str:
         count = len(self.files)

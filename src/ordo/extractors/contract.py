@@ -24,10 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pytest  # a test suite: imported by test modules only, never by ordo itself
-from pydantic import ValidationError
-
-from ordo.data._contract import DATABASE, data_context, plan_context, tree
+from ordo.data._contract import DATABASE, data_context, plan_context, tree, unknown_key_errors
 from ordo.extractors.base import ExtractorFactory
 
 __all__ = ["ExtractorContract"]
@@ -52,11 +49,8 @@ class ExtractorContract:
         return self.factory(config, plan), plan
 
     def test_config_model_forbids_unknown_keys(self) -> None:
-        model = self.factory.config_model
-        model.model_validate(self.config())
-        with pytest.raises(ValidationError) as caught:
-            model.model_validate({**self.config(), "no_such_key": 1})
-        assert [e["type"] for e in caught.value.errors()] == ["extra_forbidden"]
+        errors = unknown_key_errors(self.factory.config_model, self.config())
+        assert errors == ["extra_forbidden"]
 
     def test_declares_the_modules_it_needs(self) -> None:
         assert isinstance(self.factory.requires, tuple)

@@ -17,19 +17,17 @@ from pydantic import Field
 
 from ordo.errors import PermanentError
 from ordo.extractors._arrow import ColumnTypes, arrow_type
-from ordo.extractors._files import FileSource
-from ordo.extractors.base import ExtractorConfig
+from ordo.extractors._files import FileConfig, FileSource
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import DataContext, PlanContext
+    from ordo.data.plugins import PlanContext
 
 __all__ = ["CsvConfig", "CsvExtractor"]
 
 
-class CsvConfig(ExtractorConfig):
-    path: str
+class CsvConfig(FileConfig):
     delimiter: str = Field(",", min_length=1, max_length=1)
     quote: str = Field('"', min_length=1, max_length=1)
     encoding: str = "utf-8"
@@ -38,21 +36,16 @@ class CsvConfig(ExtractorConfig):
     block_size: int = Field(4 << 20, ge=1 << 16)  # bytes read (and one batch) at a time
 
 
-class CsvExtractor(FileSource):
+class CsvExtractor(FileSource[CsvConfig]):
     config_model: ClassVar[type[CsvConfig]] = CsvConfig
-    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
     kind = "csv"
 
     def __init__(self, config: CsvConfig, plan: PlanContext) -> None:
-        super().__init__(config.path, plan)
-        self.config = config
+        super().__init__(config, plan)
         try:
             "".encode(config.encoding)
         except LookupError:
             raise plan.problem(f"unknown encoding '{config.encoding}'", "encoding") from None
-
-    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
-        return self.each_file()
 
     def read(self, file: Path) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa

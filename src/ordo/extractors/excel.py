@@ -17,35 +17,33 @@ from pydantic import Field
 
 from ordo.errors import PermanentError
 from ordo.extractors._arrow import Batcher, ColumnTypes
-from ordo.extractors._files import FileSource
-from ordo.extractors.base import BATCH_ROWS, ExtractorConfig
+from ordo.extractors._files import FileConfig, FileSource
+from ordo.extractors.base import BATCH_ROWS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import DataContext, PlanContext
+    from ordo.data.plugins import PlanContext
 
 __all__ = ["ExcelConfig", "ExcelExtractor"]
 
 EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
-class ExcelConfig(ExtractorConfig):
-    path: str
+class ExcelConfig(FileConfig):
     sheet: str | int = 0  # a name, or the position from 0
     header_row: int = Field(1, ge=1)  # the row (from 1) holding the column names
     column_types: ColumnTypes = Field(default_factory=dict)
     batch_rows: int = Field(BATCH_ROWS, ge=1)
 
 
-class ExcelExtractor(FileSource):
+class ExcelExtractor(FileSource[ExcelConfig]):
     config_model: ClassVar[type[ExcelConfig]] = ExcelConfig
     requires: ClassVar[tuple[str, ...]] = ("pyarrow", "python_calamine")
     kind = "excel"
 
     def __init__(self, config: ExcelConfig, plan: PlanContext) -> None:
-        super().__init__(config.path, plan)
-        self.config = config
+        super().__init__(config, plan)
         for file in self.files:
             if file.suffix.lower() not in EXTENSIONS:
                 raise plan.problem(
@@ -55,9 +53,6 @@ class ExcelExtractor(FileSource):
 
     def describe(self) -> str:
         return f"{super().describe()} sheet {self.config.sheet!r}"
-
-    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
-        return self.each_file()
 
     def read(self, file: Path) -> Iterator[pa.RecordBatch]:
         import python_calamine as calamine

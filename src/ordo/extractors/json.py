@@ -16,19 +16,17 @@ from pydantic import Field
 
 from ordo.errors import PermanentError
 from ordo.extractors._arrow import Batcher, ColumnTypes
-from ordo.extractors._files import FileSource
-from ordo.extractors.base import BATCH_ROWS, ExtractorConfig
+from ordo.extractors._files import FileConfig, FileSource
+from ordo.extractors.base import BATCH_ROWS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import DataContext, PlanContext
 
 __all__ = ["JsonConfig", "JsonExtractor", "records_at"]
 
 
-class JsonConfig(ExtractorConfig):
-    path: str
+class JsonConfig(FileConfig):
     records: str | None = None  # dotted path to the array (``data.items``); None: the top
     column_types: ColumnTypes = Field(default_factory=dict)
     batch_rows: int = Field(BATCH_ROWS, ge=1)
@@ -56,17 +54,9 @@ def records_at(document: Any, path: str | None, what: str) -> list[dict[str, Any
     return found
 
 
-class JsonExtractor(FileSource):
+class JsonExtractor(FileSource[JsonConfig]):
     config_model: ClassVar[type[JsonConfig]] = JsonConfig
-    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
     kind = "json"
-
-    def __init__(self, config: JsonConfig, plan: PlanContext) -> None:
-        super().__init__(config.path, plan)
-        self.config = config
-
-    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
-        return self.each_file()
 
     def read(self, file: Path) -> Iterator[pa.RecordBatch]:
         shown = self.shown(file)

@@ -17,34 +17,24 @@ from pydantic import Field
 
 from ordo.errors import PermanentError
 from ordo.extractors._arrow import Batcher, ColumnTypes
-from ordo.extractors._files import FileSource
-from ordo.extractors.base import BATCH_ROWS, ExtractorConfig
+from ordo.extractors._files import FileConfig, FileSource
+from ordo.extractors.base import BATCH_ROWS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import DataContext, PlanContext
 
 __all__ = ["NdjsonConfig", "NdjsonExtractor"]
 
 
-class NdjsonConfig(ExtractorConfig):
-    path: str
+class NdjsonConfig(FileConfig):
     column_types: ColumnTypes = Field(default_factory=dict)
     batch_rows: int = Field(BATCH_ROWS, ge=1)
 
 
-class NdjsonExtractor(FileSource):
+class NdjsonExtractor(FileSource[NdjsonConfig]):
     config_model: ClassVar[type[NdjsonConfig]] = NdjsonConfig
-    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
     kind = "ndjson"
-
-    def __init__(self, config: NdjsonConfig, plan: PlanContext) -> None:
-        super().__init__(config.path, plan)
-        self.config = config
-
-    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
-        return self.each_file()
 
     def read(self, file: Path) -> Iterator[pa.RecordBatch]:
         shown = self.shown(file)

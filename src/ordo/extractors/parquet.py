@@ -8,34 +8,24 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from ordo.extractors._files import FileSource
-from ordo.extractors.base import BATCH_ROWS, ExtractorConfig
+from ordo.extractors._files import FileConfig, FileSource
+from ordo.extractors.base import BATCH_ROWS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ordo.data.plugins import DataContext, PlanContext
 
 __all__ = ["ParquetConfig", "ParquetExtractor"]
 
 
-class ParquetConfig(ExtractorConfig):
-    path: str
+class ParquetConfig(FileConfig):
     columns: tuple[str, ...] | None = None  # None: every column
     batch_rows: int = Field(BATCH_ROWS, ge=1)
 
 
-class ParquetExtractor(FileSource):
+class ParquetExtractor(FileSource[ParquetConfig]):
     config_model: ClassVar[type[ParquetConfig]] = ParquetConfig
-    requires: ClassVar[tuple[str, ...]] = ("pyarrow",)
     kind = "parquet"
-
-    def __init__(self, config: ParquetConfig, plan: PlanContext) -> None:
-        super().__init__(config.path, plan)
-        self.config = config
-
-    def batches(self, ctx: DataContext) -> Iterator[pa.RecordBatch]:
-        return self.each_file()
 
     def read(self, file: Path) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq

@@ -24,10 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pytest  # a test suite: imported by test modules only, never by ordo itself
-from pydantic import ValidationError
-
-from ordo.data._contract import DATABASE, data_context, plan_context, tree
+from ordo.data._contract import DATABASE, data_context, plan_context, tree, unknown_key_errors
 from ordo.loaders.base import LoaderFactory
 
 __all__ = ["ROWS", "LoaderContract"]
@@ -72,11 +69,8 @@ class LoaderContract:
         return self.factory(config, plan), plan
 
     def test_config_model_forbids_unknown_keys(self) -> None:
-        model = self.factory.config_model
-        model.model_validate(self.config())
-        with pytest.raises(ValidationError) as caught:
-            model.model_validate({**self.config(), "no_such_key": 1})
-        assert [e["type"] for e in caught.value.errors()] == ["extra_forbidden"]
+        errors = unknown_key_errors(self.factory.config_model, self.config())
+        assert errors == ["extra_forbidden"]
 
     def test_building_writes_nothing_and_opens_no_database(self, tmp_path: Path) -> None:
         plan_context(tmp_path, "target")
