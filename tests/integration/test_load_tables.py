@@ -200,3 +200,31 @@ def test_a_load_shares_a_transaction_group_with_sql_steps(tmp_path: Path, sqlite
     result = run(root)
     assert result.status == "failed"
     assert fetch(sqlite_url, "SELECT name FROM sqlite_master WHERE name = 't'") == []
+
+
+@pytest.mark.parametrize(
+    "db_url",
+    ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_a_value_the_table_refuses_fails_in_one_line_and_changes_nothing(
+    tmp_path: Path, db_url: URL
+) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER, zip INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (7, 7)"))
+    engine.dispose()
+    step = (
+        "  - name: bad\n    type: load\n"
+        "    source: {type: rows, rows: [{id: 8, zip: '1'}, {id: 9, zip: abc}], batch_rows: 1}\n"
+        "    target: {type: table, table: t, mode: append}\n"
+    )
+    root = project(tmp_path, db_url, step)
+    result = run(root)
+    assert result.status == "failed"
+    error = result.step("bad").error or ""
+    assert "Traceback" not in error
+    assert "\n" not in error
+    assert "abc" in error  # the database's own words, naming the value
+    assert fetch(db_url, "SELECT id, zip FROM t") == [(7, 7)]

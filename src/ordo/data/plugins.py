@@ -258,7 +258,7 @@ def _config_problem(exc: ValidationError, plan: PlanContext, model: type[BaseMod
     """The first pydantic error as a problem at ``key.path``, in the manifest's own words."""
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"])
-    fields = list(model.model_fields)
+    fields = [field.alias or name for name, field in model.model_fields.items()]
     if error["type"] == "extra_forbidden":
         return plan.problem(
             "unknown key",

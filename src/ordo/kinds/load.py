@@ -125,12 +125,10 @@ class _Counted:
     def __init__(self, batches: Iterator[pa.RecordBatch]) -> None:
         self._batches = batches
         self.batches = 0
-        self.rows = 0
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         for batch in self._batches:
             self.batches += 1
-            self.rows += batch.num_rows
             yield batch
 
 

@@ -13,6 +13,7 @@ All of it on the step's connection, inside the unit's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 from collections.abc import Iterator, Sequence
@@ -80,11 +81,12 @@ def _duckdb(
             f"INSERT INTO {table_sql(dialect, target)} ({names}) SELECT {names} FROM {view}"
         )
     except Exception:
+        with contextlib.suppress(Exception):  # the transaction is aborted: this may fail too
+            duck.unregister(view)
         if counted.error is not None:  # the source failed while DuckDB read it: that error
             raise counted.error from None
         raise
-    finally:
-        duck.unregister(view)
+    duck.unregister(view)
     return counted.rows
 
 
