@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -36,6 +37,8 @@ class Api(BaseHTTPRequestHandler):
         with self.lock:
             self.requests.append(self.path)
             fate = self.failures.pop(0) if self.failures else None
+        if fate == "slow":
+            time.sleep(1.0)  # longer than the source's timeout: the client gives up first
         if fate == "drop":
             self.connection.close()  # no answer at all: the client sees the connection drop
             return
@@ -155,3 +158,12 @@ def test_a_secret_from_settings_is_sent_but_never_shown(api: str, tmp_path: Path
 def test_an_unknown_setting_is_a_plan_problem(api: str, tmp_path: Path) -> None:
     with pytest.raises(ordo.ManifestInvalid, match=r"the setting NOPE \(named as \$\{NOPE\}\)"):
         load(tmp_path, f"{{type: http, url: '{api}/page', headers: {{X-Key: '${{NOPE}}'}}}}")
+
+
+def test_a_request_that_times_out_is_tried_again(api: str, tmp_path: Path) -> None:
+    Api.failures.append("slow")
+    source = f"{{type: http, url: '{api}/page', records: data.items, timeout: 0.3, backoff: 0}}"
+    result = load(tmp_path, f"{source[:-1]}, pagination: {{type: page, param: page}}}}")
+    assert result.status == "success", result.step("fetch").error
+    assert MemoryLoader.received["out"] == ITEMS
+    assert Api.requests[:2] == ["/page?page=1", "/page?page=1"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import glob
 import importlib
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -203,7 +202,6 @@ class PluginRegistry(Generic[PluginT]):
     def __init__(self, group: str, what: str) -> None:
         self.group, self.what = group, what  # what: "source" or "target", as messages say
         self._added: dict[str, Any] = {}
-        self._lock = threading.Lock()
 
     def available(self) -> list[str]:
         return sorted({*plugins(self.group), *self._added})
@@ -212,8 +210,7 @@ class PluginRegistry(Generic[PluginT]):
         """The class registered as ``name``; ``KeyError`` for an unknown one."""
         if name in self._added:
             return self._added[name]
-        with self._lock:
-            return plugin(self.group, name)
+        return plugin(self.group, name)
 
     def build(self, spec: Mapping[str, Any], plan: PlanContext) -> PluginT:
         """The plug-in ``spec`` describes (``{type: csv, path: ...}``), validated and built."""

@@ -92,10 +92,15 @@ class LoadKind:
             connection=ctx.connection,
             dialect=ctx.dialect,
         )
+        conn, dialect = ctx.database()
+        timeout = step.options.timeout
         read = _Counted(step.extractor.batches(data))
         started = time.monotonic()
         try:
-            with database_errors(masker=ctx.masker, timeout=step.options.timeout):
+            with (
+                database_errors(masker=ctx.masker, timeout=timeout),
+                dialect.statement_timeout(conn, timeout),
+            ):
                 rows = step.loader.load(iter(read), data)
         except BaseException as exc:
             for file in data.staged:
