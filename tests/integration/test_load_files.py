@@ -190,3 +190,19 @@ def test_a_target_path_outside_the_project_is_a_plan_problem(tmp_path: Path) -> 
     )
     with pytest.raises(ordo.ManifestInvalid, match=r"target.path: '../x.csv' is outside"):
         ordo.plan(project=root, environ={})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('a,b\n1,2\n"x\ny",3\n4\n', "data/in.csv, line 5: 1 fields, but the header has 2"),
+        ("a,b\n1,2\nx,3\n", "data/in.csv, line 3: column 'a' holds 'x', which is not an integer"),
+        ("a,a\n1,2\n", "data/in.csv: the header names a more than once"),
+    ],
+)
+def test_a_bad_csv_says_the_line_and_the_column(tmp_path: Path, content: str, message: str) -> None:
+    source = "{type: csv, path: data/in.csv, column_types: {a: int}}"
+    root = load_project(tmp_path, source, {"data/in.csv": content})
+    result = run(root)
+    assert result.status == "failed"
+    assert (result.step("load").error or "").startswith(message)
