@@ -91,3 +91,42 @@ def test_without_pyarrow_a_load_step_fails_at_plan_time_with_the_install_line(
     )
     assert "a load step needs pyarrow, which is not installed" in done.stdout
     assert "pip install 'ordo[data]'" in done.stdout
+
+
+def test_on_mariadb_a_table_load_in_a_group_is_refused_for_its_ddl(tmp_path: Path) -> None:
+    manifest = """\
+        steps:
+          - name: load
+            type: load
+            source: {type: csv, path: data/in.csv}
+            target: {type: table, table: t}
+            transaction_group: g
+          - name: after
+            sql: UPDATE t SET a = 2
+            transaction_group: g
+        """
+    env = "DATABASE_URL=mysql+pymysql://app@127.0.0.1:1/nowhere\n"  # planning connects to none
+    root = make_project(tmp_path / "p", manifest, env=env)
+    (root / "data" / "in.csv").write_text("a\n1\n")
+    with pytest.raises(ordo.ManifestInvalid) as caught:
+        ordo.plan(project=root, environ={})
+    text = str(caught.value)
+    assert "transaction group g holds DDL, which commits on its own" in text
+    assert "CREATE, DROP or TRUNCATE TABLE t (the load's target)" in text
+
+
+def test_a_sql_source_reads_its_query_from_a_file(tmp_path: Path) -> None:
+    manifest = """\
+        steps:
+          - name: load
+            type: load
+            source: {type: sql, file: queries/missing.sql}
+            target: {type: table, table: t}
+        """
+    root = make_project(tmp_path / "p", manifest)
+    with pytest.raises(ordo.ManifestInvalid, match=r"source\.file: file 'queries/missing\.sql'"):
+        ordo.plan(project=root, environ={})
+    (root / "queries").mkdir()
+    (root / "queries" / "missing.sql").write_text("SELECT 1 AS one;\n")
+    plan = ordo.plan(project=root, environ={})
+    assert "LOAD: load - sql queries/missing.sql -> table t (replace)" in "\n".join(plan.lines())
