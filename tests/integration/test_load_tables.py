@@ -228,3 +228,40 @@ def test_a_value_the_table_refuses_fails_in_one_line_and_changes_nothing(
     assert "\n" not in error
     assert "abc" in error  # the database's own words, naming the value
     assert fetch(db_url, "SELECT id, zip FROM t") == [(7, 7)]
+
+
+def test_merge_on_a_text_key_of_two_columns(tmp_path: Path, db_url: URL) -> None:
+    def step(name: str, rows: str) -> str:
+        return (
+            f"  - name: {name}\n    type: load\n"
+            f"    source: {{type: rows, rows: {rows}}}\n"
+            "    target: {type: table, table: k, mode: merge, key: [code, region]}\n"
+        )
+
+    steps = step("first", "[{code: '007', region: EU, n: 1}, {code: '007', region: US, n: 2}]")
+    steps += step("second", "[{code: '007', region: US, n: 3}, {code: '8', region: EU, n: 4}]")
+    root = project(tmp_path, db_url, steps)
+    result = run(root)
+    assert result.status == "success", [s.error for s in result.steps]
+    assert fetch(db_url, "SELECT code, region, n FROM k ORDER BY n") == [
+        ("007", "EU", 1),
+        ("007", "US", 3),
+        ("8", "EU", 4),
+    ]
+
+
+def test_nested_values_are_json(tmp_path: Path, db_url: URL) -> None:
+    import json
+
+    step = (
+        "  - name: nested\n    type: load\n"
+        "    source: {type: rows, rows: [{id: 1, tags: [a, b], meta: {k: 1}}, {id: 2}]}\n"
+        "    target: {type: table, table: j}\n"
+    )
+    root = project(tmp_path, db_url, step)
+    result = run(root)
+    assert result.status == "success", result.step("nested").error
+    cast = "CAST(tags AS CHAR)" if db_url.get_backend_name() == "mysql" else "CAST(tags AS TEXT)"
+    got = fetch(db_url, f"SELECT id, {cast} FROM j ORDER BY id")
+    assert json.loads(got[0][1]) == ["a", "b"]
+    assert got[1] == (2, None)
