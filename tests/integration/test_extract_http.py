@@ -167,3 +167,13 @@ def test_a_request_that_times_out_is_tried_again(api: str, tmp_path: Path) -> No
     assert result.status == "success", result.step("fetch").error
     assert MemoryLoader.received["out"] == ITEMS
     assert Api.requests[:2] == ["/page?page=1", "/page?page=1"]
+
+
+def test_an_api_that_never_ends_stops_at_max_pages(api: str, tmp_path: Path) -> None:
+    """The page endpoint ignores the cursor and always has a value at ``data``."""
+    pagination = "{type: cursor, param: c, cursor_path: data, max_pages: 3}"
+    source = f"{{type: http, url: '{api}/page', records: data.items, pagination: {pagination}}}"
+    result = load(tmp_path, source)
+    assert result.status == "failed"
+    assert "still a next page after 3 pages" in (result.step("fetch").error or "")
+    assert len(Api.requests) == 3

@@ -50,7 +50,7 @@ class Pagination(BaseModel):
     size: int | None = Field(None, ge=1)
     cursor_path: str | None = None  # cursor: the dotted path of the next cursor in the body
     next_path: str | None = None  # next_link: the dotted path of the next URL (else ``Link``)
-    max_pages: int = Field(100_000, ge=1)
+    max_pages: int = Field(10_000, ge=1)  # a guard against an API that never says "last"
 
 
 class HttpConfig(ExtractorConfig):
@@ -110,7 +110,7 @@ class HttpExtractor:
             position = 1 if pagination.type == "page" else 0
         url: str | None = self._filled(config.url)
         batcher = Batcher(config.column_types, what=self.describe())
-        with httpx.Client(timeout=config.timeout, headers=headers, trust_env=False) as client:
+        with httpx.Client(timeout=config.timeout, headers=headers) as client:
             for _page in range(pagination.max_pages):
                 assert url is not None
                 if pagination.type in ("page", "offset") and pagination.param:
@@ -123,6 +123,10 @@ class HttpExtractor:
                 url, position = self._next(response, body, records, url, position, params)
                 if url is None:
                     return
+        raise PermanentError(
+            f"{self.describe()}: still a next page after {pagination.max_pages} pages",
+            hint="check the pagination settings, or raise pagination.max_pages",
+        )
 
     def _next(
         self,
