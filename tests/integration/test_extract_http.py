@@ -177,3 +177,19 @@ def test_an_api_that_never_ends_stops_at_max_pages(api: str, tmp_path: Path) -> 
     assert result.status == "failed"
     assert "still a next page after 3 pages" in (result.step("fetch").error or "")
     assert len(Api.requests) == 3
+
+
+def test_an_empty_answer_leaves_the_table_alone(api: str, tmp_path: Path) -> None:
+    manifest = f"""\
+        steps:
+          - name: fetch
+            type: load
+            source: {{type: http, url: '{api}/offset', params: {{offset: 99, limit: 3}}}}
+            target: {{type: table, table: t}}
+        """
+    root = make_project(tmp_path / "p", manifest)
+    result = ordo.run(project=root, environ={}, options=ordo.RunOptions(notify=False))
+    assert result.status == "success", result.step("fetch").error
+    assert result.step("fetch").rows == 0
+    [log] = list((root / "logs").glob("ordo_*.log"))
+    assert "the source gave no data: table t left as it was" in log.read_text()

@@ -89,7 +89,7 @@ class TableLoader:
     def load(self, batches: Iterator[pa.RecordBatch], ctx: DataContext) -> int:
         conn, dialect = ctx.database()
         first = next(batches, None)
-        if first is None:
+        if first is None or first.num_columns == 0:  # nothing at all, not even columns
             ctx.log_line(f"the source gave no data: table {self.text} left as it was")
             return 0
         columns = arrow_columns(first.schema)
