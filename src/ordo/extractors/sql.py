@@ -12,6 +12,7 @@ through the driver's streaming cursor (server-side on PostgreSQL, unbuffered on 
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -34,6 +35,8 @@ __all__ = ["SqlConfig", "SqlExtractor"]
 
 
 _ADBC_BATCH_BYTES = "adbc.postgresql.batch_size_hint_bytes"
+# "NOT_FOUND: Failed to prepare query: ERROR:  relation ..." says the server's part last
+_ADBC_PREFIX = re.compile(r"^(?:[A-Z_]+: )?(?:Failed to [^:]+: )?(?:ERROR:\s+)?")
 
 
 class SqlConfig(ExtractorConfig):
@@ -116,8 +119,9 @@ class SqlExtractor:
                 for batch in cursor.fetch_record_batch():
                     plain, schema = _plain_postgres(batch, schema)
                     yield plain
-        except adbc.Error as exc:  # the driver's own errors: its first line, masked
+        except adbc.Error as exc:  # the driver's own errors: the server's words, masked
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = _ADBC_PREFIX.sub("", text)
             raise PermanentError(
                 ctx.masker.mask(f"{self.describe()} failed: {text}"),
                 hint="run the query in psql to see the whole error",
