@@ -13,7 +13,15 @@ import ordo
 from tests.support.project import make_project
 
 
-def problems(tmp_path: Path, source: str, target: str = "{type: parquet, path: o.parquet}") -> str:
+def load_project(
+    tmp_path: Path,
+    source: str = "{type: csv, path: data/in.csv}",
+    target: str = "{type: table, table: t}",
+    *,
+    more: str = "",
+    env: str = "DATABASE_URL=sqlite:///data/test.db\n",
+) -> Path:
+    """A project whose one load step (and ``more`` lines of it) reads ``data/in.csv``."""
     manifest = f"""\
         steps:
           - name: load
@@ -21,8 +29,13 @@ def problems(tmp_path: Path, source: str, target: str = "{type: parquet, path: o
             source: {source}
             target: {target}
         """
-    root = make_project(tmp_path / "p", manifest)
+    root = make_project(tmp_path / "p", manifest.rstrip(" ") + more, env=env)
     (root / "data" / "in.csv").write_text("a\n1\n")
+    return root
+
+
+def problems(tmp_path: Path, source: str, target: str = "{type: parquet, path: o.parquet}") -> str:
+    root = load_project(tmp_path, source, target)
     with pytest.raises(ordo.ManifestInvalid) as caught:
         ordo.plan(project=root, environ={})
     assert not (root / "data" / "test.db").exists()
@@ -74,15 +87,7 @@ except ordo.ManifestInvalid as exc:
 def test_without_pyarrow_a_load_step_fails_at_plan_time_with_the_install_line(
     tmp_path: Path,
 ) -> None:
-    manifest = """\
-        steps:
-          - name: load
-            type: load
-            source: {type: csv, path: data/in.csv}
-            target: {type: table, table: t}
-        """
-    root = make_project(tmp_path / "p", manifest)
-    (root / "data" / "in.csv").write_text("a\n1\n")
+    root = load_project(tmp_path)
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(BLOCKED), str(root)],
         capture_output=True,
@@ -94,20 +99,14 @@ def test_without_pyarrow_a_load_step_fails_at_plan_time_with_the_install_line(
 
 
 def test_on_mariadb_a_table_load_in_a_group_is_refused_for_its_ddl(tmp_path: Path) -> None:
-    manifest = """\
-        steps:
-          - name: load
-            type: load
-            source: {type: csv, path: data/in.csv}
-            target: {type: table, table: t}
+    group = """\
             transaction_group: g
           - name: after
             sql: UPDATE t SET a = 2
             transaction_group: g
         """
     env = "DATABASE_URL=mysql+pymysql://app@127.0.0.1:1/nowhere\n"  # planning connects to none
-    root = make_project(tmp_path / "p", manifest, env=env)
-    (root / "data" / "in.csv").write_text("a\n1\n")
+    root = load_project(tmp_path, more=group, env=env)
     with pytest.raises(ordo.ManifestInvalid) as caught:
         ordo.plan(project=root, environ={})
     text = str(caught.value)
@@ -116,14 +115,7 @@ def test_on_mariadb_a_table_load_in_a_group_is_refused_for_its_ddl(tmp_path: Pat
 
 
 def test_a_sql_source_reads_its_query_from_a_file(tmp_path: Path) -> None:
-    manifest = """\
-        steps:
-          - name: load
-            type: load
-            source: {type: sql, file: queries/missing.sql}
-            target: {type: table, table: t}
-        """
-    root = make_project(tmp_path / "p", manifest)
+    root = load_project(tmp_path, "{type: sql, file: queries/missing.sql}")
     with pytest.raises(ordo.ManifestInvalid, match=r"source\.file: file 'queries/missing\.sql'"):
         ordo.plan(project=root, environ={})
     (root / "queries").mkdir()
