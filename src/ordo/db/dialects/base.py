@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import (
     URL,
@@ -47,12 +48,15 @@ if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
 
 _FIRST_WORDS = re.compile(r"[A-Za-z_]+")
+_TYPE_PUNCTUATION = re.compile(r" ?([(),]) ?")
 
 __all__ = [
     "OUTPUT_BATCH",
+    "ColumnTypeSpec",
     "Dialect",
     "ErrorKind",
     "StatementResult",
+    "batched",
     "catalog_query",
     "first_line",
     "mro_names",
@@ -72,6 +76,20 @@ class StatementResult:
     rowcount: int | None
     columns: tuple[str, ...] | None = None
     rows: list[tuple[Any, ...]] | None = None
+
+
+class ColumnTypeSpec(Protocol):
+    """What a dialect reads of a column type (``ordo.data.types.ColumnType``, whose layer
+    sits above the database layer, so it is named here by its shape)."""
+
+    @property
+    def kind(self) -> str: ...  # a ``TypeKind``, a str enum
+    @property
+    def precision(self) -> int | None: ...
+    @property
+    def scale(self) -> int | None: ...
+    @property
+    def declared(self) -> str | None: ...
 
 
 class Dialect:
@@ -479,6 +497,112 @@ class Dialect:
         """The driver's message, made readable: first line, with the error code."""
         return first_line(str(error))
 
+    # Creating and filling tables (seeds, loads)
+
+    type_names: ClassVar[Mapping[str, str]] = {
+        "integer": "BIGINT",
+        "decimal": "NUMERIC",
+        "float": "DOUBLE PRECISION",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+        "timestamptz": "TIMESTAMP WITH TIME ZONE",
+        "time": "TIME",
+        "text": "TEXT",
+        "binary": "BLOB",
+        "json": "TEXT",
+    }
+    """The type name for each ``TypeKind`` value; a decimal gets ``(precision,scale)`` added."""
+    type_aliases: ClassVar[Mapping[str, str]] = {}
+    """Spellings the catalog gives (normalised, see ``normal_type``) for the names above."""
+    placeholder: ClassVar[str] = "?"
+    """The DBAPI driver's parameter marker (``qmark`` or ``format`` style)."""
+    insert_batch: ClassVar[int] = 10_000
+    """Rows handed to the driver at a time: memory stays bounded whatever the source."""
+    catalog_type_column: ClassVar[str] = "data_type"
+    current_schema_sql: ClassVar[str] = "current_schema()"
+
+    def column_type_sql(self, type: ColumnTypeSpec) -> str:
+        """The SQL type of a column of ``type`` (an ``ordo.data.types.ColumnType``); a user's
+        ``declared`` type is used verbatim."""
+        if type.declared:
+            return type.declared
+        name = self.type_names[type.kind]
+        if type.kind == "decimal" and type.precision is not None:
+            return f"{name}({type.precision},{type.scale or 0})"
+        return name
+
+    def normal_type(self, sql: str) -> str:
+        """A type's spelling made comparable: upper case, single spaces, aliases resolved."""
+        text = " ".join(sql.upper().split())
+        text = _TYPE_PUNCTUATION.sub(r"\1", text)
+        return self.type_aliases.get(text, text)
+
+    def same_column_type(self, found: str, wanted: ColumnTypeSpec) -> bool:
+        """Whether a column the catalog spells ``found`` already has type ``wanted``."""
+        return self.normal_type(found) == self.normal_type(self.column_type_sql(wanted))
+
+    def table_columns(self, conn: Connection, table: TableName) -> list[tuple[str, str]] | None:
+        """The table's columns as (name, type as the catalog spells it), in order; ``None``
+        when no such table exists. ``information_schema`` here; backends without it override."""
+        schema = self.stored_name(table.schema) if table.schema else None
+        query = sql_text(
+            f"SELECT column_name, {self.catalog_type_column} FROM information_schema.columns "
+            f"WHERE table_schema = COALESCE(:schema, {self.current_schema_sql}) "
+            "AND table_name = :table ORDER BY ordinal_position"
+        )
+        rows = conn.execute(query, {"schema": schema, "table": self.stored_name(table.table)})
+        return [(str(name), str(kind)) for name, kind in rows.all()] or None
+
+    def stored_name(self, part: NamePart) -> str:
+        """A name part as the catalog stores it: folded unless quoted."""
+        return part.text if part.quoted else self.fold(part.text)
+
+    def bind_converter(self, type: ColumnTypeSpec) -> Callable[[Any], Any] | None:
+        """What turns a Python value of a column of ``type`` into one the driver binds, where
+        the driver cannot take it as it is (SQLite has no ``Decimal`` or date types)."""
+        return None
+
+    def empty_table(self, conn: Connection, table_sql: str) -> None:
+        """Delete every row of ``table_sql`` in the caller's transaction (``DELETE``, which every
+        backend rolls back and which a foreign key pointing at the table does not refuse)."""
+        self.execute(conn, f"DELETE FROM {table_sql}", fetch=False)
+
+    drop_cascade: ClassVar[str | None] = None
+    """What ``DROP TABLE t`` takes to drop the objects that depend on ``t`` with it."""
+
+    def drop_existing_table(self, conn: Connection, table_sql: str, *, cascade: bool) -> None:
+        """Drop a table that exists; ``cascade`` also drops (or, where the backend cannot,
+        lets go of) what depends on it. Without it the database refuses when something does."""
+        suffix = f" {self.drop_cascade}" if cascade and self.drop_cascade else ""
+        self.execute(conn, f"DROP TABLE {table_sql}{suffix}", fetch=False)
+
+    def insert_sql(self, table_sql: str, columns_sql: Sequence[str]) -> str:
+        """The ``INSERT`` of one row of ``columns_sql`` with the driver's parameter markers."""
+        marks = ", ".join([self.placeholder] * len(columns_sql))
+        return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
+
+    def bulk_insert(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+    ) -> int:
+        """Insert ``rows`` (values already as the driver binds them) with one prepared
+        statement through the DBAPI cursor's ``executemany``, ``insert_batch`` rows at a time;
+        returns the number of rows. The caller's transaction holds it all."""
+        sql = self.insert_sql(table_sql, columns_sql)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        count = 0
+        try:
+            for batch in batched(rows, self.insert_batch):
+                cursor.executemany(sql, batch)
+                count += len(batch)
+        finally:
+            cursor.close()
+        return count
+
 
 def _converted(row: Sequence[Any], convert: dict[int, Callable[[Any], Any]]) -> tuple[Any, ...]:
     values = list(row)
@@ -492,6 +616,13 @@ def catalog_query(sql: str, schema: str | None) -> TextClause:
     """A dialect's catalog query with ``:catalog_schema`` bound to ``schema`` (``None``: the
     query's own default, the connection's current schema), always as a string."""
     return sql_text(sql).bindparams(bindparam("catalog_schema", schema, type_=String()))
+
+
+def batched(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    """``rows`` in lists of at most ``size`` (``itertools.batched`` is Python 3.12+)."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def first_line(text: str) -> str:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import URL, CursorResult, Engine, TextClause
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, catalog_query, mro_names, pool_options
+from ordo.db.dialects.base import (
+    ColumnTypeSpec,
+    Dialect,
+    ErrorKind,
+    catalog_query,
+    mro_names,
+    pool_options,
+)
 from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.tabular import JsonText
 
@@ -186,6 +193,40 @@ class DuckDBDialect(Dialect):
                 break
             kept.append(line.strip())
         return " ".join(kept) or str(error).strip()
+
+    # Creating and filling tables (seeds, loads)
+
+    type_names = {
+        "integer": "BIGINT",
+        "decimal": "DECIMAL",
+        "float": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+        "timestamptz": "TIMESTAMPTZ",
+        "time": "TIME",
+        "text": "VARCHAR",
+        "binary": "BLOB",
+        "json": "JSON",
+    }
+    type_aliases = {  # information_schema's spellings
+        "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+        "TEXT": "VARCHAR",
+        "INT8": "BIGINT",
+        "BOOL": "BOOLEAN",
+    }
+    drop_cascade = "CASCADE"
+
+    def bind_converter(self, type: ColumnTypeSpec) -> Callable[[Any], Any] | None:
+        """A zoned timestamp as ISO text with its offset, which DuckDB casts exactly: its
+        client binds an aware ``datetime`` only with pytz installed."""
+        return _zoned_text if type.kind == "timestamptz" else None
+
+
+def _zoned_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.isoformat(sep=" ")
+    return value
 
 
 def _last_statement_type(sql: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -148,6 +148,29 @@ class MSSQLDialect(Dialect):
         text = _ODBC_PREFIX.sub("", first_line(text))
         text = _NATIVE_CODE.sub("", text).strip()
         return f"{text} [error {number}]" if number else text
+
+    # Creating and filling tables (seeds, loads)
+
+    type_names = {
+        "integer": "bigint",
+        "decimal": "decimal",
+        "float": "float",
+        "boolean": "bit",
+        "date": "date",
+        "timestamp": "datetime2(6)",
+        "timestamptz": "datetimeoffset(6)",
+        "time": "time(6)",
+        "text": "nvarchar(max)",
+        "binary": "varbinary(max)",
+        "json": "nvarchar(max)",
+    }
+    placeholder = "%s"  # pymssql; pyodbc's "?" in insert_sql
+    current_schema_sql = "SCHEMA_NAME()"
+
+    def insert_sql(self, table_sql: str, columns_sql: Sequence[str]) -> str:
+        sql = super().insert_sql(table_sql, columns_sql)
+        pyodbc = getattr(self.sa_dialect, "driver", None) == "pyodbc"
+        return sql.replace("%s", "?") if pyodbc else sql
 
 
 def _timeout_setting(dbapi_connection: Any) -> tuple[Any, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -191,6 +192,39 @@ class OracleDialect(Dialect):
     def describe(cls, error: BaseException) -> str:
         # The first line already starts with the ORA- code; the next is a documentation link.
         return first_line(str(error))
+
+    # Creating and filling tables (seeds, loads)
+
+    type_names = {
+        "integer": "NUMBER(19)",
+        "decimal": "NUMBER",
+        "float": "BINARY_DOUBLE",
+        "boolean": "NUMBER(1)",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP(6)",
+        "timestamptz": "TIMESTAMP(6) WITH TIME ZONE",
+        "time": "INTERVAL DAY(0) TO SECOND(6)",
+        "text": "CLOB",
+        "binary": "BLOB",
+        "json": "CLOB",
+    }
+    drop_cascade = "CASCADE CONSTRAINTS"
+
+    def insert_sql(self, table_sql: str, columns_sql: Sequence[str]) -> str:
+        """Oracle's markers are numbered: ``:1, :2``."""
+        marks = ", ".join(f":{i}" for i in range(1, len(columns_sql) + 1))
+        return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
+
+    def table_columns(self, conn: Connection, table: TableName) -> list[tuple[str, str]] | None:
+        """From ``all_tab_columns`` (no ``information_schema`` here)."""
+        query = sa.text(
+            "SELECT column_name, data_type FROM all_tab_columns "
+            "WHERE owner = COALESCE(:schema, SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA')) "
+            "AND table_name = :table ORDER BY column_id"
+        )
+        schema = self.stored_name(table.schema) if table.schema else None
+        rows = conn.execute(query, {"schema": schema, "table": self.stored_name(table.table)})
+        return [(str(name), str(kind)) for name, kind in rows.all()] or None
 
 
 def strip_sqlplus_terminator(sql: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, TextClause, func, select
+from sqlalchemy import URL, Connection, TextClause, func, select, text
 from sqlalchemy.engine import Dialect as SADialect
+from sqlalchemy.exc import DBAPIError
 
 from ordo.db.dialects._timeout import check_seconds
 from ordo.db.dialects.base import (
@@ -19,6 +20,7 @@ from ordo.db.dialects.base import (
     first_line,
     mro_names,
 )
+from ordo.db.dialects.names import TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ __all__ = ["PostgreSQLDialect"]
 # shutdown, cannot connect now (server starting), too many connections.
 _TRANSIENT = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"})
 _QUERY_CANCELED = "57014"
+_FEATURE_NOT_SUPPORTED = "0A000"  # TRUNCATE of a table a foreign key points at
 # Connection failures carry no SQLSTATE in psycopg; these words mean "fix the settings".
 _PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf entry")
 
@@ -229,3 +232,71 @@ class PostgreSQLDialect(Dialect):
             message += f" ({first_line(detail)})"
         sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
         return f"{message} [SQLSTATE {sqlstate}]" if sqlstate else message
+
+    # Creating and filling tables (seeds, loads)
+
+    type_names = {
+        "integer": "bigint",
+        "decimal": "numeric",
+        "float": "double precision",
+        "boolean": "boolean",
+        "date": "date",
+        "timestamp": "timestamp",
+        "timestamptz": "timestamptz",
+        "time": "time",
+        "text": "text",
+        "binary": "bytea",
+        "json": "jsonb",
+    }
+    type_aliases = {  # format_type's spellings
+        "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ",
+        "TIME WITHOUT TIME ZONE": "TIME",
+        "INT8": "BIGINT",
+        "BOOL": "BOOLEAN",
+    }
+    placeholder = "%s"
+    drop_cascade = "CASCADE"
+
+    def table_columns(self, conn: Connection, table: TableName) -> list[tuple[str, str]] | None:
+        """From ``pg_attribute`` with ``format_type``, which spells ``numeric(12,3)`` in full;
+        ``to_regclass`` finds the table as a query would (``search_path`` included)."""
+        name = self.quote_table(table)
+        if conn.execute(text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar():
+            return None
+        query = text(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(:name) AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum"
+        )
+        return [(str(n), str(t)) for n, t in conn.execute(query, {"name": name}).all()]
+
+    def empty_table(self, conn: Connection, table_sql: str) -> None:
+        """``TRUNCATE`` (transactional here, and much faster than ``DELETE`` on a big table),
+        or ``DELETE`` when a foreign key points at the table (``TRUNCATE`` refuses then)."""
+        try:
+            with conn.begin_nested():
+                self.execute(conn, f"TRUNCATE TABLE {table_sql}", fetch=False)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _FEATURE_NOT_SUPPORTED:
+                raise
+            super().empty_table(conn, table_sql)
+
+    def bulk_insert(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+    ) -> int:
+        """``COPY ... FROM STDIN`` fed row by row (psycopg's ``write_row`` adapts the Python
+        values), on the connection's own DBAPI connection and so in its transaction."""
+        raw: Any = conn.connection.dbapi_connection
+        sql = f"COPY {table_sql} ({', '.join(columns_sql)}) FROM STDIN"
+        count = 0
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+                count += 1
+        return count

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, Engine, TextClause, event
+from sqlalchemy import URL, Connection, Engine, TextClause, event, text
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects.base import (
+    ColumnTypeSpec,
     Dialect,
     ErrorKind,
     catalog_query,
@@ -23,11 +25,11 @@ from ordo.db.dialects.base import (
     pool_options,
     run_on_connect,
 )
+from ordo.db.dialects.names import TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
-    from ordo.db.dialects.names import TableName
 
 __all__ = ["SQLiteDialect"]
 
@@ -213,6 +215,50 @@ class SQLiteDialect(Dialect):
         name = getattr(error, "sqlite_errorname", None)
         message = first_line(str(error))
         return f"{message} [{name}]" if name else message
+
+    # Creating and filling tables (seeds, loads)
+
+    # SQLite keeps a declared type verbatim and stores by affinity: dates and timestamps are
+    # ISO text (what its date functions read), booleans 0/1. It has no exact decimal:
+    # NUMERIC stores a decimal as an integer or a REAL, exact to 15 significant digits.
+    type_names = {
+        "integer": "BIGINT",
+        "decimal": "NUMERIC",
+        "float": "REAL",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+        "timestamptz": "TIMESTAMPTZ",
+        "time": "TIME",
+        "text": "TEXT",
+        "binary": "BLOB",
+        "json": "TEXT",
+    }
+
+    def table_columns(self, conn: Connection, table: TableName) -> list[tuple[str, str]] | None:
+        """``pragma_table_info``, which gives each column's type as declared."""
+        query = text("SELECT name, type FROM pragma_table_info(:table, :schema)")
+        schema = self.stored_name(table.schema) if table.schema else "main"
+        rows = conn.execute(query, {"table": self.stored_name(table.table), "schema": schema})
+        return [(str(name), str(kind)) for name, kind in rows.all()] or None
+
+    def bind_converter(self, type: ColumnTypeSpec) -> Callable[[Any], Any] | None:
+        """Decimals as their text (sqlite3 cannot bind a ``Decimal``), dates and times as ISO
+        text (sqlite3's own date adapters are deprecated)."""
+        return _sqlite_value if type.kind in _CONVERTED_KINDS else None
+
+
+_CONVERTED_KINDS = frozenset({"decimal", "date", "timestamp", "timestamptz", "time"})
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
 
 
 def _no_implicit_transactions(dbapi_connection: Any, connection_record: Any) -> None:
