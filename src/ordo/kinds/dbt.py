@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["DbtKind", "DbtOptions", "PreparedDbt", "find_dbt", "read_results"]
 
 INSTALL = "pip install 'ordo[dbt]'"
+SETTING = "ORDO_DBT"  # the path of a dbt installed elsewhere (pipx, a virtualenv of its own)
 COMMANDS = (
     "build", "clean", "clone", "compile", "debug", "deps", "docs", "list", "ls", "parse",
     "retry", "run", "run-operation", "seed", "show", "snapshot", "source", "test",
@@ -94,14 +95,7 @@ class DbtKind:
         if options.command not in COMMANDS:
             hint = did_you_mean(options.command, COMMANDS, f"one of {', '.join(COMMANDS)}")
             raise StepProblem(f"'{options.command}' is not a dbt command", key="command", hint=hint)
-        executable = find_dbt()
-        if executable is None:
-            raise StepProblem(
-                "dbt is not installed where ordo runs",
-                key="type",
-                hint=f"install it with {INSTALL} (dbt-core below 1.12 and your adapter, "
-                "such as dbt-duckdb or dbt-postgres)",
-            )
+        executable = _executable(ctx.settings.values.get(SETTING))
         root = ctx.project.root
         project_dir = _project_dir(options, root)
         argv = [options.command]
@@ -177,6 +171,29 @@ def find_dbt(search: str | None = None) -> Path | None:
         return beside
     found = shutil.which("dbt", path=search)
     return Path(found) if found else None
+
+
+def _executable(setting: str | None) -> Path:
+    """The dbt to run: the ``ORDO_DBT`` setting's (dbt in a virtualenv of its own, as pipx
+    installs it), else ``find_dbt``'s; a plan-time problem when there is none."""
+    if setting:
+        given = Path(setting).expanduser()
+        if not (given.is_file() and os.access(given, os.X_OK)):
+            raise StepProblem(
+                f"{SETTING} is {setting}, which is not a program that can be run",
+                key="type",
+                hint=f"point {SETTING} at the dbt executable (such as ~/.local/bin/dbt)",
+            )
+        return given
+    found = find_dbt()
+    if found is None:
+        raise StepProblem(
+            "dbt is not installed where ordo runs",
+            key="type",
+            hint=f"install it with {INSTALL} (dbt-core below 1.12 and your adapter, such as "
+            f"dbt-duckdb or dbt-postgres), or set {SETTING} to a dbt installed elsewhere",
+        )
+    return found
 
 
 def read_results(project_dir: Path, *, since: datetime) -> list[dict[str, Any]] | None:
