@@ -22,6 +22,8 @@ from ordo.events import (
 from ordo.masking import Masker
 from ordo.subscribers.console import ConsoleReporter
 
+NOW = datetime.now(UTC)
+
 EVENTS: list[Event] = [
     RunStarted("abcdef0123", "demo [x]", Path("m.yaml"), ("load", "check"), datetime.now(UTC)),
     StepStarted("abcdef0123", "load [a]", "sql", 1, 1, 2),
@@ -87,3 +89,25 @@ def _strip_ansi(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
+
+
+def test_a_pipeline_with_summary_ends_with_every_step_and_its_time() -> None:
+    """``summary: true``: the setup workflow's closing block, each step with its outcome."""
+    out = io.StringIO()
+    reporter = ConsoleReporter(Console(file=out, width=80), Masker(["s3cret"]))
+    reporter.summary = True
+    started = RunStarted("abcdef0123", "demo", Path("m.yaml"), ("load [a]", "check", "after"), NOW)
+    for event in [started, *EVENTS[1:-1]]:
+        reporter.handle(event)
+    reporter.handle(
+        RunFinished(
+            "abcdef0123", "demo", RunStatus.FAILED, 1.0, ("load [a]",), "check",
+            failed=("check",), not_run=("after",),
+        )
+    )  # fmt: skip
+    tail = out.getvalue().splitlines()[-6:-1]
+    assert tail[0] == "Overall Status: ❌ FAILED"
+    assert tail[1] == "Steps Completed: 1/3"
+    assert tail[2].split() == ["✅", "load", "[a]", "(0.25s)"]
+    assert tail[3].split() == ["❌", "check", "(0.50s)"]
+    assert tail[4].split() == ["–", "after", "(not run)"]

@@ -92,6 +92,7 @@ def run(
 
     def confirm(the_plan: Plan) -> bool:
         reporter.masker = the_plan.settings.masker()
+        reporter.summary = the_plan.manifest.pipeline.summary
         _print_plan(console, the_plan)
         return force or ask(PROMPT.format(tasks=plural(len(the_plan.steps), "task")))
 
@@ -127,6 +128,7 @@ def check(
 
     def masked(the_plan: Plan) -> bool:  # no question: checks change nothing
         reporter.masker = the_plan.settings.masker()
+        reporter.summary = the_plan.manifest.pipeline.summary
         return True
 
     options = api.RunOptions(

@@ -44,6 +44,9 @@ class PipelineOptions(BaseModel):
     # stop: nothing new starts after a unit fails for good; continue: what does not depend on
     # the failed unit still runs
     on_failure: Literal["stop", "continue"] = "stop"
+    # end the console's output with every step, its outcome and its time (a setup workflow's
+    # summary block); off by default, as a queue of a thousand steps would not want it
+    summary: bool = False
 
 
 @dataclass(frozen=True)

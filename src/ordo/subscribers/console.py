@@ -112,6 +112,9 @@ class ConsoleReporter:
         self._live: Live | None = None
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self.summary = False  # the pipeline's ``summary: true``: every step, its time, at the end
+        self._steps: tuple[str, ...] = ()
+        self._times: dict[str, float] = {}
 
     def _terminal(self) -> Console:
         """Rich's console, on the paths only a terminal takes."""
@@ -186,6 +189,7 @@ class ConsoleReporter:
         line = self._line
         match event:
             case RunStarted():
+                self._steps, self._times = event.steps, {}
                 line(
                     (f"Run {event.run_id[:8]}", "bold"),
                     f" of '{event.pipeline}': {plural(len(event.steps), 'step')}",
@@ -205,6 +209,7 @@ class ConsoleReporter:
                 shown = "  │ " + event.line.replace("\n", "\n  │ ")
                 line((self.masker.mask(shown), "dim"))
             case StepSucceeded():
+                self._times[event.step] = event.duration
                 rows = (
                     "" if event.rows is None or event.rows < 0 else f", {plural(event.rows, 'row')}"
                 )
@@ -215,6 +220,7 @@ class ConsoleReporter:
                 for warning in event.warnings:
                     line(("  ⚠", "yellow"), f" {warning}")
             case StepFailed():
+                self._times[event.step] = event.duration
                 line(
                     ("✗", "red"),
                     f" {event.step} failed after {event.duration:.2f}s: {event.error}",
@@ -240,8 +246,24 @@ class ConsoleReporter:
             case RunFinished():
                 self._finished(event)
 
+    def _summary(self, event: RunFinished) -> None:
+        """Every step with its outcome and time, as a setup workflow ends."""
+        ok = event.status is RunStatus.SUCCESS
+        self._line(
+            "Overall Status: ", ("✅ SUCCESS", "bold green") if ok else ("❌ FAILED", "bold red")
+        )
+        self._line(f"Steps Completed: {len(event.completed)}/{len(self._steps)}")
+        width = max((len(step) for step in self._steps), default=0)
+        done = set(event.completed)
+        for step in self._steps:
+            icon = "✅" if step in done else "❌" if step in self._times else "–"
+            took = f"({self._times[step]:.2f}s)" if step in self._times else "(not run)"
+            self._line(f"{icon} {step:<{max(width, 30)}} {took}")
+
     def _finished(self, event: RunFinished) -> None:
         self.close()
+        if self.summary:
+            self._summary(event)
         if event.status is RunStatus.SUCCESS:
             self._line(
                 (f"✅ {plural(len(event.completed), 'task')} completed", "bold green"),
