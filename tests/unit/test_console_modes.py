@@ -110,4 +110,4 @@ def test_a_pipeline_with_summary_ends_with_every_step_and_its_time() -> None:
     assert tail[1] == "Steps Completed: 1/3"
     assert tail[2].split() == ["✅", "load", "[a]", "(0.25s)"]
     assert tail[3].split() == ["❌", "check", "(0.50s)"]
-    assert tail[4].split() == ["–", "after", "(not run)"]
+    assert tail[4].split() == ["–", "after", "(not", "run)"]
