@@ -8,10 +8,12 @@ as a user's manifest runs them.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import (
     URL,
     Column,
@@ -26,6 +28,8 @@ from sqlalchemy import (
     insert,
 )
 
+import ordo
+from ordo.errors import ManifestInvalid
 from ordo.events import RunStatus, StepFailed, StepSucceeded
 from tests.support.events import EventRecorder
 from tests.support.runs import make, query, run
@@ -300,3 +304,58 @@ def test_a_check_whose_sql_fails_is_an_error_and_the_others_still_run(
         assert typo["outcome"] == "error"
         assert after["outcome"] == "error"
         assert "not run" in after["message"]
+
+
+def test_a_check_may_read_another_connection(tmp_path: Path, db_url: URL, engine: Engine) -> None:
+    """``connection:`` on a check: it reads there, in a transaction of its own, and its
+    finding stands beside the others in the step's order."""
+    _tables(engine)
+    side = tmp_path / "side.sqlite"
+    with sqlite3.connect(side) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+        conn.execute("INSERT INTO customers VALUES (1), (1)")
+    manifest = """\
+    name: two
+    steps:
+      - name: audit
+        type: validate
+        checks:
+          - {type: row_count, table: customers, min: 2, max: 2}
+          - {type: unique, name: side ids, table: customers, column: id, connection: side}
+          - {type: row_count, name: side rows, table: customers, equal_to: customers,
+             connection: side}
+    """
+    root = make(tmp_path, db_url, manifest)
+    env = root / "config" / ".env"
+    env.write_text(
+        env.read_text() + f"DEVELOPMENT_GLOBAL_SIDE_CONNECTION_STRING=sqlite:///{side}\n"
+    )
+    recorder = EventRecorder()
+
+    result = run(root, recorder)
+
+    assert result.status == RunStatus.FAILED
+    [failed] = recorder.of(StepFailed)
+    found = [(c["name"], c["outcome"]) for c in failed.details["checks"]]
+    assert found == [
+        ("row_count(customers)", "pass"),
+        ("side ids", "fail"),
+        ("side rows", "pass"),
+    ]
+
+
+def test_a_check_on_an_unknown_connection_is_refused_at_plan_time(tmp_path: Path) -> None:
+    manifest = """\
+    name: two
+    steps:
+      - name: audit
+        type: validate
+        checks:
+          - {type: row_count, table: customers, min: 1, connection: nowhere}
+    """
+    root = make(tmp_path, URL.create("sqlite", database=str(tmp_path / "x.db")), manifest)
+
+    with pytest.raises(ManifestInvalid) as caught:
+        ordo.plan(project=root, environ={})
+
+    assert "a check's connection 'nowhere'" in str(caught.value.problems[0])

@@ -58,6 +58,9 @@ class CheckBase(BaseModel):
 
     type: str
     name: str | None = Field(None, min_length=1)
+    # another named connection than the step's: the check reads there, outside the step's
+    # transaction, in one of its own that is rolled back
+    connection: str | None = Field(None, min_length=1)
     severity: Severity = "error"
     where: str | None = Field(None, min_length=1)
     mostly: float | None = Field(None, gt=0, le=1)

@@ -71,6 +71,8 @@ class ValidateKind:
                     )
                 name = f"{name} #{number}"
             taken[name] = number
+            if check.connection is not None:
+                _known_connection(check.connection, ctx)
             named.append(NamedCheck(name, rendered))
         return PreparedValidate(
             **ctx.fields(self.name, options),
@@ -82,14 +84,27 @@ class ValidateKind:
         from ordo.checks.running import run_checks
 
         conn, dialect = ctx.database()
-        results = run_checks(
-            conn, dialect, step.checks, masker=ctx.masker, timeout=step.options.timeout
-        )
+        timeout = step.options.timeout
+        # checks on the step's connection, in its transaction; the others where they read
+        by_connection: dict[str | None, list[int]] = {}
+        for index, named in enumerate(step.checks):
+            other = named.check.connection
+            by_connection.setdefault(None if other == step.connection else other, []).append(index)
+        found: dict[int, CheckResult] = {}
+        for name, indexes in by_connection.items():
+            checks = [step.checks[i] for i in indexes]
+            if name is None:
+                ran = run_checks(conn, dialect, checks, masker=ctx.masker, timeout=timeout)
+            else:
+                ran = _elsewhere(name, checks, ctx, timeout)
+            found |= dict(zip(indexes, ran, strict=True))
+        results = [found[i] for i in range(len(step.checks))]
+        here = [found[i] for i in by_connection.get(None, [])]
+        broken = not dialect.supports_savepoints and any(r.outcome == "error" for r in here)
         for result in results:
             ctx.log_line(_line(result))
         details = {**summary(results), "checks": [r.as_json() for r in results]}
         failures = [r for r in results if r.effect == "failure"]
-        broken = not dialect.supports_savepoints and any(r.outcome == "error" for r in results)
         if failures or broken:
             failed = failures or [r for r in results if r.outcome == "error"]
             error = PermanentError(
@@ -101,6 +116,40 @@ class ValidateKind:
             raise error
         warnings = tuple(f"{r.name}: {r.message}" for r in results if r.effect == "warning")
         return StepOutcome(details=details, warnings=warnings)
+
+
+def _elsewhere(
+    name: str, checks: list[NamedCheck], ctx: ExecutionContext, timeout: float | None
+) -> list[CheckResult]:
+    """``checks`` on connection ``name``, in a transaction of their own that is rolled back."""
+    from ordo.checks.running import run_checks
+    from ordo.db.connect import connect
+    from ordo.db.dialects import dialect_for
+    from ordo.db.engines import EngineRegistry
+
+    settings = ctx.settings.connection(name)
+    with EngineRegistry() as engines:
+        conn = connect(engines.for_connection(settings), settings, ctx.masker)
+        try:
+            with conn.begin() as transaction:
+                found = run_checks(
+                    conn, dialect_for(conn), checks, masker=ctx.masker, timeout=timeout
+                )
+                transaction.rollback()
+        finally:
+            conn.close()
+    return found
+
+
+def _known_connection(name: str, ctx: PrepareContext) -> None:
+    from ordo.errors import ConfigError
+
+    try:
+        ctx.settings.connection(name)
+    except ConfigError as exc:
+        raise StepProblem(
+            f"a check's connection '{name}': {exc.message}", key="checks", hint=exc.hint
+        ) from exc
 
 
 def summary(results: list[CheckResult]) -> dict[str, int]:
