@@ -534,6 +534,29 @@ class Dialect:
         marks = ", ".join([self.placeholder] * len(columns_sql))
         return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
 
+    def load_csv(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        types_sql: Sequence[str],
+        *,
+        path: Path,
+        body: str,
+        delimiter: str,
+        quote: str,
+        nulls: frozenset[str],
+        utf8: bool,
+    ) -> int | None:
+        """Load a checked CSV file by the backend's own CSV loader, if it has one; ``None``
+        when it has none (or cannot read this file's dialect), and the caller inserts rows.
+
+        ``body`` is the file's decoded text after its header line; ``path`` the file itself,
+        whose first line is the header; ``nulls`` the field texts that are NULL (a quoted one
+        too); ``types_sql`` the columns' types, for a loader that reads text and casts.
+        """
+        return None
+
     def bulk_insert(
         self,
         conn: Connection,
