@@ -84,6 +84,9 @@ def _present(values: Sequence[str], nulls: Collection[str]) -> list[str]:
 
 
 def _numeric(values: list[str]) -> ColumnType:
+    shortest, longest = min(map(len, values)), max(map(len, values))
+    if not shortest:
+        return _TEXT  # an empty string kept as a value (``empty_string: keep``)
     joined = "\n".join(values)
     digits = joined.replace("\n", "").replace("-", "").replace(".", "")
     if not (digits.isascii() and digits.isdigit()):
@@ -94,13 +97,13 @@ def _numeric(values: list[str]) -> ColumnType:
     if _LEADING_ZERO.search(joined):
         return _TEXT  # 00123, 01.5: text, as written
     if "." not in joined:
-        if max(map(len, values)) <= _INT_DIGITS:
+        if longest <= _INT_DIGITS:
             return ColumnType(TypeKind.INTEGER)
-        return _decimal(max(map(len, values)), 0)
+        return _decimal(longest, 0)
     if "\n." in lines or ".\n" in joined + "\n" or _TWO_DOTS.search(joined):
         return _TEXT  # .5, 5. and 1.2.3 are not numbers here
     scale = max(map(len, _FRACTIONS.findall(joined)))
-    return _decimal(max(map(len, values)), scale)
+    return _decimal(longest, scale)
 
 
 def _decimal(longest: int, scale: int) -> ColumnType:
@@ -157,7 +160,10 @@ class _Declared:
     scale: int | None = None
 
 
-_DECLARED_NAME = re.compile(r"\s*([A-Za-z][A-Za-z0-9_ ]*?)\s*(?:\(\s*([0-9, ]+)\s*\))?\s*(.*)")
+_DECLARED_NAME = re.compile(
+    r"\s*([A-Za-z][A-Za-z0-9_]*(?: [A-Za-z][A-Za-z0-9_]*)*)\s*(?:\(\s*([0-9, ]+)\s*\))?(.*)",
+    re.DOTALL,
+)
 _INTEGER_NAMES = frozenset(
     {"int", "integer", "bigint", "smallint", "tinyint", "mediumint", "int2", "int4", "int8"}
 )
