@@ -101,7 +101,8 @@ class StepRunner:
         output_file = None if self.rehearsal else outcome.output_file
         self.results.succeeded(step.name, duration, outcome.rows, output_file)
         notify = step.options.notify and not self.rehearsal
-        details = {} if self.rehearsal else outcome.details
+        # a rehearsal's details too: what the step did before the rollback (a clear's drops)
+        details = outcome.details
         self.bus.emit(
             StepSucceeded(
                 self.run_id,

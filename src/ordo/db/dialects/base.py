@@ -24,7 +24,19 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from sqlalchemy import URL, Connection, CursorResult, Engine, Executable, event, text
+from sqlalchemy import (
+    URL,
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    String,
+    TextClause,
+    bindparam,
+    event,
+    text,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects._timeout import cancel_after, check_seconds
@@ -46,6 +58,7 @@ __all__ = [
     "ErrorKind",
     "StatementResult",
     "batched",
+    "catalog_query",
     "first_line",
     "mro_names",
     "pool_options",
@@ -287,6 +300,38 @@ class Dialect:
         if query is not None and not conn.execute(query).scalar():
             return
         self.execute(conn, self.drop_table_sql(table))
+
+    # The catalog: tables, views and what depends on what
+
+    knows_what_views_read: ClassVar[bool] = False
+    """The catalog says which tables and views each view reads (PostgreSQL, SQL Server,
+    Oracle). Elsewhere (MariaDB, SQLite, DuckDB) it keeps a view's text only, which ordo does
+    not parse: a view's dependencies are unknown, and its database lets it be dropped, or
+    what it reads be dropped under it, in any order."""
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        """Rows ``(name, schema_name, is_view)``: the tables and views of ``schema`` (``None``:
+        the connection's current one), names as stored. Views only as ``is_view``: a
+        materialized view, a partition, a temporary table or the database's own are left out."""
+        raise NotImplementedError(f"{self.name} cannot list its tables")
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        """Rows ``(dependant_schema, dependant, dependant_is_view, dependency_schema,
+        dependency, dependency_is_view, constraint_name)``: each foreign key whose table is in
+        ``schema`` and, where ``knows_what_views_read``, each view reading a table or view
+        there (its ``constraint_name`` NULL). The dependant may be in any schema."""
+        raise NotImplementedError(f"{self.name} cannot list its foreign keys")
+
+    def drop_relation_sql(self, table: TableName, *, view: bool) -> str:
+        """``DROP TABLE`` or ``DROP VIEW`` of a relation the catalog listed (no ``IF
+        EXISTS``: it was just seen, and a name gone meanwhile should fail, not pass)."""
+        return f"DROP {'VIEW' if view else 'TABLE'} {self.quote_table(table)}"
+
+    def drop_foreign_key_sql(self, table: TableName, constraint: str | None) -> str:
+        """What takes foreign key ``constraint`` of ``table`` out of the way of a ``DROP``:
+        how a cycle of foreign keys is broken before its tables are dropped."""
+        name = self.quote_part(NamePart(constraint or "", quoted=True))
+        return f"ALTER TABLE {self.quote_table(table)} DROP CONSTRAINT {name}"
 
     # -- literals -------------------------------------------------------------------------
 
@@ -592,6 +637,12 @@ def batched(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def catalog_query(sql: str, schema: str | None) -> TextClause:
+    """A dialect's catalog query with ``:catalog_schema`` bound to ``schema`` (``None``: the
+    query's own default, the connection's current schema), always as a string."""
+    return sql_text(sql).bindparams(bindparam("catalog_schema", schema, type_=String()))
 
 
 def first_line(text: str) -> str:

@@ -11,10 +11,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, CursorResult, Engine
+from sqlalchemy import URL, Connection, CursorResult, Engine, TextClause
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import ColumnTypeSpec, Dialect, ErrorKind, mro_names, pool_options
+from ordo.db.dialects.base import (
+    ColumnTypeSpec,
+    Dialect,
+    ErrorKind,
+    catalog_query,
+    mro_names,
+    pool_options,
+)
 from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.tabular import JsonText
 
@@ -46,6 +53,27 @@ _STATUS_ONLY = frozenset(
     }
 )
 _DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO"})
+
+_WHERE = (
+    "database_name = current_database() AND NOT temporary"
+    " AND schema_name = COALESCE(CAST(:catalog_schema AS VARCHAR), current_schema())"
+)
+_RELATIONS = f"""
+SELECT table_name AS name, schema_name, false AS is_view FROM duckdb_tables() WHERE {_WHERE}
+UNION ALL
+SELECT view_name, schema_name, true FROM duckdb_views() WHERE NOT internal AND {_WHERE}
+ORDER BY name
+"""
+# A foreign key names the table it references as its CREATE TABLE wrote it, in its own schema:
+# the stored name is the table of that name, compared without case as DuckDB resolves it.
+_FOREIGN_KEYS = """
+SELECT k.schema_name, k.table_name, false, t.schema_name, t.table_name, false, k.constraint_name
+FROM duckdb_constraints() k
+JOIN duckdb_tables() t ON t.database_name = k.database_name AND t.schema_name = k.schema_name
+  AND lower(t.table_name) = lower(k.referenced_table)
+WHERE k.constraint_type = 'FOREIGN KEY' AND k.database_name = current_database()
+  AND k.schema_name = COALESCE(CAST(:catalog_schema AS VARCHAR), current_schema())
+"""
 
 
 class DuckDBDialect(Dialect):
@@ -104,6 +132,15 @@ class DuckDBDialect(Dialect):
         In-memory databases (which closing would lose) and remote ones (``md:``) are not files.
         """
         return self.database_file(url) is not None
+
+    # The catalog: tables, views and what depends on what
+    # (DuckDB keeps a view's text, not what it reads, and drops a table a view reads)
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_FOREIGN_KEYS, schema)
 
     def quote_datetime(self, value: dt.datetime) -> str:
         if value.tzinfo is not None:

@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, TextClause
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects._timeout import check_seconds
-from ordo.db.dialects.base import Dialect, ErrorKind, first_line
+from ordo.db.dialects.base import Dialect, ErrorKind, catalog_query, first_line
 from ordo.db.dialects.scripts import ScriptSyntax
 
 __all__ = ["MSSQLDialect"]
@@ -32,6 +32,32 @@ _TIMEOUT_SQLSTATE = "HYT00"  # ODBC: "Query timeout expired"
 _NATIVE_CODE = re.compile(r"\((\d+)\)\s*\(SQL\w+\)\s*$")
 _DBLIB_CODE = re.compile(r"DB-Lib error message (\d+)")
 _ODBC_PREFIX = re.compile(r"^(\[[^\]]*\])+")
+
+_SCHEMA = "COALESCE(:catalog_schema, SCHEMA_NAME())"
+_RELATIONS = f"""
+SELECT o.name AS name, s.name AS schema_name,
+       CAST(CASE WHEN o.type = 'V' THEN 1 ELSE 0 END AS BIT) AS is_view
+FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id
+WHERE o.type IN ('U', 'V') AND o.is_ms_shipped = 0 AND s.name = {_SCHEMA}
+ORDER BY o.name
+"""
+_DEPENDENCIES = f"""
+SELECT ds.name, d.name, CASE WHEN d.type = 'V' THEN 1 ELSE 0 END, rs.name, r.name, 0, k.name
+FROM sys.foreign_keys k
+JOIN sys.objects d ON d.object_id = k.parent_object_id
+JOIN sys.schemas ds ON ds.schema_id = d.schema_id
+JOIN sys.objects r ON r.object_id = k.referenced_object_id
+JOIN sys.schemas rs ON rs.schema_id = r.schema_id
+WHERE rs.name = {_SCHEMA}
+UNION
+SELECT vs.name, v.name, 1, rs.name, r.name, CASE WHEN r.type = 'V' THEN 1 ELSE 0 END, NULL
+FROM sys.sql_expression_dependencies x
+JOIN sys.objects v ON v.object_id = x.referencing_id AND v.type = 'V'
+JOIN sys.schemas vs ON vs.schema_id = v.schema_id
+JOIN sys.objects r ON r.object_id = x.referenced_id AND r.type IN ('U', 'V')
+JOIN sys.schemas rs ON rs.schema_id = r.schema_id
+WHERE v.object_id <> r.object_id AND rs.name = {_SCHEMA}
+"""
 
 
 class MSSQLDialect(Dialect):
@@ -48,6 +74,16 @@ class MSSQLDialect(Dialect):
         from sqlalchemy.dialects.mssql.base import MSDialect  # deferred: only the backend in use
 
         return MSDialect()  # type: ignore[no-untyped-call]
+
+    # The catalog: tables, views and what depends on what
+
+    knows_what_views_read = True  # sys.sql_expression_dependencies
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_DEPENDENCIES, schema)
 
     def quote_string(self, value: str) -> str:
         # N'' keeps characters outside the database's code page; plain '' would turn them to ?.

@@ -13,11 +13,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects._timeout import check_seconds
-from ordo.db.dialects.base import ColumnTypeSpec, Dialect, ErrorKind, first_line, mro_names
+from ordo.db.dialects.base import (
+    ColumnTypeSpec,
+    Dialect,
+    ErrorKind,
+    catalog_query,
+    first_line,
+    mro_names,
+)
+from ordo.db.dialects.names import NamePart, TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.tabular import JsonText
 
@@ -29,6 +37,20 @@ __all__ = ["MySQLDialect"]
 _TRANSIENT = frozenset({1205, 1213, 2006, 2013, 2003, 1040, 3572, 4031, 1927, 2055})
 # MariaDB max_statement_time exceeded; MySQL max_execution_time exceeded.
 _TIMEOUT = frozenset({1969, 3024})
+
+_SCHEMA = "COALESCE(:catalog_schema, DATABASE())"
+_RELATIONS = f"""
+SELECT TABLE_NAME AS name, TABLE_SCHEMA AS schema_name, TABLE_TYPE = 'VIEW' AS is_view
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = {_SCHEMA} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW')
+ORDER BY TABLE_NAME
+"""
+_FOREIGN_KEYS = f"""
+SELECT CONSTRAINT_SCHEMA, TABLE_NAME, 0, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, 0,
+       CONSTRAINT_NAME
+FROM information_schema.REFERENTIAL_CONSTRAINTS
+WHERE UNIQUE_CONSTRAINT_SCHEMA = {_SCHEMA}
+"""
 
 
 class MySQLDialect(Dialect):
@@ -65,6 +87,19 @@ class MySQLDialect(Dialect):
         if len(words) > 1 and words[1].upper() == "TEMPORARY":
             return False
         return super().commits_implicitly(statement)
+
+    # The catalog: tables, views and what depends on what
+    # (information_schema has no VIEW_TABLE_USAGE on MariaDB: views read unknown tables)
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_FOREIGN_KEYS, schema)
+
+    def drop_foreign_key_sql(self, table: TableName, constraint: str | None) -> str:
+        name = self.quote_part(NamePart(constraint or "", quoted=True))
+        return f"ALTER TABLE {self.quote_table(table)} DROP FOREIGN KEY {name}"
 
     def quote_string(self, value: str) -> str:
         """Double quotes, and double backslashes unless the server runs NO_BACKSLASH_ESCAPES.

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, TextClause
 from sqlalchemy.engine import Dialect as SADialect
 
-from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, first_line
+from ordo.db.dialects.base import Dialect, ErrorKind, StatementResult, catalog_query, first_line
 from ordo.db.dialects.names import NamePart, TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
@@ -54,6 +54,31 @@ _PLSQL = re.compile(
     r"(PROCEDURE|FUNCTION|PACKAGE|TRIGGER|TYPE|LIBRARY|JAVA))\b",
     re.IGNORECASE,
 )
+_SCHEMA = "COALESCE(:catalog_schema, SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA'))"
+# Tables in the recycle bin, nested tables, IOT overflow segments and the tables holding
+# materialized views are left out: none is a table a user made and would drop.
+_RELATIONS = f"""
+SELECT t.table_name AS name, t.owner AS schema_name, 0 AS is_view FROM all_tables t
+WHERE t.owner = {_SCHEMA} AND t.dropped = 'NO' AND t.nested = 'NO' AND t.secondary = 'N'
+  AND (t.iot_type IS NULL OR t.iot_type = 'IOT')
+  AND NOT EXISTS (
+    SELECT 1 FROM all_mviews m WHERE m.owner = t.owner AND m.mview_name = t.table_name)
+UNION ALL
+SELECT v.view_name, v.owner, 1 FROM all_views v WHERE v.owner = {_SCHEMA}
+ORDER BY 1
+"""
+_DEPENDENCIES = f"""
+SELECT c.owner, c.table_name, 0, p.owner, p.table_name, 0, c.constraint_name
+FROM all_constraints c
+JOIN all_constraints p ON p.owner = c.r_owner AND p.constraint_name = c.r_constraint_name
+WHERE c.constraint_type = 'R' AND p.owner = {_SCHEMA}
+UNION
+SELECT d.owner, d.name, 1, d.referenced_owner, d.referenced_name,
+       CASE WHEN d.referenced_type = 'VIEW' THEN 1 ELSE 0 END, NULL
+FROM all_dependencies d
+WHERE d.type IN ('VIEW', 'MATERIALIZED VIEW') AND d.referenced_type IN ('TABLE', 'VIEW')
+  AND d.referenced_owner = {_SCHEMA}
+"""
 _LEADING_COMMENTS = re.compile(r"\A(\s+|--[^\n]*(\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 
 
@@ -107,6 +132,19 @@ class OracleDialect(Dialect):
 
     def _value(self, part: NamePart) -> str:
         return part.text if part.quoted else self.fold(part.text)
+
+    # The catalog: tables, views and what depends on what
+
+    knows_what_views_read = True  # all_dependencies
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_DEPENDENCIES, schema)
+
+    def drop_relation_sql(self, table: TableName, *, view: bool) -> str:
+        return super().drop_relation_sql(table, view=view) + ("" if view else " PURGE")
 
     def quote_string(self, value: str) -> str:
         """Doubled quotes. Oracle stores ``''`` as NULL and limits literals to 4000 bytes."""

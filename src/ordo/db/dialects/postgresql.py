@@ -8,12 +8,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, func, select, text
+from sqlalchemy import URL, Connection, TextClause, func, select, text
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.exc import DBAPIError
 
 from ordo.db.dialects._timeout import check_seconds
-from ordo.db.dialects.base import OUTPUT_BATCH, Dialect, ErrorKind, first_line, mro_names
+from ordo.db.dialects.base import (
+    OUTPUT_BATCH,
+    Dialect,
+    ErrorKind,
+    catalog_query,
+    first_line,
+    mro_names,
+)
 from ordo.db.dialects.names import TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
@@ -32,6 +39,39 @@ _COPY_CHUNK = 1 << 20  # characters of CSV text per write to COPY
 _FEATURE_NOT_SUPPORTED = "0A000"  # TRUNCATE of a table a foreign key points at
 # Connection failures carry no SQLSTATE in psycopg; these words mean "fix the settings".
 _PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf entry")
+
+_SCHEMA = "COALESCE(CAST(:catalog_schema AS text), current_schema())"
+# Plain tables, partitioned tables (a partition goes with its parent) and views.
+_RELATIONS = f"""
+SELECT c.relname AS name, n.nspname AS schema_name, c.relkind = 'v' AS is_view
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = {_SCHEMA} AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition
+ORDER BY c.relname
+"""
+# Foreign keys (those a partition inherits from its parent left out), then the views whose
+# rewrite rule reads a relation: pg_depend has a row per column read, hence UNION.
+_DEPENDENCIES = f"""
+SELECT dn.nspname, d.relname, d.relkind IN ('v', 'm'), rn.nspname, r.relname, false,
+       k.conname
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class d ON d.oid = k.conrelid
+JOIN pg_catalog.pg_namespace dn ON dn.oid = d.relnamespace
+JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
+JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+WHERE k.contype = 'f' AND k.conparentid = 0 AND rn.nspname = {_SCHEMA}
+UNION
+SELECT vn.nspname, v.relname, true, rn.nspname, r.relname, r.relkind IN ('v', 'm'), NULL
+FROM pg_catalog.pg_depend p
+JOIN pg_catalog.pg_rewrite w ON w.oid = p.objid
+JOIN pg_catalog.pg_class v ON v.oid = w.ev_class
+JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+JOIN pg_catalog.pg_class r ON r.oid = p.refobjid
+JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+WHERE p.classid = CAST('pg_catalog.pg_rewrite' AS regclass)
+  AND p.refclassid = CAST('pg_catalog.pg_class' AS regclass)
+  AND p.deptype = 'n' AND v.oid <> r.oid AND rn.nspname = {_SCHEMA}
+"""
 
 
 class PostgreSQLDialect(Dialect):
@@ -125,6 +165,16 @@ class PostgreSQLDialect(Dialect):
 
     def fold(self, identifier: str) -> str:
         return identifier.lower()
+
+    # The catalog: tables, views and what depends on what
+
+    knows_what_views_read = True  # pg_depend: a view's rewrite rule depends on what it reads
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_DEPENDENCIES, schema)
 
     # Strings use the inherited standard form ('' doubling, backslash literal), which is what
     # PostgreSQL reads with standard_conforming_strings = on, its default since 9.1.

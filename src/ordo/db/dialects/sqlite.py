@@ -13,13 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, Engine, event, text
+from sqlalchemy import URL, Connection, Engine, TextClause, event, text
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects.base import (
     ColumnTypeSpec,
     Dialect,
     ErrorKind,
+    catalog_query,
     first_line,
     pool_options,
     run_on_connect,
@@ -29,12 +30,31 @@ from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
     from ordo.config.connections import ConnectionSettings
+    from ordo.db.dialects.names import TableName
 
 __all__ = ["SQLiteDialect"]
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_INTERRUPT = 9
+
+_SCHEMA = "COALESCE(:catalog_schema, 'main')"
+_RELATIONS = f"""
+SELECT name, schema AS schema_name, type = 'view' AS is_view FROM pragma_table_list
+WHERE schema = {_SCHEMA} AND type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY name
+"""
+# A foreign key names its parent as the CREATE TABLE wrote it, in its own schema: the stored
+# name is the table of that name, compared without case as SQLite resolves it. One row per
+# column of a key, and no key names: DISTINCT, NULL.
+_FOREIGN_KEYS = f"""
+SELECT DISTINCT m.schema, m.name, 0, r.schema, r.name, 0, NULL
+FROM pragma_table_list AS m
+JOIN pragma_foreign_key_list(m.name, m.schema) AS f
+JOIN pragma_table_list AS r
+  ON r.schema = m.schema AND r.name = f."table" COLLATE NOCASE AND r.type = 'table'
+WHERE m.type = 'table' AND m.schema = {_SCHEMA}
+"""
 
 
 class SQLiteDialect(Dialect):
@@ -145,6 +165,20 @@ class SQLiteDialect(Dialect):
 
         before = state()
         return lambda: state() != before
+
+    # The catalog: tables, views and what depends on what
+    # (sqlite_schema keeps a view's text only; SQLite drops views and tables in any order)
+
+    def catalog_relations_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_RELATIONS, schema)
+
+    def catalog_dependencies_query(self, schema: str | None) -> TextClause:
+        return catalog_query(_FOREIGN_KEYS, schema)
+
+    def drop_foreign_key_sql(self, table: TableName, constraint: str | None) -> str:
+        """SQLite cannot drop a constraint; with ``PRAGMA foreign_keys`` on it checks them at
+        commit instead, by when every table of the cycle is gone (the pragma ends there)."""
+        return "PRAGMA defer_foreign_keys = ON"
 
     def quote_bool(self, value: bool) -> str:
         return "1" if value else "0"  # TRUE/FALSE only exist since SQLite 3.23
