@@ -18,7 +18,7 @@ steps:
   - name: reference
     type: seed
     files: "*.csv"
-    dependencies: {orders: customers}
+    dependencies: {customers: orders}
   - name: extra
     file: extra.csv
 """
@@ -42,7 +42,8 @@ def tables(root: Path) -> set[str]:
 def test_seeds_show_their_files_rows_and_order(ordo_cli: Runner, project: Path) -> None:
     plan = ordo_cli("run", "--dry-run", cwd=project)
     assert plan.returncode == 0, plan.stderr
-    assert "SEED: reference - 2 files: customers.csv -> customers, orders.csv -> orders" in (
+    # by name customers.csv comes first; the dependencies put orders.csv before it
+    assert "SEED: reference - 2 files: orders.csv -> orders, customers.csv -> customers" in (
         plan.stdout
     )
     assert "SEED: extra - 1 file: extra.csv -> extra" in plan.stdout

@@ -162,29 +162,59 @@ TEXT_TYPE = {"sqlite": "TEXT", "duckdb": "VARCHAR", "postgresql": "text", "maria
 
 
 @pytest.mark.parametrize("declared", [True, False])
-def test_parents_load_first_from_the_dependencies_map(
+def test_parents_load_first_from_the_map_or_the_foreign_keys(
     tmp_path: Path, db_url: URL, engine: Engine, backend: str, declared: bool
 ) -> None:
-    if backend == "sqlite" and not declared:
-        pytest.skip("SQLite does not enforce foreign keys unless asked to")
     dependencies = "        dependencies: {child: [parent]}" if declared else ""
     manifest = PARENT_CHILD.format(text=TEXT_TYPE[backend], dependencies=dependencies)
     files = {"child.csv": "id,pid\n10,1\n", "parent.csv": "id,name\n1,p\n"}
     root = seed_project(tmp_path, db_url, manifest, files)
-    result = run(root)
-    if not declared:  # child.csv comes first by name, and its foreign key refuses it
-        assert result.status == "failed"
-        return
+    result = run(root)  # child.csv comes first by name; its foreign key would refuse it
     assert result.status == "success", [s.error for s in result.steps]
     if backend == "duckdb":
         return  # DuckDB refuses to delete a parent row whose child row went in the same
-        # transaction (its documented foreign key limitation): a reload needs cascade-free
-        # tables or two steps there
+        # transaction (its documented foreign key limitation): reloading needs two steps
     # again: the tables are emptied children first, so the parent's rows can go
     again = manifest.replace("- name: tables", "- name: tables\n        enabled: false", 1)
     again_result = run_again(root, again)
     assert again_result.status == "success", again_result.error
     assert query(engine, "SELECT id, pid FROM child") == [(10, 1)]
+
+
+@pytest.mark.postgres
+def test_a_foreign_key_cycle_fails_naming_it(tmp_path: Path, postgres_url: URL, pg: Engine) -> None:
+    execute(
+        pg,
+        "CREATE TABLE a (id BIGINT PRIMARY KEY, b BIGINT)",
+        "CREATE TABLE b (id BIGINT PRIMARY KEY, a BIGINT REFERENCES a (id))",
+        "ALTER TABLE a ADD FOREIGN KEY (b) REFERENCES b (id)",
+    )
+    manifest = """
+        name: seeds
+        steps:
+          - name: seeds
+            type: seed
+            files: "*.csv"
+    """
+    files = {"a.csv": "id,b\n1,\n", "b.csv": "id,a\n1,\n"}
+    result = run(seed_project(tmp_path, postgres_url, manifest, files))
+    assert result.status == "failed"
+    assert "cannot be loaded in any order" in str(result.steps[0].error)
+    assert "a -> b -> a" in str(result.steps[0].error)
+
+
+@pytest.mark.postgres
+def test_replace_names_a_view_that_needs_the_table(
+    tmp_path: Path, postgres_url: URL, pg: Engine
+) -> None:
+    execute(pg, "CREATE TABLE t (id BIGINT)", "CREATE VIEW v AS SELECT id FROM t")
+    root = seed_project(tmp_path, postgres_url, MODES.format(mode="replace"), {"t.csv": "id\nx\n"})
+    failed = run(root)
+    assert failed.status == "failed"
+    assert "view v depends on it" in str(failed.steps[0].error)
+    cascaded = MODES.format(mode="replace") + "        cascade: true\n"
+    assert run_again(root, cascaded).status == "success"
+    assert query(pg, "SELECT id FROM t") == [("x",)]
 
 
 def test_a_dependency_cycle_is_a_plan_error(tmp_path: Path, db_url: URL) -> None:

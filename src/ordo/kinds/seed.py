@@ -25,6 +25,8 @@ from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, Step
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from ordo.data.csv_files import CsvFormat
     from ordo.data.seeds import Seed
     from ordo.data.tables import Target
@@ -88,7 +90,8 @@ class SeedOptions(StepOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class PreparedSeed(PreparedStep[SeedOptions]):
-    seeds: tuple[Seed, ...]  # parents first
+    seeds: tuple[Seed, ...]  # parents first, by ``dependencies``
+    parents: dict[str, list[str]]  # by file stem, from ``dependencies``
 
 
 class SeedKind:
@@ -151,6 +154,7 @@ class SeedKind:
             summary=f"- {plural(len(seeds), 'file')}: {shown}",
             implicit_commits=implicit,
             seeds=seeds,
+            parents=parents,
         )
 
     def execute(self, step: PreparedSeed, ctx: ExecutionContext) -> StepOutcome:
@@ -160,14 +164,15 @@ class SeedKind:
 
         conn, dialect = ctx.database()
         options = step.options
-        doing = ""
+        doing = "reading the foreign keys between the tables"
         files: list[dict[str, Any]] = []
         try:
             with (
                 database_errors(masker=ctx.masker, timeout=options.timeout),
                 dialect.statement_timeout(conn, options.timeout),
             ):
-                for seed in reversed(step.seeds):  # children emptied before parents
+                seeds = _load_order(conn, dialect, step)
+                for seed in reversed(seeds):  # children emptied before parents
                     doing = f"preparing table {seed.target} for {seed.path.name}"
                     prepare_table(
                         conn,
@@ -177,7 +182,7 @@ class SeedKind:
                         options.mode,
                         cascade=options.cascade,
                     )
-                for seed in step.seeds:  # parents loaded before children
+                for seed in seeds:  # parents loaded before children
                     doing = f"loading {seed.path.name} into {seed.target}"
                     started = time.perf_counter()
                     rows = load_seed(conn, dialect, seed, options.mode, prepared=True)
@@ -192,6 +197,40 @@ class SeedKind:
         except OSError as exc:  # the file went away between plan and run
             raise PermanentError(f"{doing}: {exc}") from exc
         return StepOutcome(rows=sum(f["rows"] for f in files), details={"files": files})
+
+
+def _load_order(conn: Connection, dialect: Dialect, step: PreparedSeed) -> list[Seed]:
+    """The seeds parents first, by ``dependencies`` and by the foreign keys that already
+    exist between their tables (``ordo.data.catalog``); a cycle cannot be loaded."""
+    from ordo.data.catalog import dependencies
+    from ordo.data.ordering import CycleError, parents_first
+
+    seeds = {seed.path.stem: seed for seed in step.seeds}
+    if len(seeds) < 2:
+        return list(step.seeds)
+    parents = {stem: list(step.parents.get(stem, ())) for stem in seeds}
+    for schema in sorted({seed.target.schema or "" for seed in step.seeds}):
+        stems = {
+            seed.target.table.casefold(): stem
+            for stem, seed in seeds.items()
+            if (seed.target.schema or "") == schema
+        }
+        for found in dependencies(conn, dialect, schema or None):
+            if not found.is_foreign_key or found.dependant.schema != found.dependency.schema:
+                continue
+            child = stems.get(found.dependant.name.casefold())
+            parent = stems.get(found.dependency.name.casefold())
+            if child is not None and parent is not None:
+                parents[child].append(parent)
+    try:
+        order = parents_first(list(seeds), parents)
+    except CycleError as exc:
+        raise PermanentError(
+            f"the seeds cannot be loaded in any order: {exc} (by dependencies: and the "
+            "foreign keys between their tables)",
+            hint="load one of the tables in a step of its own, or drop a foreign key first",
+        ) from exc
+    return [seeds[stem] for stem in order]
 
 
 def _detail(seed: Seed, rows: int, seconds: float) -> dict[str, Any]:
