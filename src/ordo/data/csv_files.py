@@ -58,7 +58,7 @@ class CsvFormat:
 @dataclass(frozen=True)
 class CsvFile:
     """A read, decoded CSV file: ``body`` is the text after the header line, ending in a line
-    break, without a BOM and without blank lines at its end."""
+    break (the one its lines use), without a BOM and without blank lines at its end."""
 
     path: Path
     format: CsvFormat
@@ -95,7 +95,9 @@ def read_csv(path: Path, format: CsvFormat | None = None) -> CsvFile:
         raise CsvError(path, "the file is empty: a seed needs a header line")
     end = text.find("\n")
     header_text = text if end == -1 else text[:end]
-    body = "" if end == -1 else text[end + 1 :] + "\n"
+    # The body ends in the line break its lines use: COPY refuses a file that mixes them.
+    ending = "\r\n" if header_text.endswith("\r") else "\n"
+    body = "" if end == -1 else text[end + 1 :] + ending
     header = _header(path, header_text.rstrip("\r"), format)
     return CsvFile(path, format, header, body, has_bom)
 
