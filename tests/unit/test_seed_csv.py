@@ -165,7 +165,7 @@ def test_an_empty_file(tmp_path: Path) -> None:
 def test_delimiter_and_quote(tmp_path: Path) -> None:
     fmt = CsvFormat(delimiter=";", quote="'")
     seed = read_seed(write(tmp_path, "a;b\n'x;y';1\n"), Target("s"), fmt)
-    assert seed.file.rows() == [["x;y", "1"]]
+    assert seed.values == (("x;y",), ("1",))
     assert [c.type.kind for c in seed.columns] == [T.TEXT, T.INTEGER]
 
 

@@ -16,7 +16,7 @@ import codecs
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["CsvError", "CsvFile", "CsvFormat", "read_csv"]
@@ -65,24 +65,26 @@ class CsvFile:
     header: tuple[str, ...]
     body: str
     has_bom: bool = False
-    _rows: list[list[str]] = field(default_factory=list, repr=False, compare=False)
 
     def line_at(self, offset: int) -> int:
         """The file's line number of the character at ``offset`` in ``body``."""
         return self.body.count("\n", 0, offset) + 2
 
     def rows(self) -> list[list[str]]:
-        """The data rows as text fields (parsed once, on the first call)."""
-        if not self._rows and self.body:
-            self._rows.extend(
-                csv.reader(
-                    io.StringIO(self.body, newline=""),
-                    delimiter=self.format.delimiter,
-                    quotechar=self.format.quote,
-                    strict=True,
-                )
-            )
-        return self._rows
+        """The data rows as text fields, parsed on each call (``csv`` is the standard
+        library's parser, in C); ``CsvError`` for text it cannot read."""
+        reader = csv.reader(
+            io.StringIO(self.body, newline=""),
+            delimiter=self.format.delimiter,
+            quotechar=self.format.quote,
+            strict=True,
+        )
+        try:
+            return list(reader)
+        except csv.Error as exc:
+            raise CsvError(
+                self.path, f"cannot be read as CSV: {exc}", line=reader.line_num + 1
+            ) from None
 
 
 def read_csv(path: Path, format: CsvFormat | None = None) -> CsvFile:

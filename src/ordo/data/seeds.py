@@ -15,7 +15,7 @@ import gc
 import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy
@@ -31,11 +31,14 @@ __all__ = ["Seed", "load_seed", "read_seed"]
 
 @dataclass(frozen=True)
 class Seed:
-    """A checked CSV file, its columns typed, and the table it goes to."""
+    """A checked CSV file, its columns typed, and the table it goes to. ``values`` holds the
+    text of each column (a tuple per column: a few objects for the collector to walk, where
+    rows would be one list each)."""
 
     file: CsvFile
     target: Target
     columns: tuple[Column, ...]
+    values: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -72,12 +75,13 @@ def read_seed(
                 f"this row has {found} field{'s' if found != 1 else ''}, the header has {width}",
                 line=_line_of_row(file, index),
             )
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in file.header]
+        values = tuple(zip(*rows, strict=True)) if rows else tuple(() for _ in file.header)
+        del rows  # freed while the collector waits: it never walks them
         columns = tuple(
             _column(file, name, column, declared.get(name))
             for name, column in zip(file.header, values, strict=True)
         )
-    return Seed(file, target, columns)
+    return Seed(file, target, columns, values)
 
 
 def load_seed(
@@ -116,9 +120,7 @@ def load_seed(
     with _no_cyclic_gc():
         values = [
             python_values(column_values, column.type, format.nulls)
-            for column_values, column in zip(
-                zip(*file.rows(), strict=True), seed.columns, strict=True
-            )
+            for column_values, column in zip(seed.values, seed.columns, strict=True)
         ]
     return insert_rows(connection, dialect, seed.target, seed.columns, zip(*values, strict=True))
 
