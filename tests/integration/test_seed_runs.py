@@ -274,3 +274,31 @@ def test_a_schema(tmp_path: Path, db_url: URL, backend: str) -> None:
     with EngineRegistry() as engines:
         rows = query(engines.get(db_url), "SELECT id FROM Renamed")
     assert rows == [(1,)]
+
+
+def test_a_seed_shares_a_transaction_group_with_sql_steps(
+    tmp_path: Path, db_url: URL, engine: Engine
+) -> None:
+    manifest = """
+        name: seeds
+        steps:
+          - name: made
+            sql: CREATE TABLE made_first (x BIGINT)
+            transaction_group: g
+            allow_implicit_commit: true
+          - name: seeds
+            file: bad.csv
+            column_types: {x: "bigint CHECK (x < 10)"}
+            transaction_group: g
+            allow_implicit_commit: true
+    """
+    root = seed_project(tmp_path, db_url, manifest, {"bad.csv": "x\n1\n50\n"})
+    result = run(root)
+    assert result.status == "failed"
+    dialect_name = db_url.get_backend_name()
+    tables = query(engine, "SELECT 1 FROM made_first") if dialect_name == "mysql" else None
+    if dialect_name != "mysql":  # DDL is transactional: the group's table went with the seed
+        with pytest.raises(Exception):  # noqa: B017, PT011 - no such table
+            query(engine, "SELECT 1 FROM made_first")
+    else:
+        assert tables == []  # MariaDB committed the CREATE TABLE on its own
