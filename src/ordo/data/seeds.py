@@ -25,6 +25,7 @@ from ordo.data.inference import declared_type, first_bad_value, infer_type, pyth
 from ordo.data.tables import Mode, Target, insert_rows, prepare_table, table_sql
 from ordo.data.types import Column
 from ordo.db.dialects import Dialect, NamePart
+from ordo.db.dialects.base import CsvSource
 
 __all__ = ["Seed", "load_seed", "read_seed"]
 
@@ -108,12 +109,9 @@ def load_seed(
         table_sql(dialect, seed.target),
         columns_sql,
         [dialect.column_type_sql(column.type) for column in seed.columns],
-        path=file.path,
-        body=file.body,
-        delimiter=format.delimiter,
-        quote=format.quote,
-        nulls=format.nulls,
-        utf8=format.is_utf8,
+        CsvSource(
+            file.path, file.body, format.delimiter, format.quote, format.nulls, format.is_utf8
+        ),
     )
     if native is not None:
         return native

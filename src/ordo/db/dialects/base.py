@@ -54,6 +54,7 @@ _TYPE_PUNCTUATION = re.compile(r" ?([(),]) ?")
 __all__ = [
     "OUTPUT_BATCH",
     "ColumnTypeSpec",
+    "CsvSource",
     "Dialect",
     "ErrorKind",
     "StatementResult",
@@ -91,6 +92,32 @@ class ColumnTypeSpec(Protocol):
     def scale(self) -> int | None: ...
     @property
     def declared(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """A CSV file already read and checked, for a backend's own loader (``load_csv``).
+
+    ``body`` is its decoded text after the header line, ``path`` the file itself (its first
+    line the header), ``nulls`` the field texts that are NULL (quoted ones too), ``utf8``
+    whether the file is UTF-8 (a loader reading the file itself may need it to be).
+    """
+
+    path: Path
+    body: str
+    delimiter: str = ","
+    quote: str = '"'
+    nulls: frozenset[str] = frozenset({""})
+    utf8: bool = True
+
+    def null_markers(self) -> list[str]:
+        """The NULL markers; for a file with none, one that no field holds."""
+        if self.nulls:
+            return sorted(self.nulls)
+        marker = r"\N"
+        while marker in self.body:
+            marker += "~"
+        return [marker]
 
 
 class Dialect:
@@ -585,20 +612,12 @@ class Dialect:
         table_sql: str,
         columns_sql: Sequence[str],
         types_sql: Sequence[str],
-        *,
-        path: Path,
-        body: str,
-        delimiter: str,
-        quote: str,
-        nulls: frozenset[str],
-        utf8: bool,
+        source: CsvSource,
     ) -> int | None:
         """Load a checked CSV file by the backend's own CSV loader, if it has one; ``None``
         when it has none (or cannot read this file's dialect), and the caller inserts rows.
 
-        ``body`` is the file's decoded text after its header line; ``path`` the file itself,
-        whose first line is the header; ``nulls`` the field texts that are NULL (a quoted one
-        too); ``types_sql`` the columns' types, for a loader that reads text and casts.
+        ``types_sql`` are the columns' types, for a loader that reads text and casts.
         """
         return None
 

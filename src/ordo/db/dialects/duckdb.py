@@ -16,6 +16,7 @@ from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects.base import (
     ColumnTypeSpec,
+    CsvSource,
     Dialect,
     ErrorKind,
     catalog_query,
@@ -223,27 +224,22 @@ class DuckDBDialect(Dialect):
         table_sql: str,
         columns_sql: Sequence[str],
         types_sql: Sequence[str],
-        *,
-        path: Path,
-        body: str,
-        delimiter: str,
-        quote: str,
-        nulls: frozenset[str],
-        utf8: bool,
+        source: CsvSource,
     ) -> int | None:
         """DuckDB's own ``read_csv`` on the file, every column read as ``VARCHAR`` and cast
         to its type in an ``INSERT ... SELECT``: values are taken exactly as written, never
         re-guessed by DuckDB's sniffer."""
-        if not utf8:
+        if not source.utf8:
             return None
         names = [f"c{i}" for i in range(len(columns_sql))]
-        markers = sorted(nulls) if nulls else [_absent_marker(body)]
+        markers = source.null_markers()
         q = self.quote_string
         columns = ", ".join(f"{q(name)}: 'VARCHAR'" for name in names)
         read = (
-            f"read_csv({q(str(path))}, header = true, auto_detect = false, "
-            f"columns = {{{columns}}}, delim = {q(delimiter)}, quote = {q(quote)}, "
-            f"escape = {q(quote)}, nullstr = [{', '.join(map(q, markers))}])"
+            f"read_csv({q(str(source.path))}, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = {q(source.delimiter)}, "
+            f"quote = {q(source.quote)}, escape = {q(source.quote)}, "
+            f"nullstr = [{', '.join(map(q, markers))}])"
         )
         casts = ", ".join(f"CAST({n} AS {t})" for n, t in zip(names, types_sql, strict=True))
         sql = f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) SELECT {casts} FROM {read}"
@@ -253,14 +249,6 @@ class DuckDBDialect(Dialect):
         """A zoned timestamp as ISO text with its offset, which DuckDB casts exactly: its
         client binds an aware ``datetime`` only with pytz installed."""
         return _zoned_text if type.kind == "timestamptz" else None
-
-
-def _absent_marker(text: str) -> str:
-    """A NULL marker that no field of ``text`` holds, for a seed that has none."""
-    marker = r"\N"
-    while marker in text:
-        marker += "~"
-    return marker
 
 
 def _zoned_text(value: Any) -> Any:

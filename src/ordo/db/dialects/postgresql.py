@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, Connection, TextClause, func, select, text
@@ -15,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from ordo.db.dialects._timeout import check_seconds
 from ordo.db.dialects.base import (
     OUTPUT_BATCH,
+    CsvSource,
     Dialect,
     ErrorKind,
     catalog_query,
@@ -290,33 +290,28 @@ class PostgreSQLDialect(Dialect):
         table_sql: str,
         columns_sql: Sequence[str],
         types_sql: Sequence[str],
-        *,
-        path: Path,
-        body: str,
-        delimiter: str,
-        quote: str,
-        nulls: frozenset[str],
-        utf8: bool,
+        source: CsvSource,
     ) -> int | None:
         """``COPY ... FROM STDIN (FORMAT csv)`` streaming the checked text: the server parses
         every value as written. ``NULL`` takes one marker (``FORCE_NULL`` makes a quoted one
         NULL too); several markers need ``insert_rows``."""
-        if len(nulls) > 1:
+        markers = source.null_markers()
+        if len(markers) > 1:
             return None
-        null = next(iter(nulls)) if nulls else _absent_marker(body)
         columns = ", ".join(columns_sql)
         options = ", ".join(
             [
                 "FORMAT csv",
-                f"DELIMITER {self.quote_string(delimiter)}",
-                f"QUOTE {self.quote_string(quote)}",
-                f"NULL {self.quote_string(null)}",
+                f"DELIMITER {self.quote_string(source.delimiter)}",
+                f"QUOTE {self.quote_string(source.quote)}",
+                f"NULL {self.quote_string(markers[0])}",
                 f"FORCE_NULL ({columns})",
             ]
         )
         raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY {table_sql} ({columns}) FROM STDIN ({options})") as copy:
+                body = source.body
                 for start in range(0, len(body), _COPY_CHUNK):
                     copy.write(body[start : start + _COPY_CHUNK])
             return int(cursor.rowcount)
@@ -339,11 +334,3 @@ class PostgreSQLDialect(Dialect):
                 write(row)
                 count += 1
         return count
-
-
-def _absent_marker(text: str) -> str:
-    """A NULL marker that no field of ``text`` holds, for a seed that has none."""
-    marker = r"\N"
-    while marker in text:
-        marker += "~"
-    return marker
