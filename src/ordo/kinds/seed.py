@@ -126,7 +126,8 @@ class SeedKind:
                 problem.file = path
                 raise problem from exc
             except OSError as exc:
-                raise StepProblem(f"cannot read {path}: {exc}", key="file") from exc
+                key = "file" if options.file is not None else "files"
+                raise StepProblem(f"cannot read {path}: {exc}", key=key) from exc
         names = {str(seed.target): stem for stem, seed in by_stem.items()}
         parents: dict[str, list[str]] = {}
         for child, its_parents in options.dependencies.items():
