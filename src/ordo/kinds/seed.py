@@ -117,6 +117,21 @@ class SeedKind:
         paths = _files(options, ctx)
         format = _format(options)
         by_stem: dict[str, Seed] = {}
+        stems = [path.stem for path in paths]
+        twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+        if twice:
+            raise StepProblem(
+                f"more than one file is named {', '.join(twice)}: a seed's table is its file's "
+                "name, so give each file a name of its own",
+                key="files",
+            )
+        unknown = sorted(set(_per_file_types(options)) - set(stems))
+        if unknown:
+            raise StepProblem(
+                f"column_types names {', '.join(map(repr, unknown))}, not a file of this step "
+                f"(it loads {', '.join(stems)})",
+                key="column_types",
+            )
         for path in paths:
             target = _target(options, ctx.dialect, path)
             try:
@@ -276,12 +291,16 @@ def _format(options: SeedOptions) -> CsvFormat:
     )
 
 
+def _per_file_types(options: SeedOptions) -> dict[str, dict[str, str]]:
+    """``column_types`` by file stem, when it is written per file (with ``files``)."""
+    return {k: v for k, v in options.column_types.items() if isinstance(v, dict)}
+
+
 def _types(options: SeedOptions, path: Path) -> dict[str, str]:
-    types = options.column_types
-    if types and all(isinstance(v, dict) for v in types.values()):
-        per_file = types.get(path.stem, {})
-        return dict(per_file) if isinstance(per_file, dict) else {}
-    return {k: v for k, v in types.items() if isinstance(v, str)}
+    per_file = _per_file_types(options)
+    if per_file:
+        return dict(per_file.get(path.stem, {}))
+    return {k: v for k, v in options.column_types.items() if isinstance(v, str)}
 
 
 def _target(options: SeedOptions, dialect: Dialect | None, path: Path) -> Target:
