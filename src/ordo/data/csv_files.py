@@ -66,10 +66,6 @@ class CsvFile:
     body: str
     has_bom: bool = False
 
-    def line_at(self, offset: int) -> int:
-        """The file's line number of the character at ``offset`` in ``body``."""
-        return self.body.count("\n", 0, offset) + 2
-
     def rows(self) -> list[list[str]]:
         """The data rows as text fields, parsed on each call (``csv`` is the standard
         library's parser, in C); ``CsvError`` for text it cannot read."""
