@@ -302,3 +302,27 @@ def test_a_seed_shares_a_transaction_group_with_sql_steps(
             query(engine, "SELECT 1 FROM made_first")
     else:
         assert tables == []  # MariaDB committed the CREATE TABLE on its own
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "quoted"),
+    [
+        (b'\xef\xbb\xbfid;name\r\n1;"a;b"\r\n2;caf\xc3\xa9\r\n', ["delimiter: ';'"], "a;b"),
+        (
+            b"id|name\n1|'a|b'\n2|caf\xe9\n",
+            ["delimiter: '|'", 'quote: "\'"', "encoding: latin-1"],
+            "a|b",
+        ),
+    ],
+)
+def test_dialects_of_csv(
+    tmp_path: Path, db_url: URL, engine: Engine, data: bytes, options: list[str], quoted: str
+) -> None:
+    """A BOM, CRLF line ends and a delimiter inside quotes; another quote and encoding."""
+    lines = "".join(f"\n    {option}" for option in options)
+    manifest = f"name: seeds\nsteps:\n  - name: seeds\n    file: d.csv{lines}\n"
+    root = seed_project(tmp_path, db_url, manifest, {})
+    (root / "seeds" / "d.csv").write_bytes(data)
+    result = run(root)
+    assert result.status == "success", [s.error for s in result.steps]
+    assert query(engine, "SELECT id, name FROM d ORDER BY id") == [(1, quoted), (2, "café")]
