@@ -50,7 +50,8 @@ def test_registered_can_stand_in_for_a_kind_and_gives_it_back() -> None:
         ("LOAD.SQL", "sql"),
         ("sub/dir/x.sql", "sql"),
         ("job.py", "python"),
-        ("customers.csv", None),
+        ("customers.csv", "seed"),
+        ("notes.txt", None),
         ("Makefile", None),
         (".sql", None),  # a hidden file named ".sql" has no extension
     ],

@@ -21,23 +21,36 @@ def problems_of(root: Path) -> list[Problem]:
     return caught.value.problems
 
 
-def test_a_csv_file_is_not_planned_as_sql(tmp_path: Path) -> None:
+def test_a_file_of_no_kind_is_not_planned_as_sql(tmp_path: Path) -> None:
     manifest = """\
         steps:
           - name: create
             sql: CREATE TABLE customers (id INTEGER)
           - name: customers
-            file: customers.csv
+            file: customers.txt
         """
-    root = make_project(tmp_path, manifest, sql={"customers.csv": "id\n1\n"})
+    root = make_project(tmp_path, manifest, sql={"customers.txt": "id\n1\n"})
     [problem] = problems_of(root)
     assert problem.step == "customers"
     assert problem.line == 5  # the file: key
-    assert "'.csv' files" in problem.message
+    assert "'.txt' files" in problem.message
     assert problem.hint is not None
-    for name in ("sql", "plsql", "python", "migrate"):
+    for name in ("sql", "plsql", "python", "migrate", "seed"):
         assert name in problem.hint
     assert "type:" in problem.hint
+
+
+def test_a_csv_file_is_a_seed(tmp_path: Path) -> None:
+    manifest = """\
+        steps:
+          - name: customers
+            file: customers.csv
+        """
+    root = make_project(tmp_path, manifest)
+    (root / "seeds").mkdir()
+    (root / "seeds" / "customers.csv").write_text("id\n1\n")
+    [step] = ordo.plan(project=root, environ={}).steps
+    assert step.kind == "seed"
 
 
 def test_a_file_without_an_extension_needs_a_type(tmp_path: Path) -> None:

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy
 from sqlalchemy.exc import DBAPIError
 
 from ordo.data.types import Column
+
+if TYPE_CHECKING:
+    from ordo.data.catalog import Dependency
 from ordo.db.dialects import Dialect, ErrorKind, NamePart, TableName
 from ordo.db.errors import classify, describe
 from ordo.errors import PermanentError
@@ -144,8 +147,20 @@ def _drop(
     *,
     cascade: bool,
 ) -> None:
-    """Drop the table whose columns changed; the database's own refusal (something depends
-    on the table) becomes an error that says what to do."""
+    """Drop the table whose columns changed. Without ``cascade`` what the catalog knows to
+    depend on it (foreign keys; views where the database records what they read) refuses
+    the drop, named; the database's own refusal says the same for what the catalog missed."""
+    if not cascade:
+        dependants = sorted(
+            {d.dependant.describe() for d in _dependants(connection, dialect, target)}
+        )
+        if dependants:
+            raise PermanentError(
+                f"the columns of table {target} changed, so it must be dropped and made "
+                f"again, but {', '.join(dependants)} depend{'s' if len(dependants) == 1 else ''}"
+                " on it",
+                hint="drop or change them first, or set cascade: true to drop the table anyway",
+            )
     try:
         dialect.drop_existing_table(connection, name, cascade=cascade)
     except DBAPIError as exc:
@@ -156,6 +171,19 @@ def _drop(
             f"but the database refuses: {describe(exc)}",
             hint="drop what depends on the table first, or set cascade: true to drop it too",
         ) from exc
+
+
+def _dependants(
+    connection: sqlalchemy.Connection, dialect: Dialect, target: Target
+) -> list[Dependency]:
+    """What depends on ``target`` (other than itself), from the catalog."""
+    from ordo.data.catalog import dependencies  # only when a table must be dropped
+
+    return [
+        d
+        for d in dependencies(connection, dialect, target.schema)
+        if d.dependency.name == target.table and d.dependant != d.dependency
+    ]
 
 
 def _converted(

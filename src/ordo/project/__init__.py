@@ -53,6 +53,12 @@ class Project:
         return self.root / "scripts"
 
     @property
+    def seeds_dir(self) -> Path:
+        """Where CSV seeds live (``type: seed`` steps look here first, then beside the
+        manifest)."""
+        return self.root / "seeds"
+
+    @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
 

@@ -53,6 +53,7 @@ _TYPE_PUNCTUATION = re.compile(r" ?([(),]) ?")
 __all__ = [
     "OUTPUT_BATCH",
     "ColumnTypeSpec",
+    "CsvSource",
     "Dialect",
     "ErrorKind",
     "StatementResult",
@@ -90,6 +91,32 @@ class ColumnTypeSpec(Protocol):
     def scale(self) -> int | None: ...
     @property
     def declared(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """A CSV file already read and checked, for a backend's own loader (``load_csv``).
+
+    ``body`` is its decoded text after the header line, ``path`` the file itself (its first
+    line the header), ``nulls`` the field texts that are NULL (quoted ones too), ``utf8``
+    whether the file is UTF-8 (a loader reading the file itself may need it to be).
+    """
+
+    path: Path
+    body: str
+    delimiter: str = ","
+    quote: str = '"'
+    nulls: frozenset[str] = frozenset({""})
+    utf8: bool = True
+
+    def null_markers(self) -> list[str]:
+        """The NULL markers; for a file with none, one that no field holds."""
+        if self.nulls:
+            return sorted(self.nulls)
+        marker = r"\N"
+        while marker in self.body:
+            marker += "~"
+        return [marker]
 
 
 class Dialect:
@@ -581,6 +608,21 @@ class Dialect:
         """The ``INSERT`` of one row of ``columns_sql`` with the driver's parameter markers."""
         marks = ", ".join([self.placeholder] * len(columns_sql))
         return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
+
+    def load_csv(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        types_sql: Sequence[str],
+        source: CsvSource,
+    ) -> int | None:
+        """Load a checked CSV file by the backend's own CSV loader, if it has one; ``None``
+        when it has none (or cannot read this file's dialect), and the caller inserts rows.
+
+        ``types_sql`` are the columns' types, for a loader that reads text and casts.
+        """
+        return None
 
     def bulk_insert(
         self,

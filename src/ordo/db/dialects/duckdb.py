@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, CursorResult, Engine, TextClause
+from sqlalchemy import URL, Connection, CursorResult, Engine, TextClause
 from sqlalchemy.engine import Dialect as SADialect
 
 from ordo.db.dialects.base import (
     ColumnTypeSpec,
+    CsvSource,
     Dialect,
     ErrorKind,
     catalog_query,
@@ -216,6 +217,33 @@ class DuckDBDialect(Dialect):
         "BOOL": "BOOLEAN",
     }
     drop_cascade = "CASCADE"
+
+    def load_csv(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        types_sql: Sequence[str],
+        source: CsvSource,
+    ) -> int | None:
+        """DuckDB's own ``read_csv`` on the file, every column read as ``VARCHAR`` and cast
+        to its type in an ``INSERT ... SELECT``: values are taken exactly as written, never
+        re-guessed by DuckDB's sniffer."""
+        if not source.utf8:
+            return None
+        names = [f"c{i}" for i in range(len(columns_sql))]
+        markers = source.null_markers()
+        q = self.quote_string
+        columns = ", ".join(f"{q(name)}: 'VARCHAR'" for name in names)
+        read = (
+            f"read_csv({q(str(source.path))}, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = {q(source.delimiter)}, "
+            f"quote = {q(source.quote)}, escape = {q(source.quote)}, "
+            f"nullstr = [{', '.join(map(q, markers))}])"
+        )
+        casts = ", ".join(f"CAST({n} AS {t})" for n, t in zip(names, types_sql, strict=True))
+        sql = f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) SELECT {casts} FROM {read}"
+        return int(conn.exec_driver_sql(sql).scalar_one())
 
     def bind_converter(self, type: ColumnTypeSpec) -> Callable[[Any], Any] | None:
         """A zoned timestamp as ISO text with its offset, which DuckDB casts exactly: its

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from ordo.db.dialects._timeout import check_seconds
 from ordo.db.dialects.base import (
     OUTPUT_BATCH,
+    CsvSource,
     Dialect,
     ErrorKind,
     catalog_query,
@@ -34,6 +35,7 @@ __all__ = ["PostgreSQLDialect"]
 # shutdown, cannot connect now (server starting), too many connections.
 _TRANSIENT = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"})
 _QUERY_CANCELED = "57014"
+_COPY_CHUNK = 1 << 20  # characters of CSV text per write to COPY
 _FEATURE_NOT_SUPPORTED = "0A000"  # TRUNCATE of a table a foreign key points at
 # Connection failures carry no SQLSTATE in psycopg; these words mean "fix the settings".
 _PERMANENT_CONNECT = ("does not exist", "authentication failed", "no pg_hba.conf entry")
@@ -281,6 +283,38 @@ class PostgreSQLDialect(Dialect):
             if getattr(exc.orig, "sqlstate", None) != _FEATURE_NOT_SUPPORTED:
                 raise
             super().empty_table(conn, table_sql)
+
+    def load_csv(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        types_sql: Sequence[str],
+        source: CsvSource,
+    ) -> int | None:
+        """``COPY ... FROM STDIN (FORMAT csv)`` streaming the checked text: the server parses
+        every value as written. ``NULL`` takes one marker (``FORCE_NULL`` makes a quoted one
+        NULL too); several markers need ``insert_rows``."""
+        markers = source.null_markers()
+        if len(markers) > 1:
+            return None
+        columns = ", ".join(columns_sql)
+        options = ", ".join(
+            [
+                "FORMAT csv",
+                f"DELIMITER {self.quote_string(source.delimiter)}",
+                f"QUOTE {self.quote_string(source.quote)}",
+                f"NULL {self.quote_string(markers[0])}",
+                f"FORCE_NULL ({columns})",
+            ]
+        )
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table_sql} ({columns}) FROM STDIN ({options})") as copy:
+                body = source.body
+                for start in range(0, len(body), _COPY_CHUNK):
+                    copy.write(body[start : start + _COPY_CHUNK])
+            return int(cursor.rowcount)
 
     def bulk_insert(
         self,
