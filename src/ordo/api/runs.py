@@ -148,6 +148,8 @@ def run(
             check_rehearsable(the_plan)
             # a rehearsal is nobody's news and nothing is done
             options = replace(options, notify=False, record_state=False)
+        if not the_plan.manifest.pipeline.mark_done:
+            options = replace(options, record_state=False)
         notices = load_notices(the_plan, masker) if options.notify else None
         store = None
         if options.record_run:
@@ -182,7 +184,7 @@ def run(
                         the_plan, run_id, masker, subscribers.bus, options, engines, ledgers
                     )
             finally:  # however the run ended: the rows of the steps marked done have served
-                if the_plan.manifest.pipeline.ledger and subscribers.marked:
+                if the_plan.manifest.pipeline.keeps_ledger and subscribers.marked:
                     _tidy_ledgers(the_plan, engines, ledgers, subscribers.marked, masker)
             result.log_file = subscribers.log_path
             return result
@@ -316,7 +318,7 @@ def _forget_enabled(
     environ: Mapping[str, str] | None,
 ) -> None:
     """Delete the ledger rows of the steps enabled, on a best-effort basis."""
-    if not manifest.pipeline.ledger:
+    if not manifest.pipeline.keeps_ledger:
         return
     from ordo.runner.ledger import forget_enabled  # deferred: enable rarely needs a database
 

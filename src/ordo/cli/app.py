@@ -263,12 +263,21 @@ def enable_command(
 @guarded
 def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    example: Annotated[
+        str,
+        typer.Option(
+            "--example",
+            metavar="NAME",
+            help="basic: SQL and Python steps on SQLite (default); setup: clear, CSV seeds, "
+            "dbt models and checks on DuckDB.",
+        ),
+    ] = "basic",
     debug: DebugOpt = False,
 ) -> int:
-    """Create a project with a small working example (SQLite)."""
+    """Create a project with a small working example."""
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
-    return commands.init(directory)
+    return commands.init(directory, example)
 
 
 @app.command("demo")

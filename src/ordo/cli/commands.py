@@ -170,10 +170,10 @@ def enable(
     return 0
 
 
-def init(directory: Path) -> int:
+def init(directory: Path, example: str = "basic") -> int:
     from rich.console import Console
 
-    root = init_project(directory)
+    root = init_project(directory, example)
     Console().print(f"Created project in {root}\nNext: cd {directory} && ordo run", highlight=False)
     return 0
 

@@ -78,6 +78,7 @@ class LoadKind:
             **ctx.fields(self.name, options),
             summary=f"- {extractor.describe()} -> {loader.describe()}",
             implicit_commits=loader.implicit_commits(ctx.dialect),
+            writes=_table_written(options.target),
             extractor=extractor,
             loader=loader,
         )
@@ -146,3 +147,11 @@ def _data_problem(exc: BaseException, ctx: ExecutionContext) -> PermanentError |
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return PermanentError(ctx.masker.mask(f"load failed: {text}"))
     return None
+
+
+def _table_written(target: dict[str, Any]) -> tuple[str, ...]:
+    """A table target's ``[schema.]table``, for ``ordo status`` to count its rows."""
+    table, schema = target.get("table"), target.get("schema")
+    if target.get("type") != "table" or not isinstance(table, str):
+        return ()
+    return (f"{schema}.{table}" if isinstance(schema, str) else table,)

@@ -47,6 +47,15 @@ class PipelineOptions(BaseModel):
     # end the console's output with every step, its outcome and its time (a setup workflow's
     # summary block); off by default, as a queue of a thousand steps would not want it
     summary: bool = False
+    # false: no step is marked done, so every run runs every enabled step (a setup workflow,
+    # a nightly rebuild that starts from a clear). There is then no ledger either: its rows
+    # only make sense beside marks, which say a step's work needs no doing again.
+    mark_done: bool = True
+
+    @property
+    def keeps_ledger(self) -> bool:
+        """Whether committed units are recorded in ``ordo_ledger`` (see ``ledger``)."""
+        return self.ledger and self.mark_done
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ordo.errors import InvalidInput
 
-__all__ = ["DEMO_MARKER", "GITIGNORE", "fresh_demo", "ignore_in", "init_project"]
+__all__ = ["DEMO_MARKER", "EXAMPLES", "GITIGNORE", "fresh_demo", "ignore_in", "init_project"]
 
 # Packaged under names without a leading dot, so every packaging tool ships them.
 _RENAMES = {"config/env": "config/.env"}
@@ -21,9 +21,24 @@ DEMO_MARKER = ".ordo-demo"
 """A file in every folder ``fresh_demo`` makes: only such a folder is ever deleted by it."""
 
 
-def init_project(directory: Path) -> Path:
+# ``ordo init --example NAME``: the folder of each example project in this package.
+EXAMPLES = {
+    "basic": "example",  # SQL and Python steps on SQLite
+    "setup": "setup_example",  # clear, CSV seeds, dbt models, checks and a summary on DuckDB
+}
+
+
+def init_project(directory: Path, example: str = "basic") -> Path:
     """Create ``directory`` with config, queue, scripts and logs; refuses a non-empty folder
-    (one holding only git's own files is empty enough: its ``.gitignore`` gains what it lacks)."""
+    (one holding only git's own files is empty enough: its ``.gitignore`` gains what it lacks).
+
+    ``example`` picks what it holds (``EXAMPLES``): ``basic`` SQL and Python steps on SQLite,
+    ``setup`` a setup workflow on DuckDB (clear, seeds, dbt models, checks)."""
+    if example not in EXAMPLES:
+        raise InvalidInput(
+            f"there is no example '{example}'",
+            hint=f"choose one of: {', '.join(EXAMPLES)}",
+        )
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(
             f"{directory} exists and is not a folder",
@@ -36,9 +51,9 @@ def init_project(directory: Path) -> Path:
             "ordo init never overwrites files",
         )
     try:
-        with as_file(files("ordo.project") / "example") as example:
+        with as_file(files("ordo.project") / EXAMPLES[example]) as packaged:
             shutil.copytree(
-                example,
+                packaged,
                 directory,
                 dirs_exist_ok=True,
                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),

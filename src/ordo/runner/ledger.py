@@ -198,7 +198,7 @@ def reconcile(
     overrides (see the module docstring) are forgotten instead. Nothing is read when the
     pipeline says ``ledger: false``.
     """
-    if not plan.manifest.pipeline.ledger:
+    if not plan.manifest.pipeline.keeps_ledger:
         return {}, {}
     key = pipeline_key(plan)
     enabled = {entry.name for entry in plan.manifest.steps if entry.options.enabled}
@@ -284,7 +284,7 @@ def forget_enabled(
     Best effort, like every tidy of the ledger: a database that cannot be reached is a
     warning, and the marks journal still keeps a row from overriding the re-enabled step.
     """
-    if not manifest.pipeline.ledger:
+    if not manifest.pipeline.keeps_ledger:
         return
     from ordo.db.engines import EngineRegistry  # deferred: enable rarely needs a database
 

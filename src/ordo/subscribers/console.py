@@ -215,8 +215,9 @@ class ConsoleReporter:
                 )
                 out = f" → {event.output_file.name}" if event.output_file else ""
                 line(("✓", "green"), f" {event.step} in {event.duration:.2f}s{rows}{out}")
-                if event.details:
-                    line("  ", (self.masker.mask(details_line(event.details)), "dim"))
+                shown = details_line(event.details) if event.details else ""
+                if shown:  # a kind's records alone (each file, each check) stay off the line
+                    line("  ", (self.masker.mask(shown), "dim"))
                 for warning in event.warnings:
                     line(("  ⚠", "yellow"), f" {warning}")
             case StepFailed():

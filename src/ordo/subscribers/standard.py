@@ -160,7 +160,9 @@ def standard_subscribers(
             the_plan.manifest.text,
             {entry.name: entry.location for entry in the_plan.manifest.steps},
         )
-        journal = MarkJournal(the_plan.manifest.path) if the_plan.manifest.pipeline.ledger else None
+        journal = (
+            MarkJournal(the_plan.manifest.path) if the_plan.manifest.pipeline.keeps_ledger else None
+        )
         manifest = ManifestRecorder(state, journal)
         run.manifest = manifest
         run.on_close(manifest.close)

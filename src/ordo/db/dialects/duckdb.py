@@ -187,13 +187,20 @@ class DuckDBDialect(Dialect):
 
     @classmethod
     def describe(cls, error: BaseException) -> str:
-        """The message up to the blank line before DuckDB's ``LINE n:`` pointer, on one line."""
+        """The message up to the blank line before DuckDB's ``LINE n:`` pointer, on one line.
+
+        A Python module DuckDB needed and could not import comes with that import's whole
+        traceback inside the message: only the module's name and the reason are kept."""
+        text = str(error).strip()
+        text, _, after = text.partition(", due to the following Python exception:")
         kept: list[str] = []
-        for line in str(error).strip().splitlines():
+        for line in text.splitlines():
             if not line.strip() or line.startswith("LINE "):
                 break
             kept.append(line.strip())
-        return " ".join(kept) or str(error).strip()
+        said = " ".join(kept) or text
+        reason = after.strip().splitlines()[-1].strip() if after.strip() else ""
+        return f"{said} ({reason})" if reason else said
 
     # Creating and filling tables (seeds, loads)
 

@@ -1,0 +1,2 @@
+select customer_id, name, region
+from {{ ref('stg_customers') }}

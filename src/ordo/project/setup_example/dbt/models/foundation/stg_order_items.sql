@@ -1,0 +1,2 @@
+select order_id, product_id, qty, price, qty * price as revenue
+from order_items
