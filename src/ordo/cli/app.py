@@ -343,10 +343,10 @@ def _preload(argv: list[str]) -> bool:
     Start-up makes a few hundred thousand objects that live as long as the process (modules,
     classes, compiled statements); the collector walked them again and again while they were
     being made, and at every full collection of a long run after (about 4% of a one-step
-    run's instructions). Only ``run`` is worth it: the other commands are short. Says whether
+    run's instructions). Only ``run`` and ``check`` are worth it: the others are short. Says whether
     it froze them (then ``main`` ends the process with ``_exit_now``).
     """
-    if argv[:1] != ["run"]:
+    if argv[:1] not in (["run"], ["check"]):
         return False
     gc.disable()
     try:
