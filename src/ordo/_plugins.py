@@ -39,4 +39,6 @@ def plugin(group: str, name: str) -> object:
 
 
 # Groups ordo itself fills, so finding none of them means the install is broken.
-_OWN_GROUPS = frozenset({"ordo.dialects", "ordo.kinds", "ordo.notifiers"})
+_OWN_GROUPS = frozenset(
+    {"ordo.dialects", "ordo.extractors", "ordo.kinds", "ordo.loaders", "ordo.notifiers"}
+)
