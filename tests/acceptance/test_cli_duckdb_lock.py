@@ -8,22 +8,11 @@ the DuckDB bindings' exit-time noise.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from tests.support.cli import Runner
+from tests.support.duckdb_lock import duckdb_held
 from tests.support.project import make_project
-
-HOLD = textwrap.dedent(
-    """
-    import sys, duckdb
-    connection = duckdb.connect(sys.argv[1])
-    print("holding", flush=True)
-    sys.stdin.read()  # until the test closes our stdin
-    """
-)
 
 
 def test_a_locked_duckdb_file_names_the_file_and_the_process(
@@ -37,28 +26,13 @@ def test_a_locked_duckdb_file_names_the_file_and_the_process(
         env=f"DATABASE_URL=duckdb:///{database}\n",
     )
     manifest = (root / "queue" / "manifest.yaml").read_bytes()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
-
+    with duckdb_held(database) as pid:
         done = ordo_process("run", "-y", cwd=root)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
-        if holder.stdout is not None:
-            holder.stdout.close()
 
     said = done.stdout + done.stderr
     assert done.returncode == 1, said
     assert f"the file {database} is locked by another process: " in said
-    assert f"(PID {holder.pid})" in said
+    assert f"(PID {pid})" in said
     assert "close that program's connection to it" in said
     assert "Traceback" not in said
     assert "nanobind" not in said  # the bindings' complaints at exit stay out of sight

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.support.cli import Runner
+from tests.support.duckdb_lock import duckdb_held
 from tests.support.project import make_project
 
 MANIFEST = """\
@@ -85,24 +84,9 @@ def test_status_when_the_database_does_not_answer(ordo_cli: Runner, tmp_path: Pa
 def test_status_names_a_duckdb_file_another_process_holds(ordo_cli: Runner, tmp_path: Path) -> None:
     database = tmp_path / "simulation.duckdb"
     root = make_project(tmp_path / "p", MANIFEST, env=f"DATABASE_URL=duckdb:///{database}\n")
-    hold = "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); input()"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", hold, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "ok"
+    with duckdb_held(database) as pid:
         done = ordo_cli("status", cwd=root)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
-        if holder.stdout is not None:
-            holder.stdout.close()
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"Locked: default: the file {database} is locked by another process: " in done.stdout
-    assert f"(PID {holder.pid})" in done.stdout
+    assert f"(PID {pid})" in done.stdout

@@ -27,7 +27,7 @@ from ordo.errors import StepTimeout
 if TYPE_CHECKING:
     from ordo.kinds.base import ExecutionContext
 
-__all__ = ["Finished", "run_process"]
+__all__ = ["Finished", "run_process", "step_environment"]
 
 TAIL_LINES = 10
 
@@ -47,6 +47,17 @@ class Finished:
         """
         last = next((line for line in reversed(self.tail) if line.strip()), "")
         return f": {last.strip()}" if last else ""
+
+
+def step_environment(ctx: ExecutionContext, step: str) -> dict[str, str]:
+    """What a child process of a step sees: every setting (so its own connections match
+    ordo's), and which run, step and project it belongs to."""
+    return {
+        **ctx.settings.child_environment(),
+        "ORDO_RUN_ID": ctx.run_id,
+        "ORDO_STEP": step,
+        "ORDO_PROJECT": str(ctx.project.root),
+    }
 
 
 def run_process(

@@ -28,7 +28,7 @@ from pydantic import Field, field_validator
 from ordo._hints import did_you_mean
 from ordo._words import plural
 from ordo.errors import PermanentError, StepProblem
-from ordo.kinds._subprocess import run_process
+from ordo.kinds._subprocess import run_process, step_environment
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 
@@ -124,13 +124,7 @@ class DbtKind:
         )
 
     def execute(self, step: PreparedDbt, ctx: ExecutionContext) -> StepOutcome:
-        env = {
-            **ctx.settings.child_environment(),
-            "ORDO_RUN_ID": ctx.run_id,
-            "ORDO_STEP": step.name,
-            "ORDO_PROJECT": str(ctx.project.root),
-            **_QUIET,
-        }
+        env = {**step_environment(ctx, step.name), **_QUIET}
         env.setdefault("PATH", os.environ.get("PATH", ""))
         started = datetime.now(UTC)
         what = f"dbt {step.options.command}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import Field
 
 from ordo.errors import PermanentError, StepProblem
-from ordo.kinds._subprocess import run_process
+from ordo.kinds._subprocess import run_process, step_environment
 from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
 from ordo.kinds.options import StepOptions
 
@@ -77,11 +77,8 @@ class PythonKind:
 
     def execute(self, step: PreparedPython, ctx: ExecutionContext) -> StepOutcome:
         env = {
-            **ctx.settings.child_environment(),
-            "ORDO_RUN_ID": ctx.run_id,
-            "ORDO_STEP": step.name,
+            **step_environment(ctx, step.name),
             "ORDO_PARAMS": step.params_json,
-            "ORDO_PROJECT": str(ctx.project.root),
             **step.options.env,
         }
         finished = run_process(
