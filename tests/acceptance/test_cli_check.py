@@ -10,9 +10,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+from sqlalchemy import URL, create_engine
+
 from ordo.subscribers.report import REPORTS_DIR
 from tests.support.cli import Runner
-from tests.support.project import make_project
+from tests.support.project import database_env, make_project
 
 MANIFEST = """\
 name: shop
@@ -103,3 +106,32 @@ def test_check_without_validate_steps_says_so(ordo_cli: Runner, tmp_path: Path) 
     assert done.returncode == 2
     assert "no validate steps to run" in done.stderr
     assert "type: validate" in done.stderr
+
+
+@pytest.mark.mariadb
+def test_check_runs_on_mariadb_whose_ddl_commits_on_its_own(
+    ordo_cli: Runner, tmp_path: Path, mariadb_url: URL
+) -> None:
+    """Checks write nothing, so a rehearsal of them is fine where DDL is not transactional."""
+    engine = create_engine(mariadb_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE orders (id INTEGER, status TEXT)")
+        conn.exec_driver_sql("INSERT INTO orders VALUES (1, 'new'), (2, NULL)")
+    engine.dispose()
+    root = make_project(tmp_path / "p", MANIFEST, env=database_env(mariadb_url))
+
+    done = ordo_cli("check", cwd=root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ accepted_values(orders.status): pass, 0 of 2 rows failing" in done.stdout
+
+    rehearsed = ordo_cli("run", "--rehearse", "-y", cwd=root)  # the load step is DML only
+    assert rehearsed.returncode == 1, rehearsed.stdout + rehearsed.stderr  # lost fails audit
+    ddl = make_project(
+        tmp_path / "q",
+        "name: ddl\nsteps:\n  - name: make\n    sql: CREATE TABLE t (x INT)\n",
+        env=database_env(mariadb_url),
+    )
+    refused = ordo_cli("run", "--rehearse", "-y", cwd=ddl)
+    assert refused.returncode == 2
+    assert "step 'make' holds DDL" in refused.stderr

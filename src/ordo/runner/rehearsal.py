@@ -34,15 +34,25 @@ __all__ = ["Rehearsal", "check_rehearsable"]
 
 
 def check_rehearsable(plan: Plan) -> None:
-    """Refuse, before anything runs, a plan that writes through a non-transactional DDL database."""
-    for name in sorted({u.connection for u in plan.units if u.transactional and u.connection}):
-        dialect = dialect_for(plan.settings.connection(name).url.drivername)
-        if not dialect.transactional_ddl:
-            raise InvalidInput(
-                f"cannot rehearse on connection '{name}' ({dialect.backend}): its DDL commits "
-                "on its own, so what a rehearsal did could not be rolled back",
-                hint="rehearse against PostgreSQL, SQLite or DuckDB, or run --dry-run instead",
-            )
+    """Refuse, before anything runs, a plan with DDL on a database whose DDL commits on its own.
+
+    Only the steps that hold such DDL (the plan knows them: ``implicit_commits``) or may run
+    it unseen (a PL/SQL block) are refused: checks and plain DML roll back on MySQL and
+    MariaDB as anywhere, so ``ordo check`` works there too."""
+    for unit in plan.units:
+        if not unit.transactional or unit.connection is None:
+            continue
+        dialect = dialect_for(plan.settings.connection(unit.connection).url.drivername)
+        if dialect.transactional_ddl:
+            continue
+        for step in unit.steps:
+            if step.implicit_commits or step.kind == "plsql":
+                raise InvalidInput(
+                    f"cannot rehearse on connection '{unit.connection}' ({dialect.backend}): "
+                    f"step '{step.name}' holds DDL, which commits on its own there, so what a "
+                    "rehearsal did could not be rolled back",
+                    hint="rehearse against PostgreSQL, SQLite or DuckDB, or run --dry-run instead",
+                )
 
 
 class Rehearsal:
