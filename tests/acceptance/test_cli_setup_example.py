@@ -41,4 +41,4 @@ def test_the_setup_example_runs_complete_then_quick(ordo_process: Runner, tmp_pa
 
     status = ordo_process("status", cwd=root, env=env)
     assert status.returncode == 0, status.stdout + status.stderr
-    assert '  default: "order_items": 7 rows' in status.stdout
+    assert "  default: order_items: 7 rows" in status.stdout

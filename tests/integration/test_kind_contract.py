@@ -8,6 +8,7 @@ from typing import Any
 from ordo.kinds import get_kind
 from ordo.kinds.contract import KindContract
 from ordo.kinds.testing import DetachedEchoKind, EchoKind
+from tests.support.dbt import dbt_executable
 
 
 class TestSqlKind(KindContract):
@@ -70,6 +71,27 @@ class TestValidateKind(KindContract):
 
     def step(self) -> dict[str, Any]:
         return {"checks": [{"type": "sql", "sql": "SELECT 1 WHERE 1 = 0"}]}
+
+
+class TestDbtKind(KindContract):
+    """A real dbt (tests/support/dbt.py) compiles a one-model project on a DuckDB file."""
+
+    kind = get_kind("dbt")
+
+    def step(self) -> dict[str, Any]:
+        return {"command": "compile", "timeout": 300}
+
+    def write_files(self, project: Path) -> None:
+        with (project / "config" / ".env").open("a") as env:
+            env.write(f"ORDO_DBT={dbt_executable()}\nSHOP_DB={project / 'data' / 'shop.duckdb'}\n")
+        dbt = project / "dbt"
+        (dbt / "models").mkdir(parents=True)
+        (dbt / "dbt_project.yml").write_text("name: shop\nversion: '1.0'\nprofile: shop\n")
+        (dbt / "profiles.yml").write_text(
+            "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+            "      path: \"{{ env_var('SHOP_DB') }}\"\n"
+        )
+        (dbt / "models" / "one.sql").write_text("select 1 as id\n")
 
 
 class TestEchoKind(KindContract):

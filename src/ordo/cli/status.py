@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ordo._words import plural
 from ordo.api.status import ProjectStatus, status
+from ordo.db.dialects.names import parse_table_name
 
 __all__ = ["print_status"]
 
@@ -58,8 +59,18 @@ def _lines(found: ProjectStatus) -> list[str]:
         lines.append("Tables:")
         for t in found.tables:
             rows = plural(t.rows, "row") if t.rows is not None else t.error or "unknown"
-            lines.append(f"  {t.connection}: {t.table}: {rows}")
+            lines.append(f"  {t.connection}: {_shown(t.table)}: {rows}")
     for held in found.locked:
         lines.append(f"Locked: {held}")
     lines += [f"Not read: {problem}" for problem in found.problems]
     return lines
+
+
+def _shown(table: str) -> str:
+    """A table as a person reads it: ``"orders"`` (an exact name, as seeds give) is orders."""
+    try:
+        name = parse_table_name(table)
+    except ValueError:
+        return table
+    parts = [name.schema, name.table] if name.schema else [name.table]
+    return ".".join(part.text for part in parts if part is not None)
