@@ -1,10 +1,10 @@
 """``load`` steps: data from a source (an extractor) into a target (a loader), as Arrow batches.
 
 ``source: {type: csv, path: ...}`` and ``target: {type: table, table: ...}`` are an extractor
-and a loader config (seed 003's ``extractor_type``/``extractor_config`` and ``loader_type``/
-``loader_config``), each validated by its own model when the plan is made, so a wrong key
-or a missing file stops the run before anything moves. The batches stream from one to the
-other: memory holds a few batches, whatever the size of the source.
+and a loader config (what a service job names ``extractor_type``/``extractor_config`` and
+``loader_type``/``loader_config``), each validated by its own model when the plan is made, so
+a wrong key or a missing file stops the run before anything moves. The batches stream from
+one to the other: memory holds a few batches, whatever the size of the source.
 
 A table target writes through the step's connection, in the unit's transaction: on
 PostgreSQL, SQLite and DuckDB the load commits or rolls back with the unit and may share a

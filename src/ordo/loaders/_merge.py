@@ -1,9 +1,8 @@
 """The SQL of a merge (upsert): a staging table, a keyed target, one ``INSERT ... SELECT``.
 
-The upsert's spelling is one of two: ``ON CONFLICT (key) DO UPDATE SET c = excluded.c``
-(PostgreSQL, SQLite, DuckDB) or ``ON DUPLICATE KEY UPDATE c = VALUES(c)`` (MySQL, MariaDB).
-It lives here rather than in the dialects, as the one place that tells them apart by name,
-until a second user of upserts makes it worth a dialect method.
+How the upsert is spelt (``ON CONFLICT``, ``ON DUPLICATE KEY UPDATE``), what a temporary
+table is called and what type a text key needs are the dialect's (``Dialect.upsert_sql``,
+``temporary_table``, ``key_column_type``); here they are put together.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["create_with_key", "merge_sql", "staging_sql"]
 
-_DUPLICATE_KEY = frozenset({"mysql", "mariadb"})
-
 
 def _name(dialect: Dialect, column: str) -> str:
     return dialect.quote_part(NamePart(column, quoted=True))
@@ -37,15 +34,8 @@ def _definitions(dialect: Dialect, columns: Sequence[Column], key: Sequence[str]
 
 
 def _key_type(dialect: Dialect, column: Column, key: Sequence[str]) -> str:
-    """The column's type; a MySQL text key needs a length to be indexed (VARCHAR(255))."""
     sql = dialect.column_type_sql(column.type)
-    if (
-        column.name in key
-        and dialect.name in _DUPLICATE_KEY
-        and sql.upper() in ("TEXT", "LONGTEXT")
-    ):
-        return "VARCHAR(255)"
-    return sql
+    return dialect.key_column_type(sql) if column.name in key else sql
 
 
 def create_with_key(
@@ -62,9 +52,9 @@ def create_with_key(
 
 def staging_sql(dialect: Dialect, stage: Target, columns: Sequence[Column]) -> str:
     """A temporary table of ``columns``, seen by this session only."""
-    temporary = "TEMPORARY" if dialect.name in _DUPLICATE_KEY else "TEMP"
     return (
-        f"CREATE {temporary} TABLE {table_sql(dialect, stage)} ({_definitions(dialect, columns)})"
+        f"CREATE {dialect.temporary_table} TABLE {table_sql(dialect, stage)} "
+        f"({_definitions(dialect, columns)})"
     )
 
 
@@ -77,16 +67,5 @@ def merge_sql(
         f"INSERT INTO {table_sql(dialect, target)} ({listed}) "
         f"SELECT {listed} FROM {table_sql(dialect, stage)}"
     )
-    others = [n for n in names if n not in key]
-    if dialect.name in _DUPLICATE_KEY:
-        if not others:  # every column is the key: a duplicate has nothing to update
-            first = _name(dialect, key[0])
-            return f"{head} ON DUPLICATE KEY UPDATE {first} = {first}"
-        sets = ", ".join(f"{_name(dialect, n)} = VALUES({_name(dialect, n)})" for n in others)
-        return f"{head} ON DUPLICATE KEY UPDATE {sets}"
-    conflict = ", ".join(_name(dialect, k) for k in key)
-    # ``WHERE true``: SQLite would read ``ON CONFLICT`` after a bare ``FROM t`` as a join's ON
-    if not others:
-        return f"{head} WHERE true ON CONFLICT ({conflict}) DO NOTHING"
-    sets = ", ".join(f"{_name(dialect, n)} = excluded.{_name(dialect, n)}" for n in others)
-    return f"{head} WHERE true ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+    key_sql = [_name(dialect, k) for k in key]
+    return dialect.upsert_sql(head, [_name(dialect, n) for n in names], key_sql)

@@ -609,6 +609,25 @@ class Dialect:
         marks = ", ".join([self.placeholder] * len(columns_sql))
         return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
 
+    temporary_table: ClassVar[str] = "TEMP"  # CREATE TEMP TABLE (MySQL: TEMPORARY)
+
+    def key_column_type(self, type_sql: str) -> str:
+        """A column's type where it is part of a primary key (MySQL cannot index a TEXT)."""
+        return type_sql
+
+    def upsert_sql(
+        self, insert_select: str, names_sql: Sequence[str], key_sql: Sequence[str]
+    ) -> str:
+        """``insert_select`` (an ``INSERT ... SELECT``) made to update the rows whose key is
+        there already: ``ON CONFLICT`` (PostgreSQL, SQLite, DuckDB)."""
+        others = [name for name in names_sql if name not in key_sql]
+        conflict = ", ".join(key_sql)
+        # ``WHERE true``: SQLite would read ``ON CONFLICT`` after a bare ``FROM t`` as a join's ON
+        if not others:
+            return f"{insert_select} WHERE true ON CONFLICT ({conflict}) DO NOTHING"
+        sets = ", ".join(f"{name} = excluded.{name}" for name in others)
+        return f"{insert_select} WHERE true ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+
     def load_csv(
         self,
         conn: Connection,

@@ -219,6 +219,22 @@ class MySQLDialect(Dialect):
         finally:
             self.execute(conn, "SET SESSION foreign_key_checks = 1", fetch=False)
 
+    temporary_table = "TEMPORARY"
+
+    def key_column_type(self, type_sql: str) -> str:
+        """A text key needs a length to be indexed."""
+        return "VARCHAR(255)" if type_sql.upper() in ("TEXT", "LONGTEXT") else type_sql
+
+    def upsert_sql(
+        self, insert_select: str, names_sql: Sequence[str], key_sql: Sequence[str]
+    ) -> str:
+        """``ON DUPLICATE KEY UPDATE c = VALUES(c)``."""
+        others = [name for name in names_sql if name not in key_sql]
+        if not others:  # every column is the key: a duplicate has nothing to update
+            return f"{insert_select} ON DUPLICATE KEY UPDATE {key_sql[0]} = {key_sql[0]}"
+        sets = ", ".join(f"{name} = VALUES({name})" for name in others)
+        return f"{insert_select} ON DUPLICATE KEY UPDATE {sets}"
+
     # Not LOAD DATA LOCAL INFILE, although it is faster: it needs the client flag
     # local_infile, with which a server (or anyone in the middle) can read any file the
     # client can; the multi-row INSERTs of bulk_insert need nothing of the kind.
