@@ -238,12 +238,13 @@ class _Catalog:
         return found
 
     def _column_names(self, schema: str | None, table: str) -> list[str]:
-        """The columns as stored, from a query that returns no rows: the same on every
-        database (duckdb-engine's inspector asks DuckDB for PostgreSQL catalogs it lacks)."""
+        """The columns as stored, from the dialect's catalog query (which seeds use too;
+        duckdb-engine's inspector asks DuckDB for PostgreSQL catalogs it lacks)."""
         schema_part = None if schema is None else NamePart(schema, quoted=True)
-        quoted = self._dialect.quote_table(TableName(NamePart(table, quoted=True), schema_part))
-        found = self._dialect.execute(self._conn, f"SELECT * FROM {quoted} WHERE 1 = 0")
-        return list(found.columns or ())
+        found = self._dialect.table_columns(
+            self._conn, TableName(NamePart(table, quoted=True), schema_part)
+        )
+        return [name for name, _ in found or ()]
 
     def _column(self, schema: str | None, table: str, table_text: str, name: str) -> str:
         key = (schema, table)

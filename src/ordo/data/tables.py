@@ -49,10 +49,16 @@ class Target:
     def __str__(self) -> str:
         return f"{self.schema}.{self.table}" if self.schema else self.table
 
+    @property
+    def table_name(self) -> TableName:
+        """The name with every part exact (quoted), as ``Dialect.quote_table`` takes it."""
+        schema = NamePart(self.schema, quoted=True) if self.schema else None
+        return TableName(NamePart(self.table, quoted=True), schema)
+
 
 def table_sql(dialect: Dialect, target: Target) -> str:
     """The target's name quoted for SQL."""
-    return dialect.quote_table(_table_name(target))
+    return dialect.quote_table(target.table_name)
 
 
 def prepare_table(
@@ -73,7 +79,7 @@ def prepare_table(
     refuses a missing table and empties it. Runs in the caller's transaction.
     """
     name = table_sql(dialect, target)
-    found = dialect.table_columns(connection, _table_name(target))
+    found = dialect.table_columns(connection, target.table_name)
     if found is None:
         if mode == "truncate":
             raise PermanentError(
@@ -119,11 +125,6 @@ def insert_rows(
         rows = _converted(rows, converters)
     columns_sql = [dialect.quote_part(NamePart(column.name, quoted=True)) for column in columns]
     return dialect.bulk_insert(connection, table_sql(dialect, target), columns_sql, rows)
-
-
-def _table_name(target: Target) -> TableName:
-    schema = NamePart(target.schema, quoted=True) if target.schema else None
-    return TableName(NamePart(target.table, quoted=True), schema)
 
 
 def _create(

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ordo.data.seeds import Seed
     from ordo.data.tables import Target
     from ordo.db.dialects import Dialect
-    from ordo.db.dialects.names import TableName
 
 __all__ = ["PreparedSeed", "SeedKind", "SeedOptions"]
 
@@ -171,7 +170,7 @@ class SeedKind:
             summary=f"- {plural(len(seeds), 'file')}: {shown}",
             implicit_commits=implicit,
             # as stored: quoted, so that ``ordo status`` counts exactly these tables
-            writes=tuple(str(_stored_name(seed.target)) for seed in seeds),
+            writes=tuple(str(seed.target.table_name) for seed in seeds),
             seeds=seeds,
             parents=parents,
         )
@@ -333,10 +332,3 @@ def _stored(text: str, dialect: Dialect | None) -> str | None:
     if name.schema is not None:
         return None
     return dialect.stored_name(name.table) if dialect is not None else name.table.text
-
-
-def _stored_name(target: Target) -> TableName:
-    from ordo.db.dialects.names import NamePart, TableName
-
-    schema = NamePart(target.schema, quoted=True) if target.schema else None
-    return TableName(NamePart(target.table, quoted=True), schema)
