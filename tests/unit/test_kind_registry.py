@@ -72,3 +72,15 @@ def test_a_registered_kind_claims_its_extensions(tmp_path: Path) -> None:
     assert step.kind == "echo"
     assert echo.prepared == ["hello"]
     assert echo.calls == []  # planned, not run
+
+
+def test_the_own_extensions_are_what_the_kinds_claim() -> None:
+    """``kind_for_file`` answers ordo's own extensions without asking every kind: the map
+    must say what asking every kind in name order would."""
+    from ordo.kinds import OWN_EXTENSIONS
+
+    claims: dict[str, str] = {}
+    for name in available_kinds():
+        for extension in get_kind(name).extensions:
+            claims.setdefault(extension, name)
+    assert claims == OWN_EXTENSIONS
