@@ -135,3 +135,32 @@ def test_check_runs_on_mariadb_whose_ddl_commits_on_its_own(
     refused = ordo_cli("run", "--rehearse", "-y", cwd=ddl)
     assert refused.returncode == 2
     assert "step 'make' holds DDL" in refused.stderr
+
+
+def test_an_unknown_check_type_is_named_with_a_did_you_mean(
+    ordo_cli: Runner, tmp_path: Path
+) -> None:
+    manifest = MANIFEST.replace("type: accepted_values", "type: acepted_values").replace(
+        "{type: not_null, ", "{"
+    )
+    root = _project(tmp_path, manifest)
+
+    done = ordo_cli("plan", cwd=root)
+
+    assert done.returncode == 2
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 2, errors  # one line for each wrong check, nothing else
+    assert "'checks.0': unknown type 'acepted_values' (hint: did you mean " in errors[0]
+    assert "'accepted_values'?)" in errors[0]
+    assert "'checks.1': missing 'type': every entry says which it is" in errors[1]
+
+
+def test_a_validate_step_without_checks_says_so(ordo_cli: Runner, tmp_path: Path) -> None:
+    root = _project(
+        tmp_path, "name: e\nsteps:\n  - name: audit\n    type: validate\n    checks: []\n"
+    )
+
+    done = ordo_cli("plan", cwd=root)
+
+    assert done.returncode == 2
+    assert "'checks': a validate step needs at least one check" in done.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from pydantic import field_validator
 
 from ordo._words import plural
 from ordo.checks.model import Check, CheckBase
@@ -32,7 +32,16 @@ _MARKS = {None: "✓", "failure": "✗", "warning": "⚠", "info": "ℹ"}
 
 
 class ValidateOptions(StepOptions):
-    checks: tuple[Check, ...] = Field(min_length=1)
+    checks: tuple[Check, ...]
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _some_checks(cls, value: Any) -> Any:
+        # before the items are validated: pydantic's own length check would also fire when
+        # every item is wrong, on top of the items' own messages
+        if isinstance(value, list | tuple) and not value:
+            raise ValueError("a validate step needs at least one check")
+        return value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -293,11 +293,30 @@ def _report(
             problem(f"unknown key '{where}'", line=line, step=step, hint=hint)
         elif error["type"] == "missing":
             problem(f"missing required key '{where}'", line=line, step=step)
+        elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            _tag_problem(error, where, line, step, problem)
         else:
             got = error.get("input")
             shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
             message = error["msg"].removeprefix("Value error, ")
             problem(f"'{where}': {message}{shown}" if where else message, line=line, step=step)
+
+
+def _tag_problem(
+    error: Any, where: str, line: int | None, step: str | None, problem: ProblemSink
+) -> None:
+    """A list of typed entries (a validate step's ``checks``) whose ``type`` is unknown or
+    missing: say which types there are, with a did-you-mean, not pydantic's tag words."""
+    context = error.get("ctx") or {}
+    key = str(context.get("discriminator", "type")).strip("'")
+    choices = [tag.strip().strip("'") for tag in str(context.get("expected_tags", "")).split(",")]
+    listed = ", ".join(c for c in choices if c)
+    if error["type"] == "union_tag_not_found":  # pydantic does not say the tags here
+        problem(f"'{where}': missing '{key}': every entry says which it is", line=line, step=step)
+        return
+    tag = str(context.get("tag", ""))
+    hint = did_you_mean(tag, choices, f"one of {listed}")
+    problem(f"'{where}': unknown {key} '{tag}'", line=line, step=step, hint=hint)
 
 
 def _nested_line(node: Node | None, loc: Sequence[int | str]) -> int | None:
