@@ -39,6 +39,7 @@ __all__ = [
     "Kind",
     "PrepareContext",
     "PreparedStep",
+    "Restorable",
     "StepFields",
     "StepOutcome",
 ]
@@ -195,3 +196,12 @@ class Kind(Protocol[OptionsT, PreparedT]):
     def prepare(self, options: OptionsT, ctx: PrepareContext) -> PreparedT: ...
 
     def execute(self, step: PreparedT, ctx: ExecutionContext) -> StepOutcome: ...
+
+
+class Restorable(Protocol[PreparedT]):
+    """A kind whose steps write files it keeps earlier versions of (``collect``, ``publish``):
+    ``rollback: {type: restore}`` on such a step calls ``restore`` after the step failed for
+    good, to put back the last good version of everything the step writes. It returns what
+    it put back in ``details``; it raises ``ExecutionError`` when nothing good is left."""
+
+    def restore(self, step: PreparedT, ctx: ExecutionContext) -> StepOutcome: ...
