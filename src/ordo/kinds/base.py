@@ -49,6 +49,7 @@ __all__ = [
 OptionsT_co = TypeVar("OptionsT_co", bound=StepOptions, default=StepOptions, covariant=True)
 OptionsT = TypeVar("OptionsT", bound=StepOptions)
 PreparedT = TypeVar("PreparedT", bound="PreparedStep[Any]")
+PreparedT_contra = TypeVar("PreparedT_contra", bound="PreparedStep[Any]", contravariant=True)
 
 
 class StepFields(TypedDict, Generic[OptionsT]):
@@ -198,10 +199,10 @@ class Kind(Protocol[OptionsT, PreparedT]):
     def execute(self, step: PreparedT, ctx: ExecutionContext) -> StepOutcome: ...
 
 
-class Restorable(Protocol[PreparedT]):
+class Restorable(Protocol[PreparedT_contra]):
     """A kind whose steps write files it keeps earlier versions of (``collect``, ``publish``):
     ``rollback: {type: restore}`` on such a step calls ``restore`` after the step failed for
     good, to put back the last good version of everything the step writes. It returns what
     it put back in ``details``; it raises ``ExecutionError`` when nothing good is left."""
 
-    def restore(self, step: PreparedT, ctx: ExecutionContext) -> StepOutcome: ...
+    def restore(self, step: PreparedT_contra, ctx: ExecutionContext) -> StepOutcome: ...
