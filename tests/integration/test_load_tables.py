@@ -280,7 +280,7 @@ def test_binary_values_load_byte_for_byte(tmp_path: Path, db_url: URL) -> None:
         "    source: {type: parquet, path: blobs.parquet}\n"
         "    target: {type: table, table: blobs}\n",
     )
-    blobs = [b"\x00\xff,\n\"", b"", None]
+    blobs = [b'\x00\xff,\n"', b"", None]
     pq.write_table(
         pa.table({"id": [1, 2, 3], "payload": pa.array(blobs, pa.binary())}),
         root / "blobs.parquet",
