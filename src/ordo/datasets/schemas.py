@@ -241,8 +241,18 @@ def _cast(values: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.ChunkedArray
     if not allowed:
         return values, is_text
     try:
-        return values.cast(target, safe=True), None
+        cast = values.cast(target, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        if t.is_date(target):
-            return values, f"{is_text} with times of day (not only dates)"
         return values, f"{is_text} with values that do not fit"
+    if t.is_date(target) and not _same(cast.cast(source), values):
+        return values, f"{is_text} with times of day (not only dates)"
+    return cast, None
+
+
+def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> bool:
+    """Whether two columns hold equal values (nulls in the same places)."""
+    import pyarrow.compute as pc
+
+    if a.null_count != b.null_count:
+        return False
+    return pc.all(pc.equal(a, b)).as_py() is not False  # all-null columns are the same
