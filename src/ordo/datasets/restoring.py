@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ordo.datasets.versions import Version, open_root
+from ordo.datasets.versions import DatasetVersion, open_root
 from ordo.errors import PermanentError
 
 __all__ = ["Restored", "restore_datasets"]
@@ -47,7 +47,7 @@ class Restored:
 def restore_datasets(root: Path, datasets: list[str], lock_timeout: float = 600) -> Restored:
     """Make each of ``datasets`` under ``root`` a good version again; see the module."""
     kept: dict[str, str] = {}
-    chosen: dict[str, Version] = {}
+    chosen: dict[str, DatasetVersion] = {}
     damaged: dict[str, str] = {}
     lost: list[str] = []
     never: list[str] = []

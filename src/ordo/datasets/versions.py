@@ -56,8 +56,8 @@ __all__ = [
     "HISTORICAL",
     "NEWEST",
     "DatasetRoot",
+    "DatasetVersion",
     "UnknownDataset",
-    "Version",
     "open_root",
 ]
 
@@ -74,7 +74,7 @@ class UnknownDataset(InvalidInput):
 
 
 @dataclass(frozen=True)
-class Version:
+class DatasetVersion:
     """One stored version of a dataset: its file, when it was published, what it holds."""
 
     dataset: str
@@ -145,17 +145,17 @@ class DatasetRoot:
     def datasets(self) -> list[str]:
         return list(self.annotations)
 
-    def newest(self, dataset: str) -> Version | None:
+    def newest(self, dataset: str) -> DatasetVersion | None:
         name = self.annotations.get(dataset)
         if name is None:
             return None
         return _version(dataset, self.newest_dir / name, newest=True)
 
-    def versions(self) -> list[Version]:
+    def versions(self) -> list[DatasetVersion]:
         """Each dataset's newest version, in the map's order."""
         return [v for d in self.annotations if (v := self.newest(d)) is not None]
 
-    def history(self, dataset: str) -> list[Version]:
+    def history(self, dataset: str) -> list[DatasetVersion]:
         """Every version of ``dataset``, the newest first, then the older ones by time."""
         newest = self.newest(dataset)
         older = [
@@ -168,7 +168,7 @@ class DatasetRoot:
         older.sort(key=lambda v: (v.time or datetime.min.replace(tzinfo=UTC), v.name))
         return ([newest] if newest else []) + older[::-1]
 
-    def damage(self, version: Version) -> str | None:
+    def damage(self, version: DatasetVersion) -> str | None:
         """Why ``version``'s file cannot be trusted (missing, unreadable, not its hash)."""
         from ordo.datasets.hashing import content_hash
 
@@ -191,7 +191,7 @@ class DatasetRoot:
         tables: Mapping[str, tuple[pa.Table, str]],
         *,
         clock: Callable[[], datetime] | None = None,
-    ) -> dict[str, Version]:
+    ) -> dict[str, DatasetVersion]:
         """Make each ``{dataset: (table, hash)}`` its dataset's newest version, all at once."""
         from ordo.datasets.parquet_files import write_parquet
 
@@ -209,7 +209,7 @@ class DatasetRoot:
         self._switch(placed)
         return {d: v for d in placed if (v := self.newest(d)) is not None}
 
-    def rollback(self, dataset: str, to: str | None = None) -> Version:
+    def rollback(self, dataset: str, to: str | None = None) -> DatasetVersion:
         """Make an older version of ``dataset`` its newest again (the newest one is kept in
         ``historical_db/``); ``to`` names it, else the latest version older than the newest."""
         versions = self.history(dataset)
@@ -238,7 +238,7 @@ class DatasetRoot:
         assert newest is not None
         return newest
 
-    def switch_to(self, versions: Mapping[str, Version], *, keep_old: bool = True) -> None:
+    def switch_to(self, versions: Mapping[str, DatasetVersion], *, keep_old: bool = True) -> None:
         """Make each historical ``version`` its dataset's newest; ``keep_old: False`` drops
         the replaced newest files instead of keeping them (a restore, when they are damaged)."""
         placed: dict[str, str] = {}
@@ -343,13 +343,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _before(a: Version, b: Version) -> bool:
+def _before(a: DatasetVersion, b: DatasetVersion) -> bool:
     if a.time is None or b.time is None:
         return True
     return a.time < b.time
 
 
-def _versions_hint(versions: list[Version]) -> str:
+def _versions_hint(versions: list[DatasetVersion]) -> str:
     names = [f"{v.name}{' (newest)' if v.newest else ''}" for v in versions]
     return f"its versions: {', '.join(names)}" if names else "it has no versions"
 
@@ -359,7 +359,7 @@ def _dataset_of(path: Path) -> str | None:
     return match["dataset"] if match else None
 
 
-def _version(dataset: str, path: Path, *, newest: bool) -> Version:
+def _version(dataset: str, path: Path, *, newest: bool) -> DatasetVersion:
     from ordo.datasets.parquet_files import HASH_KEY
 
     match = _NAME.fullmatch(path.stem)
@@ -378,7 +378,7 @@ def _version(dataset: str, path: Path, *, newest: bool) -> Version:
         digest = value.decode() if value is not None else None
     except Exception:  # missing or damaged: shown as unknown; ``damage`` says which
         pass
-    return Version(dataset, path.stem, path, time, rows, digest, newest)
+    return DatasetVersion(dataset, path.stem, path, time, rows, digest, newest)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
