@@ -126,8 +126,8 @@ class PublishResult:
         """The step's details: the counts, then each dataset's result."""
         return {
             **self.counts(),
-            "root": str(self.root),
             "datasets": [d.as_dict() for d in self.datasets],
+            "root": str(self.root),
         }
 
 
