@@ -235,3 +235,30 @@ def test_a_publish_restore_with_nothing_good_left_fails(tmp_path: Path) -> None:
     result = run(root)
     assert result.status == "failed"
     assert result.step("after").status == "skipped"
+
+
+def test_a_root_that_cannot_be_written_fails_the_step_in_words(tmp_path: Path) -> None:
+    root = project(tmp_path, STEP)
+    (root / "agents" / "shared_db").mkdir(parents=True)
+    (root / ROOT).write_text("a file where the root should be")
+    result = run(root)
+    assert result.status == "failed"
+    error = result.step("publish datasets").error or ""
+    assert f"cannot write under {ROOT}: " in error
+    assert "Traceback" not in error
+
+
+def test_keep_versions_prunes_on_every_run(tmp_path: Path) -> None:
+    root = project(tmp_path, STEP)
+    for n in (1, 2, 3, 4):
+        write_table(root / PRODUCTS, products(n))
+        make_project(root, f"name: datasets\nsteps:\n{STEP}")
+        assert run(root).status == "success"
+    assert len(files(root / ROOT)["historical_db"]) == 3
+    kept = STEP + "    keep_versions: 1\n"
+    make_project(root, f"name: datasets\nsteps:\n{kept}")
+    result = run(root)  # nothing changed, yet the lower keep_versions applies
+    assert result.status == "success"
+    assert len(files(root / ROOT)["historical_db"]) == 1
+    detail = ordo.show_run(result.run_id, project=root, environ={})
+    assert detail.tasks[0].details["pruned"] == 2

@@ -127,6 +127,7 @@ class PublishResult:
         return {
             **self.counts(),
             "datasets": [d.as_dict() for d in self.datasets],
+            "pruned": len(self.removed),
             "root": str(self.root),
         }
 
@@ -151,8 +152,8 @@ def publish(
 
     ``schemas`` is the path of ``databaseSchemas.json`` (or one already loaded); ``base`` is
     the folder paths are shown relative to in messages (the project). Raises only for what
-    stops every dataset (the schema file, the lock); a dataset that fails is in the result,
-    whose ``ok`` is then False and which changed nothing."""
+    stops every dataset (the schema file, the lock, a root that cannot be written); a dataset
+    that fails is in the result, whose ``ok`` is then False and which changed nothing."""
     from ordo.datasets.hashing import content_hash
     from ordo.datasets.versions import open_root
 
@@ -187,8 +188,8 @@ def publish(
         after = {}
         if not failed and changed:
             after = opened.publish(changed, clock=clock)
-            if keep_versions is not None:
-                removed = opened.prune(keep_versions, list(changed))
+        if not failed and keep_versions is not None:  # a lowered keep_versions applies at once
+            removed = opened.prune(keep_versions, [d for d in sources if d in opened.annotations])
         for dataset in sources:
             old = before[dataset]
             previous = old.name if old is not None else None

@@ -138,14 +138,17 @@ class PublishKind:
         from ordo.datasets.publishing import publish
 
         options = step.options
-        result = publish(
-            step.root,
-            step.schema_file,
-            step.sources,
-            keep_versions=options.keep_versions,
-            base=ctx.project.root,
-            lock_timeout=options.lock_timeout,
-        )
+        try:
+            result = publish(
+                step.root,
+                step.schema_file,
+                step.sources,
+                keep_versions=options.keep_versions,
+                base=ctx.project.root,
+                lock_timeout=options.lock_timeout,
+            )
+        except OSError as exc:  # the root cannot be written: full disk, no permission
+            raise _root_error(step, exc) from exc
         for dataset in result.datasets:
             said = dataset.reason if dataset.status == "failed" else dataset.version
             ctx.log_line(f"{dataset.dataset}: {dataset.status} ({said})")
@@ -171,10 +174,21 @@ class PublishKind:
         damaged is replaced by the latest good historical version; with none, this fails."""
         from ordo.datasets.restoring import restore_datasets
 
-        restored = restore_datasets(step.root, list(step.sources), step.options.lock_timeout)
+        try:
+            restored = restore_datasets(step.root, list(step.sources), step.options.lock_timeout)
+        except OSError as exc:
+            raise _root_error(step, exc) from exc
         for line in restored.lines():
             ctx.log_line(line)
         return StepOutcome(details=restored.as_details())
+
+
+def _root_error(step: PreparedPublish, exc: OSError) -> PermanentError:
+    where = exc.filename or step.root
+    return PermanentError(
+        f"cannot write under {step.options.root}: {where}: {exc.strerror or exc}",
+        hint="check that the folder can be written (free space, permissions), then run again",
+    )
 
 
 def _path(base: Path, text: str) -> Path:
