@@ -262,3 +262,11 @@ def test_keep_versions_prunes_on_every_run(tmp_path: Path) -> None:
     assert len(files(root / ROOT)["historical_db"]) == 1
     detail = ordo.show_run(result.run_id, project=root, environ={})
     assert detail.tasks[0].details["pruned"] == 2
+
+
+def test_a_restore_rollback_takes_no_sql_or_file(tmp_path: Path) -> None:
+    steps = STEP.replace(
+        "    type: publish\n", "    type: publish\n    rollback: {type: restore, sql: SELECT 1}\n"
+    )
+    [problem] = problems(project(tmp_path, steps))
+    assert "a restore rollback takes no 'file' or 'sql'" in problem
