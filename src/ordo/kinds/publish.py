@@ -163,7 +163,8 @@ class PublishKind:
             )
             error.details = details
             raise error
-        rows = sum(d.rows or 0 for d in result.datasets if d.status == "changed")
+        changed = [d.rows or 0 for d in result.datasets if d.status == "changed"]
+        rows = sum(changed) if changed else None  # the rows published; none when none changed
         return StepOutcome(rows=rows, details=details, warnings=result.warnings)
 
     def restore(self, step: PreparedPublish, ctx: ExecutionContext) -> StepOutcome:
