@@ -139,3 +139,15 @@ def test_root_from_the_option_or_the_manifest(
     assert done.returncode == 2
     assert f"write 2 roots ({ROOT}, other)" in done.stderr
     assert "--root DIR" in done.stderr
+
+
+def test_a_root_that_cannot_be_locked_is_told_in_words(
+    published: tuple[Path, list[str]],
+) -> None:
+    root, _ = published
+    (root / ROOT / ".ordo-datasets.lock").unlink()
+    (root / ROOT / ".ordo-datasets.lock").mkdir()  # where the lock file must go
+    done = ordo_datasets("list", cwd=root)
+    assert done.returncode == 1
+    assert f"cannot use {root / ROOT}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -13,11 +13,12 @@ setting, so they change nothing today.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from ordo.datasets.versions import DatasetVersion, open_root
-from ordo.errors import InvalidInput
+from ordo.datasets.versions import DatasetRoot, DatasetVersion, open_root
+from ordo.errors import InvalidInput, PermanentError
 from ordo.manifest.loader import load_manifest
 from ordo.project import Project
 
@@ -33,7 +34,7 @@ def list_datasets(
     manifest: Path | str | None = None,
 ) -> list[DatasetVersion]:
     """Each dataset's newest version: name, time, rows and content hash."""
-    with open_root(datasets_root(root, project=project, manifest=manifest)) as opened:
+    with _opened(datasets_root(root, project=project, manifest=manifest)) as opened:
         return opened.versions()
 
 
@@ -47,7 +48,7 @@ def dataset_history(
     manifest: Path | str | None = None,
 ) -> list[DatasetVersion]:
     """Every version of ``dataset``, newest first; ``UnknownDataset`` lists the known ones."""
-    with open_root(datasets_root(root, project=project, manifest=manifest)) as opened:
+    with _opened(datasets_root(root, project=project, manifest=manifest)) as opened:
         return opened.history(dataset)
 
 
@@ -63,8 +64,21 @@ def rollback_dataset(
 ) -> DatasetVersion:
     """Make version ``to`` (default: the one before the newest) the newest of ``dataset``;
     the version it replaces stays in ``historical_db/``. Returns the new newest version."""
-    with open_root(datasets_root(root, project=project, manifest=manifest)) as opened:
+    with _opened(datasets_root(root, project=project, manifest=manifest)) as opened:
         return opened.rollback(dataset, to)
+
+
+@contextmanager
+def _opened(root: Path) -> Iterator[DatasetRoot]:
+    """The root opened, a folder that cannot be read or written told in words."""
+    try:
+        with open_root(root) as opened:
+            yield opened
+    except OSError as exc:
+        raise PermanentError(
+            f"cannot use {root}: {exc.filename or root}: {exc.strerror or exc}",
+            hint="check that the folder exists and can be written (the lock file is made there)",
+        ) from exc
 
 
 def datasets_root(
