@@ -148,3 +148,13 @@ def test_a_value_too_big_for_the_schemas_type_does_not_fit() -> None:
     huge = pa.table({"n": pa.array([2**63], pa.uint64())})
     with pytest.raises(SchemaMismatch, match=r"'n' is int .uint64. with values that do not fit"):
         conform(huge, DatasetSchema("d", (("n", "int"),)))
+
+
+def test_a_column_named_twice_is_a_difference() -> None:
+    table = pa.Table.from_arrays(
+        [pa.array([1]), pa.array([2]), pa.array(["x"]), pa.array([1.0])],
+        names=["id", "id", "item", "qty"],
+    )
+    with pytest.raises(SchemaMismatch) as caught:
+        conform(table, SCHEMA)
+    assert caught.value.differences == ("column 'id' appears 2 times",)

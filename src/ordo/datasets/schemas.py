@@ -191,6 +191,10 @@ def conform(table: pa.Table, schema: DatasetSchema) -> pa.Table:
     have = {field.name: field for field in table.schema}
     folded = {name.casefold(): name for name in have}
     differences: list[str] = []
+    names = table.column_names
+    twice = sorted({name for name in names if names.count(name) > 1})
+    for name in twice:
+        differences.append(f"column '{name}' appears {names.count(name)} times")
     missing = [c for c in wanted if c not in have]
     for column in missing:
         near = folded.get(column.casefold())
@@ -204,7 +208,7 @@ def conform(table: pa.Table, schema: DatasetSchema) -> pa.Table:
         )
     columns = []
     for column, target in wanted.items():
-        if column not in have:
+        if column not in have or column in twice:
             continue
         cast, problem = _cast(table.column(column), target)
         if problem is not None:
