@@ -217,6 +217,8 @@ def test_a_publish_restore_puts_back_the_last_good_version(tmp_path: Path) -> No
     assert result.status == "partial_success"
     assert result.step("after").status == "success"
     assert annotations(root / ROOT)["productRecords"] == good
+    log = result.log_file.read_text() if result.log_file else ""
+    assert f"put back {Path(good).stem}" in log  # the restore says what it did
     assert not damaged.exists()
     assert consistency_problems(root / ROOT) == []
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
-from ordo.events import EventBus, RollbackFinished, RollbackStarted
+from ordo.events import EventBus, RollbackFinished, RollbackStarted, StepOutput
 from ordo.kinds import get_kind
 from ordo.kinds.base import ExecutionContext, Kind, PreparedRestore, PreparedStep, restorer
 from ordo.runner.unit import unit_transaction
@@ -54,7 +54,10 @@ def run_rollback(
     error: str | None = None
     try:
         with database_errors(masker=masker):
-            if isinstance(rollback, PreparedRestore):
+            if isinstance(rollback, PreparedRestore):  # what it found and put back is shown
+                ctx.log_line = lambda line: bus.emit(
+                    StepOutput(run_id, step_name, masker.mask(line))
+                )
                 _restore(kind, rollback, ctx)
             else:
                 _execute(kind, rollback, ctx, connections, masker)
