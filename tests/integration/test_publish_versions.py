@@ -249,3 +249,70 @@ def test_a_dataset_not_in_the_schema_file_fails(project: Path) -> None:
     assert reason is not None
     assert reason.startswith("dataset 'other' is not in ")
     assert reason.endswith("(it has productRecords, machineInfo)")
+
+
+def test_static_workbooks_of_other_formats_with_date_cells(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import openpyxl
+    import xlwt
+
+    write_schemas(
+        tmp_path / "databaseSchemas.json",
+        {"machines": {"code": "text", "installed": "date", "lines": "int"}},
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Machines"
+    sheet.append(["code", "installed", "lines"])
+    sheet.append(["M1", dt.datetime(2024, 3, 1), 2])
+    sheet.append(["M2", dt.datetime(2025, 7, 15), 4])
+    book.save(tmp_path / "machines.xlsx")
+    old = xlwt.Workbook()
+    page = old.add_sheet("Machines")
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, (code, day, lines) in enumerate(
+        [
+            ("code", "installed", "lines"),
+            ("M1", dt.date(2024, 3, 1), 2),
+            ("M2", dt.date(2025, 7, 15), 4),
+        ]
+    ):
+        page.write(r, 0, code)
+        page.write(r, 1, day, dated if r else xlwt.Style.default_style)
+        page.write(r, 2, lines)
+    old.save(str(tmp_path / "machines.xls"))
+    expected = {
+        "code": ["M1", "M2"],
+        "installed": [dt.date(2024, 3, 1), dt.date(2025, 7, 15)],
+        "lines": [2, 4],
+    }
+    hashes = []
+    for name in ("machines.xlsx", "machines.xls"):
+        result = publish(
+            tmp_path / name.replace(".", "_"),
+            tmp_path / "databaseSchemas.json",
+            {"machines": DatasetSource(excel=tmp_path / name, sheet="Machines")},
+        )
+        assert result.ok, result.datasets
+        [machines] = result.datasets
+        listed = annotations(tmp_path / name.replace(".", "_"))["machines"]
+        assert pq.read_table(listed).to_pydict() == expected
+        hashes.append(machines.hash)
+    assert hashes[0] == hashes[1]  # the same values, whichever format held them
+
+
+def test_a_missing_sheet_names_the_sheets_there_are(project: Path) -> None:
+    given = {
+        "machineInfo": DatasetSource(
+            excel=project / "database" / "staticDatabase" / "machineInfo.xlsx", sheet="Machines"
+        )
+    }
+    result = publish(
+        project / "shared", project / "database" / "databaseSchemas.json", given, base=project
+    )
+    [machines] = result.datasets
+    assert machines.status == "failed"
+    assert machines.reason is not None
+    assert "database/staticDatabase/machineInfo.xlsx has no sheet 'Machines'" in machines.reason
+    assert "its sheets: Sheet1" in machines.reason

@@ -171,7 +171,7 @@ def publish(
                 )
             table = conform(_load(source, base), schema)
         except OrdoError as exc:
-            failed[dataset] = exc.message
+            failed[dataset] = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
             continue
         if table.num_rows == 0:
             warnings.append(f"dataset '{dataset}' has no rows ({_shown(source.path, base)})")

@@ -62,10 +62,9 @@ class SchemaMismatch(PermanentError):
     """A dataset's table differs from its schema: ``differences`` lists each way it does."""
 
     def __init__(self, dataset: str, differences: list[str]) -> None:
-        super().__init__(
-            f"dataset '{dataset}' does not match its schema: {'; '.join(differences)}",
-            hint="fix the source, or change the dataset's columns in databaseSchemas.json",
-        )
+        # no hint of its own: it is one dataset's reason among others, and the publish
+        # step's error says what to do once for all of them
+        super().__init__(f"dataset '{dataset}' does not match its schema: {'; '.join(differences)}")
         self.dataset = dataset
         self.differences = tuple(differences)
 

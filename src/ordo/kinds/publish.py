@@ -158,8 +158,8 @@ class PublishKind:
             error = PermanentError(
                 f"{plural(len(failed), 'dataset')} of {result.total} failed, so nothing was "
                 "published: " + "; ".join(d.reason or d.dataset for d in failed),
-                hint="fix the failing datasets and run again; the published versions are as "
-                "they were",
+                hint="fix each failing source (or its columns in the schema file) and run "
+                "again; the published versions are as they were",
             )
             error.details = details
             raise error
