@@ -219,6 +219,10 @@ def test_a_publish_restore_puts_back_the_last_good_version(tmp_path: Path) -> No
     assert annotations(root / ROOT)["productRecords"] == good
     log = result.log_file.read_text() if result.log_file else ""
     assert f"put back {Path(good).stem}" in log  # the restore says what it did
+    [report] = (root / "notifications").iterdir()
+    assert "1. [HIGH] ROLLBACK_TO_BACKUP at publish datasets → Status: SUCCESS" in (
+        report.read_text()
+    )
     assert not damaged.exists()
     assert consistency_problems(root / ROOT) == []
 

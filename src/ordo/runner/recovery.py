@@ -67,7 +67,8 @@ def run_rollback(
         error = masker.mask(f"restore failed: {exc}")
     duration = time.monotonic() - started
     succeeded = error is None
-    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
+    action = "ROLLBACK_TO_BACKUP" if isinstance(rollback, PreparedRestore) else "ROLLBACK"
+    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on, action))
     return succeeded and go_on
 
 

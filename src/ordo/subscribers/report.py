@@ -381,7 +381,7 @@ def _action(step: str, done: RollbackFinished | None) -> str:
     if done is None:  # started, never finished: the run ended under it
         return f"[HIGH] ROLLBACK at {step} → Status: UNFINISHED"
     status = "SUCCESS" if done.succeeded else "FAILED"
-    return f"[HIGH] ROLLBACK at {step} → Status: {status} ({done.duration:.2f}s)"
+    return f"[HIGH] {done.action} at {step} → Status: {status} ({done.duration:.2f}s)"
 
 
 def _decision(done: RollbackFinished | None) -> str:
