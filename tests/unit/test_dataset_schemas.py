@@ -75,7 +75,7 @@ def test_structure_problems_are_all_named_by_json_path(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         '{"datasets": {"a": {"colums": {"x": "int"}}, "b": {"columns": {"x": 3}}, '
-        '"c": {"columns": {}}}, "version": 2}',
+        '"c": {"columns": {}}, "../up": {"columns": {"x": "int"}}}, "version": 2}',
     )
     found = problems(path)
     assert "(the whole file): unknown key 'version' (allowed: datasets)" in found
@@ -83,6 +83,7 @@ def test_structure_problems_are_all_named_by_json_path(tmp_path: Path) -> None:
     assert "datasets.a: unknown key 'colums' (allowed: columns, description)" in found
     assert "datasets.b.columns.x: 3 should be a text in quotes" in found
     assert "datasets.c.columns: is empty: it needs at least one entry" in found
+    assert 'datasets: "../up" is not a dataset name (use letters, digits, _ . -)' in found
     assert not any("Additional properties" in p or "is not of type" in p for p in found)
 
 

@@ -156,6 +156,8 @@ def _said(error: Any) -> str:
         return "is empty: it needs at least one entry"
     if validator == "minLength":
         return "is empty: write a type name"
+    if validator == "pattern":  # a dataset's name, which names its files
+        return f"{json.dumps(value)} is not a dataset name (use letters, digits, _ . -)"
     return str(error.message)
 
 

@@ -67,6 +67,7 @@ ANNOTATIONS = "path_annotations.json"
 LOCK = ".ordo-datasets.lock"
 _STAMP = "%Y%m%dT%H%M%S%f"
 _NAME = re.compile(r"(?P<dataset>.+)_(?P<stamp>\d{8}T\d{12})")
+_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # as the schema file's dataset names
 
 
 class UnknownDataset(InvalidInput):
@@ -302,6 +303,8 @@ class DatasetRoot:
 
     def _free_name(self, dataset: str, now: datetime) -> str:
         """``<dataset>_<stamp>.parquet``, a microsecond later while that name is taken."""
+        if not _SAFE.fullmatch(dataset):  # the schema file allows no other: a caller's bug
+            raise ValueError(f"{dataset!r} cannot name a file")
         while True:
             name = f"{dataset}_{now.strftime(_STAMP)}.parquet"
             taken = (self.newest_dir / name).exists() or (self.historical_dir / name).exists()
