@@ -316,3 +316,29 @@ def test_a_missing_sheet_names_the_sheets_there_are(project: Path) -> None:
     assert machines.reason is not None
     assert "database/staticDatabase/machineInfo.xlsx has no sheet 'Machines'" in machines.reason
     assert "its sheets: Sheet1" in machines.reason
+
+
+def test_a_root_an_earlier_program_made_is_taken_over_as_it_is(project: Path) -> None:
+    shared = project / "shared"
+    (shared / "newest").mkdir(parents=True)
+    (shared / "historical_db").mkdir()
+    older = write_table(shared / "historical_db" / "productRecords_2024-12-01.parquet", products(1))
+    first = write_table(shared / "newest" / "productRecords_2025-01-01.parquet", products(2))
+    (shared / "newest" / "path_annotations.json").write_text(
+        '{"productRecords": "agents/shared_db/newest/productRecords_2025-01-01.parquet"}'
+    )
+    result = run(project)
+    assert result.ok
+    assert [d.previous for d in result.datasets] == ["productRecords_2025-01-01", None]
+    with open_root(shared) as root:
+        history = root.history("productRecords")
+    assert [(v.name, v.rows, v.time is None) for v in history[1:]] == [
+        ("productRecords_2025-01-01", 2, True),
+        ("productRecords_2024-12-01", 1, True),
+    ]
+    assert not first.exists()
+    assert (shared / "historical_db" / first.name).is_file()
+    assert older.is_file()
+    with open_root(shared) as root:
+        assert root.rollback("productRecords").name == "productRecords_2025-01-01"
+    assert Path(annotations(shared)["productRecords"]) == first

@@ -11,7 +11,9 @@ absolute path, so a reader in any folder can open it); ordo adds no keys to it a
 other file. The history is the files themselves: a version's time is in its name (UTC), and
 its row count and content hash (``hashing.content_hash``) are in its Parquet footer
 (``parquet_files``), so nothing can drift from what it describes. ordo reads only the file
-name from each path, so a root that was moved still opens.
+name from each path, so a root that was moved still opens, and a root an earlier program made
+is taken over as it is: its files keep their names (a version ordo did not name has no time,
+and one without a hash in its footer is trusted when it reads).
 
 Every change (a publish, a rollback, a restore) is one switch, with no journal, in this order:
 
@@ -162,7 +164,7 @@ class DatasetRoot:
         older = [
             _version(dataset, path, newest=False)
             for path in sorted(self.historical_dir.glob("*.parquet"))
-            if _dataset_of(path) == dataset
+            if self._dataset_of(path) == dataset
         ]
         if newest is None and not older:
             raise self._unknown(dataset)
@@ -301,6 +303,15 @@ class DatasetRoot:
             (self.newest_dir / old).unlink(missing_ok=True)
         _sync_folder(self.newest_dir)
 
+    def _dataset_of(self, path: Path) -> str | None:
+        """The dataset a historical file belongs to: by ordo's name for it, else (a file from
+        before ordo took the root over) by the longest dataset name it starts with."""
+        match = _NAME.fullmatch(path.stem)
+        if match:
+            return match["dataset"]
+        prefixes = [d for d in self.annotations if path.stem.startswith(f"{d}_")]
+        return max(prefixes, key=len, default=None)
+
     def _free_name(self, dataset: str, now: datetime) -> str:
         """``<dataset>_<stamp>.parquet``, a microsecond later while that name is taken."""
         if not _SAFE.fullmatch(dataset):  # the schema file allows no other: a caller's bug
@@ -355,11 +366,6 @@ def _before(a: DatasetVersion, b: DatasetVersion) -> bool:
 def _versions_hint(versions: list[DatasetVersion]) -> str:
     names = [f"{v.name}{' (newest)' if v.newest else ''}" for v in versions]
     return f"its versions: {', '.join(names)}" if names else "it has no versions"
-
-
-def _dataset_of(path: Path) -> str | None:
-    match = _NAME.fullmatch(path.stem)
-    return match["dataset"] if match else None
 
 
 def _version(dataset: str, path: Path, *, newest: bool) -> DatasetVersion:
