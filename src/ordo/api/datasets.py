@@ -3,8 +3,8 @@
 The root is the folder a publish step writes (``root:``): given as ``root=``, or else taken
 from the project's manifest when exactly one publish step there names one (relative to the
 project folder, as the step reads it). Every call opens the root under its lock, so it never
-reads a half-made switch, and removes what a killed run left unlisted (``ordo.datasets
-.versions``). A rollback makes an older version newest again and keeps the newest one in
+reads a half-made switch, and removes what a killed run left unlisted
+(``ordo.datasets.versions``). A rollback makes an older version newest again and keeps the newest one in
 ``historical_db/``; it is the same switch a publish makes, as safe against a crash.
 
 ``env_file=`` and ``environ=`` are taken as every use case takes them; a root needs no
