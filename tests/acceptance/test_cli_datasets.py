@@ -151,3 +151,10 @@ def test_a_root_that_cannot_be_locked_is_told_in_words(
     assert done.returncode == 1
     assert f"cannot use {root / ROOT}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_without_root_or_manifest_it_asks_for_root(tmp_path: Path) -> None:
+    done = ordo_datasets("list", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "so no publish step tells where the datasets are" in done.stderr
+    assert "--root DIR" in done.stderr

@@ -4,8 +4,9 @@ The root is the folder a publish step writes (``root:``): given as ``root=``, or
 from the project's manifest when exactly one publish step there names one (relative to the
 project folder, as the step reads it). Every call opens the root under its lock, so it never
 reads a half-made switch, and removes what a killed run left unlisted
-(``ordo.datasets.versions``). A rollback makes an older version newest again and keeps the newest one in
-``historical_db/``; it is the same switch a publish makes, as safe against a crash.
+(``ordo.datasets.versions``). A rollback makes an older version newest again and keeps the
+newest one in ``historical_db/``; it is the same switch a publish makes, as safe against a
+crash.
 
 ``env_file=`` and ``environ=`` are taken as every use case takes them; a root needs no
 setting, so they change nothing today.
@@ -92,7 +93,13 @@ def datasets_root(
     if root is not None:
         return Path(root).absolute()
     proj = Project.at(project)
-    path = proj.manifest_path(manifest)
+    try:
+        path = proj.manifest_path(manifest)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{exc.message}, so no publish step tells where the datasets are",
+            hint="give the folder with --root DIR",
+        ) from None
     loaded = load_manifest(path)
     roots = list(
         dict.fromkeys(
