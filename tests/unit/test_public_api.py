@@ -77,6 +77,14 @@ def test_exports_are_the_reviewed_list() -> None:
             "TaskStatus",
             "list_runs",
             "show_run",
+            # datasets
+            "DatasetSource",
+            "DatasetVersion",
+            "PublishResult",
+            "dataset_history",
+            "list_datasets",
+            "publish",
+            "rollback_dataset",
         ]
     )
 
@@ -121,6 +129,9 @@ def test_everything_the_cli_does_is_a_public_call() -> None:
         "query",
         "list_runs",
         "show_run",
+        "list_datasets",
+        "dataset_history",
+        "rollback_dataset",
     ]
     for name in use_cases:
         parameters = inspect.signature(getattr(ordo, name)).parameters

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, NoReturn
 import typer
 
 from ordo.cli._guard import guarded
+from ordo.cli.datasets import datasets_app
 from ordo.cli.db import db_app
 from ordo.cli.migrate import migrate_app
 from ordo.cli.options import DebugOpt, EnvFileOpt, ManifestOpt, ProjectOpt, Typer
@@ -324,6 +325,7 @@ def main_callback(
 app.add_typer(db_app, name="db")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(runs_app, name="runs")
+app.add_typer(datasets_app, name="datasets")
 
 
 def _bare_resume(argv: list[str]) -> list[str]:
