@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlalchemy import Connection
 
-    from ordo.db.dialects.postgresql import PostgreSQLDialect
+    from ordo.db.dialects.base import Dialect
 
 __all__ = ["load_arrow"]
 
 
 def load_arrow(
-    dialect: PostgreSQLDialect,
+    dialect: Dialect,
     conn: Connection,
     table_sql: str,
     columns_sql: Sequence[str],
