@@ -180,9 +180,10 @@ class ServiceTables:
         run_id: str | None = None,
     ) -> bool:
         if self._claim is None:
+            # RETURNING says who inserted: the driver's rowcount is -1 on PostgreSQL here.
             self._claim = insert_ignoring_duplicates(
                 self.engine, schedule_fires, ["job_definition_id", "scheduled_for"]
-            )
+            ).returning(_f.job_definition_id)
         with self._transaction(write=True) as conn:
             result = conn.execute(
                 self._claim,
@@ -194,7 +195,7 @@ class ServiceTables:
                     "job_run_id": run_id,
                 },
             )
-            return bool(result.rowcount == 1)
+            return result.first() is not None
 
     def last_fire(self, job_id: str) -> datetime | None:
         with self._transaction(write=False) as conn:

@@ -107,7 +107,7 @@ def insert_job_ignoring_duplicates(engine: Engine) -> Any:
 
 def insert_ignoring_duplicates(engine: Engine, table: Table, keys: list[str]) -> Any:
     """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on ``table``: of callers inserting the
-    same keys at once, exactly one inserts a row (``rowcount`` 1); the others change nothing."""
+    same keys at once, exactly one inserts a row; the others change nothing."""
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql  # deferred: only the backend in use
 
