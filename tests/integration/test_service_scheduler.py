@@ -1,0 +1,195 @@
+"""Schedulers on one store: every fire claimed exactly once, none missed, across restarts.
+
+Two schedulers tick the same simulated hour at the same simulated moments (a barrier lines
+their ticks up, so they race for every fire), each on its own connection as two ``ordo
+serve`` replicas would; one of them restarts half-way (its store closed, a new scheduler on
+a new connection) after being down for a few minutes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import URL
+
+from ordo.service.scheduler import Fire, Scheduler
+from ordo.store.jobs import Catchup, JobOrigin, JobSpec
+from ordo.store.postgresql import PostgresStore
+from ordo.store.relational import SqlStore
+from ordo.store.sqlite import SqliteStore
+
+START = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+END = START + timedelta(hours=1)
+STEP = timedelta(seconds=20)
+Opener = Callable[[], SqlStore]
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    if request.param == "sqlite":
+        return lambda: SqliteStore(tmp_path / ".ordo" / "state.db")
+    url: URL = request.getfixturevalue("postgres_url")
+    return lambda: PostgresStore(url)
+
+
+@pytest.fixture
+def store(opener: Opener) -> Iterator[SqlStore]:
+    made = opener()
+    yield made
+    made.close()
+
+
+def add(store: SqlStore, name: str, schedule: str, catchup: Catchup, zone: str = "UTC") -> str:
+    spec = JobSpec(
+        name=name, manifest="queue/m.yaml", schedule=schedule, catchup=catchup, timezone=zone
+    )
+    return store.create_job(spec, origin=JobOrigin.API, at=START - timedelta(seconds=30)).id
+
+
+def minutes(every: int, start: datetime = START, end: datetime = END) -> list[datetime]:
+    found, moment = [], start
+    while moment <= end:
+        found.append(moment)
+        moment += timedelta(minutes=every)
+    return found
+
+
+def ticks(start: datetime = START, end: datetime = END) -> list[datetime]:
+    found, moment = [], start
+    while moment <= end:
+        found.append(moment)
+        moment += STEP
+    return found
+
+
+class Recorder:
+    """The fires handed on, by any scheduler, with the run id each got."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.fires: list[tuple[str, datetime, str, str]] = []
+
+    def handler(self, scheduler: str) -> Callable[[Fire], None]:
+        def on_fire(fire: Fire) -> None:
+            with self.lock:
+                self.fires.append((fire.job.name, fire.scheduled_for, fire.run_id, scheduler))
+
+        return on_fire
+
+
+def test_two_schedulers_and_a_restart_claim_every_fire_of_an_hour_once(
+    store: SqlStore, opener: Opener
+) -> None:
+    jobs = {
+        "minutely": add(store, "minutely", "* * * * *", Catchup.ALL),
+        "five": add(store, "five", "*/5 * * * *", Catchup.LATEST),
+        "ten": add(store, "ten", "*/10 * * * *", Catchup.NONE),
+        "berlin": add(store, "berlin", "15 12 * * *", Catchup.LATEST, "Europe/Berlin"),
+    }
+    expected = {
+        "minutely": minutes(1),
+        "five": minutes(5),
+        "ten": minutes(10),
+        "berlin": [START + timedelta(minutes=15)],  # 12:15 CEST
+    }
+    recorder = Recorder()
+    moments = ticks()
+    barrier = threading.Barrier(2)
+    down = (START + timedelta(minutes=29, seconds=50), START + timedelta(minutes=34))
+    errors: list[BaseException] = []
+
+    def replica(name: str, restarts: bool) -> None:
+        own = opener()
+        scheduler = Scheduler(own, recorder.handler(name), name=name)
+        try:
+            for now in moments:
+                barrier.wait(timeout=60)
+                if restarts and down[0] <= now < down[1]:
+                    if own is not None:
+                        own.close()  # the process is gone, mid-hour
+                        own = None
+                    continue
+                if own is None:  # started again: nothing but the store remembers
+                    own = opener()
+                    scheduler = Scheduler(own, recorder.handler(name + "'"), name=name + "'")
+                scheduler.tick(now)
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            if own is not None:
+                own.close()
+
+    threads = [
+        threading.Thread(target=replica, args=("a", True)),
+        threading.Thread(target=replica, args=("b", False)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+    handed = Counter((name, when) for name, when, _, _ in recorder.fires)
+    assert [key for key, count in handed.items() if count > 1] == []  # none twice
+    for name, times in expected.items():
+        assert sorted(when for job, when in handed if job == name) == times, name  # none missed
+        fires = store.list_fires(jobs[name])
+        assert [fire.scheduled_for for fire in fires] == times
+    by_fire = {(name, when): run for name, when, run, _ in recorder.fires}
+    for name, job_id in jobs.items():
+        for fire in store.list_fires(job_id):
+            assert fire.run_id == by_fire[(name, fire.scheduled_for)]
+    assert {who for *_, who in recorder.fires} >= {"a", "b"}  # both won some
+
+
+@pytest.mark.parametrize(
+    ("catchup", "after_restart"),
+    [
+        (Catchup.ALL, minutes(5, START + timedelta(minutes=15), START + timedelta(minutes=40))),
+        (Catchup.LATEST, [START + timedelta(minutes=40)]),
+        (Catchup.NONE, []),
+    ],
+)
+def test_after_downtime_the_catchup_policy_decides_what_runs(
+    store: SqlStore, opener: Opener, catchup: Catchup, after_restart: list[datetime]
+) -> None:
+    add(store, "job", "*/5 * * * *", catchup)
+    recorder = Recorder()
+    first = Scheduler(store, recorder.handler("first"))
+    for now in ticks(START, START + timedelta(minutes=10)):
+        first.tick(now)
+    assert [when for _, when, _, _ in recorder.fires] == minutes(
+        5, START, START + timedelta(minutes=10)
+    )
+    recorder.fires.clear()
+    # Down for half an hour; back at 10:42:30, when the 10:40 fire is no longer "now".
+    again = opener()
+    try:
+        won = Scheduler(again, recorder.handler("again")).tick(
+            START + timedelta(minutes=42, seconds=30)
+        )
+    finally:
+        again.close()
+    assert [fire.scheduled_for for fire in won] == after_restart
+    assert [when for _, when, _, _ in recorder.fires] == after_restart
+
+
+def test_a_disabled_job_is_not_fired_and_enabling_it_resumes(store: SqlStore) -> None:
+    job_id = add(store, "job", "*/5 * * * *", Catchup.LATEST)
+    recorder = Recorder()
+    scheduler = Scheduler(store, recorder.handler("s"))
+    scheduler.tick(START)
+    spec = store.get_job(job_id).spec
+    store.update_job(job_id, spec.model_copy(update={"enabled": False}), at=START)
+    for now in ticks(START, START + timedelta(minutes=20)):
+        scheduler.tick(now)
+    assert [when for _, when, _, _ in recorder.fires] == [START]
+    store.update_job(job_id, spec, at=START + timedelta(minutes=21))
+    scheduler.tick(START + timedelta(minutes=21))
+    assert [when for _, when, _, _ in recorder.fires] == [START, START + timedelta(minutes=20)]
