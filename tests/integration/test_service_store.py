@@ -11,12 +11,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import URL, create_engine, text
 
 from ordo.config import Settings
 from ordo.migrations import Migrator
 from ordo.service import tokens
-from ordo.service.jobs import JobInvalid, check_job, create_job, parse_job, update_job
+from ordo.service.jobs import (
+    JobInvalid,
+    check_job,
+    create_job,
+    extract_load_manifest,
+    parse_job,
+    update_job,
+)
 from ordo.service.project_jobs import sync_project_jobs
 from ordo.store.base import PlannedTask
 from ordo.store.jobs import JobExists, JobHasRuns, JobNotFound, JobOrigin, JobSpec
@@ -247,11 +255,44 @@ def test_a_selector_naming_no_step_fails_the_plan(settings: Settings) -> None:
     assert "nope" in fields_of(caught.value)["manifest"]
 
 
-def test_extract_load_jobs_need_types_ordo_knows(settings: Settings) -> None:
-    good = JobSpec(name="copy", extractor_type="csv", loader_type="table")
+def extract_load(**source: object) -> JobSpec:
+    return JobSpec(
+        name="copy",
+        extractor_type=str(source.pop("type", "csv")),
+        extractor_config={"path": "incoming/orders.csv", **source},
+        loader_type="table",
+        loader_config={"table": "orders", "mode": "replace"},
+    )
+
+
+def test_an_extract_load_job_is_a_one_step_load_manifest_that_must_plan(
+    settings: Settings,
+) -> None:
+    (settings.root / "incoming").mkdir()
+    (settings.root / "incoming" / "orders.csv").write_text("id,qty\n1,2\n", encoding="utf-8")
+    good = extract_load()
     assert check_job(good, settings) is good
+    assert yaml.safe_load(extract_load_manifest(good)) == {
+        "name": "copy",
+        "steps": [
+            {
+                "name": "load",
+                "type": "load",
+                "source": {"path": "incoming/orders.csv", "type": "csv"},
+                "target": {"table": "orders", "mode": "replace", "type": "table"},
+            }
+        ],
+    }
     with pytest.raises(JobInvalid) as caught:
-        check_job(JobSpec(name="copy", extractor_type="fax", loader_type="table"), settings)
+        check_job(extract_load(delimeter=";"), settings)
+    [problem] = caught.value.fields
+    assert (problem.field, problem.message) == ("extractor_config.delimeter", "unknown key")
+    assert problem.hint == "did you mean 'delimiter'?"
+
+
+def test_extract_load_jobs_need_types_ordo_knows(settings: Settings) -> None:
+    with pytest.raises(JobInvalid) as caught:
+        check_job(extract_load(type="fax"), settings)
     assert fields_of(caught.value) == {"extractor_type": "'fax' is not a type ordo knows"}
     assert "csv" in (caught.value.fields[0].hint or "")
 

@@ -2,9 +2,10 @@
 
 ``check_job`` is the job manager's validation (seed 003): the cron parses, the zone exists,
 the manifest lies inside the project and plans cleanly with the job's params and select
-(what ``ordo plan`` does), or the extractor and loader types are ones ordo has. Every problem
-is gathered into one ``JobInvalid``, each naming its field: what the API will answer with a
-422, and what ``ordo.yaml``'s sync reports with the file and the job.
+(what ``ordo plan`` does), or the extractor and loader types are ones ordo has and the
+one-step ``load`` manifest the job stands for (``extract_load_manifest``) plans cleanly.
+Every problem is gathered into one ``JobInvalid``, each naming its field: what the API will
+answer with a 422, and what ``ordo.yaml``'s sync reports with the file and the job.
 
 A job that has runs is not deleted (``JobHasRuns``): its runs are the history people audit,
 and a delete that quietly disabled it instead would leave a caller believing it gone. It is
@@ -13,6 +14,7 @@ disabled by an update (``enabled: false``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +37,13 @@ __all__ = [
     "JobOverview",
     "check_job",
     "create_job",
+    "extract_load_manifest",
     "job_overview",
     "parse_job",
     "update_job",
 ]
+
+EXTRACT_LOAD_STEP = "load"  # the one step of an extract-load job's manifest
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,25 @@ def check_job(spec: JobSpec, settings: Settings) -> JobSpec:
             problems.append(
                 FieldProblem(field, f"'{value}' is not a type ordo knows", _one_of(known))
             )
+    if spec.extractor_type is not None and not problems:
+        problems += _extract_load_problems(spec, settings)
     if problems:
         raise JobInvalid(spec.name, problems)
     return spec
+
+
+def extract_load_manifest(spec: JobSpec) -> str:
+    """The manifest an extract-load job runs: one ``load`` step, the extractor as its source
+    and the loader as its target (the YAML text, as a run keeps it)."""
+    import yaml  # deferred: only extract-load jobs
+
+    step = {
+        "name": EXTRACT_LOAD_STEP,
+        "type": "load",
+        "source": {**(spec.extractor_config or {}), "type": spec.extractor_type},
+        "target": {**(spec.loader_config or {}), "type": spec.loader_type},
+    }
+    return yaml.safe_dump({"name": spec.name, "steps": [step]}, sort_keys=False)
 
 
 def create_job(
@@ -200,6 +221,35 @@ def _manifest_problems(spec: JobSpec, settings: Settings) -> list[FieldProblem]:
             for problem in exc.problems
         ]
     return []
+
+
+def _extract_load_problems(spec: JobSpec, settings: Settings) -> list[FieldProblem]:
+    """Plan the job's load manifest from a folder of its own (paths in it are looked up in
+    the project first); its problems come back under the config fields they are about."""
+    import tempfile
+
+    from ordo.api.runs import plan  # deferred: planning loads the kinds
+
+    with tempfile.TemporaryDirectory(prefix="ordo-job-") as folder:
+        path = Path(folder) / "job.yaml"
+        path.write_text(extract_load_manifest(spec), encoding="utf-8")
+        try:
+            plan(path, project=settings.root, environ=settings.values)
+        except OrdoError as exc:
+            return [_config_problem(problem) for problem in exc.problems]
+    return []
+
+
+_CONFIG_FIELDS = {"source": "extractor_config", "target": "loader_config"}
+_KEY_PROBLEM = re.compile(r"^(source|target)(?:\.(\S+))?: (.*)$", re.DOTALL)
+
+
+def _config_problem(problem: Problem) -> FieldProblem:
+    found = _KEY_PROBLEM.match(problem.message)
+    if found is None:
+        return FieldProblem("job", problem.message, problem.hint)
+    field = _CONFIG_FIELDS[found[1]] + (f".{found[2]}" if found[2] else "")
+    return FieldProblem(field, found[3], problem.hint)
 
 
 def _one_of(known: Mapping[str, Any]) -> str:
