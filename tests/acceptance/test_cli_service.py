@@ -107,6 +107,9 @@ def test_looking_at_a_project_without_a_store_creates_none(project: Path) -> Non
     )
     assert "No tokens yet" in ordo("token", "list", cwd=project).stdout
     assert not (project / ".ordo").exists()
+    elsewhere = {"ORDO_STATE_URL": "sqlite:///history/state.db"}
+    assert "No jobs yet" in ordo("jobs", "list", cwd=project, env=elsewhere).stdout
+    assert not (project / "history").exists()
 
 
 def test_jobs_sync_then_list_shows_each_job_with_its_next_fire(project: Path) -> None:

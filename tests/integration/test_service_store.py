@@ -306,6 +306,7 @@ def test_extract_load_jobs_need_types_ordo_knows(settings: Settings) -> None:
         ({"name": "x"}, "job", "say what to run"),
         ({"name": "x", "manifest": "m", "loader_type": "table"}, "job", "not both"),
         ({"manifest": "m.yaml"}, "name", "required"),
+        ({"name": "  ", "manifest": "m.yaml"}, "name", "not blank"),
     ],
 )
 def test_a_job_of_the_wrong_shape_names_the_field(

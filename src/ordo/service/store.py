@@ -14,7 +14,7 @@ from pathlib import Path
 from ordo.api._settings import load_settings
 from ordo.config import Settings
 from ordo.errors import ConfigError
-from ordo.store.factory import open_store
+from ordo.store.factory import STATE_URL_SETTING, open_store
 from ordo.store.memory import MemoryStore
 from ordo.store.service import ServiceStore
 
@@ -37,8 +37,8 @@ def service_store(
     settings = load_settings(project, env_file, environ)
     store = open_store(settings, settings.root, create=create)
     try:
-        if isinstance(store, MemoryStore) and not create and settings.get("ORDO_STATE_URL") is None:
-            yield None, settings
+        if isinstance(store, MemoryStore) and not create and not _memory_url(settings):
+            yield None, settings  # the stand-in for a SQLite store not made yet
         elif isinstance(store, ServiceStore) and not isinstance(store, MemoryStore):
             yield store, settings
         else:
@@ -50,3 +50,8 @@ def service_store(
             )
     finally:
         store.close()
+
+
+def _memory_url(settings: Settings) -> bool:
+    text = settings.get(STATE_URL_SETTING) or ""
+    return text.strip().lower() in ("memory", "memory:", "memory://")

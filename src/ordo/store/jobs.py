@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ordo.errors import InvalidInput
 
@@ -67,6 +67,13 @@ class JobSpec(BaseModel):
     extractor_config: dict[str, Any] | None = None
     loader_type: str | None = None
     loader_config: dict[str, Any] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _a_name(cls, name: str) -> str:
+        if not name.strip() or name != name.strip():
+            raise ValueError("a job's name has no spaces at its ends and is not blank")
+        return name
 
     @model_validator(mode="after")
     def _one_thing_to_run(self) -> Self:
