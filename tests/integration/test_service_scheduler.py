@@ -8,7 +8,12 @@ a new connection) after being down for a few minutes.
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +28,7 @@ from ordo.store.postgresql import PostgresStore
 from ordo.store.relational import SqlStore
 from ordo.store.sqlite import SqliteStore
 
+REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)
 STEP = timedelta(seconds=20)
@@ -193,3 +199,73 @@ def test_a_disabled_job_is_not_fired_and_enabling_it_resumes(store: SqlStore) ->
     store.update_job(job_id, spec, at=START + timedelta(minutes=21))
     scheduler.tick(START + timedelta(minutes=21))
     assert [when for _, when, _, _ in recorder.fires] == [START, START + timedelta(minutes=20)]
+
+
+@pytest.mark.postgres
+def test_two_scheduler_processes_one_killed_and_restarted_fire_everything_once(
+    postgres_url: URL, tmp_path: Path
+) -> None:
+    """Two replicas in processes of their own, racing on one PostgreSQL store along a clock
+    that runs 600 times faster than the real one; one is killed with SIGKILL half-way and
+    started again. Only ``catchup: all`` jobs here: which fires are due then does not depend
+    on how fast the machine is."""
+    store = PostgresStore(postgres_url)
+    try:
+        jobs = {
+            "minutely": add(store, "minutely", "* * * * *", Catchup.ALL),
+            "seven": add(store, "seven", "*/7 * * * *", Catchup.ALL),
+        }
+    finally:
+        store.close()
+    url = postgres_url.render_as_string(hide_password=False)
+    epoch = time.time() + 1.5  # both start before the simulated hour does
+    out = tmp_path / "fires.jsonl"
+    started: list[subprocess.Popen[str]] = []
+
+    def replica(name: str) -> subprocess.Popen[str]:
+        args = [url, START.isoformat(), END.isoformat(), "600", str(epoch), name, str(out)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.scheduling", *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ticking"
+        return process
+
+    first, other = replica("a"), replica("b")
+    try:
+        # Half-way through the simulated hour (3 s after it began), a is killed mid-tick.
+        time.sleep(max(0.0, epoch + 3.0 - time.time()))
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        again = replica("a-restarted")
+        assert again.wait(timeout=120) == 0
+        assert other.wait(timeout=120) == 0
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    handed = Counter((line["job"], line["at"]) for line in lines)
+    assert [key for key, count in handed.items() if count > 1] == []  # none handed on twice
+    assert {line["by"] for line in lines} <= {"a", "b", "a-restarted"}
+    store = PostgresStore(postgres_url)
+    try:
+        for name, every in (("minutely", 1), ("seven", 7)):
+            expected = [t for t in minutes(1) if t.minute % every == 0]
+            fires = store.list_fires(jobs[name])
+            assert [fire.scheduled_for for fire in fires] == expected, name  # none missed
+            # Each fire was handed on by the replica that claimed it; only the killed one
+            # may have claimed a fire and died before handing it on.
+            for fire in fires:
+                if (name, fire.scheduled_for.isoformat()) not in handed:
+                    assert fire.claimed_by == "a", (name, fire.scheduled_for)
+    finally:
+        store.close()
