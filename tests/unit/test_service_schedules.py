@@ -19,6 +19,7 @@ from ordo.service.schedules import (
     check_timezone,
     describe,
     due_fires,
+    fire_after,
     next_fire,
 )
 from ordo.store.jobs import Catchup, JobDefinition, JobOrigin, JobSpec
@@ -35,7 +36,7 @@ def wall(zone: ZoneInfo, *parts: int, fold: int = 0) -> datetime:
 def fires(schedule: str, zone: str, after: datetime, count: int) -> list[datetime]:
     found, moment = [], after
     for _ in range(count):
-        moment = next_fire(schedule, zone, moment)
+        moment = fire_after(schedule, zone, moment)
         found.append(moment)
     return found
 
@@ -76,7 +77,7 @@ def test_a_daily_job_in_the_repeated_hour_fires_once_not_twice(
     # Asked from inside the second pass of that hour, it does not go back to the first.
     second_pass = wall(zone, year, month, date, repeated, 10, fold=1)
     assert second_pass > found[0]
-    assert next_fire(f"30 {repeated} * * *", str(zone), second_pass) == found[1]
+    assert fire_after(f"30 {repeated} * * *", str(zone), second_pass) == found[1]
 
 
 def test_hourly_fires_by_elapsed_time_across_both_dst_changes() -> None:
@@ -98,16 +99,16 @@ def test_aliases_are_their_five_fields() -> None:
     assert check_schedule("@WEEKLY") == "0 0 * * 0"
     assert check_schedule(" 30   2 * * * ") == "30 2 * * *"
     after = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)  # a Monday
-    assert next_fire("@hourly", "UTC", after) == datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
-    assert next_fire("@daily", "UTC", after) == datetime(2026, 6, 16, tzinfo=UTC)
-    assert next_fire("@weekly", "UTC", after) == datetime(2026, 6, 21, tzinfo=UTC)
-    assert next_fire("@monthly", "UTC", after) == datetime(2026, 7, 1, tzinfo=UTC)
-    assert next_fire("@yearly", "UTC", after) == datetime(2027, 1, 1, tzinfo=UTC)
+    assert fire_after("@hourly", "UTC", after) == datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
+    assert fire_after("@daily", "UTC", after) == datetime(2026, 6, 16, tzinfo=UTC)
+    assert fire_after("@weekly", "UTC", after) == datetime(2026, 6, 21, tzinfo=UTC)
+    assert fire_after("@monthly", "UTC", after) == datetime(2026, 7, 1, tzinfo=UTC)
+    assert fire_after("@yearly", "UTC", after) == datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def test_a_fire_exactly_at_after_is_not_next() -> None:
     at = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
-    assert next_fire("0 * * * *", "UTC", at) == at + timedelta(hours=1)
+    assert fire_after("0 * * * *", "UTC", at) == at + timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
@@ -216,3 +217,11 @@ def test_due_fires_in_a_zone_across_the_fall_back_night() -> None:
         wall(NEW_YORK, 2026, 3, 8, 3, 0),
         wall(NEW_YORK, 2026, 3, 9, 2, 30),
     ]
+
+
+def test_the_next_fire_of_a_job_is_in_its_zone_and_none_when_it_cannot_fire() -> None:
+    after = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+    nightly = JobSpec(name="n", manifest="m.yaml", schedule="30 2 * * *", timezone="Europe/Berlin")
+    assert next_fire(nightly, after) == wall(BERLIN, 2026, 6, 16, 2, 30)
+    assert next_fire(nightly.model_copy(update={"enabled": False}), after) is None
+    assert next_fire(JobSpec(name="n", manifest="m.yaml"), after) is None

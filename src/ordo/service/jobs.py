@@ -171,12 +171,11 @@ def job_overview(store: ServiceStore, *, now: datetime) -> list[JobOverview]:
     """Every job by name, with its next fire after ``now``."""
     shown = []
     for job in store.list_jobs():
-        spec, upcoming = job.spec, None
-        if spec.schedule is not None and spec.enabled:
-            try:
-                upcoming = next_fire(spec.schedule, spec.timezone, now)
-            except OrdoError:
-                upcoming = None  # a job stored before its zone vanished: shown, never fired
+        spec = job.spec
+        try:
+            upcoming = next_fire(job, now)
+        except OrdoError:
+            upcoming = None  # a job stored before its zone vanished: shown, never fired
         words = describe(spec.schedule) if spec.schedule else None
         shown.append(JobOverview(job, upcoming, words))
     return shown

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ordo.errors import ConfigError, InvalidInput
 from ordo.store.base import utc
-from ordo.store.jobs import Catchup, JobDefinition
+from ordo.store.jobs import Catchup, JobDefinition, JobSpec
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ __all__ = [
     "check_timezone",
     "describe",
     "due_fires",
+    "fire_after",
     "next_fire",
 ]
 
@@ -89,7 +90,16 @@ def check_timezone(name: str) -> ZoneInfo:
         ) from None
 
 
-def next_fire(schedule: str, timezone: str, after: datetime) -> datetime:
+def next_fire(job: JobDefinition | JobSpec, after: datetime) -> datetime | None:
+    """The job's first fire strictly after ``after``; None when it has no schedule or is
+    disabled (what ``ordo jobs list`` and ``GET /jobs`` show)."""
+    spec = job.spec if isinstance(job, JobDefinition) else job
+    if spec.schedule is None or not spec.enabled:
+        return None
+    return fire_after(spec.schedule, spec.timezone, after)
+
+
+def fire_after(schedule: str, timezone: str, after: datetime) -> datetime:
     """The first fire of ``schedule`` (read in ``timezone``) strictly after ``after``."""
     zone = check_timezone(timezone)
     after = utc(after)
