@@ -476,6 +476,10 @@ def test_a_token_expires_at_its_time(store: SqlStore) -> None:
     [listed] = store.list_tokens()
     assert listed.revoked_at is None
     assert not listed.usable_at(T0 + timedelta(hours=2))
+    assert (listed.state_at(T0), listed.state_at(T0 + timedelta(hours=2))) == (
+        "active",
+        "expired",
+    )
 
 
 def test_roles_nest_viewer_operator_admin(store: SqlStore) -> None:

@@ -161,11 +161,10 @@ def _print_tokens(console: Console, found: list[TokenRecord]) -> None:
     now = datetime.now(UTC)
     table = Table("name", "role", "state", "created", "expires", "last used")
     for token in found:
-        state = "revoked" if token.revoked_at else "active" if token.usable_at(now) else "expired"
         table.add_row(
             Text(token.name),
             str(token.role),
-            state,
+            token.state_at(now),
             _local(token.created_at),
             _local(token.expires_at) if token.expires_at else "never",
             _local(token.last_used_at) if token.last_used_at else "never",

@@ -59,6 +59,12 @@ class TokenRecord:
         """Neither revoked nor expired at ``now``."""
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
+    def state_at(self, now: datetime) -> str:
+        """``active``, ``revoked`` or ``expired``, as ``ordo token list`` says it."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.usable_at(now) else "expired"
+
     def as_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
