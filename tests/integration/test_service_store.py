@@ -453,6 +453,22 @@ def test_a_token_is_verified_and_its_use_recorded(store: SqlStore) -> None:
     assert tokens.verify_token(store, "Bearer nonsense", now=used) is None
 
 
+def test_refused_tokens_are_logged_by_name_never_by_their_text(
+    store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    made = tokens.create_token(store, "ci", "viewer", now=T0, expires="1h")
+    guess = "ordo_" + "B" * 43
+    with caplog.at_level("WARNING", logger="ordo.service"):
+        assert tokens.verify_token(store, guess, now=T0) is None
+        assert tokens.verify_token(store, made.token, now=T0 + timedelta(hours=2)) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused a token that is not one of this store's",
+        "refused token 'ci': it is expired",
+    ]
+    assert made.token not in caplog.text
+    assert guess not in caplog.text
+
+
 def test_a_revoked_token_stops_working_at_once(opener: Opener) -> None:
     server, admin = opener(), opener()  # the API's store, and the one `ordo token` opens
     try:

@@ -10,6 +10,7 @@ also manages jobs and tokens (``require_role``).
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -33,6 +34,7 @@ __all__ = [
     "verify_token",
 ]
 
+LOGGER = logging.getLogger("ordo.service")
 PREFIX = "ordo_"
 _EXPIRY = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -102,11 +104,17 @@ def create_token(
 
 def verify_token(store: ServiceStore, token: str, *, now: datetime) -> TokenRecord | None:
     """The record of ``token`` if it is usable at ``now`` (and notes its use); None for an
-    unknown, revoked or expired token, or for anything that is not an ordo token."""
-    if not token.startswith(PREFIX):
+    unknown, revoked or expired token, or for anything that is not an ordo token.
+
+    A refusal is logged (``ordo.service``, warning) with the token's name when it has one,
+    never with the token's text: a log is read by more people than hold tokens.
+    """
+    found = store.find_token(token_hash(token)) if token.startswith(PREFIX) else None
+    if found is None:
+        LOGGER.warning("refused a token that is not one of this store's")
         return None
-    found = store.find_token(token_hash(token))
-    if found is None or not found.usable_at(utc(now)):
+    if not found.usable_at(utc(now)):
+        LOGGER.warning("refused token '%s': it is %s", found.name, found.state_at(utc(now)))
         return None
     store.token_used(found.id, now)
     return found
