@@ -1,6 +1,6 @@
 """Service jobs: checked before they are stored, so a job in the store is one that can run.
 
-``check_job`` is the job manager's validation (seed 003): the cron parses, the zone exists,
+``check_job`` is the job manager's validation: the cron parses, the zone exists,
 the manifest lies inside the project and plans cleanly with the job's params and select
 (what ``ordo plan`` does), or the extractor and loader types are ones ordo has and the
 one-step ``load`` manifest the job stands for (``extract_load_manifest``) plans cleanly.

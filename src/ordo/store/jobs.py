@@ -1,8 +1,8 @@
 """A service job as the store keeps it: what to run, when, and how to catch up (issue 14).
 
-A job row is seed 003's ``job_definitions`` row. ``ordo run`` has always written one per
-pipeline, to hang its runs on; those rows are the origin ``run`` and the service does not
-run them. A service job says what to run, either a manifest inside the project (with
+A job is a row of the scheduler's ``job_definitions`` table. ``ordo run`` has always written
+one per pipeline, to hang its runs on; those rows are the origin ``run`` and the service does
+not run them. A service job says what to run, either a manifest inside the project (with
 ``params`` and ``select``) or an extractor and a loader (run as a one-step ``load``
 manifest), and when (``schedule`` in ``timezone``).
 
