@@ -24,19 +24,23 @@ from sqlalchemy import URL
 
 from ordo.service.scheduler import Fire, Scheduler
 from ordo.store.jobs import Catchup, JobOrigin, JobSpec
+from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
-from ordo.store.relational import SqlStore
+from ordo.store.service import ServiceStore
 from ordo.store.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)
 STEP = timedelta(seconds=20)
-Opener = Callable[[], SqlStore]
+Opener = Callable[[], ServiceStore]
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite", "memory"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    if request.param == "memory":
+        shared = MemoryStore()  # every replica's "connection" is the one store
+        return lambda: shared
     if request.param == "sqlite":
         return lambda: SqliteStore(tmp_path / ".ordo" / "state.db")
     url: URL = request.getfixturevalue("postgres_url")
@@ -44,13 +48,13 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
 
 
 @pytest.fixture
-def store(opener: Opener) -> Iterator[SqlStore]:
+def store(opener: Opener) -> Iterator[ServiceStore]:
     made = opener()
     yield made
     made.close()
 
 
-def add(store: SqlStore, name: str, schedule: str, catchup: Catchup, zone: str = "UTC") -> str:
+def add(store: ServiceStore, name: str, schedule: str, catchup: Catchup, zone: str = "UTC") -> str:
     spec = JobSpec(
         name=name, manifest="queue/m.yaml", schedule=schedule, catchup=catchup, timezone=zone
     )
@@ -89,7 +93,7 @@ class Recorder:
 
 
 def test_two_schedulers_and_a_restart_claim_every_fire_of_an_hour_once(
-    store: SqlStore, opener: Opener
+    store: ServiceStore, opener: Opener
 ) -> None:
     jobs = {
         "minutely": add(store, "minutely", "* * * * *", Catchup.ALL),
@@ -163,7 +167,7 @@ def test_two_schedulers_and_a_restart_claim_every_fire_of_an_hour_once(
     ],
 )
 def test_after_downtime_the_catchup_policy_decides_what_runs(
-    store: SqlStore, opener: Opener, catchup: Catchup, after_restart: list[datetime]
+    store: ServiceStore, opener: Opener, catchup: Catchup, after_restart: list[datetime]
 ) -> None:
     add(store, "job", "*/5 * * * *", catchup)
     recorder = Recorder()
@@ -186,7 +190,7 @@ def test_after_downtime_the_catchup_policy_decides_what_runs(
     assert [when for _, when, _, _ in recorder.fires] == after_restart
 
 
-def test_a_disabled_job_is_not_fired_and_enabling_it_resumes(store: SqlStore) -> None:
+def test_a_disabled_job_is_not_fired_and_enabling_it_resumes(store: ServiceStore) -> None:
     job_id = add(store, "job", "*/5 * * * *", Catchup.LATEST)
     recorder = Recorder()
     scheduler = Scheduler(store, recorder.handler("s"))

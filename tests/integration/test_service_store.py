@@ -28,9 +28,11 @@ from ordo.service.jobs import (
 from ordo.service.project_jobs import sync_project_jobs
 from ordo.store.base import PlannedTask
 from ordo.store.jobs import JobExists, JobHasRuns, JobNotFound, JobOrigin, JobSpec
+from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
 from ordo.store.relational import SqlStore
 from ordo.store.schema import HISTORY_TABLE, MIGRATIONS
+from ordo.store.service import ServiceStore
 from ordo.store.sqlite import SqliteStore
 from ordo.store.tokens import Role, TokenExists, token_hash
 from tests.support.project import make_project
@@ -46,21 +48,42 @@ MANIFEST = """\
         type: sql
         sql: SELECT 2
     """
-Opener = Callable[[], SqlStore]
+Opener = Callable[[], ServiceStore]
+SQL = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
-    """Opens the same store again on each call: SQLite in one file, PostgreSQL in one schema."""
-    if request.param == "sqlite":
+def open_again(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens the same store again on each call: SQLite in one file, PostgreSQL in one schema,
+    and the one memory store (it keeps everything until the process ends)."""
+    if kind == "memory":
+        made = MemoryStore()
+        return lambda: made
+    if kind == "sqlite":
         return lambda: SqliteStore(tmp_path / ".ordo" / "state.db")
     url: URL = request.getfixturevalue("postgres_url")
     return lambda: PostgresStore(url)
 
 
+@pytest.fixture(params=["memory", *SQL])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    return open_again(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=SQL)
+def sql_opener(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], SqlStore]:
+    return open_again(request.param, request, tmp_path)  # type: ignore[return-value]
+
+
 @pytest.fixture
-def store(opener: Opener) -> Iterator[SqlStore]:
+def store(opener: Opener) -> Iterator[ServiceStore]:
     made = opener()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def sql_store(sql_opener: Callable[[], SqlStore]) -> Iterator[SqlStore]:
+    made = sql_opener()
     yield made
     made.close()
 
@@ -85,7 +108,7 @@ def spec(name: str = "nightly", **fields: object) -> JobSpec:
 # -- the V4 migration ---------------------------------------------------------------------------
 
 
-def v3_store(opener: Opener, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def v3_store(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """The store as ordo made it before V4, with a job, a run and a task in it."""
     dialect = "sqlite" if "sqlite" in request.node.callspec.id else "postgresql"
     old = tmp_path / "v3"
@@ -127,10 +150,13 @@ def v3_store(opener: Opener, tmp_path: Path, request: pytest.FixtureRequest) -> 
 
 
 def test_a_version_3_store_keeps_its_jobs_and_runs_and_gains_the_service_tables(
-    opener: Opener, tmp_path: Path, request: pytest.FixtureRequest, settings: Settings
+    sql_opener: Callable[[], SqlStore],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    settings: Settings,
 ) -> None:
-    v3_store(opener, tmp_path, request)
-    store = opener()
+    v3_store(tmp_path, request)
+    store = sql_opener()
     try:
         [run] = store.list_runs()
         assert (run.id, run.job, run.completed) == ("r1", "sales", 1)
@@ -149,7 +175,7 @@ def test_a_version_3_store_keeps_its_jobs_and_runs_and_gains_the_service_tables(
 # -- jobs ------------------------------------------------------------------------------------
 
 
-def test_jobs_are_created_read_listed_updated_and_deleted(store: SqlStore) -> None:
+def test_jobs_are_created_read_listed_updated_and_deleted(store: ServiceStore) -> None:
     made = store.create_job(
         spec(params={"region": "north"}, select=["load"], timezone="Europe/Berlin"),
         origin=JobOrigin.API,
@@ -191,7 +217,7 @@ def test_jobs_are_created_read_listed_updated_and_deleted(store: SqlStore) -> No
         store.delete_job(other.id)
 
 
-def test_a_job_with_runs_is_not_deleted_and_says_to_disable_it(store: SqlStore) -> None:
+def test_a_job_with_runs_is_not_deleted_and_says_to_disable_it(store: ServiceStore) -> None:
     job = store.create_job(spec(), origin=JobOrigin.API, at=T0)
     store.start_run("r1", job.id, started_at=T0, manifest_text="x", tasks=[PlannedTask("a", 1)])
     with pytest.raises(JobHasRuns) as caught:
@@ -200,7 +226,15 @@ def test_a_job_with_runs_is_not_deleted_and_says_to_disable_it(store: SqlStore) 
     assert store.get_job(job.id) == job
 
 
-def test_a_deleted_job_takes_its_fires_along(store: SqlStore) -> None:
+def test_a_run_recorded_under_a_jobs_name_keeps_the_job_as_it_is(store: ServiceStore) -> None:
+    job = store.create_job(spec(), origin=JobOrigin.API, at=T0)
+    assert store.record_job("nightly", "/p/queue/sales.yaml", "name: sales\n") == job.id
+    assert store.get_job(job.id).spec == job.spec  # its schedule too
+    assert store.record_job("nightly", "/p/queue/sales.yaml", "name: v2\n") == job.id
+    assert store.get_job(job.id).spec.schedule == "30 2 * * *"
+
+
+def test_a_deleted_job_takes_its_fires_along(store: ServiceStore) -> None:
     job = store.create_job(spec(), origin=JobOrigin.API, at=T0)
     assert store.claim_fire(job.id, T0, at=T0)
     store.delete_job(job.id)
@@ -319,7 +353,7 @@ def test_a_job_of_the_wrong_shape_names_the_field(
     assert words in found[field]
 
 
-def test_an_update_is_checked_like_a_creation(store: SqlStore, settings: Settings) -> None:
+def test_an_update_is_checked_like_a_creation(store: ServiceStore, settings: Settings) -> None:
     job = create_job(store, spec(), settings, now=T0)
     with pytest.raises(JobInvalid) as caught:
         update_job(store, job.id, spec(schedule="@often"), settings, now=T0)
@@ -335,7 +369,7 @@ def write_jobs(settings: Settings, body: str) -> None:
 
 
 def test_ordo_yaml_jobs_are_added_changed_and_disabled_when_removed(
-    store: SqlStore, settings: Settings
+    store: ServiceStore, settings: Settings
 ) -> None:
     api_job = create_job(store, spec("by-hand"), settings, now=T0)
     write_jobs(
@@ -387,7 +421,7 @@ def test_ordo_yaml_jobs_are_added_changed_and_disabled_when_removed(
 
 
 def test_a_mistake_in_ordo_yaml_changes_nothing_and_names_file_job_and_field(
-    store: SqlStore, settings: Settings
+    store: ServiceStore, settings: Settings
 ) -> None:
     write_jobs(
         settings,
@@ -410,7 +444,9 @@ def test_a_mistake_in_ordo_yaml_changes_nothing_and_names_file_job_and_field(
     assert store.list_jobs() == []
 
 
-def test_a_job_declared_twice_in_ordo_yaml_is_refused(store: SqlStore, settings: Settings) -> None:
+def test_a_job_declared_twice_in_ordo_yaml_is_refused(
+    store: ServiceStore, settings: Settings
+) -> None:
     write_jobs(
         settings,
         "jobs:\n  - {name: a, manifest: queue/sales.yaml}\n" * 1
@@ -423,13 +459,14 @@ def test_a_job_declared_twice_in_ordo_yaml_is_refused(store: SqlStore, settings:
 # -- tokens ------------------------------------------------------------------------------------
 
 
-def table_text(store: SqlStore, table: str) -> str:
+def table_text(store: SqlStore, table: str) -> str:  # every column of every row
     with store.engine.connect() as conn:
         rows = conn.execute(text(f"SELECT * FROM {table}")).all()
     return repr(rows)
 
 
-def test_a_token_is_shown_once_and_only_its_hash_is_kept(store: SqlStore) -> None:
+def test_a_token_is_shown_once_and_only_its_hash_is_kept(sql_store: SqlStore) -> None:
+    store = sql_store
     made = tokens.create_token(store, "ci", "operator", now=T0, expires="30d")
     assert made.token.startswith("ordo_")
     assert len(made.token) == len("ordo_") + 43  # 32 bytes, URL-safe base64
@@ -440,7 +477,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(store: SqlStore) -> Non
     assert token_hash(made.token) in kept
 
 
-def test_a_token_is_verified_and_its_use_recorded(store: SqlStore) -> None:
+def test_a_token_is_verified_and_its_use_recorded(store: ServiceStore) -> None:
     made = tokens.create_token(store, "ci", Role.VIEWER, now=T0)
     used = T0 + timedelta(minutes=5)
     found = tokens.verify_token(store, made.token, now=used)
@@ -454,7 +491,7 @@ def test_a_token_is_verified_and_its_use_recorded(store: SqlStore) -> None:
 
 
 def test_refused_tokens_are_logged_by_name_never_by_their_text(
-    store: SqlStore, caplog: pytest.LogCaptureFixture
+    store: ServiceStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     made = tokens.create_token(store, "ci", "viewer", now=T0, expires="1h")
     guess = "ordo_" + "B" * 43
@@ -485,7 +522,7 @@ def test_a_revoked_token_stops_working_at_once(opener: Opener) -> None:
         admin.close()
 
 
-def test_a_token_expires_at_its_time(store: SqlStore) -> None:
+def test_a_token_expires_at_its_time(store: ServiceStore) -> None:
     made = tokens.create_token(store, "short", "viewer", now=T0, expires="90m")
     assert tokens.verify_token(store, made.token, now=T0 + timedelta(minutes=89)) is not None
     assert tokens.verify_token(store, made.token, now=T0 + timedelta(minutes=90)) is None
@@ -498,7 +535,7 @@ def test_a_token_expires_at_its_time(store: SqlStore) -> None:
     )
 
 
-def test_roles_nest_viewer_operator_admin(store: SqlStore) -> None:
+def test_roles_nest_viewer_operator_admin(store: ServiceStore) -> None:
     viewer = tokens.create_token(store, "v", "viewer", now=T0).record
     admin = tokens.create_token(store, "a", "ADMIN", now=T0).record
     tokens.require_role(admin, Role.OPERATOR)
@@ -517,14 +554,14 @@ def test_an_expiry_that_is_not_a_duration_is_refused(bad: str) -> None:
 # -- fires ------------------------------------------------------------------------------------
 
 
-def test_of_many_claimers_of_one_fire_exactly_one_wins(store: SqlStore, opener: Opener) -> None:
+def test_of_many_claimers_of_one_fire_exactly_one_wins(store: ServiceStore, opener: Opener) -> None:
     job = store.create_job(spec(), origin=JobOrigin.API, at=T0)
     claimers = [opener() for _ in range(6)]
     start = threading.Barrier(len(claimers))
     results: list[bool] = []
     lock = threading.Lock()
 
-    def claim(claimer: SqlStore, number: int) -> None:
+    def claim(claimer: ServiceStore, number: int) -> None:
         start.wait()
         won = claimer.claim_fire(job.id, T0, at=T0, by=f"s{number}", run_id=f"run{number}")
         with lock:

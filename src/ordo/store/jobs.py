@@ -30,6 +30,9 @@ __all__ = [
     "JobNotFound",
     "JobOrigin",
     "JobSpec",
+    "job_exists",
+    "job_has_runs",
+    "job_not_found",
 ]
 
 
@@ -124,3 +127,24 @@ class JobExists(InvalidInput):
 
 class JobHasRuns(InvalidInput):
     """A job with recorded runs is not deleted: its runs are the history people audit."""
+
+
+def job_not_found(key: str) -> JobNotFound:
+    return JobNotFound(
+        f"no job '{key}' in the state store",
+        hint="`ordo jobs list` lists the jobs with their names",
+    )
+
+
+def job_exists(name: str) -> JobExists:
+    return JobExists(
+        f"a job named '{name}' exists already", hint="choose another name, or update that job"
+    )
+
+
+def job_has_runs(name: str, runs: int) -> JobHasRuns:
+    return JobHasRuns(
+        f"job '{name}' has {runs} recorded run(s) and is not deleted",
+        hint="disable it instead (enabled: false): it stops firing and its runs stay in the "
+        "history",
+    )

@@ -98,6 +98,8 @@ class SqlStore(ServiceTables):
             row = conn.execute(
                 select(j.id, j.path, j.definition, j.schedule).where(j.name == name)
             ).one()
+            if schedule is None:
+                schedule = row.schedule  # kept: a service job's own
             if (row.path, row.definition, row.schedule) != (path, definition, schedule):
                 conn.execute(
                     update(job_definitions)

@@ -2,8 +2,9 @@
 
 A separate protocol, not more of ``StateStore``: a store that only records runs (a third
 party's, from the ``ordo.state_stores`` entry points) keeps working for ``ordo run``, and the
-service says plainly that it needs more (``ordo.service.store``). The SQL stores implement it
-(``service_sql``); ``tests/integration/test_service_store.py`` is its contract.
+service says plainly that it needs more (``ordo.service.store``). The SQL stores (through
+``service_sql``) and the memory store implement it; ``tests/integration/test_service_store.py``
+is its contract.
 """
 
 from __future__ import annotations

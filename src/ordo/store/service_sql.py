@@ -19,16 +19,16 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from ordo.store.base import stored_utc, utc
 from ordo.store.jobs import (
     JobDefinition,
-    JobExists,
-    JobHasRuns,
-    JobNotFound,
     JobOrigin,
     JobSpec,
+    job_exists,
+    job_has_runs,
+    job_not_found,
 )
 from ordo.store.schema import job_definitions, job_runs, schedule_fires, tokens
 from ordo.store.service import FireRecord
 from ordo.store.statements import insert_ignoring_duplicates
-from ordo.store.tokens import Role, TokenExists, TokenRecord
+from ordo.store.tokens import Role, TokenRecord, token_exists
 
 __all__ = ["ServiceTables"]
 
@@ -52,7 +52,7 @@ class ServiceTables:
         with self._transaction(write=True) as conn:
             row = conn.execute(select(_j.id, _j.origin).where(_j.name == spec.name)).first()
             if row is not None and row.origin != JobOrigin.RUN.value:
-                raise _exists(spec.name)
+                raise job_exists(spec.name)
             values = {**_job_values(spec), "origin": origin.value, "updated_at": now}
             if row is None:
                 job_id = str(uuid.uuid4())
@@ -77,7 +77,7 @@ class ServiceTables:
             old = _job(self._job_row(conn, job_id, by_name=False))
             clash = conn.execute(select(_j.id).where(_j.name == spec.name, _j.id != old.id)).first()
             if clash is not None:
-                raise _exists(spec.name)
+                raise job_exists(spec.name)
             origin = origin or old.origin
             if (old.spec, old.origin) != (spec, origin):
                 conn.execute(
@@ -103,11 +103,7 @@ class ServiceTables:
                 select(func.count()).where(job_runs.c.job_definition_id == job.id)
             ).scalar_one()
             if runs:
-                raise JobHasRuns(
-                    f"job '{job.name}' has {runs} recorded run(s) and is not deleted",
-                    hint="disable it instead (enabled: false): it stops firing and its runs "
-                    "stay in the history",
-                )
+                raise job_has_runs(job.name, runs)
             conn.execute(delete(schedule_fires).where(_f.job_definition_id == job.id))
             conn.execute(delete(job_definitions).where(_j.id == job.id))
 
@@ -117,10 +113,7 @@ class ServiceTables:
         if row is None and by_name:
             row = conn.execute(select(job_definitions).where(_j.name == key, _SERVICE_JOB)).first()
         if row is None:
-            raise JobNotFound(
-                f"no job '{key}' in the state store",
-                hint="`ordo jobs list` lists the jobs with their names",
-            )
+            raise job_not_found(key)
         return row
 
     # -- tokens -------------------------------------------------------------------------------
@@ -128,10 +121,7 @@ class ServiceTables:
     def add_token(self, token: TokenRecord, token_hash: str) -> None:
         with self._transaction(write=True) as conn:
             if conn.execute(select(_k.id).where(_k.name == token.name)).first() is not None:
-                raise TokenExists(
-                    f"a token named '{token.name}' exists already (revoked ones keep their names)",
-                    hint="choose another --name; `ordo token list` shows the names in use",
-                )
+                raise token_exists(token.name)
             conn.execute(
                 insert(tokens).values(
                     id=token.id,
@@ -220,13 +210,6 @@ class ServiceTables:
             )
             for row in rows
         ]
-
-
-def _exists(name: str) -> JobExists:
-    return JobExists(
-        f"a job named '{name}' exists already",
-        hint="choose another name, or update that job",
-    )
 
 
 def _job_values(spec: JobSpec) -> dict[str, Any]:

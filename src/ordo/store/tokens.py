@@ -16,7 +16,7 @@ from typing import Any
 
 from ordo.errors import InvalidInput
 
-__all__ = ["Role", "TokenExists", "TokenRecord", "token_hash"]
+__all__ = ["Role", "TokenExists", "TokenRecord", "token_exists", "token_hash"]
 
 
 class Role(StrEnum):
@@ -81,3 +81,10 @@ class TokenRecord:
 
 class TokenExists(InvalidInput):
     """A token (live or revoked) already has the name: names stay unique for the audit."""
+
+
+def token_exists(name: str) -> TokenExists:
+    return TokenExists(
+        f"a token named '{name}' exists already (revoked ones keep their names)",
+        hint="choose another --name; `ordo token list` shows the names in use",
+    )
