@@ -4,6 +4,11 @@ A mixin of ``SqlStore``, so it shares the store's one held connection and its tr
 Uniqueness is the database's: a fire is claimed by an ``INSERT ... ON CONFLICT DO NOTHING`` on
 the fires' primary key, so of two schedulers (threads, processes or machines) exactly one
 inserts the row, with no lock taken and nothing read first.
+
+The PostgreSQL store commits without waiting for the disk (``postgresql``), which a server
+crash may cost the last moment of run history. A fire's claim and a token's creation or
+revocation are not history: lost, a fire would start twice or a revoked token work again. Their
+transactions wait for the flush (``_durable``).
 """
 
 from __future__ import annotations
@@ -120,6 +125,7 @@ class ServiceTables:
 
     def add_token(self, token: TokenRecord, token_hash: str) -> None:
         with self._transaction(write=True) as conn:
+            _durable(conn)
             if conn.execute(select(_k.id).where(_k.name == token.name)).first() is not None:
                 raise token_exists(token.name)
             conn.execute(
@@ -148,6 +154,7 @@ class ServiceTables:
 
     def revoke_token(self, name: str, at: datetime) -> bool:
         with self._transaction(write=True) as conn:
+            _durable(conn)
             found = conn.execute(select(_k.id).where(_k.name == name)).first()
             if found is None:
                 return False
@@ -175,6 +182,7 @@ class ServiceTables:
                 self.engine, schedule_fires, ["job_definition_id", "scheduled_for"]
             ).returning(_f.job_definition_id)
         with self._transaction(write=True) as conn:
+            _durable(conn)
             result = conn.execute(
                 self._claim,
                 {
@@ -210,6 +218,13 @@ class ServiceTables:
             )
             for row in rows
         ]
+
+
+def _durable(conn: Connection) -> None:
+    """This transaction's commit waits until PostgreSQL has flushed it. (SQLite, on one
+    machine, is left as ``sqlite`` sets it: a power cut may lose its last commits.)"""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
 
 
 def _job_values(spec: JobSpec) -> dict[str, Any]:
