@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import URL, create_engine, text
+from sqlalchemy import URL, create_engine, event, text
 
 from ordo.config import Settings
 from ordo.migrations import Migrator
@@ -579,3 +579,34 @@ def test_of_many_claimers_of_one_fire_exactly_one_wins(store: ServiceStore, open
     assert fire.scheduled_for == T0
     assert fire.run_id == f"run{fire.claimed_by[1:]}"  # type: ignore[index]
     assert store.last_fire(job.id) == T0
+
+
+@pytest.mark.postgres
+def test_on_postgresql_claims_and_token_changes_wait_for_the_flush(postgres_url: URL) -> None:
+    """The store commits without waiting for the disk, except where losing a commit would
+    fire a job twice or bring a revoked token back."""
+    store = PostgresStore(postgres_url)
+    sent: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        job = store.create_job(spec(), origin=JobOrigin.API, at=T0)
+        for action in (
+            lambda: store.claim_fire(job.id, T0, at=T0),
+            lambda: tokens.create_token(store, "ci", "admin", now=T0),
+            lambda: store.revoke_token("ci", T0),
+        ):
+            sent.clear()
+            action()
+            durable = sent.index("SET LOCAL synchronous_commit TO on")
+            assert sent[durable + 1].startswith(("INSERT", "SELECT")), sent
+            assert sent[-1] == "COMMIT"
+        sent.clear()
+        store.list_jobs()
+        assert "SET LOCAL synchronous_commit TO on" not in sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+        store.close()
