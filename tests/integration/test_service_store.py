@@ -163,8 +163,10 @@ def test_a_version_3_store_keeps_its_jobs_and_runs_and_gains_the_service_tables(
         assert store.list_jobs() == []  # ``ordo run``'s own row is not a service job
         assert store.record_job("sales", "m.yaml", "steps: []") == "j"  # and still works
         # A service job by that name takes the row over, runs and all.
-        job = create_job(store, spec("sales"), settings, now=T0)
+        later = T0 + timedelta(days=30)
+        job = create_job(store, spec("sales"), settings, now=later)
         assert (job.id, job.origin, job.spec.timezone) == ("j", JobOrigin.API, "UTC")
+        assert job.created_at == later  # a job from now: its missed fires start from here
         assert store.list_runs(job="sales")[0].id == "r1"
         with pytest.raises(JobHasRuns, match="has 1 recorded run"):
             store.delete_job(job.id)
@@ -224,6 +226,18 @@ def test_a_job_with_runs_is_not_deleted_and_says_to_disable_it(store: ServiceSto
         store.delete_job(job.id)
     assert "enabled: false" in (caught.value.hint or "")
     assert store.get_job(job.id) == job
+
+
+def test_a_pipeline_ordo_run_recorded_becomes_a_job_created_when_it_was_made_one(
+    store: ServiceStore,
+) -> None:
+    old = store.record_job("nightly", "/p/queue/sales.yaml", "name: sales\n")
+    store.start_run("r1", old, started_at=T0, manifest_text="x", tasks=[])
+    later = T0 + timedelta(days=3)
+    job = store.create_job(spec(), origin=JobOrigin.FILE, at=later)
+    assert (job.id, job.created_at, job.updated_at) == (old, later, later)
+    assert store.get_job("nightly") == job
+    assert [run.id for run in store.list_runs(job="nightly")] == ["r1"]
 
 
 def test_a_run_recorded_under_a_jobs_name_keeps_the_job_as_it_is(store: ServiceStore) -> None:

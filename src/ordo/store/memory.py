@@ -286,8 +286,10 @@ class MemoryStore:
             if row is None:
                 row = _Job(str(uuid.uuid4()), spec.name, spec.manifest or "", "", None, now, now)
                 self._jobs[spec.name] = row
-            row.schedule, row.updated_at = spec.schedule, now
-            row.service = JobDefinition(row.id, spec, origin, row.created_at, now)
+            # Created now as a job (if ``ordo run`` made the row before): a scheduler counts a
+            # new job's fires from then.
+            row.schedule, row.created_at, row.updated_at = spec.schedule, now, now
+            row.service = JobDefinition(row.id, spec, origin, now, now)
             return row.service
 
     def update_job(

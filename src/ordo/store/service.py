@@ -42,7 +42,8 @@ class ServiceStore(StateStore, Protocol):
 
     def create_job(self, spec: JobSpec, *, origin: JobOrigin, at: datetime) -> JobDefinition:
         """Store a new job; ``JobExists`` if a job has its name. A row ``ordo run`` recorded
-        under that name becomes the job, keeping its id and so its runs."""
+        under that name becomes the job, keeping its id and so its runs; its ``created_at`` is
+        then ``at``, when it became a job (the scheduler counts a new job's fires from it)."""
         ...
 
     def update_job(

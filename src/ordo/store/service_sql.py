@@ -72,7 +72,10 @@ class ServiceTables:
                 )
             else:  # the row ``ordo run`` made for this pipeline: its runs stay with it
                 job_id = str(row.id)
-                conn.execute(update(job_definitions).where(_j.id == job_id).values(**values))
+                # Created now as a job: a scheduler counts a new job's fires from then.
+                conn.execute(
+                    update(job_definitions).where(_j.id == job_id).values(**values, created_at=now)
+                )
             return _job(conn.execute(select(job_definitions).where(_j.id == job_id)).one())
 
     def update_job(
