@@ -118,7 +118,8 @@ def due_fires(job: JobDefinition, last_fire: datetime | None, now: datetime) -> 
     Due are the fires after ``last_fire`` (the last one claimed; for a job that never fired,
     its creation) up to and including ``now``. ``latest`` keeps the most recent of them,
     ``all`` every one (the newest ``CATCHUP_LIMIT``), ``none`` the most recent if it is at
-    most ``DUE_NOW`` old. A job without a schedule, or disabled, has none.
+    most ``DUE_NOW`` old. A job without a schedule, or disabled, has none; enabled again, its
+    catchup decides about the fires it missed while disabled, as after downtime.
     """
     spec = job.spec
     if spec.schedule is None or not spec.enabled:
