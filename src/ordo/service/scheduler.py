@@ -9,9 +9,11 @@ the run will have (kept on the fire's row). So no fire starts twice, and none is
 fire not claimed yet is due at the next tick of whichever scheduler comes first, and a
 restarted one starts from the store, not from memory.
 
-The one gap left: a scheduler that dies between its claim and ``on_fire`` leaves a claimed
-fire with no run. The queue (a later part of issue 14) closes it by inserting the run in the
-claim's transaction.
+On a store with a run queue (``ordo.store.queue.RunQueue``) the claim and the fire's
+``PENDING`` run are one transaction (``enqueue_fire``): a scheduler that dies at any moment
+leaves either no claim or a claimed fire with its run queued, never a fire without a run.
+``on_fire`` is then only told. On a store without a queue, the claim is made alone and
+``on_fire`` does with it what it will.
 
 The clock is passed in: ``tick(now)``. ``ordo serve`` calls it every few seconds with the
 time; tests call it with a simulated one.
@@ -31,6 +33,7 @@ from ordo.errors import OrdoError
 from ordo.service.schedules import due_fires
 from ordo.store.base import utc
 from ordo.store.jobs import JobDefinition
+from ordo.store.queue import RunQueue
 from ordo.store.service import ServiceStore
 
 __all__ = ["Fire", "FireHandler", "Scheduler"]
@@ -76,7 +79,16 @@ class Scheduler:
                 continue
             for when in due:
                 fire = Fire(job, when, str(uuid.uuid4()))
-                if self.store.claim_fire(job.id, when, at=now, by=self.name, run_id=fire.run_id):
+                if self._claim(fire, now):
                     self.on_fire(fire)
                     won.append(fire)
         return won
+
+    def _claim(self, fire: Fire, now: datetime) -> bool:
+        if isinstance(self.store, RunQueue):
+            return self.store.enqueue_fire(
+                fire.job.id, fire.scheduled_for, run_id=fire.run_id, at=now, by=self.name
+            )
+        return self.store.claim_fire(
+            fire.job.id, fire.scheduled_for, at=now, by=self.name, run_id=fire.run_id
+        )

@@ -46,6 +46,7 @@ from ordo.store.base import (
     task_error_when_run_ends,
     utc,
 )
+from ordo.store.queue_sql import QueueTables
 from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
 from ordo.store.service_sql import ServiceTables
 
@@ -54,7 +55,7 @@ __all__ = ["SqlStore"]
 _t, _r = tasks.c, job_runs.c
 
 
-class SqlStore(ServiceTables):
+class SqlStore(ServiceTables, QueueTables):
     """``StateStore`` (and ``ServiceStore``: ``service_sql``) on a SQLAlchemy engine; the
     subclass passes the engine and its folder.
 
@@ -300,6 +301,7 @@ class SqlStore(ServiceTables):
 
     def close(self) -> None:
         with self._lock:
+            self._close_listener()
             self._drop()
             self.engine.dispose()
 

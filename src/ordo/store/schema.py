@@ -31,8 +31,10 @@ __all__ = [
     "job_runs",
     "metadata",
     "schedule_fires",
+    "service_runs",
     "tasks",
     "tokens",
+    "workers",
 ]
 
 MIGRATIONS = Path(__file__).parent / "versions"
@@ -126,4 +128,36 @@ schedule_fires = Table(  # V4
     Column("claimed_at", TIMESTAMP, nullable=False),
     Column("claimed_by", Text),
     Column("job_run_id", Text),
+)
+service_runs = Table(  # V5: the run queue
+    "service_runs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("job_definition_id", Text, ForeignKey("job_definitions.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("outcome", Text),
+    Column("trigger", Text, nullable=False),
+    Column("params", Text),
+    Column("select_steps", Text),
+    Column("scheduled_for", TIMESTAMP),
+    Column("requested_at", TIMESTAMP, nullable=False),
+    Column("started_at", TIMESTAMP),
+    Column("finished_at", TIMESTAMP),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("worker_id", Text),
+    Column("lease_until", TIMESTAMP),
+    Column("cancel_requested", Boolean, nullable=False, server_default="0"),
+    Column("ordo_run_id", Text),
+    Column("error_message", Text),
+)
+workers = Table(  # V5
+    "workers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("started_at", TIMESTAMP, nullable=False),
+    Column("last_heartbeat", TIMESTAMP, nullable=False),
+    Column("current_run", Text),
 )
