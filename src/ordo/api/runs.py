@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +66,11 @@ class RunOptions:
     - ``fail_on``: ``"warn"`` makes a step's warnings (a check at severity warn) fail it,
       as errors do; by default they are shown, recorded and sent as a notice.
     - ``sleep``: how the runner waits between retries (tests pass a no-op).
+    - ``run_id``: the id the run records (default: a new one).
+    - ``service_run``: the service's run this is an attempt of (``ordo.service.execution``).
+      The manifest is the job's definition: it is neither locked, nor marked, and every enabled
+      step runs; the ledger's rows are keyed by this id, so a later attempt of the same run
+      (after a crash) skips what this one committed. The rows go when the run ends.
     """
 
     params: Mapping[str, Any] | None = None
@@ -81,6 +87,8 @@ class RunOptions:
     log_file: bool = True
     fail_on: Literal["error", "warn"] = "error"
     sleep: Callable[[float], None] = time.sleep
+    run_id: str | None = None
+    service_run: str | None = None
 
 
 _DEFAULTS = RunOptions()
@@ -126,9 +134,8 @@ def run(
     """
     proj = Project.at(project)
     manifest_path = proj.manifest_path(manifest)
-    run_id = uuid.uuid4().hex
-    with manifest_lock(manifest_path):
-        remove_stale_temps(manifest_path)
+    run_id = options.run_id or uuid.uuid4().hex
+    with _manifest_guard(manifest_path, options):
         settings = _settings(proj, env_file, environ)
         resumed_from = None
         if options.resume is not None:
@@ -148,7 +155,7 @@ def run(
             check_rehearsable(the_plan)
             # a rehearsal is nobody's news and nothing is done
             options = replace(options, notify=False, record_state=False)
-        if not the_plan.manifest.pipeline.mark_done:
+        if not the_plan.manifest.pipeline.mark_done or options.service_run is not None:
             options = replace(options, record_state=False)
         notices = load_notices(the_plan, masker) if options.notify else None
         store = None
@@ -183,6 +190,8 @@ def run(
                     result = _execute(
                         the_plan, run_id, masker, subscribers.bus, options, engines, ledgers
                     )
+                if options.service_run is not None and ledgers:
+                    _forget_service_run(the_plan, engines, ledgers, masker)
             finally:  # however the run ended: the rows of the steps marked done have served
                 if the_plan.manifest.pipeline.keeps_ledger and subscribers.marked:
                     _tidy_ledgers(the_plan, engines, ledgers, subscribers.marked, masker)
@@ -191,6 +200,18 @@ def run(
         finally:
             if store is not None:
                 store.close()
+
+
+@contextmanager
+def _manifest_guard(manifest_path: Path, options: RunOptions) -> Iterator[None]:
+    """The manifest's lock, its stale temporary files removed. A service run writes nothing
+    to its manifest: two runs of one job may read it at once, unlocked."""
+    if options.service_run is not None:
+        yield
+        return
+    with manifest_lock(manifest_path):
+        remove_stale_temps(manifest_path)
+        yield
 
 
 def _settings(
@@ -253,7 +274,7 @@ def _execute(
         from ordo.runner.ledger import reconcile  # deferred: ordo plan needs no runner or store
 
         def read_ledgers() -> tuple[Mapping[str, Ledger], Mapping[str, str]]:
-            found, recovered = reconcile(the_plan, engines, masker)
+            found, recovered = reconcile(the_plan, engines, masker, run_key=options.service_run)
             ledgers.update(found)
             return found, recovered
 
@@ -352,6 +373,19 @@ def _tidy_ledgers(
 
     try:
         forget_recorded(the_plan, engines, ledgers, marked, masker=masker)
+    finally:
+        engines.dispose_all()
+
+
+def _forget_service_run(
+    the_plan: Plan, engines: EngineRegistry, ledgers: Mapping[str, Ledger], masker: Masker
+) -> None:
+    """A service run that ended (not one interrupted: it may be resumed) needs its rows no
+    more."""
+    from ordo.runner.ledger import forget_run  # deferred: ordo plan needs no runner or store
+
+    try:
+        forget_run(the_plan, engines, ledgers, masker=masker)
     finally:
         engines.dispose_all()
 

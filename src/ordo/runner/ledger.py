@@ -10,6 +10,12 @@ forgets the rows (they have served their purpose once the manifest says the same
 Rows are keyed by a pipeline key (the pipeline's name and its manifest's path inside the
 project, so moving the project folder keeps the key) and the step name.
 
+A service run (issue 14) never marks its manifest: the manifest is the job's definition, and
+every run of it does all its enabled steps. Its rows are keyed by the run too (``run_key``:
+the service run's id before the pipeline key), so only a later attempt of that same run, after
+a crash, trusts them, with no marks or journal to consult; and they are all deleted once the
+run ends (``forget_run``). Tomorrow's run has another key and does everything again.
+
 The rule: a row never overrides a step the user enabled again. A row (step S, run R) is only
 ever trusted as "R committed S and died before its Done mark reached the manifest":
 
@@ -73,6 +79,7 @@ __all__ = [
     "LedgerEntry",
     "forget_enabled",
     "forget_recorded",
+    "forget_run",
     "pipeline_key",
     "reconcile",
 ]
@@ -165,9 +172,11 @@ class Ledger:
         )
 
 
-def pipeline_key(plan: Plan) -> str:
-    """The pipeline's name and its manifest's path inside the project: stable across moves."""
-    return _key(plan.name, plan.manifest.path, plan.project.root)
+def pipeline_key(plan: Plan, run_key: str | None = None) -> str:
+    """The pipeline's name and its manifest's path inside the project: stable across moves;
+    a service run's key first (it must survive the column's 200 characters)."""
+    key = _key(plan.name, plan.manifest.path, plan.project.root)
+    return key if run_key is None else f"run:{run_key}:{key}"
 
 
 def _key(name: str, manifest: Path, root: Path) -> str:
@@ -188,7 +197,7 @@ def _ledger_connections(plan: Plan) -> dict[str, set[str]]:
 
 
 def reconcile(
-    plan: Plan, engines: EngineRegistry, masker: Masker
+    plan: Plan, engines: EngineRegistry, masker: Masker, *, run_key: str | None = None
 ) -> tuple[dict[str, Ledger], dict[str, str]]:
     """Ready the ledgers of a run and read what an interrupted run already committed.
 
@@ -196,14 +205,17 @@ def reconcile(
     of this plan that the ledger holds (with the run that committed them): the runner records
     those as done instead of running them. Rows that the manifest or the marks journal
     overrides (see the module docstring) are forgotten instead. Nothing is read when the
-    pipeline says ``ledger: false``.
+    pipeline says ``ledger: false``. With ``run_key`` (a service run) the rows are that run's
+    own, and every one of them is trusted.
     """
-    if not plan.manifest.pipeline.keeps_ledger:
+    if not plan.manifest.pipeline.ledger or (
+        run_key is None and not plan.manifest.pipeline.keeps_ledger
+    ):
         return {}, {}
-    key = pipeline_key(plan)
+    key = pipeline_key(plan, run_key)
     enabled = {entry.name for entry in plan.manifest.steps if entry.options.enabled}
     journal = MarkJournal(plan.manifest.path)
-    noted = journal.read()
+    noted = journal.read() if run_key is None else set()
     ledgers: dict[str, Ledger] = {}
     recovered: dict[str, str] = {}
     forgotten: list[str] = []
@@ -241,8 +253,20 @@ def reconcile(
             {s: e.run_id for s, e in entries.items() if s in steps and s not in overridden}
         )
         ledgers[name] = ledger
-    _tidy_journal(journal, forgotten)
+    if run_key is None:
+        _tidy_journal(journal, forgotten)
     return ledgers, recovered
+
+
+def forget_run(
+    plan: Plan, engines: EngineRegistry, ledgers: Mapping[str, Ledger], *, masker: Masker
+) -> None:
+    """A service run ended: its rows (``reconcile(run_key=...)``) have served; best effort."""
+    for name, steps in _ledger_connections(plan).items():
+        ledger = ledgers.get(name)
+        if ledger is not None:
+            engine = engines.for_connection(plan.settings.connection(name))
+            _forget(ledger, engine, sorted(steps), masker)
 
 
 def forget_recorded(

@@ -1,0 +1,128 @@
+"""One attempt of a service run, in a process of its own: what a worker starts for each run.
+
+A run goes in its own process so that nothing it does (a python step that hangs, a driver
+that leaks, a kind that blocks the GIL) reaches the worker's heartbeats or the API, and so
+that a cancel can stop it the way Ctrl-C stops ``ordo run``: a SIGINT, after which the current
+unit rolls back and the run ends ``aborted``.
+
+The attempt is ``ordo.run`` on the job's manifest with the run's params and select, with the
+run id the claim chose (``ServiceRun.ordo_run_id``) and the service run as the ledger's key
+(``RunOptions.service_run``): the manifest is not touched, and an attempt after a crash skips
+what an earlier one committed. An extract-load job's one-step manifest is written under
+``.ordo/jobs/`` in the project, at a path that stays the same from one attempt to the next.
+
+The outcome goes back to the worker as a small JSON file (``write_outcome``): the process's
+exit code alone cannot carry the error's text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ordo.errors import OrdoError
+from ordo.service.jobs import extract_load_manifest
+from ordo.service.store import service_store
+from ordo.store.jobs import JobDefinition
+from ordo.store.queue import RunQueue, ServiceRun
+
+__all__ = ["AttemptOutcome", "job_manifest", "main", "read_outcome", "run_attempt"]
+
+JOBS_FOLDER = Path(".ordo") / "jobs"
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """How an attempt ended: ordo's run status (``success``, ...), or ``error`` with the
+    message when the run could not start (a manifest that no longer plans, say)."""
+
+    outcome: str
+    error: str | None = None
+
+
+def job_manifest(job: JobDefinition, root: Path) -> Path:
+    """The manifest the job runs, inside the project."""
+    if job.spec.manifest is not None:
+        return root / job.spec.manifest
+    path = root / JOBS_FOLDER / f"{job.id}.yaml"
+    text = extract_load_manifest(job.spec)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_attempt(
+    run_id: str,
+    *,
+    project: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> AttemptOutcome:
+    """Run the service run's current attempt here and now; never raises an ``OrdoError``."""
+    from ordo.api.runs import RunOptions, run  # deferred: the worker itself needs no runner
+
+    try:
+        with service_store(project, environ=environ) as (store, settings):
+            if not isinstance(store, RunQueue):  # pragma: no cover - service_store checks it
+                return AttemptOutcome("error", "the state store keeps no run queue")
+            queued: ServiceRun = store.get_service_run(run_id)
+            job = store.get_job(queued.job_id)
+            root = settings.root
+        manifest = job_manifest(job, root)
+        params: dict[str, Any] = {**job.spec.params, **queued.params}
+        steps = queued.select or job.spec.select or None
+        options = RunOptions(
+            params=params,
+            select=steps,
+            run_id=queued.ordo_run_id,
+            service_run=queued.id,
+        )
+        result = run(manifest, project=root, environ=environ, options=options)
+    except OrdoError as exc:
+        return AttemptOutcome("error", str(exc.problems[0]) if exc.problems else exc.message)
+    return AttemptOutcome(str(result.status), result.error)
+
+
+def write_outcome(path: Path, outcome: AttemptOutcome) -> None:
+    path.write_text(json.dumps({"outcome": outcome.outcome, "error": outcome.error}), "utf-8")
+
+
+def read_outcome(path: Path) -> AttemptOutcome | None:
+    """What the attempt wrote; None when it wrote nothing (it was killed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return AttemptOutcome(str(data["outcome"]), data.get("error"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m ordo.service.execution PROJECT RUN_ID OUTCOME_FILE``."""
+    project, run_id, outcome_file = list(sys.argv[1:] if argv is None else argv)
+    parent = os.environ.get("ORDO_PARENT_PID")
+    if parent and parent.isdigit():
+        threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
+    try:
+        outcome = run_attempt(run_id, project=project)
+    except KeyboardInterrupt:  # the worker's SIGINT: a cancel; the unit rolled back
+        outcome = AttemptOutcome("aborted", "cancelled")
+    write_outcome(Path(outcome_file), outcome)
+    return 0
+
+
+def _watch_parent(pid: int) -> None:
+    """Where no parent-death signal exists: end, as if killed, once the worker is gone."""
+    while os.getppid() == pid:
+        time.sleep(0.5)
+    os._exit(137)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

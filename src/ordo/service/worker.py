@@ -1,0 +1,226 @@
+"""A worker: claims queued runs one at a time and runs each in a process of its own.
+
+The worker holds a lease on the run it claimed and extends it at each heartbeat; a worker
+killed with SIGKILL stops extending it, and once it runs out the next worker to ask claims the
+run again and resumes it (``ordo.service.execution``: the ledger skips what was committed).
+The attempt's process is tied to the worker's: it is sent SIGKILL when the worker dies (Linux's
+parent-death signal, and a watch on its parent as a fallback), so that an orphan never runs
+beside the attempt that resumed it.
+
+A heartbeat that finds the run taken (the lease ran out while this machine was frozen, say)
+kills the attempt at once: another worker has it. One that finds a cancel asked for sends the
+attempt SIGINT, as Ctrl-C does to ``ordo run``: the current unit rolls back and the run is
+``CANCELLED``.
+
+Between runs the worker waits for work with ``RunQueue.wait_for_work`` (LISTEN/NOTIFY on
+PostgreSQL, a short poll on SQLite). Every moment comes from ``clock``, so tests move time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ordo.errors import OrdoError
+from ordo.service.execution import AttemptOutcome, read_outcome
+from ordo.store.queue import RunQueue, ServiceRun, ServiceRunStatus, WorkerRecord, WorkerState
+
+__all__ = ["Worker", "WorkerSettings", "end_status"]
+
+LOGGER = logging.getLogger("ordo.service")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How long a lease lasts, how often the worker beats, how long it waits for work."""
+
+    lease: timedelta = timedelta(seconds=15)
+    heartbeat: float = 2.0  # seconds between heartbeats, well under the lease
+    poll: float = 0.25  # seconds a wait for work lasts at most
+
+    @property
+    def lost_after(self) -> timedelta:
+        """A worker silent this long is shown ``lost``."""
+        return self.lease
+
+
+def end_status(outcome: AttemptOutcome | None, *, cancelled: bool) -> ServiceRunStatus:
+    """The queue's status for how an attempt ended: only ordo's ``success`` is
+    ``COMPLETED``; a partial success had a step fail, and is ``FAILED`` with its outcome."""
+    if cancelled:
+        return ServiceRunStatus.CANCELLED
+    if outcome is not None and outcome.outcome == "success":
+        return ServiceRunStatus.COMPLETED
+    return ServiceRunStatus.FAILED
+
+
+class Worker:
+    """Claims and runs the runs of ``store``'s queue until ``stop`` is set."""
+
+    def __init__(
+        self,
+        store: RunQueue,
+        project: Path,
+        *,
+        settings: WorkerSettings | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.store = store
+        self.project = project
+        self.settings = settings or WorkerSettings()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.clock = clock
+        self.started_at = clock()
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.stop = threading.Event()
+
+    def run_forever(self) -> None:
+        """Work until ``stop`` is set; a run going on then is finished first."""
+        self._beat(WorkerState.IDLE)
+        last_beat = self.clock()
+        try:
+            while not self.stop.is_set():
+                try:
+                    done = self.run_one()
+                except OrdoError as exc:  # the store out of reach: wait, and try again
+                    LOGGER.warning("worker %s: %s", self.id, exc.message)
+                    self.stop.wait(self.settings.poll * 4)
+                    continue
+                if done:
+                    continue
+                if (self.clock() - last_beat).total_seconds() >= self.settings.heartbeat:
+                    self._beat(WorkerState.IDLE)
+                    last_beat = self.clock()
+                self.store.wait_for_work(self.settings.poll)
+        finally:
+            self._beat(WorkerState.STOPPED)
+
+    def run_one(self) -> bool:
+        """Claim one run and see it to its end; False when there was none to claim."""
+        run = self.store.claim_next(self.id, lease=self.settings.lease, now=self.clock())
+        if run is None:
+            return False
+        LOGGER.info(
+            "worker %s: run %s of job '%s' (attempt %d)",
+            self.id,
+            run.id,
+            run.job_name,
+            run.attempts,
+        )
+        self._beat(WorkerState.BUSY, run.id)
+        try:
+            self._attempt(run)
+        finally:
+            self._beat(WorkerState.IDLE)
+        return True
+
+    def _attempt(self, run: ServiceRun) -> None:
+        with tempfile.TemporaryDirectory(prefix="ordo-attempt-") as folder:
+            outcome_file = Path(folder) / "outcome.json"
+            process = _start(self.project, run.id, outcome_file, self.environ)
+            cancelled = False
+            while True:
+                try:
+                    process.wait(timeout=min(self.settings.heartbeat, 0.2))
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                beat = self._heartbeat(run)
+                if beat is None:  # the lease went to another worker: stop at once
+                    LOGGER.warning("worker %s: lost run %s to another worker", self.id, run.id)
+                    process.kill()
+                    process.wait()
+                    return
+                if beat.cancel_requested and not cancelled:
+                    cancelled = True
+                    process.send_signal(signal.SIGINT)
+            outcome = read_outcome(outcome_file)
+        status = end_status(outcome, cancelled=cancelled)
+        error = None if outcome is None else outcome.error
+        if outcome is None:
+            error = f"the run's process ended without saying how (exit code {process.returncode})"
+        self.store.end_service_run(
+            run.id,
+            self.id,
+            status,
+            at=self.clock(),
+            outcome=None if outcome is None else outcome.outcome,
+            error=error if status is not ServiceRunStatus.COMPLETED else None,
+        )
+
+    _last_heartbeat: datetime | None = None
+    _last_answer: ServiceRun | None = None
+
+    def _heartbeat(self, run: ServiceRun) -> ServiceRun | None:
+        """At most one heartbeat per interval; between them, the last answer."""
+        now = self.clock()
+        last = self._last_heartbeat
+        if last is not None and (now - last).total_seconds() < self.settings.heartbeat:
+            return self._last_answer
+        self._last_heartbeat = now
+        self._last_answer = self.store.heartbeat(
+            run.id, self.id, lease=self.settings.lease, now=now
+        )
+        self._beat(WorkerState.BUSY, run.id)
+        return self._last_answer
+
+    def _beat(self, state: WorkerState, current: str | None = None) -> None:
+        if state is not WorkerState.BUSY:
+            self._last_heartbeat = None
+        try:
+            self.store.worker_beat(
+                WorkerRecord(
+                    id=self.id,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    state=state,
+                    started_at=self.started_at,
+                    last_heartbeat=self.clock(),
+                    current_run=current,
+                )
+            )
+        except OrdoError as exc:
+            LOGGER.warning("worker %s could not record its heartbeat: %s", self.id, exc.message)
+
+
+def _start(
+    project: Path, run_id: str, outcome_file: Path, environ: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "ordo.service.execution",
+        str(project),
+        run_id,
+        str(outcome_file),
+    ]
+    return subprocess.Popen(
+        command,
+        env={**environ, "ORDO_PARENT_PID": str(os.getpid())},
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+    )
+
+
+def _die_with_parent() -> None:
+    """In the attempt's process, before it starts: SIGKILL when the worker dies."""
+    import ctypes  # deferred: Linux only
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
