@@ -18,6 +18,7 @@ from ordo.cli.db import db_app
 from ordo.cli.migrate import migrate_app
 from ordo.cli.options import DebugOpt, EnvFileOpt, ManifestOpt, ProjectOpt, Typer
 from ordo.cli.runs import runs_app
+from ordo.cli.serve import serve_command, worker_command
 from ordo.cli.service import jobs_app, token_app
 from ordo.errors import InvalidInput
 
@@ -329,6 +330,8 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(token_app, name="token")
 app.add_typer(jobs_app, name="jobs")
+app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 
 
 def _bare_resume(argv: list[str]) -> list[str]:

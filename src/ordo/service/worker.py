@@ -36,7 +36,7 @@ from ordo.errors import OrdoError
 from ordo.service.execution import AttemptOutcome, read_outcome
 from ordo.store.queue import RunQueue, ServiceRun, ServiceRunStatus, WorkerRecord, WorkerState
 
-__all__ = ["Worker", "WorkerSettings", "end_status"]
+__all__ = ["Worker", "WorkerSettings", "die_with_parent", "end_status", "run_worker"]
 
 LOGGER = logging.getLogger("ordo.service")
 
@@ -214,13 +214,60 @@ def _start(
         command,
         env={**environ, "ORDO_PARENT_PID": str(os.getpid())},
         stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        start_new_session=True,  # a Ctrl-C at the terminal is the worker's to handle
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the attempt's process, before it starts: SIGKILL when the worker dies."""
     import ctypes  # deferred: Linux only
 
     pr_set_pdeathsig = 1
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def run_worker(
+    project: Path | str | None = None,
+    *,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    settings: WorkerSettings | None = None,
+    on_start: Callable[[Worker], object] | None = None,
+) -> None:
+    """``ordo worker``: work on the project's store until SIGTERM or Ctrl-C (the run going on
+    then is finished first; a second one stops at once, and the run's lease runs out)."""
+    from ordo.service.store import service_store
+
+    with service_store(project, env_file, environ) as (store, found):
+        if not isinstance(store, RunQueue):  # pragma: no cover - service_store's stores are
+            raise OrdoError("the state store keeps no run queue")
+        worker = Worker(store, found.root, settings=settings, environ=environ)
+
+        def stop(_signal: int, _frame: object) -> None:
+            if worker.stop.is_set():
+                raise SystemExit(1)  # the second: now
+            worker.stop.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        if on_start is not None:
+            on_start(worker)
+        worker.run_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ordo.service.worker PROJECT LEASE_SECONDS``: what ``ordo serve`` starts."""
+    project, lease = list(sys.argv[1:] if argv is None else argv)
+    seconds = float(lease)
+    run_worker(
+        project,
+        settings=WorkerSettings(
+            lease=timedelta(seconds=seconds), heartbeat=max(min(seconds / 5, 2.0), 0.1)
+        ),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

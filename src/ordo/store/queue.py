@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from ordo.errors import InvalidInput
+from ordo.store.base import TaskRecord
 from ordo.store.service import ServiceStore
 
 __all__ = [
@@ -247,6 +248,11 @@ class RunQueue(ServiceStore, Protocol):
         offset: int = 0,
     ) -> RunPage:
         """Runs requested in [since, until), newest first."""
+        ...
+
+    def find_task(self, task_id: str) -> tuple[ServiceRun, TaskRecord] | None:
+        """The task with this id and the service run whose attempt it is part of; None for
+        a task of no service run (``ordo run``'s own)."""
         ...
 
     def worker_beat(self, worker: WorkerRecord) -> None:

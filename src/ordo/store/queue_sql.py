@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
-from ordo.store.base import TaskStatus, stored_utc, utc
+from ordo.store.base import TaskRecord, TaskStatus, stored_utc, utc
 from ordo.store.jobs import job_not_found
 from ordo.store.queue import (
     FINISHED,
@@ -44,7 +44,7 @@ from ordo.store.schema import (
     tasks,
     workers,
 )
-from ordo.store.statements import insert_ignoring_duplicates
+from ordo.store.statements import insert_ignoring_duplicates, task_record
 
 __all__ = ["QueueTables"]
 
@@ -283,6 +283,17 @@ class QueueTables:
                 select(func.count()).select_from(service_runs).where(*where)
             ).scalar_one()
         return RunPage([_run(row) for row in rows], int(total))
+
+    def find_task(self, task_id: str) -> tuple[ServiceRun, TaskRecord] | None:
+        """The task with this id and the service run whose attempt it is part of."""
+        with self._transaction(write=False) as conn:
+            row = conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+            owner = None
+            if row is not None:
+                owner = conn.execute(_ROWS.where(_q.ordo_run_id == row.job_run_id)).first()
+        if row is None or owner is None:
+            return None
+        return _run(owner), task_record(row)
 
     # -- workers ------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from ordo.store.jobs import (
     job_has_runs,
     job_not_found,
 )
-from ordo.store.schema import job_definitions, job_runs, schedule_fires, tokens
+from ordo.store.schema import job_definitions, job_runs, schedule_fires, service_runs, tokens
 from ordo.store.service import FireRecord
 from ordo.store.statements import insert_ignoring_duplicates
 from ordo.store.tokens import Role, TokenRecord, token_exists
@@ -109,6 +109,9 @@ class ServiceTables:
             job = _job(self._job_row(conn, job_id, by_name=False))
             runs = conn.execute(
                 select(func.count()).where(job_runs.c.job_definition_id == job.id)
+            ).scalar_one()
+            runs += conn.execute(  # queued ones too, even those that never started
+                select(func.count()).where(service_runs.c.job_definition_id == job.id)
             ).scalar_one()
             if runs:
                 raise job_has_runs(job.name, runs)

@@ -1,0 +1,405 @@
+"""The REST API (seed 003's endpoints), a FastAPI app on the project's state store.
+
+``create_app(project)`` opens the store when the app starts and closes it when it stops. The
+routes are plain functions (FastAPI runs them on its thread pool, never on the event loop),
+and each is a thin call into the library: ``service.jobs`` checks and keeps jobs, the store's
+queue takes runs, workers (``service.worker``) run them in processes of their own.
+
+Every route but ``/health`` needs ``Authorization: Bearer <token>``: a ``viewer`` token reads,
+an ``operator`` also triggers and cancels runs, an ``admin`` also changes jobs
+(``service.tokens``). ``/metrics`` needs a viewer too, unless the app is made with
+``metrics_public``. Errors are answered by ``api_errors``; every response is masked with the
+settings' secrets, and a job's config values under keys that name a secret are hidden.
+"""
+
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import ExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ordo.service import jobs as job_manager
+from ordo.service.api_errors import ApiError, install_handlers, masked_json
+from ordo.service.store import service_store
+from ordo.service.tokens import require_role, verify_token
+from ordo.store.base import RunNotFound
+from ordo.store.jobs import JobSpec
+from ordo.store.queue import RunQueue, RunTrigger, ServiceRun, ServiceRunStatus
+from ordo.store.tokens import Role, TokenRecord
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import Response
+
+    from ordo.config import Settings
+
+__all__ = ["RunRequest", "create_app"]
+
+LOST_AFTER = timedelta(seconds=15)
+_SECRET_KEY = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
+HIDDEN = "***"
+
+
+class RunRequest(BaseModel):
+    """The body of ``POST /jobs/{id}/run``: params over the job's own, and the steps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    select: list[str] = Field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    project: Path | str | None = None,
+    *,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    metrics_public: bool = False,
+    lost_after: timedelta = LOST_AFTER,
+    clock: Callable[[], datetime] = _now,
+) -> "FastAPI":
+    """The API of the project's service, on its state store (SQLite or PostgreSQL)."""
+    # Imported here, not at the top: ``ordo --help`` must not load FastAPI. The routes'
+    # annotations are evaluated where they are made (this module postpones none).
+    from fastapi import FastAPI
+
+    service = _Service(clock, lost_after)
+    holder = ExitStack()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        store, settings = holder.enter_context(service_store(project, env_file, environ))
+        if not isinstance(store, RunQueue):  # pragma: no cover - service_store's stores are
+            holder.close()
+            raise RuntimeError("the store keeps no run queue")
+        service.opened.update(store=store, settings=settings)
+        try:
+            yield
+        finally:
+            holder.close()
+
+    app = FastAPI(
+        title="ordo", summary="Jobs, runs and workers of an ordo project", lifespan=lifespan
+    )
+    install_handlers(app, _LateMasker(service.opened))  # type: ignore[arg-type]
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness: the server answers (no token needed)."""
+        return {"status": "ok"}
+
+    _job_routes(app, service)
+    _run_routes(app, service)
+    _service_routes(app, service, metrics_public=metrics_public)
+    return app
+
+
+class _Service:
+    """What the routes share: the store and settings (once started), the clock, the auth."""
+
+    def __init__(self, clock: Callable[[], datetime], lost_after: timedelta) -> None:
+        self.clock = clock
+        self.lost_after = lost_after
+        self.opened: dict[str, Any] = {}
+
+    def store(self) -> RunQueue:
+        found: RunQueue = self.opened["store"]
+        return found
+
+    def settings(self) -> "Settings":
+        found: Settings = self.opened["settings"]
+        return found
+
+    def answer(self, data: Any, status: int = 200) -> "Response":
+        return masked_json(data, self.settings().masker(), status)
+
+    def needs(self, needed: Role) -> Any:
+        """The dependency that lets in a token of ``needed``'s role or above."""
+        from fastapi import Depends, Header, Request
+
+        def check(
+            request: Request, authorization: Annotated[str | None, Header()] = None
+        ) -> TokenRecord:
+            text = (authorization or "").strip()
+            scheme, _, token = text.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                _refused(request, "without a bearer token")
+                raise ApiError(
+                    401,
+                    "this needs a token: send Authorization: Bearer <token>",
+                    hint="create one with `ordo token create --name NAME --role viewer`",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            found = verify_token(self.store(), token.strip(), now=self.clock())
+            if found is None:
+                _refused(request, "with a token that is unknown, revoked or expired")
+                raise ApiError(
+                    401,
+                    "the token is unknown, revoked or expired",
+                    hint="ask an admin for a new one (`ordo token create`)",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            require_role(found, needed)
+            return found
+
+        return Depends(check)
+
+
+def _job_routes(app: "FastAPI", service: _Service) -> None:
+    from fastapi.responses import Response
+
+    viewer, admin, operator = (service.needs(r) for r in (Role.VIEWER, Role.ADMIN, Role.OPERATOR))
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    @app.post("/jobs", status_code=201, tags=["jobs"], dependencies=[admin])
+    def create_job(spec: JobSpec) -> Response:
+        """Create a job; 422 naming the field when it cannot run, 409 when the name is taken."""
+        job = job_manager.create_job(service.store(), spec, service.settings(), now=service.clock())
+        return service.answer(_job(service.store(), job.id, service.clock()), 201)
+
+    @app.get("/jobs", tags=["jobs"], dependencies=[viewer])
+    def list_jobs() -> Response:
+        """Every job by name, with its next fire time."""
+        return service.answer(
+            [
+                _shown(o.as_dict())
+                for o in job_manager.job_overview(service.store(), now=service.clock())
+            ]
+        )
+
+    @app.get("/jobs/{job_id}", tags=["jobs"], dependencies=[viewer])
+    def get_job(job_id: str) -> Response:
+        """One job, by id or name."""
+        return service.answer(_job(service.store(), _key(job_id), service.clock()))
+
+    @app.put("/jobs/{job_id}", tags=["jobs"], dependencies=[admin])
+    def update_job(job_id: str, spec: JobSpec) -> Response:
+        """Replace a job's definition."""
+        job = job_manager.update_job(
+            service.store(), _key(job_id), spec, service.settings(), now=service.clock()
+        )
+        return service.answer(_job(service.store(), job.id, service.clock()))
+
+    @app.delete("/jobs/{job_id}", status_code=204, tags=["jobs"], dependencies=[admin])
+    def delete_job(job_id: str) -> Response:
+        """Delete a job that has no runs (409 otherwise: disable it instead)."""
+        found = service.store().get_job(_key(job_id))
+        service.store().delete_job(found.id)
+        return Response(status_code=204)
+
+    @app.post("/jobs/{job_id}/run", status_code=202, tags=["runs"], dependencies=[operator])
+    def trigger(job_id: str, body: RunRequest | None = None) -> Response:
+        """Queue a run of the job; 202 with the run, ``PENDING`` until a worker claims it."""
+        body = body or RunRequest()
+        found = service.store().get_job(_key(job_id))
+        if found.spec.manifest is None and (body.params or body.select):
+            raise ApiError(
+                422,
+                "params and select apply to a manifest; this job has none",
+                field="params" if body.params else "select",
+            )
+        run = service.store().enqueue_run(
+            found.id,
+            trigger=RunTrigger.API,
+            at=service.clock(),
+            params=body.params,
+            select=body.select,
+        )
+        return service.answer(run.as_dict(), 202)
+
+
+def _run_routes(app: "FastAPI", service: _Service) -> None:
+    from fastapi import Query
+    from fastapi.responses import PlainTextResponse, Response
+
+    viewer, operator = service.needs(Role.VIEWER), service.needs(Role.OPERATOR)
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    @app.get("/job_runs", tags=["runs"], dependencies=[viewer])
+    def list_runs(
+        job: Annotated[str | None, Query(description="a job's id or name")] = None,
+        status: ServiceRunStatus | None = None,
+        since: Annotated[datetime | None, Query(description="requested at or after")] = None,
+        until: Annotated[datetime | None, Query(description="requested before")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> Response:
+        """Runs, newest first, with the total that match."""
+        job_id = None if job is None else service.store().get_job(_key(job)).id
+        page = service.store().list_service_runs(
+            job_id=job_id, status=status, since=since, until=until, limit=limit, offset=offset
+        )
+        return service.answer(
+            {
+                "items": [run.as_dict() for run in page.runs],
+                "total": page.total,
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+    @app.get("/job_runs/{run_id}", tags=["runs"], dependencies=[viewer])
+    def get_run(run_id: str) -> Response:
+        """One run, with its steps' counts."""
+        run = service.store().get_service_run(_key(run_id))
+        return service.answer(
+            {**run.as_dict(), "tasks": [t["id"] for t in _tasks(service.store(), run)]}
+        )
+
+    @app.get("/job_runs/{run_id}/tasks", tags=["runs"], dependencies=[viewer])
+    def get_tasks(run_id: str) -> Response:
+        """The run's steps (of its latest attempt), in plan order."""
+        return service.answer(
+            _tasks(service.store(), service.store().get_service_run(_key(run_id)))
+        )
+
+    @app.get("/tasks/{task_id}", tags=["runs"], dependencies=[viewer])
+    def get_task(task_id: str) -> Response:
+        """One step of a run."""
+        found = service.store().find_task(_key(task_id))
+        if found is None:
+            raise ApiError(404, f"no task '{task_id}' of any service run", field="task_id")
+        run, task = found
+        return service.answer({**_task(task.as_dict(), task.id), "job_run_id": run.id})
+
+    @app.post("/job_runs/{run_id}/cancel", status_code=202, tags=["runs"], dependencies=[operator])
+    def cancel(run_id: str) -> Response:
+        """Cancel a run: a pending one at once, a running one at its worker's next heartbeat
+        (its current unit rolls back)."""
+        return service.answer(
+            service.store().request_cancel(_key(run_id), at=service.clock()).as_dict(), 202
+        )
+
+    @app.get(
+        "/job_runs/{run_id}/log",
+        tags=["runs"],
+        dependencies=[viewer],
+        response_class=PlainTextResponse,
+    )
+    def get_log(run_id: str) -> PlainTextResponse:
+        """The log file of the run's latest attempt, as text."""
+        run = service.store().get_service_run(_key(run_id))
+        path = _log_file(service.settings().root, run)
+        if path is None:
+            raise ApiError(
+                404,
+                f"run {run.id} has no log yet",
+                field="run_id",
+                hint="a run writes its log once a worker starts it",
+            )
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return PlainTextResponse(service.settings().masker().mask(text))
+
+
+def _service_routes(app: "FastAPI", service: _Service, *, metrics_public: bool) -> None:
+    from fastapi.responses import Response
+
+    viewer = service.needs(Role.VIEWER)
+
+    # -- workers and metrics --------------------------------------------------------------------
+
+    @app.get("/workers", tags=["service"], dependencies=[viewer])
+    def list_workers() -> Response:
+        """Every worker with its host, pid, state, last heartbeat and current run; one that
+        stopped heartbeating is ``lost``."""
+        found = service.store().list_workers(now=service.clock(), lost_after=service.lost_after)
+        return service.answer([w.as_dict() for w in found])
+
+    def metrics_route() -> Response:
+        from ordo.service.metrics import render_metrics  # deferred: prometheus-client
+
+        text, media = render_metrics(
+            service.store().queue_figures(now=service.clock(), lost_after=service.lost_after)
+        )
+        return Response(text, media_type=media)
+
+    app.add_api_route(
+        "/metrics",
+        metrics_route,
+        methods=["GET"],
+        tags=["service"],
+        dependencies=[] if metrics_public else [viewer],
+        summary="Prometheus metrics, from the store",
+    )
+
+
+class _LateMasker:
+    """The settings' masker once the app has started (before that, there is nothing to mask)."""
+
+    def __init__(self, opened: dict[str, Any]) -> None:
+        self.opened = opened
+
+    def mask(self, text: str) -> str:
+        settings = self.opened.get("settings")
+        return text if settings is None else str(settings.masker().mask(text))
+
+
+def _refused(request: "Request", how: str) -> None:
+    from ordo.service.tokens import LOGGER
+
+    client = request.client.host if request.client else "unknown"
+    LOGGER.warning("refused %s %s from %s %s", request.method, request.url.path, client, how)
+
+
+def _key(text: str) -> str:
+    """An id or name from a path: one no store could hold is simply not found."""
+    if "\x00" in text or len(text) > 400:
+        raise ApiError(404, "no such id", field="id")
+    return text
+
+
+def _job(store: RunQueue, key: str, now: datetime) -> dict[str, Any]:
+    found = store.get_job(key)
+    for overview in job_manager.job_overview(store, now=now):
+        if overview.job.id == found.id:
+            return _shown(overview.as_dict())
+    raise AssertionError("a job just read is listed")  # pragma: no cover
+
+
+def _shown(job: dict[str, Any]) -> dict[str, Any]:
+    """A job as a response shows it: config values under secret-sounding keys hidden."""
+    for field in ("extractor_config", "loader_config", "params"):
+        if isinstance(job.get(field), dict):
+            job[field] = _hide(job[field])
+    return job
+
+
+def _hide(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {
+            k: HIDDEN if _SECRET_KEY.search(str(k)) and isinstance(v, str) else _hide(v)
+            for k, v in values.items()
+        }
+    if isinstance(values, list):
+        return [_hide(v) for v in values]
+    return values
+
+
+def _tasks(store: RunQueue, run: ServiceRun) -> list[dict[str, Any]]:
+    if run.ordo_run_id is None:
+        return []
+    try:
+        detail = store.get_run(run.ordo_run_id)
+    except RunNotFound:
+        return []  # claimed, its process not started yet
+    return [_task(task.as_dict(), task.id) for task in detail.tasks]
+
+
+def _task(data: dict[str, Any], task_id: str) -> dict[str, Any]:
+    return {"id": task_id, **data}
+
+
+def _log_file(root: Path, run: ServiceRun) -> Path | None:
+    if run.ordo_run_id is None:
+        return None
+    found = sorted((root / "logs").glob(f"ordo_*_{run.ordo_run_id[:8]}.log"))
+    return found[-1] if found else None
