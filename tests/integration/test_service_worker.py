@@ -54,9 +54,12 @@ def test_each_run_does_every_step_and_leaves_the_manifest_as_it_was(tmp_path: Pa
             job.id, trigger=RunTrigger.CLI, at=datetime.now(UTC), params={"region": "us"}
         )
         worker = Worker(store, root, settings=WorkerSettings(heartbeat=0.2))
-        assert worker.run_one()
-        assert worker.run_one()
-        assert not worker.run_one()
+        try:
+            assert worker.run_one()
+            assert worker.run_one()
+            assert not worker.run_one()
+        finally:
+            worker.close()
         for run in (first, second):
             done = store.get_service_run(run.id)
             assert done.status is ServiceRunStatus.COMPLETED, done.error
@@ -81,7 +84,11 @@ def test_a_run_that_cannot_plan_fails_with_the_reason(tmp_path: Path) -> None:
         )
         (root / "queue" / "manifest.yaml").write_text("name: effects\nsteps: 3\n")
         run = store.enqueue_run(job.id, trigger=RunTrigger.API, at=datetime.now(UTC))
-        assert Worker(store, root).run_one()
+        worker = Worker(store, root)
+        try:
+            assert worker.run_one()
+        finally:
+            worker.close()
         done = store.get_service_run(run.id)
         assert done.status is ServiceRunStatus.FAILED
         assert done.error is not None
@@ -128,6 +135,7 @@ def test_cancel_stops_a_running_run_and_rolls_back_its_unit(tmp_path: Path) -> N
         store.request_cancel(run.id, at=datetime.now(UTC))
         thread.join(timeout=30)
         assert not thread.is_alive()
+        worker.close()
         done = store.get_service_run(run.id)
         assert done.status is ServiceRunStatus.CANCELLED
         assert done.outcome == "aborted"

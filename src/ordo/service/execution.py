@@ -11,7 +11,9 @@ run id the claim chose (``ServiceRun.ordo_run_id``) and the service run as the l
 what an earlier one committed. An extract-load job's one-step manifest is written under
 ``.ordo/jobs/`` in the project, at a path that stays the same from one attempt to the next.
 
-The outcome goes back to the worker as a small JSON file (``write_outcome``): the process's
+The process starts before its run is known (``main``: a spare that loads ordo and then
+reads the run's id from its standard input). The outcome goes back to the worker as a small
+JSON file (``write_outcome``): the process's
 exit code alone cannot carry the error's text.
 """
 
@@ -104,17 +106,41 @@ def read_outcome(path: Path) -> AttemptOutcome | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ordo.service.execution PROJECT RUN_ID OUTCOME_FILE``."""
-    project, run_id, outcome_file = list(sys.argv[1:] if argv is None else argv)
+    """``python -m ordo.service.execution PROJECT``: a spare attempt process. It loads ordo's
+    modules first, then reads ``RUN_ID<TAB>OUTCOME_FILE`` from its standard input, so that
+    the worker hands a claimed run to a process that is ready (its start, a second or so of
+    imports, happens while the worker waits). An empty line ends it unused."""
+    (project,) = list(sys.argv[1:] if argv is None else argv)
     parent = os.environ.get("ORDO_PARENT_PID")
     if parent and parent.isdigit():
         threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
+    _warm_up()
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    run_id, outcome_file = line.split("\t", 1)
     try:
         outcome = run_attempt(run_id, project=project)
     except KeyboardInterrupt:  # the worker's SIGINT: a cancel; the unit rolled back
         outcome = AttemptOutcome("aborted", "cancelled")
     write_outcome(Path(outcome_file), outcome)
     return 0
+
+
+def _warm_up() -> None:
+    """Import what a run will need, before there is a run to wait for."""
+    import importlib
+
+    for name in (
+        "ordo.api.runs",
+        "ordo.runner.scheduler",
+        "ordo.runner.ledger",
+        "ordo.db.engines",
+        "ordo.store.sqlite",
+        "ordo.store.postgresql",
+        "ordo.subscribers.standard",
+    ):
+        importlib.import_module(name)
 
 
 def _watch_parent(pid: int) -> None:

@@ -3,9 +3,12 @@
 The worker holds a lease on the run it claimed and extends it at each heartbeat; a worker
 killed with SIGKILL stops extending it, and once it runs out the next worker to ask claims the
 run again and resumes it (``ordo.service.execution``: the ledger skips what was committed).
-The attempt's process is tied to the worker's: it is sent SIGKILL when the worker dies (Linux's
-parent-death signal, and a watch on its parent as a fallback), so that an orphan never runs
-beside the attempt that resumed it.
+Each attempt's process is started before it is needed (a spare, loading ordo's modules while
+the worker waits for work) and handed its run on its standard input, so that a claimed run
+does not wait for an interpreter to start (``close`` ends the spare). The attempt's process
+is tied to the worker's: it is sent SIGKILL when the worker dies (Linux's parent-death
+signal, and a watch on its parent as a fallback), so that an orphan never runs beside the
+attempt that resumed it.
 
 A heartbeat that finds the run taken (the lease ran out while this machine was frozen, say)
 kills the attempt at once: another worker has it. One that finds a cancel asked for sends the
@@ -18,6 +21,7 @@ PostgreSQL, a short poll on SQLite). Every moment comes from ``clock``, so tests
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -109,7 +113,20 @@ class Worker:
                     last_beat = self.clock()
                 self.store.wait_for_work(self.settings.poll)
         finally:
+            self.close()
             self._beat(WorkerState.STOPPED)
+
+    def close(self) -> None:
+        """End the spare attempt process, if one is waiting."""
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.stdin is not None:
+            with contextlib.suppress(OSError):
+                spare.stdin.close()  # an empty line: it ends unused
+            try:
+                spare.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                spare.kill()
+                spare.wait()
 
     def run_one(self) -> bool:
         """Claim one run and see it to its end; False when there was none to claim."""
@@ -133,11 +150,22 @@ class Worker:
     def _attempt(self, run: ServiceRun) -> None:
         with tempfile.TemporaryDirectory(prefix="ordo-attempt-") as folder:
             outcome_file = Path(folder) / "outcome.json"
-            process = _start(self.project, run.id, outcome_file, self.environ)
+            process = self._spare or _start(self.project, self.environ)
+            self._spare = None
+            assert process.stdin is not None
+            try:
+                process.stdin.write(f"{run.id}\t{outcome_file}\n".encode())
+                process.stdin.close()
+            except OSError:  # the spare died waiting (killed by hand, say): a fresh one
+                process = _start(self.project, self.environ)
+                assert process.stdin is not None
+                process.stdin.write(f"{run.id}\t{outcome_file}\n".encode())
+                process.stdin.close()
+            self._spare = _start(self.project, self.environ)  # ready for the next claim
             cancelled = False
             while True:
                 try:
-                    process.wait(timeout=min(self.settings.heartbeat, 0.2))
+                    process.wait(timeout=min(self.settings.heartbeat, 0.05))
                     break
                 except subprocess.TimeoutExpired:
                     pass
@@ -164,6 +192,7 @@ class Worker:
             error=error if status is not ServiceRunStatus.COMPLETED else None,
         )
 
+    _spare: subprocess.Popen[bytes] | None = None
     _last_heartbeat: datetime | None = None
     _last_answer: ServiceRun | None = None
 
@@ -199,21 +228,13 @@ class Worker:
             LOGGER.warning("worker %s could not record its heartbeat: %s", self.id, exc.message)
 
 
-def _start(
-    project: Path, run_id: str, outcome_file: Path, environ: Mapping[str, str]
-) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "ordo.service.execution",
-        str(project),
-        run_id,
-        str(outcome_file),
-    ]
+def _start(project: Path, environ: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """A spare attempt process, loading ordo while it waits for a run on its stdin."""
+    command = [sys.executable, "-m", "ordo.service.execution", str(project)]
     return subprocess.Popen(
         command,
         env={**environ, "ORDO_PARENT_PID": str(os.getpid())},
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         start_new_session=True,  # a Ctrl-C at the terminal is the worker's to handle
         preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
