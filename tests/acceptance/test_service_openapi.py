@@ -44,6 +44,7 @@ def test_no_server_error_with_an_admin_token(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=540,
+            cwd=tmp_path,  # its cache, not in the checkout
             check=False,
         )
         assert found.returncode == 0, found.stdout[-6000:] + found.stderr[-2000:]
