@@ -1,6 +1,6 @@
-"""One attempt of a service run, in a process of its own: what a worker starts for each run.
+"""Attempts of service runs, in a runner process apart from the worker and the API.
 
-A run goes in its own process so that nothing it does (a python step that hangs, a driver
+Runs go in a process apart so that nothing they do (a python step that hangs, a driver
 that leaks, a kind that blocks the GIL) reaches the worker's heartbeats or the API, and so
 that a cancel can stop it the way Ctrl-C stops ``ordo run``: a SIGINT, after which the current
 unit rolls back and the run ends ``aborted``.
@@ -11,10 +11,9 @@ run id the claim chose (``ServiceRun.ordo_run_id``) and the service run as the l
 what an earlier one committed. An extract-load job's one-step manifest is written under
 ``.ordo/jobs/`` in the project, at a path that stays the same from one attempt to the next.
 
-The process starts before its run is known (``main``: a spare that loads ordo and then
-reads the run's id from its standard input). The outcome goes back to the worker as a small
-JSON file (``write_outcome``): the process's
-exit code alone cannot carry the error's text.
+The process starts before its run is known and may run several in turn (``main``: it loads
+ordo, then reads each run's id from its standard input). Each outcome goes back to the worker
+as a small JSON file (``write_outcome``): an exit code could not carry the error's text.
 """
 
 from __future__ import annotations
@@ -93,7 +92,10 @@ def run_attempt(
 
 
 def write_outcome(path: Path, outcome: AttemptOutcome) -> None:
-    path.write_text(json.dumps({"outcome": outcome.outcome, "error": outcome.error}), "utf-8")
+    """Written whole or not at all: the worker takes the file's existence as the run's end."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps({"outcome": outcome.outcome, "error": outcome.error}), "utf-8")
+    partial.replace(path)
 
 
 def read_outcome(path: Path) -> AttemptOutcome | None:
@@ -106,24 +108,26 @@ def read_outcome(path: Path) -> AttemptOutcome | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ordo.service.execution PROJECT``: a spare attempt process. It loads ordo's
-    modules first, then reads ``RUN_ID<TAB>OUTCOME_FILE`` from its standard input, so that
-    the worker hands a claimed run to a process that is ready (its start, a second or so of
-    imports, happens while the worker waits). An empty line ends it unused."""
+    """``python -m ordo.service.execution PROJECT``: a runner process. It loads ordo's
+    modules first, then runs each ``RUN_ID<TAB>OUTCOME_FILE`` line of its standard input in
+    turn, so that the worker hands a claimed run to a process that is ready (its start, a
+    second or so of imports, happens while the worker waits). It ends at the end of its input,
+    and after a cancel (the worker's SIGINT)."""
     (project,) = list(sys.argv[1:] if argv is None else argv)
     parent = os.environ.get("ORDO_PARENT_PID")
     if parent and parent.isdigit():
         threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
     _warm_up()
-    line = sys.stdin.readline().strip()
-    if not line:
-        return 0
-    run_id, outcome_file = line.split("\t", 1)
-    try:
-        outcome = run_attempt(run_id, project=project)
-    except KeyboardInterrupt:  # the worker's SIGINT: a cancel; the unit rolled back
-        outcome = AttemptOutcome("aborted", "cancelled")
-    write_outcome(Path(outcome_file), outcome)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        run_id, outcome_file = line.strip().split("\t", 1)
+        try:
+            outcome = run_attempt(run_id, project=project)
+        except KeyboardInterrupt:  # the worker's SIGINT: a cancel; the unit rolled back
+            write_outcome(Path(outcome_file), AttemptOutcome("aborted", "cancelled"))
+            return 0
+        write_outcome(Path(outcome_file), outcome)
     return 0
 
 

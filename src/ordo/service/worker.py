@@ -3,9 +3,11 @@
 The worker holds a lease on the run it claimed and extends it at each heartbeat; a worker
 killed with SIGKILL stops extending it, and once it runs out the next worker to ask claims the
 run again and resumes it (``ordo.service.execution``: the ledger skips what was committed).
-Each attempt's process is started before it is needed (a spare, loading ordo's modules while
-the worker waits for work) and handed its run on its standard input, so that a claimed run
-does not wait for an interpreter to start (``close`` ends the spare). The attempt's process
+Runs go to a runner process started before it is needed (loading ordo's modules while the
+worker waits for work), handed each run on its standard input, so that a claimed run does not
+wait for an interpreter to start; one that ended a run cleanly takes the next, up to
+``RUNS_PER_PROCESS``, and after a cancel or a crash a fresh one takes its place (``close``
+ends the one waiting). The attempt's process
 is tied to the worker's: it is sent SIGKILL when the worker dies (Linux's parent-death
 signal, and a watch on its parent as a fallback), so that an orphan never runs beside the
 attempt that resumed it.
@@ -43,6 +45,7 @@ from ordo.store.queue import RunQueue, ServiceRun, ServiceRunStatus, WorkerRecor
 __all__ = ["Worker", "WorkerSettings", "die_with_parent", "end_status", "run_worker"]
 
 LOGGER = logging.getLogger("ordo.service")
+RUNS_PER_PROCESS = 100  # then a fresh process: whatever a run leaks goes with it
 
 
 def _now() -> datetime:
@@ -117,11 +120,11 @@ class Worker:
             self._beat(WorkerState.STOPPED)
 
     def close(self) -> None:
-        """End the spare attempt process, if one is waiting."""
+        """End the runner process waiting for a run, if there is one."""
         spare, self._spare = self._spare, None
         if spare is not None and spare.stdin is not None:
             with contextlib.suppress(OSError):
-                spare.stdin.close()  # an empty line: it ends unused
+                spare.stdin.close()  # the end of its input: it ends
             try:
                 spare.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -150,35 +153,24 @@ class Worker:
     def _attempt(self, run: ServiceRun) -> None:
         with tempfile.TemporaryDirectory(prefix="ordo-attempt-") as folder:
             outcome_file = Path(folder) / "outcome.json"
-            process = self._spare or _start(self.project, self.environ)
-            self._spare = None
-            assert process.stdin is not None
-            try:
-                process.stdin.write(f"{run.id}\t{outcome_file}\n".encode())
-                process.stdin.close()
-            except OSError:  # the spare died waiting (killed by hand, say): a fresh one
-                process = _start(self.project, self.environ)
-                assert process.stdin is not None
-                process.stdin.write(f"{run.id}\t{outcome_file}\n".encode())
-                process.stdin.close()
-            self._spare = _start(self.project, self.environ)  # ready for the next claim
+            process = self._hand_over(f"{run.id}\t{outcome_file}\n".encode())
             cancelled = False
-            while True:
+            while not outcome_file.exists():
                 try:
                     process.wait(timeout=min(self.settings.heartbeat, 0.05))
-                    break
+                    break  # it ended: killed, or it failed to start
                 except subprocess.TimeoutExpired:
                     pass
                 beat = self._heartbeat(run)
                 if beat is None:  # the lease went to another worker: stop at once
                     LOGGER.warning("worker %s: lost run %s to another worker", self.id, run.id)
-                    process.kill()
-                    process.wait()
+                    _end(process)
                     return
                 if beat.cancel_requested and not cancelled:
                     cancelled = True
                     process.send_signal(signal.SIGINT)
             outcome = read_outcome(outcome_file)
+            self._keep_or_end(process, clean=outcome is not None and not cancelled)
         status = end_status(outcome, cancelled=cancelled)
         error = None if outcome is None else outcome.error
         if outcome is None:
@@ -192,7 +184,37 @@ class Worker:
             error=error if status is not ServiceRunStatus.COMPLETED else None,
         )
 
+    def _hand_over(self, line: bytes) -> subprocess.Popen[bytes]:
+        """The runner process that takes the run: the one waiting, else a new one."""
+        process = self._spare
+        self._spare = None
+        for _ in range(2):
+            if process is None or process.poll() is not None:
+                process = _start(self.project, self.environ)
+            assert process.stdin is not None
+            try:
+                process.stdin.write(line)
+                process.stdin.flush()
+                self._runs_in_spare += 1
+                return process
+            except OSError:  # it died waiting (killed by hand, say): a fresh one
+                _end(process)
+                process = None
+                self._runs_in_spare = 0
+        raise OrdoError("could not start a process for the run")
+
+    def _keep_or_end(self, process: subprocess.Popen[bytes], *, clean: bool) -> None:
+        """A runner process that ended its run cleanly takes the next one; after a cancel, a
+        crash or ``RUNS_PER_PROCESS`` runs, it goes, and a fresh one waits instead."""
+        if clean and process.poll() is None and self._runs_in_spare < RUNS_PER_PROCESS:
+            self._spare = process
+            return
+        _end(process)
+        self._runs_in_spare = 0
+        self._spare = _start(self.project, self.environ)
+
     _spare: subprocess.Popen[bytes] | None = None
+    _runs_in_spare = 0
     _last_heartbeat: datetime | None = None
     _last_answer: ServiceRun | None = None
 
@@ -226,6 +248,15 @@ class Worker:
             )
         except OrdoError as exc:
             LOGGER.warning("worker %s could not record its heartbeat: %s", self.id, exc.message)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
 
 
 def _start(project: Path, environ: Mapping[str, str]) -> subprocess.Popen[bytes]:
