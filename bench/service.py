@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+
 from _process import ordo_command, postgres_schema
 
 
@@ -66,6 +67,11 @@ def main() -> None:
                 timeout=30,
             )
             _wait_for(client)
+            while len([w for w in client.get("/workers").json() if w["state"] == "idle"]) < (
+                args.workers
+            ):
+                time.sleep(0.1)  # the workers have started and wait for runs
+            time.sleep(2)  # and their runner processes have loaded ordo
             spec = {"name": "bench", "manifest": "queue/manifest.yaml", "max_active_runs": 64}
             job = client.post("/jobs", json=spec)
             job.raise_for_status()

@@ -101,6 +101,7 @@ class Worker:
         """Work until ``stop`` is set; a run going on then is finished first."""
         self._beat(WorkerState.IDLE)
         last_beat = self.clock()
+        self._spare = _start(self.project, self.environ)  # loading while nothing is queued
         try:
             while not self.stop.is_set():
                 try:
