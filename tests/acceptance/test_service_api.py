@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import URL
 
 from ordo.service import project as service
+from tests.support.cli import run_process
 from tests.support.project import make_project
 from tests.support.service import Served, now, served
 
@@ -162,3 +163,35 @@ def test_metrics_can_be_public(tmp_path: Path) -> None:
     with served(root, workers=0, extra=("--metrics-public",)) as server, server.client(None) as c:
         assert c.get("/metrics").status_code == 200
         assert c.get("/jobs").status_code == 401
+
+
+def test_ordo_yaml_jobs_cli_triggers_checked_triggers_and_no_secret(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path / "p",
+        MANIFEST,
+        env="DATABASE_URL=sqlite:///data/test.db\nAPI_TOKEN=very-secret-value-42\n",
+    )
+    (root / "ordo.yaml").write_text(
+        "jobs:\n"
+        "  - name: from-file\n"
+        "    manifest: queue/manifest.yaml\n"
+        "    params: {region: very-secret-value-42}\n"
+    )
+    with served(root, workers=0) as server, server.client("operator") as operator:
+        job = operator.get("/jobs/from-file").json()
+        assert job["origin"] == "file"
+        assert "very-secret-value-42" not in operator.get("/jobs").text
+        typo = operator.post("/jobs/from-file/run", json={"select": ["nope"]})
+        assert typo.status_code == 422
+        assert typo.json()["field"] == "select"
+        assert "nope" in typo.json()["message"]
+        queued = run_process(
+            "jobs", "run", "from-file", "-P", "region=north", cwd=root, env=server.env
+        )
+        assert queued.returncode == 0, queued.stderr
+        run = operator.get(f"/job_runs/{queued.stdout.strip()}").json()
+        assert (run["trigger"], run["status"], run["params"]) == (
+            "cli",
+            "PENDING",
+            {"region": "north"},
+        )

@@ -27,7 +27,9 @@ __all__ = ["jobs_app", "token_app"]
 token_app = Typer(
     help="API tokens for the service: create (shown once), list, revoke.", no_args_is_help=True
 )
-jobs_app = Typer(help="The service's jobs: list them, sync ordo.yaml.", no_args_is_help=True)
+jobs_app = Typer(
+    help="The service's jobs: list them, sync ordo.yaml, queue a run.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 _UNLIMITED = 10_000
@@ -117,6 +119,38 @@ def jobs_list_command(
         sys.stdout.write(json.dumps([j.as_dict() for j in found], indent=2) + "\n")
         return 0
     _print_jobs(_console(), found)
+    return 0
+
+
+@jobs_app.command("run")
+@guarded
+def jobs_run_command(
+    name: Annotated[str, typer.Argument(help="The job's name (or id).")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-P", metavar="NAME=VALUE", help="Over the job's (repeatable)."),
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", "-s", metavar="SELECTOR", help="Steps to run (repeatable)."),
+    ] = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = None,
+    debug: DebugOpt = False,
+) -> int:
+    """Queue a run of a job; a worker (ordo serve, ordo worker) runs it."""
+    from ordo.errors import InvalidInput  # deferred: ordo --help stays fast
+    from ordo.service import project as service  # deferred: ordo --help stays fast
+
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--param '{item}' is not NAME=VALUE")
+        params[key] = value
+    run = service.run_job(name, params=params, select=select, project=project, env_file=env_file)
+    sys.stdout.write(f"{run.id}\n")
+    sys.stderr.write(f"Queued run {run.id} of job '{run.job_name}'.\n")
     return 0
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ordo.service import jobs as job_manager
 from ordo.service.api_errors import ApiError, install_handlers, masked_json
+from ordo.service.runs import trigger_run
 from ordo.service.store import service_store
 from ordo.service.tokens import require_role, verify_token
 from ordo.store.base import RunNotFound
@@ -199,17 +200,12 @@ def _job_routes(app: "FastAPI", service: _Service) -> None:
     def trigger(job_id: str, body: RunRequest | None = None) -> Response:
         """Queue a run of the job; 202 with the run, ``PENDING`` until a worker claims it."""
         body = body or RunRequest()
-        found = service.store().get_job(_key(job_id))
-        if found.spec.manifest is None and (body.params or body.select):
-            raise ApiError(
-                422,
-                "params and select apply to a manifest; this job has none",
-                field="params" if body.params else "select",
-            )
-        run = service.store().enqueue_run(
-            found.id,
+        run = trigger_run(
+            service.store(),
+            _key(job_id),
+            service.settings(),
+            now=service.clock(),
             trigger=RunTrigger.API,
-            at=service.clock(),
             params=body.params,
             select=body.select,
         )

@@ -7,17 +7,21 @@ does for ``ordo runs``; ``now`` defaults to the clock, read here at the edge. Re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from ordo.errors import ConfigError
 from ordo.service import tokens
 from ordo.service.jobs import JobOverview, job_overview
 from ordo.service.project_jobs import SyncReport, sync_project_jobs
+from ordo.service.runs import trigger_run
 from ordo.service.store import service_store
+from ordo.store.queue import RunQueue, RunTrigger, ServiceRun
 from ordo.store.tokens import Role, TokenRecord
 
-__all__ = ["create_token", "list_jobs", "list_tokens", "revoke_token", "sync_jobs"]
+__all__ = ["create_token", "list_jobs", "list_tokens", "revoke_token", "run_job", "sync_jobs"]
 
 
 def create_token(
@@ -84,6 +88,32 @@ def sync_jobs(
     with service_store(project, env_file, environ) as (store, settings):
         assert store is not None
         return sync_project_jobs(store, settings, now=now or _now())
+
+
+def run_job(
+    name: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    select: Sequence[str] | None = None,
+    project: Path | str | None = None,
+    env_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> ServiceRun:
+    """Queue a run of the job (``ordo jobs run``): a worker of ``ordo serve`` or ``ordo
+    worker`` runs it."""
+    with service_store(project, env_file, environ) as (store, settings):
+        if not isinstance(store, RunQueue):  # pragma: no cover - service_store's stores are
+            raise ConfigError("the state store keeps no run queue")
+        return trigger_run(
+            store,
+            name,
+            settings,
+            now=now or _now(),
+            trigger=RunTrigger.CLI,
+            params=params,
+            select=select,
+        )
 
 
 def _now() -> datetime:

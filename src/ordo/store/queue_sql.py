@@ -12,6 +12,7 @@ commits (``wait_for_work``), and poll as a fallback.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import select as selector
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ordo.store.base import TaskRecord, TaskStatus, stored_utc, utc
 from ordo.store.jobs import job_not_found
@@ -383,16 +385,23 @@ class QueueTables:
         if self.engine.dialect.name != "postgresql":
             time.sleep(timeout)
             return
-        if self._listener is None:
-            raw = self.engine.raw_connection()
-            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            raw.cursor().execute(f"LISTEN {self._channel()}")
-            self._listener = raw
-        driver = self._listener.driver_connection
-        ready, _, _ = selector.select([driver.fileno()], [], [], timeout)
-        if ready:
-            for _note in driver.notifies(timeout=0, stop_after=100):
-                pass
+        import psycopg  # deferred: the PostgreSQL store's driver, loaded already
+
+        try:
+            if self._listener is None:
+                raw = self.engine.raw_connection()
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                raw.cursor().execute(f"LISTEN {self._channel()}")
+                self._listener = raw
+            driver = self._listener.driver_connection
+            ready, _, _ = selector.select([driver.fileno()], [], [], timeout)
+            if ready:
+                for _note in driver.notifies(timeout=0, stop_after=100):
+                    pass
+        except (SQLAlchemyError, OSError, ValueError, psycopg.Error):
+            # The server went away: wait as a poll would, and listen anew next time.
+            self._close_listener()
+            time.sleep(timeout)
 
     def _channel(self) -> str:
         """One channel per store schema: two stores in one database do not wake each other."""
@@ -400,9 +409,10 @@ class QueueTables:
         return f"ordo_runs_{digest}"
 
     def _close_listener(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):  # a connection already broken
+                listener.close()
 
 
 def _run(row: Any) -> ServiceRun:
