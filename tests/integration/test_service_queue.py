@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL
 
+from ordo.service.scheduler import Scheduler
 from ordo.store.jobs import JobNotFound, JobOrigin, JobSpec
 from ordo.store.postgresql import PostgresStore
 from ordo.store.queue import (
@@ -202,3 +203,66 @@ def test_workers_are_listed_and_lost_when_their_heartbeats_stop(store: RunQueue)
     ]
     figures = store.queue_figures(now=T0 + LEASE * 3 / 2, lost_after=LEASE)
     assert figures.workers == {"busy": 1, "lost": 1}
+
+
+def test_two_schedulers_queue_one_run_per_fire_over_an_hour(
+    store: RunQueue, opener: Opener
+) -> None:
+    spec = JobSpec(name="five", manifest="m.yaml", schedule="*/5 * * * *")
+    job = store.create_job(spec, origin=JobOrigin.API, at=T0)
+    moments = [T0 + timedelta(seconds=20 * n) for n in range(1, 3 * 60 + 1)]
+    barrier = threading.Barrier(2)
+
+    def replica(name: str) -> None:
+        own = opener()
+        try:
+            scheduler = Scheduler(own, lambda _fire: None, name=name)
+            for now in moments:
+                barrier.wait(timeout=60)
+                scheduler.tick(now)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    runs = store.list_service_runs(job_id=job.id, limit=100).runs
+    fires = store.list_fires(job.id)
+    expected = [T0 + timedelta(minutes=5 * n) for n in range(1, 13)]
+    assert sorted(r.scheduled_for for r in runs if r.scheduled_for) == expected
+    assert {f.run_id for f in fires} == {r.id for r in runs}
+    assert all(r.trigger is RunTrigger.SCHEDULE for r in runs)
+
+
+def test_workers_claiming_at_once_take_each_run_once(store: RunQueue, opener: Opener) -> None:
+    many = a_job(store, "many", max_active=64)
+    single = a_job(store, "single", max_active=1)
+    for _ in range(24):
+        store.enqueue_run(many, trigger=RunTrigger.API, at=T0)
+    for _ in range(3):
+        store.enqueue_run(single, trigger=RunTrigger.API, at=T0)
+    claimed: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        own = opener()
+        try:
+            barrier.wait(timeout=60)
+            while (run := own.claim_next(name, lease=LEASE, now=T0)) is not None:
+                with lock:
+                    claimed.append((run.id, run.job_name))
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [run_id for run_id, _ in claimed]
+    assert len(ids) == len(set(ids))  # none twice
+    assert sorted(name for _, name in claimed).count("many") == 24
+    assert [name for _, name in claimed].count("single") == 1  # max_active_runs held

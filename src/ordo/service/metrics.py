@@ -11,7 +11,7 @@ from ordo.store.queue import QueueFigures
 
 __all__ = ["DURATION_BUCKETS", "render_metrics"]
 
-DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, float("inf"))
+DURATION_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, float("inf"))
 
 
 def render_metrics(figures: QueueFigures) -> tuple[str, str]:
