@@ -1,5 +1,6 @@
-"""The run queue and the workers table on real SQLite and PostgreSQL: claims with leases,
-heartbeats, max_active_runs, cancel, expired leases resumed, fires queued with their run."""
+"""The run queue and the workers table on real SQLite and PostgreSQL, and in memory: claims
+with leases, heartbeats, max_active_runs, cancel, expired leases resumed, fires queued with
+their run, concurrent claims."""
 
 from __future__ import annotations
 
@@ -13,24 +14,29 @@ from sqlalchemy import URL
 
 from ordo.service.scheduler import Scheduler
 from ordo.store.jobs import JobNotFound, JobOrigin, JobSpec
+from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
 from ordo.store.queue import (
-    RunQueue,
     RunTrigger,
     ServiceRunNotFound,
     ServiceRunStatus,
     WorkerRecord,
     WorkerState,
 )
+from ordo.store.service import ServiceStore
 from ordo.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
-Opener = Callable[[], RunQueue]
+Opener = Callable[[], ServiceStore]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens the same store again on each call (the one memory store, kept open)."""
+    if request.param == "memory":
+        made = MemoryStore()  # it forgets nothing when closed
+        return lambda: made
     if request.param == "sqlite":
         return lambda: SqliteStore(tmp_path / ".ordo" / "state.db")
     url: URL = request.getfixturevalue("postgres_url")
@@ -38,18 +44,18 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
 
 
 @pytest.fixture
-def store(opener: Opener) -> Iterator[RunQueue]:
+def store(opener: Opener) -> Iterator[ServiceStore]:
     made = opener()
     yield made
     made.close()
 
 
-def a_job(store: RunQueue, name: str = "sales", max_active: int = 1) -> str:
+def a_job(store: ServiceStore, name: str = "sales", max_active: int = 1) -> str:
     spec = JobSpec(name=name, manifest="m.yaml", max_active_runs=max_active)
     return store.create_job(spec, origin=JobOrigin.API, at=T0).id
 
 
-def test_a_queued_run_is_pending_with_what_it_was_asked(store: RunQueue) -> None:
+def test_a_queued_run_is_pending_with_what_it_was_asked(store: ServiceStore) -> None:
     job = a_job(store)
     run = store.enqueue_run(
         job, trigger=RunTrigger.API, at=T0, params={"region": "eu"}, select=["load"]
@@ -69,7 +75,7 @@ def test_a_queued_run_is_pending_with_what_it_was_asked(store: RunQueue) -> None
         store.get_service_run("nope")
 
 
-def test_claims_go_oldest_first_with_a_lease(store: RunQueue) -> None:
+def test_claims_go_oldest_first_with_a_lease(store: ServiceStore) -> None:
     first = store.enqueue_run(a_job(store, "a"), trigger=RunTrigger.API, at=T0)
     second = store.enqueue_run(a_job(store, "b"), trigger=RunTrigger.CLI, at=T0 + LEASE)
     claimed = store.claim_next("w1", lease=LEASE, now=T0 + 2 * LEASE)
@@ -85,7 +91,7 @@ def test_claims_go_oldest_first_with_a_lease(store: RunQueue) -> None:
     assert store.claim_next("w3", lease=LEASE, now=T0 + 2 * LEASE) is None
 
 
-def test_max_active_runs_keeps_a_second_run_waiting(store: RunQueue) -> None:
+def test_max_active_runs_keeps_a_second_run_waiting(store: ServiceStore) -> None:
     job = a_job(store)
     first = store.enqueue_run(job, trigger=RunTrigger.API, at=T0)
     second = store.enqueue_run(job, trigger=RunTrigger.API, at=T0 + timedelta(seconds=1))
@@ -104,7 +110,7 @@ def test_max_active_runs_keeps_a_second_run_waiting(store: RunQueue) -> None:
     assert store.claim_next("w4", lease=LEASE, now=T0) is not None
 
 
-def test_an_expired_lease_puts_the_run_back_and_its_worker_loses_it(store: RunQueue) -> None:
+def test_an_expired_lease_puts_the_run_back_and_its_worker_loses_it(store: ServiceStore) -> None:
     run = store.enqueue_run(a_job(store), trigger=RunTrigger.API, at=T0)
     assert store.claim_next("w1", lease=LEASE, now=T0) is not None
     beat = store.heartbeat(run.id, "w1", lease=LEASE, now=T0 + LEASE / 2)
@@ -129,7 +135,7 @@ def test_an_expired_lease_puts_the_run_back_and_its_worker_loses_it(store: RunQu
     )
 
 
-def test_cancel_ends_a_pending_run_and_asks_a_running_one(store: RunQueue) -> None:
+def test_cancel_ends_a_pending_run_and_asks_a_running_one(store: ServiceStore) -> None:
     job = a_job(store, max_active=2)
     pending = store.enqueue_run(job, trigger=RunTrigger.API, at=T0)
     cancelled = store.request_cancel(pending.id, at=T0)
@@ -147,7 +153,7 @@ def test_cancel_ends_a_pending_run_and_asks_a_running_one(store: RunQueue) -> No
         store.request_cancel("nope", at=T0)
 
 
-def test_runs_are_listed_newest_first_filtered_and_paged(store: RunQueue) -> None:
+def test_runs_are_listed_newest_first_filtered_and_paged(store: ServiceStore) -> None:
     a, b = a_job(store, "a"), a_job(store, "b")
     for minute in range(5):
         store.enqueue_run(a, trigger=RunTrigger.API, at=T0 + timedelta(minutes=minute))
@@ -165,7 +171,7 @@ def test_runs_are_listed_newest_first_filtered_and_paged(store: RunQueue) -> Non
     assert store.list_service_runs(until=T0 + timedelta(seconds=1)).total == 2
 
 
-def test_a_fire_and_its_run_are_queued_together_once(store: RunQueue, opener: Opener) -> None:
+def test_a_fire_and_its_run_are_queued_together_once(store: ServiceStore, opener: Opener) -> None:
     job = a_job(store)
     wins: list[bool] = []
 
@@ -189,7 +195,7 @@ def test_a_fire_and_its_run_are_queued_together_once(store: RunQueue, opener: Op
     assert store.list_fires(job)[0].run_id == run.id
 
 
-def test_workers_are_listed_and_lost_when_their_heartbeats_stop(store: RunQueue) -> None:
+def test_workers_are_listed_and_lost_when_their_heartbeats_stop(store: ServiceStore) -> None:
     store.worker_beat(WorkerRecord("w1", "host", 11, WorkerState.IDLE, T0, T0))
     store.worker_beat(WorkerRecord("w2", "host", 12, WorkerState.IDLE, T0, T0))
     store.worker_beat(
@@ -206,7 +212,7 @@ def test_workers_are_listed_and_lost_when_their_heartbeats_stop(store: RunQueue)
 
 
 def test_two_schedulers_queue_one_run_per_fire_over_an_hour(
-    store: RunQueue, opener: Opener
+    store: ServiceStore, opener: Opener
 ) -> None:
     spec = JobSpec(name="five", manifest="m.yaml", schedule="*/5 * * * *")
     job = store.create_job(spec, origin=JobOrigin.API, at=T0)
@@ -236,7 +242,7 @@ def test_two_schedulers_queue_one_run_per_fire_over_an_hour(
     assert all(r.trigger is RunTrigger.SCHEDULE for r in runs)
 
 
-def test_workers_claiming_at_once_take_each_run_once(store: RunQueue, opener: Opener) -> None:
+def test_workers_claiming_at_once_take_each_run_once(store: ServiceStore, opener: Opener) -> None:
     many = a_job(store, "many", max_active=64)
     single = a_job(store, "single", max_active=1)
     for _ in range(24):

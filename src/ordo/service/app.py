@@ -28,7 +28,8 @@ from ordo.service.store import service_store
 from ordo.service.tokens import require_role, verify_token
 from ordo.store.base import RunNotFound
 from ordo.store.jobs import JobSpec
-from ordo.store.queue import RunQueue, RunTrigger, ServiceRun, ServiceRunStatus
+from ordo.store.queue import RunTrigger, ServiceRun, ServiceRunStatus
+from ordo.store.service import ServiceStore
 from ordo.store.tokens import Role, TokenRecord
 
 if TYPE_CHECKING:
@@ -77,9 +78,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         store, settings = holder.enter_context(service_store(project, env_file, environ))
-        if not isinstance(store, RunQueue):  # pragma: no cover - service_store's stores are
-            holder.close()
-            raise RuntimeError("the store keeps no run queue")
+        assert store is not None  # created on demand
         service.opened.update(store=store, settings=settings)
         try:
             yield
@@ -110,8 +109,8 @@ class _Service:
         self.lost_after = lost_after
         self.opened: dict[str, Any] = {}
 
-    def store(self) -> RunQueue:
-        found: RunQueue = self.opened["store"]
+    def store(self) -> ServiceStore:
+        found: ServiceStore = self.opened["store"]
         return found
 
     def settings(self) -> "Settings":
@@ -353,7 +352,7 @@ def _key(text: str) -> str:
     return text
 
 
-def _job(store: RunQueue, key: str, now: datetime) -> dict[str, Any]:
+def _job(store: ServiceStore, key: str, now: datetime) -> dict[str, Any]:
     found = store.get_job(key)
     for overview in job_manager.job_overview(store, now=now):
         if overview.job.id == found.id:
@@ -380,7 +379,7 @@ def _hide(values: Any) -> Any:
     return values
 
 
-def _tasks(store: RunQueue, run: ServiceRun) -> list[dict[str, Any]]:
+def _tasks(store: ServiceStore, run: ServiceRun) -> list[dict[str, Any]]:
     if run.ordo_run_id is None:
         return []
     try:

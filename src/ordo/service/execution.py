@@ -32,7 +32,7 @@ from ordo.errors import OrdoError
 from ordo.service.jobs import extract_load_manifest
 from ordo.service.store import service_store
 from ordo.store.jobs import JobDefinition
-from ordo.store.queue import RunQueue, ServiceRun
+from ordo.store.queue import ServiceRun
 
 __all__ = ["AttemptOutcome", "job_manifest", "main", "read_outcome", "run_attempt"]
 
@@ -71,8 +71,7 @@ def run_attempt(
 
     try:
         with service_store(project, environ=environ) as (store, settings):
-            if not isinstance(store, RunQueue):  # pragma: no cover - service_store checks it
-                return AttemptOutcome("error", "the state store keeps no run queue")
+            assert store is not None  # created on demand
             queued: ServiceRun = store.get_service_run(run_id)
             job = store.get_job(queued.job_id)
             root = settings.root

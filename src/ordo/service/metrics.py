@@ -1,6 +1,6 @@
 """``GET /metrics``: the queue's figures in Prometheus' text format, from prometheus-client.
 
-The figures are read from the store at each scrape (``RunQueue.queue_figures``), not counted
+The figures are read from the store at each scrape (``ServiceStore.queue_figures``), not counted
 in this process: every replica of ``ordo serve`` on one store reports the same numbers, and a
 restart loses none. So the registry is built anew for each scrape, from those figures.
 """

@@ -13,13 +13,14 @@ from typing import Any
 
 from ordo.config import Settings
 from ordo.service.jobs import FieldProblem, JobInvalid, check_job
-from ordo.store.queue import RunQueue, RunTrigger, ServiceRun
+from ordo.store.queue import RunTrigger, ServiceRun
+from ordo.store.service import ServiceStore
 
 __all__ = ["trigger_run"]
 
 
 def trigger_run(
-    store: RunQueue,
+    store: ServiceStore,
     key: str,
     settings: Settings,
     *,

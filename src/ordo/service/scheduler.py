@@ -9,11 +9,9 @@ the run will have (kept on the fire's row). So no fire starts twice, and none is
 fire not claimed yet is due at the next tick of whichever scheduler comes first, and a
 restarted one starts from the store, not from memory.
 
-On a store with a run queue (``ordo.store.queue.RunQueue``) the claim and the fire's
-``PENDING`` run are one transaction (``enqueue_fire``): a scheduler that dies at any moment
-leaves either no claim or a claimed fire with its run queued, never a fire without a run.
-``on_fire`` is then only told. On a store without a queue, the claim is made alone and
-``on_fire`` does with it what it will.
+The claim and the fire's ``PENDING`` run in the queue are one transaction
+(``ServiceStore.enqueue_fire``): a scheduler that dies at any moment leaves either no claim or
+a claimed fire with its run queued, never a fire without a run. ``on_fire`` is only told.
 
 The clock is passed in: ``tick(now)``. ``ordo serve`` calls it every few seconds with the
 time; tests call it with a simulated one.
@@ -33,7 +31,6 @@ from ordo.errors import OrdoError
 from ordo.service.schedules import due_fires
 from ordo.store.base import utc
 from ordo.store.jobs import JobDefinition
-from ordo.store.queue import RunQueue
 from ordo.store.service import ServiceStore
 
 __all__ = ["Fire", "FireHandler", "Scheduler"]
@@ -54,8 +51,8 @@ FireHandler = Callable[[Fire], None]
 
 
 class Scheduler:
-    """Claims due fires in ``store`` and hands each won one to ``on_fire`` (later: queue a
-    run). ``name`` is kept with each claim (default: host and pid)."""
+    """Claims due fires in ``store``, queueing each won one's run, and tells ``on_fire``;
+    ``name`` is kept with each claim (default: host and pid)."""
 
     def __init__(
         self, store: ServiceStore, on_fire: FireHandler, *, name: str | None = None
@@ -85,10 +82,6 @@ class Scheduler:
         return won
 
     def _claim(self, fire: Fire, now: datetime) -> bool:
-        if isinstance(self.store, RunQueue):
-            return self.store.enqueue_fire(
-                fire.job.id, fire.scheduled_for, run_id=fire.run_id, at=now, by=self.name
-            )
-        return self.store.claim_fire(
-            fire.job.id, fire.scheduled_for, at=now, by=self.name, run_id=fire.run_id
+        return self.store.enqueue_fire(
+            fire.job.id, fire.scheduled_for, run_id=fire.run_id, at=now, by=self.name
         )

@@ -17,7 +17,7 @@ kills the attempt at once: another worker has it. One that finds a cancel asked 
 attempt SIGINT, as Ctrl-C does to ``ordo run``: the current unit rolls back and the run is
 ``CANCELLED``.
 
-Between runs the worker waits for work with ``RunQueue.wait_for_work`` (LISTEN/NOTIFY on
+Between runs the worker waits for work with ``ServiceStore.wait_for_work`` (LISTEN/NOTIFY on
 PostgreSQL, a short poll on SQLite). Every moment comes from ``clock``, so tests move time.
 """
 
@@ -40,7 +40,8 @@ from pathlib import Path
 
 from ordo.errors import OrdoError
 from ordo.service.execution import AttemptOutcome, read_outcome
-from ordo.store.queue import RunQueue, ServiceRun, ServiceRunStatus, WorkerRecord, WorkerState
+from ordo.store.queue import ServiceRun, ServiceRunStatus, WorkerRecord, WorkerState
+from ordo.store.service import ServiceStore
 
 __all__ = ["Worker", "WorkerSettings", "die_with_parent", "end_status", "run_worker"]
 
@@ -81,7 +82,7 @@ class Worker:
 
     def __init__(
         self,
-        store: RunQueue,
+        store: ServiceStore,
         project: Path,
         *,
         settings: WorkerSettings | None = None,
@@ -293,8 +294,7 @@ def run_worker(
     from ordo.service.store import service_store
 
     with service_store(project, env_file, environ) as (store, found):
-        if not isinstance(store, RunQueue):  # pragma: no cover - service_store's stores are
-            raise OrdoError("the state store keeps no run queue")
+        assert store is not None  # created on demand
         worker = Worker(store, found.root, settings=settings, environ=environ)
 
         def stop(_signal: int, _frame: object) -> None:

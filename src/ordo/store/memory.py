@@ -39,6 +39,7 @@ from ordo.store.jobs import (
     job_has_runs,
     job_not_found,
 )
+from ordo.store.memory_queue import MemoryQueue
 from ordo.store.service import FireRecord
 from ordo.store.tokens import TokenRecord, token_exists
 
@@ -65,7 +66,7 @@ class _Run:
     job_id: str = ""
 
 
-class MemoryStore:
+class MemoryStore(MemoryQueue):
     """``StateStore`` in memory; ``close`` forgets nothing, so tests can read after a run."""
 
     def __init__(self) -> None:
@@ -74,6 +75,7 @@ class MemoryStore:
         self._runs: dict[str, _Run] = {}
         self._tokens: dict[str, tuple[TokenRecord, str]] = {}  # by name: the record, the hash
         self._fires: dict[tuple[str, datetime], FireRecord] = {}
+        self._init_queue()
 
     def record_job(
         self, name: str, path: str, definition: str, *, schedule: str | None = None
@@ -325,6 +327,7 @@ class MemoryStore:
         with self._lock:
             row = self._service_row(job_id, by_name=False)
             runs = sum(1 for run in self._runs.values() if run.job_id == row.id)
+            runs += sum(1 for run in self._queue.values() if run.job_id == row.id)
             if runs:
                 raise job_has_runs(row.name, runs)
             del self._jobs[row.name]

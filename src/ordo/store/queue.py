@@ -9,8 +9,9 @@ The statuses are a scheduler's (``PENDING``, ``RUNNING``, ``COMPLETED``, ``FAILE
 ``CANCELLED``); ordo's own outcome (``success``, ``partial_success``, ...) is kept beside
 them, since ``COMPLETED`` cannot say that a failed step was rolled back and the run went on.
 
-A separate protocol from ``ServiceStore``: the memory store keeps jobs and tokens for tests,
-but a queue that several processes share needs a database (SQLite or PostgreSQL).
+``RunQueue`` is the queue's part of the ``ServiceStore`` protocol (``store.service``), which
+every store of the service implements: the SQL stores (``queue_sql``) and the memory store
+(``memory_queue``, for tests in one process; workers in other processes need a database).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from ordo.errors import InvalidInput
-from ordo.store.base import TaskRecord
-from ordo.store.service import ServiceStore
+from ordo.store.base import StateStore, TaskRecord
 
 __all__ = [
     "FINISHED",
@@ -174,8 +174,8 @@ def run_not_found(run_id: str) -> ServiceRunNotFound:
 
 
 @runtime_checkable
-class RunQueue(ServiceStore, Protocol):
-    """A ``ServiceStore`` that also keeps the run queue and the workers.
+class RunQueue(StateStore, Protocol):
+    """The run queue and the workers, as a ``ServiceStore`` keeps them.
 
     Every method takes the clock (``at``/``now``): none reads it itself, so tests move time.
     """
@@ -198,7 +198,7 @@ class RunQueue(ServiceStore, Protocol):
         self, job_id: str, scheduled_for: datetime, *, run_id: str, at: datetime, by: str
     ) -> bool:
         """Claim a schedule's fire and queue its run in one transaction: True for the one
-        caller that wins it (``ServiceStore.claim_fire``), and then the run is there."""
+        caller that wins it (as ``ServiceStore.claim_fire``), and then the run is there."""
         ...
 
     def claim_next(self, worker: str, *, lease: timedelta, now: datetime) -> ServiceRun | None:

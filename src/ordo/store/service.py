@@ -1,4 +1,5 @@
-"""What the service needs of a store beyond runs: jobs, tokens and schedule fires (issue 14).
+"""What the service needs of a store beyond runs: jobs, tokens, schedule fires and the run
+queue with its workers (issue 14).
 
 A separate protocol, not more of ``StateStore``: a store that only records runs (a third
 party's, from the ``ordo.state_stores`` entry points) keeps working for ``ordo run``, and the
@@ -15,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from ordo.store.base import StateStore
 from ordo.store.jobs import JobDefinition, JobOrigin, JobSpec
+from ordo.store.queue import RunQueue
 from ordo.store.tokens import TokenRecord
 
 __all__ = ["FireRecord", "ServiceStore"]
@@ -32,8 +34,9 @@ class FireRecord:
 
 
 @runtime_checkable
-class ServiceStore(StateStore, Protocol):
-    """A ``StateStore`` that also keeps service jobs, tokens and schedule fires.
+class ServiceStore(RunQueue, StateStore, Protocol):
+    """A ``StateStore`` that also keeps service jobs, tokens and schedule fires, and the run
+    queue and its workers (``RunQueue``, in ``store.queue``).
 
     Times given may be naive (read as local time) or aware; they come back as aware UTC.
     """
