@@ -1,4 +1,4 @@
-# ordo serve / ordo worker in a container (issue 14). Untested on the machines this was
+# ordo serve / ordo worker in a container. Untested on the machines this was
 # written on (they cannot build images): see the README's "Deployment" section.
 #
 #   docker build -t ordo .

@@ -1,4 +1,4 @@
-"""The REST API (seed 003's endpoints), a FastAPI app on the project's state store.
+"""The REST API (the job scheduler's endpoints), a FastAPI app on the project's state store.
 
 ``create_app(project)`` opens the store when the app starts and closes it when it stops. The
 routes are plain functions (FastAPI runs them on its thread pool, never on the event loop),
