@@ -71,6 +71,12 @@ def test_each_run_does_every_step_and_leaves_the_manifest_as_it_was(tmp_path: Pa
         store.close()
     assert effects(root) == [(1, "eu"), (1, "us"), (2, "eu"), (2, "us")]
     assert (root / "queue" / "manifest.yaml").read_text() == before
+    engine = create_engine(f"sqlite:///{root / 'data' / 'test.db'}")
+    try:
+        with engine.connect() as conn:  # each run's rows went when it ended
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM ordo_ledger").scalar_one() == 0
+    finally:
+        engine.dispose()
 
 
 def test_a_run_that_cannot_plan_fails_with_the_reason(tmp_path: Path) -> None:

@@ -70,7 +70,8 @@ class RunOptions:
     - ``service_run``: the service's run this is an attempt of (``ordo.service.execution``).
       The manifest is the job's definition: it is neither locked, nor marked, and every enabled
       step runs; the ledger's rows are keyed by this id, so a later attempt of the same run
-      (after a crash) skips what this one committed. The rows go when the run ends.
+      (after a crash) skips what this one committed. The rows go when the attempt ends, however
+      it ends short of being killed.
     """
 
     params: Mapping[str, Any] | None = None
@@ -190,11 +191,11 @@ def run(
                     result = _execute(
                         the_plan, run_id, masker, subscribers.bus, options, engines, ledgers
                     )
-                if options.service_run is not None and ledgers:
-                    _forget_service_run(the_plan, engines, ledgers, masker)
             finally:  # however the run ended: the rows of the steps marked done have served
                 if the_plan.manifest.pipeline.keeps_ledger and subscribers.marked:
                     _tidy_ledgers(the_plan, engines, ledgers, subscribers.marked, masker)
+                if options.service_run is not None and ledgers:
+                    _forget_service_run(the_plan, engines, ledgers, masker)
             result.log_file = subscribers.log_path
             return result
         finally:
@@ -380,8 +381,8 @@ def _tidy_ledgers(
 def _forget_service_run(
     the_plan: Plan, engines: EngineRegistry, ledgers: Mapping[str, Ledger], masker: Masker
 ) -> None:
-    """A service run that ended (not one interrupted: it may be resumed) needs its rows no
-    more."""
+    """A service run's attempt that ended, even by a cancel, is not resumed: its rows have
+    served. (One killed runs no code, and leaves them for the attempt that resumes it.)"""
     from ordo.runner.ledger import forget_run  # deferred: ordo plan needs no runner or store
 
     try:
