@@ -499,6 +499,11 @@ def test_a_token_is_verified_and_its_use_recorded(store: ServiceStore) -> None:
     assert (found.name, found.role) == ("ci", Role.VIEWER)
     [listed] = store.list_tokens()
     assert listed.last_used_at == used
+    tokens.verify_token(store, made.token, now=used + timedelta(seconds=30))
+    assert store.list_tokens()[0].last_used_at == used  # known to the minute
+    later = used + timedelta(minutes=1)
+    tokens.verify_token(store, made.token, now=later)
+    assert store.list_tokens()[0].last_used_at == later
     assert tokens.verify_token(store, made.token + "x", now=used) is None
     assert tokens.verify_token(store, "ordo_" + "A" * 43, now=used) is None
     assert tokens.verify_token(store, "Bearer nonsense", now=used) is None

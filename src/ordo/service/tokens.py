@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 LOGGER = logging.getLogger("ordo.service")
+USE_RECORDED_EVERY = timedelta(minutes=1)  # a token's last use is known to the minute
 PREFIX = "ordo_"
 _EXPIRY = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -103,8 +104,8 @@ def create_token(
 
 
 def verify_token(store: ServiceStore, token: str, *, now: datetime) -> TokenRecord | None:
-    """The record of ``token`` if it is usable at ``now`` (and notes its use); None for an
-    unknown, revoked or expired token, or for anything that is not an ordo token.
+    """The record of ``token`` if it is usable at ``now`` (and notes its use, to the minute);
+    None for an unknown, revoked or expired token, or for anything that is not an ordo token.
 
     A refusal is logged (``ordo.service``, warning) with the token's name when it has one,
     never with the token's text: a log is read by more people than hold tokens.
@@ -116,7 +117,9 @@ def verify_token(store: ServiceStore, token: str, *, now: datetime) -> TokenReco
     if not found.usable_at(utc(now)):
         LOGGER.warning("refused token '%s': it is %s", found.name, found.state_at(utc(now)))
         return None
-    store.token_used(found.id, now)
+    last = found.last_used_at
+    if last is None or utc(now) - last >= USE_RECORDED_EVERY:
+        store.token_used(found.id, now)  # not at every request: a write costs the API's time
     return found
 
 
