@@ -244,7 +244,7 @@ def _run_routes(app: "FastAPI", service: _Service) -> None:
 
     @app.get("/job_runs/{run_id}", tags=["runs"], dependencies=[viewer])
     def get_run(run_id: str) -> Response:
-        """One run, with its steps' counts."""
+        """One run, with the ids of its tasks."""
         run = service.store().get_service_run(_key(run_id))
         return service.answer(
             {**run.as_dict(), "tasks": [t["id"] for t in _tasks(service.store(), run)]}
