@@ -155,3 +155,42 @@ def _tasks(store: SqliteStore, run_id: str) -> list[TaskRecord]:
         return list(store.get_run(run_id).tasks)
     except RunNotFound:  # not recorded yet
         return []
+
+
+def test_an_extract_load_job_runs_its_one_load_step(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", MANIFEST)
+    (root / "incoming").mkdir()
+    (root / "incoming" / "orders.csv").write_text("id,qty\n1,2\n3,4\n", encoding="utf-8")
+    store = SqliteStore(root / ".ordo" / "state.db")
+    try:
+        job = store.create_job(
+            JobSpec(
+                name="copy",
+                extractor_type="csv",
+                extractor_config={"path": "incoming/orders.csv"},
+                loader_type="table",
+                loader_config={"table": "orders", "mode": "replace"},
+            ),
+            origin=JobOrigin.API,
+            at=datetime.now(UTC),
+        )
+        run = store.enqueue_run(job.id, trigger=RunTrigger.API, at=datetime.now(UTC))
+        worker = Worker(store, root)
+        try:
+            assert worker.run_one()
+        finally:
+            worker.close()
+        done = store.get_service_run(run.id)
+        assert done.status is ServiceRunStatus.COMPLETED, done.error
+        assert done.ordo_run_id is not None
+        [task] = store.get_run(done.ordo_run_id).tasks
+        assert (task.step, task.rows_affected) == ("load", 2)
+    finally:
+        store.close()
+    engine = create_engine(f"sqlite:///{root / 'data' / 'test.db'}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT id, qty FROM orders ORDER BY id").all()
+    finally:
+        engine.dispose()
+    assert [(str(a), str(b)) for a, b in rows] == [("1", "2"), ("3", "4")]  # CSV text
