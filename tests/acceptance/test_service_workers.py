@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import URL, create_engine
 
+from tests.support.cli import spawn_ordo
 from tests.support.project import database_env, make_project
 from tests.support.service import Served, served
 
@@ -119,3 +120,31 @@ def test_a_second_run_waits_and_cancel_stops_a_running_one(tmp_path: Path) -> No
             assert conn.exec_driver_sql("SELECT COUNT(*) FROM effects").scalar_one() == 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_ordo_worker_joins_through_the_shared_store_and_stops_on_sigterm(
+    tmp_path: Path, postgres_url: URL
+) -> None:
+    root = make_project(tmp_path / "p", "name: one\nsteps:\n  - name: one\n    sql: SELECT 1\n")
+    state = {"ORDO_STATE_URL": postgres_url.render_as_string(hide_password=False)}
+    with served(root, env=state, workers=0) as server:
+        worker = spawn_ordo("worker", cwd=root, env=server.env)
+        try:
+            with server.client("admin") as admin:
+                job = {"name": "one", "manifest": "queue/manifest.yaml"}
+                assert admin.post("/jobs", json=job).status_code == 201
+                wait_for(lambda: len(admin.get("/workers").json()) == 1, server)
+                [found] = admin.get("/workers").json()
+                assert found["pid"] == worker.pid
+                run_id = admin.post("/jobs/one/run", json={}).json()["id"]
+                assert server.wait_for_run(run_id)["status"] == "COMPLETED"
+                worker.send_signal(signal.SIGTERM)
+                _, err = worker.communicate(timeout=60)
+                assert worker.returncode == 0, err
+                assert "waiting for runs" in err
+                assert admin.get("/workers").json() == []  # stopped: no longer listed
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
