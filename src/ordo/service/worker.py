@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -177,14 +178,36 @@ class Worker:
         error = None if outcome is None else outcome.error
         if outcome is None:
             error = f"the run's process ended without saying how (exit code {process.returncode})"
-        self.store.end_service_run(
-            run.id,
-            self.id,
+        self._record_end(
+            run,
             status,
-            at=self.clock(),
             outcome=None if outcome is None else outcome.outcome,
             error=error if status is not ServiceRunStatus.COMPLETED else None,
         )
+
+    def _record_end(
+        self, run: ServiceRun, status: ServiceRunStatus, *, outcome: str | None, error: str | None
+    ) -> None:
+        """Record how the run ended, trying again while the store is out of reach: the run's
+        ledger rows are gone by now, so a run left ``RUNNING`` would, once its lease ran out,
+        be run again from its start by the next worker."""
+        while True:
+            try:
+                if not self.store.end_service_run(
+                    run.id, self.id, status, at=self.clock(), outcome=outcome, error=error
+                ):
+                    LOGGER.warning(
+                        "worker %s: run %s was taken before its end was recorded", self.id, run.id
+                    )
+                return
+            except OrdoError as exc:
+                LOGGER.warning(
+                    "worker %s: cannot record the end of run %s yet: %s",
+                    self.id,
+                    run.id,
+                    exc.message,
+                )
+                time.sleep(self.settings.poll * 2)
 
     def _hand_over(self, line: bytes) -> subprocess.Popen[bytes]:
         """The runner process that takes the run: the one waiting, else a new one."""
