@@ -13,7 +13,7 @@ import threading
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ordo.store.base import TaskRecord, TaskStatus, utc
 from ordo.store.jobs import job_not_found
@@ -30,9 +30,6 @@ from ordo.store.queue import (
 )
 from ordo.store.service import FireRecord
 
-if TYPE_CHECKING:
-    from ordo.store.memory import _Job, _Run
-
 __all__ = ["MemoryQueue"]
 
 _RUNNING, _PENDING = ServiceRunStatus.RUNNING, ServiceRunStatus.PENDING
@@ -41,9 +38,11 @@ _RUNNING, _PENDING = ServiceRunStatus.RUNNING, ServiceRunStatus.PENDING
 class MemoryQueue:
     """The ``RunQueue`` methods; ``MemoryStore`` gives the lock, the jobs, runs and fires."""
 
+    # ``MemoryStore``'s own (its ``_Job`` and ``_Run`` rows: not named here, which would make
+    # the two modules import each other)
     _lock: threading.Lock
-    _jobs: dict[str, _Job]
-    _runs: dict[str, _Run]
+    _jobs: dict[str, Any]
+    _runs: dict[str, Any]
     _fires: dict[tuple[str, datetime], FireRecord]
 
     def _init_queue(self) -> None:
@@ -267,7 +266,7 @@ class MemoryQueue:
 
     # -- with the lock held ---------------------------------------------------------------------
 
-    def _job(self, job_id: str) -> _Job | None:
+    def _job(self, job_id: str) -> Any:
         return next((j for j in self._jobs.values() if j.id == job_id), None)
 
     def _add(
