@@ -308,9 +308,9 @@ def restore_output(output: Path) -> str:
         return f"{output.name} is intact: it is the last good version, nothing to restore"
     backup = previous_path(output)
     if backup.exists() and verify(backup):
+        state = "was damaged" if output.exists() else "was missing"
         with backup.open("rb") as source:
             stage_writing(output, lambda out: _copy(source, out), make_folders=True).replace()
-        state = "was damaged" if output.exists() else "was missing"
         return f"{output.name} {state}: put back its previous version from {PREVIOUS_DIR}/"
     why = "is damaged" if output.exists() else "does not exist"
     raise PermanentError(

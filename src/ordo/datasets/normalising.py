@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Normalised", "Schema", "normalise"]
 
 _EPOCH_DAYS = 25569  # the serial number of 1970-01-01 in Excel's 1900 date system
-_DAY_US = 86_400_000_000
+_DAY_MS = 86_400_000
 _INT = r"^\s*[+-]?\d+(\.0*)?\s*$"
 _FLOAT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _TRUE, _FALSE = ("true", "yes", "y", "1", "x"), ("false", "no", "n", "0")
@@ -271,8 +271,9 @@ def _from_serial(days: pa.Array) -> pa.Array:
     # Below 1 is no date (0 is Excel's "1900-01-00"); 2,958,465 is 9999-12-31
     fits = pc.and_(pc.greater_equal(days, 1), pc.less(days, 2_958_466))
     days = pc.if_else(fits, days, None)
-    micros = pc.round(pc.multiply(pc.subtract(days, _EPOCH_DAYS), float(_DAY_US)))
-    return micros.cast(pa.int64()).cast(pa.timestamp("us"))
+    # to the millisecond, as Excel keeps times (a float of days cannot hold microseconds)
+    millis = pc.round(pc.multiply(pc.subtract(days, _EPOCH_DAYS), float(_DAY_MS)))
+    return pc.multiply(millis.cast(pa.int64()), 1000).cast(pa.timestamp("us"))
 
 
 def _to_decimal(source: pa.Array, target: pa.DataType) -> pa.Array:
