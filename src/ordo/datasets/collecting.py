@@ -140,12 +140,12 @@ def gather(
             error = BadWorkbook(shown, f"cannot be read: {str(exc).strip().splitlines()[0]}")
             if on_bad_file == "fail":
                 raise error from None
-            skipped.append(SkippedFile(shown, error.message))
+            skipped.append(SkippedFile(shown, error.in_file))
             continue
         except BadWorkbook as exc:
             if on_bad_file == "fail":
                 raise
-            skipped.append(SkippedFile(shown, exc.message))
+            skipped.append(SkippedFile(shown, exc.in_file))
             continue
         table = normalised.table
         if lineage:

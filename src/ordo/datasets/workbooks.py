@@ -39,15 +39,17 @@ class BadWorkbook(PermanentError):
         column: str | None = None,
         hint: str | None = None,
     ) -> None:
-        where = [shown]
+        where = []
         if sheet is not None:
             where.append(f"sheet {sheet!r}")
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
             where.append(f"column '{column}'")
-        super().__init__(f"{', '.join(where)}: {reason}", hint=hint)
+        super().__init__(f"{', '.join([shown, *where])}: {reason}", hint=hint)
         self.shown, self.reason = shown, reason
+        # the message without the file: what a list of skipped files says beside each
+        self.in_file = f"{', '.join(where)}: {reason}" if where else reason
         self.sheet, self.row, self.column = sheet, row, column
         found = {"file": shown, "sheet": sheet, "row": row, "column": column}
         self.details = {key: value for key, value in found.items() if value is not None}

@@ -154,7 +154,7 @@ class CollectKind:
         for file in result.files:
             ctx.log_line(f"{file}: {plural(result.rows_per_file[file], 'row')}")
         for file, headers in result.ignored.items():
-            ctx.log_line(f"{file}: columns not in columns: left out: {', '.join(headers)}")
+            ctx.log_line(f"{file}: left out (not in columns:): {', '.join(headers)}")
         warnings = tuple(f"{s.file} skipped: {s.reason}" for s in result.skipped)
         details = result.details(step.root)
         shown = _shown(step.root, step.output)
