@@ -73,12 +73,12 @@ class CollectResult:
         shown = str(self.output)
         if root is not None and self.output.is_relative_to(root):
             shown = self.output.relative_to(root).as_posix()
-        out: dict[str, Any] = {
+        out: dict[str, Any] = {  # what one console line shows first
             "status": "changed" if self.changed else "unchanged",
-            "files": len(self.files),
-            "rows": dict(self.rows_per_file),
             "rows_out": self.rows,
             "duplicates": self.duplicates,
+            "files": len(self.files),
+            "rows": dict(self.rows_per_file),
         }
         if self.skipped:
             out["skipped"] = {s.file: s.reason for s in self.skipped}

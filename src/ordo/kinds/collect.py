@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ordo._words import plural
+from ordo.data.plugins import require_modules
 from ordo.datasets.collecting import LINEAGE_COLUMN
 from ordo.errors import PermanentError, StepProblem
 from ordo.extractors._arrow import ColumnTypes
@@ -102,6 +103,7 @@ class CollectKind:
         return False
 
     def prepare(self, options: CollectOptions, ctx: PrepareContext) -> PreparedCollect:
+        require_modules(("pyarrow", "fastexcel", "xxhash"), "a collect step", "type")
         root = ctx.project.root
         files: set[Path] = set()
         for pattern in options.sources:
