@@ -14,7 +14,8 @@ rounds, alternating, each as a fresh process reading the file and writing a Parq
 
 pandas, openpyxl, pyxlsb, polars and fastexcel live in a virtualenv of their own under
 ``~/.cache/ordo-bench/collect``, made when missing. One more line shows an ``ordo run`` that
-finds the output unchanged (reads and hashes, writes nothing). Prints medians [min-max] and
+finds the output unchanged (reads and hashes, writes nothing), and one the fixed cost of any
+``ordo run`` (a one-row workbook). Prints medians [min-max] and
 the ratios (goal: within 1.2x of polars+calamine; pandas is expected 10x slower or more).
 
     uv run python bench/collect.py [--rows 100000] [--repeat 3] [--no-pandas]
@@ -177,6 +178,22 @@ def bench_format(tmp: Path, workbook: Path, python: Path, repeat: int, pandas: b
     return lines
 
 
+def startup_line(tmp: Path, repeat: int) -> str:
+    """What an ``ordo run`` costs whatever the workbook: a one-row collect, start to end."""
+    tiny = write_workbook(tmp / "tiny.xlsx", [HEADER, body(1)[0]])
+    root = tmp / "ordo-tiny"
+    manifest = collect_project(root, tiny)
+    pristine = manifest.read_bytes()
+
+    def reset() -> None:
+        manifest.write_bytes(pristine)
+        shutil.rmtree(root / "out", ignore_errors=True)
+
+    argv = [ordo_command(), "run", "--force", "--project", str(root)]
+    times = rounds({"ordo": argv}, repeat, {"ordo": reset})
+    return f"ordo run of a one-row workbook (start-up, plan, bookkeeping) {spread(times['ordo'])} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -193,6 +210,7 @@ def main() -> None:
         write_workbook(xlsb, [HEADER, *rows])
         for workbook in (xlsx, xlsb):
             lines += bench_format(tmp, workbook, python, args.repeat, not args.no_pandas)
+        lines.append(startup_line(tmp, args.repeat))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\n".join(lines))
