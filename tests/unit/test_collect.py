@@ -346,3 +346,45 @@ def test_restore_without_any_good_version_fails(tmp_path: Path) -> None:
     output.write_bytes(b"PAR1 damaged")
     with pytest.raises(PermanentError, match="it is damaged"):
         restore_output(output)
+
+
+def test_every_column_type_casts_from_what_cells_hold(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    source = write_workbook(
+        tmp_path / "types.xlsx",
+        [
+            ["flag", "amount", "at", "when", "code", "big", "ok"],
+            ["yes", 1.005, dt.datetime(2024, 1, 1, 6, 30), "2024-01-01 10:00:00", 123, 7, True],
+            ["N", "2.5", 0.25, dt.datetime(2024, 1, 2), "00123", "12", False],
+        ],
+    )
+    output = tmp_path / "t.parquet"
+    columns = {
+        "flag": "bool",
+        "amount": "decimal(10,2)",
+        "at": "time",
+        "when": "timestamptz",
+        "code": "string",
+        "big": "bigint",
+        "ok": "boolean",
+    }
+    collect([source], output, columns, lineage=False)
+    got = rows(output)
+    assert [r["flag"] for r in got] == [True, False]
+    assert [r["amount"] for r in got] == [Decimal("1.00"), Decimal("2.50")]  # half-even
+    assert [r["at"] for r in got] == [dt.time(6, 30), dt.time(6, 0)]  # 0.25 of a day
+    assert [r["when"] for r in got] == [
+        dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 2, tzinfo=dt.UTC),
+    ]
+    assert [r["code"] for r in got] == ["123", "00123"]  # a number as a spreadsheet shows it
+    assert [r["big"] for r in got] == [7, 12]
+    assert [r["ok"] for r in got] == [True, False]
+
+
+def test_a_fraction_in_an_int_column_is_a_bad_value(tmp_path: Path) -> None:
+    source = write_workbook(tmp_path / "r.ods", [["quantity"], [1], [2.5]])
+    with pytest.raises(BadWorkbook) as caught:
+        collect([source], tmp_path / "r.parquet", {"quantity": "int"})
+    assert caught.value.message.endswith("row 3, column 'quantity': 2.5 is not a whole number")

@@ -236,10 +236,11 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
     import pyarrow.compute as pc
 
     stamp = pa.timestamp("us")
+    lowest = 0 if pa.types.is_time(target) else 1  # a time alone is a fraction of a day
     if pa.types.is_timestamp(source.type) or pa.types.is_date(source.type):
         moment = source.cast(stamp) if source.type.tz is None else source
     elif pa.types.is_integer(source.type) or pa.types.is_floating(source.type):
-        moment = _from_serial(source.cast(pa.float64()))
+        moment = _from_serial(source.cast(pa.float64()), lowest)
     elif pa.types.is_string(source.type):
         text = pc.utf8_trim_whitespace(source)
         moment = pa.nulls(len(source), stamp)
@@ -247,7 +248,7 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
             parsed = pc.strptime(text, format=pattern, unit="us", error_is_null=True)
             moment = pc.coalesce(moment, parsed)
         numeric = pc.if_else(pc.match_substring_regex(text, _FLOAT), text, None)
-        moment = pc.coalesce(moment, _from_serial(_elementwise(numeric, pa.float64())))
+        moment = pc.coalesce(moment, _from_serial(_elementwise(numeric, pa.float64()), lowest))
     else:
         return pa.nulls(len(source), target)
     if pa.types.is_timestamp(target) and target.tz is not None and moment.type.tz is None:
@@ -263,13 +264,13 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
     return moment.cast(target)
 
 
-def _from_serial(days: pa.Array) -> pa.Array:
+def _from_serial(days: pa.Array, lowest: int = 1) -> pa.Array:
     """Excel serial dates (days since 1899-12-30, the time as a fraction) as timestamps."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    # Below 1 is no date (0 is Excel's "1900-01-00"); 2,958,465 is 9999-12-31
-    fits = pc.and_(pc.greater_equal(days, 1), pc.less(days, 2_958_466))
+    # Below 1 is no date (0 is Excel's "1900-01-00"), only a time; 2,958,465 is 9999-12-31
+    fits = pc.and_(pc.greater_equal(days, lowest), pc.less(days, 2_958_466))
     days = pc.if_else(fits, days, None)
     # to the millisecond, as Excel keeps times (a float of days cannot hold microseconds)
     millis = pc.round(pc.multiply(pc.subtract(days, _EPOCH_DAYS), float(_DAY_MS)))
@@ -284,7 +285,27 @@ def _to_decimal(source: pa.Array, target: pa.DataType) -> pa.Array:
         source = pc.round(source, target.scale)
     elif pa.types.is_string(source.type):
         source = pc.if_else(pc.match_substring_regex(source, _FLOAT), source, None)
+        try:
+            return source.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return _text_decimals(source, target)  # more places than the scale: rounded
     return _elementwise(source, target)
+
+
+def _text_decimals(source: pa.Array, target: pa.DataType) -> pa.Array:
+    """Numbers written as text rounded half-even to the scale, as a float would be."""
+    import decimal
+
+    import pyarrow as pa
+
+    step = decimal.Decimal(1).scaleb(-target.scale)
+    values: list[decimal.Decimal | None] = []
+    for text in source.to_pylist():
+        try:
+            values.append(None if text is None else decimal.Decimal(text.strip()).quantize(step))
+        except decimal.InvalidOperation:
+            values.append(None)
+    return _elementwise(pa.array(values, pa.decimal128(38, target.scale)), target)
 
 
 def _elementwise(source: pa.Array, target: pa.DataType) -> pa.Array:
