@@ -388,3 +388,19 @@ def test_a_fraction_in_an_int_column_is_a_bad_value(tmp_path: Path) -> None:
     with pytest.raises(BadWorkbook) as caught:
         collect([source], tmp_path / "r.parquet", {"quantity": "int"})
     assert caught.value.message.endswith("row 3, column 'quantity': 2.5 is not a whole number")
+
+
+def test_a_damaged_output_is_written_again_even_when_the_reports_did_not_change(
+    tmp_path: Path,
+) -> None:
+    source = report(tmp_path, "r.xlsx", [[45000, "a", 1, 1.0]])
+    output = tmp_path / "r.parquet"
+    first = collect([source], output, COLUMNS)
+    table = pq.read_table(output)
+    other = table.set_column(2, "quantity", pa.array([99], pa.int64()))
+    pq.write_table(other.replace_schema_metadata(table.schema.metadata), output)
+    again = collect([source], output, COLUMNS)
+    assert again.changed
+    assert again.content_hash == first.content_hash
+    assert verify(output)
+    assert [r["quantity"] for r in rows(output)] == [1]

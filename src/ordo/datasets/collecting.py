@@ -173,7 +173,8 @@ def gather(
     if order_by:
         table = table.sort_by([(name, "ascending") for name in order_by])
     digest = content_hash(table, order_by)
-    changed = read_hash(output) != digest
+    # the same hash in the footer is not enough: a file damaged since is written again
+    changed = read_hash(output) != digest or not verify(output)
     metadata = {ORDER_KEY: json.dumps(list(order_by)).encode()}
     table = table.replace_schema_metadata(metadata)
     result = CollectResult(
