@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ordo.datasets.hashing import content_hash
-from ordo.datasets.normalising import Schema, normalise
+from ordo.datasets.normalising import Normalised, Schema, normalise
 from ordo.datasets.parquet_files import read_hash, write_parquet
 from ordo.datasets.workbooks import BadWorkbook, read_sheet
 from ordo.errors import PermanentError
@@ -45,6 +46,7 @@ __all__ = [
 LINEAGE_COLUMN = "source_file"
 PREVIOUS_DIR = ".ordo-previous"
 ORDER_KEY = b"ordo.order_by"  # the order_by the footer's hash was taken with
+_MAX_READERS = 4  # workbooks read at once: each holds its sheet in memory while it is read
 
 
 @dataclass(frozen=True)
@@ -121,31 +123,28 @@ def gather(
     skipped: list[SkippedFile] = []
     ignored: dict[str, tuple[str, ...]] = {}
     missing: dict[str, tuple[str, ...]] = {}
-    for path in sorted(files):
-        shown = _shown(path, root)
+    ordered = sorted(files)
+    shown_files = [_shown(path, root) for path in ordered]
+
+    def read(path: Path, shown: str) -> Normalised | BadWorkbook:
         try:
-            read = read_sheet(
-                path, sheet, header_row, lambda h: schema.target(h) is not None, shown=shown
-            )
-            if not read.columns:
-                raise BadWorkbook(
-                    shown,
-                    f"none of its columns on row {header_row} ({', '.join(read.ignored)}) is "
-                    f"one of columns: ({', '.join(schema.columns)})",
-                    sheet=read.name,
-                    hint="check header_row: and sheet:, or add the names to rename:",
-                )
-            normalised = normalise(read, schema)
-        except pa.ArrowException as exc:  # a cast not foreseen: still this file's fault
-            error = BadWorkbook(shown, f"cannot be read: {str(exc).strip().splitlines()[0]}")
-            if on_bad_file == "fail":
-                raise error from None
-            skipped.append(SkippedFile(shown, error.in_file))
-            continue
+            return _read_file(path, shown, schema, sheet, header_row)
         except BadWorkbook as exc:
+            return exc
+
+    # calamine and Arrow let go of the GIL: workbooks are read side by side, and their
+    # results taken in path order, so the first bad file named is always the same one
+    workers = min(len(ordered), os.cpu_count() or 1, _MAX_READERS)
+    if workers > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="ordo-collect") as pool:
+            results = list(pool.map(read, ordered, shown_files))
+    else:
+        results = [read(path, shown) for path, shown in zip(ordered, shown_files, strict=True)]
+    for shown, normalised in zip(shown_files, results, strict=True):
+        if isinstance(normalised, BadWorkbook):
             if on_bad_file == "fail":
-                raise
-            skipped.append(SkippedFile(shown, exc.in_file))
+                raise normalised
+            skipped.append(SkippedFile(shown, normalised.in_file))
             continue
         table = normalised.table
         if lineage:
@@ -190,6 +189,30 @@ def gather(
         missing=missing,
     )
     return Gathered(table, result)
+
+
+def _read_file(
+    path: Path, shown: str, schema: Schema, sheet: str | int, header_row: int
+) -> Normalised:
+    """One workbook's sheet in the schema; ``BadWorkbook`` for anything wrong with it."""
+    import pyarrow as pa
+
+    try:
+        read = read_sheet(
+            path, sheet, header_row, lambda h: schema.target(h) is not None, shown=shown
+        )
+        if not read.columns:
+            raise BadWorkbook(
+                shown,
+                f"none of its columns on row {header_row} ({', '.join(read.ignored)}) is "
+                f"one of columns: ({', '.join(schema.columns)})",
+                sheet=read.name,
+                hint="check header_row: and sheet:, or add the names to rename:",
+            )
+        return normalise(read, schema)
+    except pa.ArrowException as exc:  # a cast not foreseen: still this file's fault
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadWorkbook(shown, f"cannot be read: {reason}") from None
 
 
 def collect(
