@@ -22,7 +22,13 @@ from ordo.data.plugins import require_modules
 from ordo.datasets.collecting import LINEAGE_COLUMN
 from ordo.errors import PermanentError, StepProblem
 from ordo.extractors._arrow import ColumnTypes
-from ordo.kinds.base import ExecutionContext, PrepareContext, PreparedStep, StepOutcome
+from ordo.kinds.base import (
+    ExecutionContext,
+    PrepareContext,
+    PreparedStep,
+    Restorable,
+    StepOutcome,
+)
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:
@@ -242,3 +248,7 @@ def _shown(root: Path, path: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+if TYPE_CHECKING:  # the rollback machinery calls ``restore`` through this protocol
+    _RESTORABLE: Restorable[PreparedCollect] = CollectKind()
