@@ -263,3 +263,15 @@ def test_the_review_report_of_a_failed_collect_names_the_cell(tmp_path: Path) ->
         "reports/2024-07.xlsx, sheet 'Sheet1', row 2, column 'Record Date': 'someday' is not a date"
         in text
     )
+
+
+def test_absolute_sources_are_read_as_they_are(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "shared drive"
+    write_workbook(elsewhere / "2024-08.xlsx", [HEADER, [45505, "day", "D4", 2]])
+    write_workbook(elsewhere / "~$2024-08.xlsx", [["Excel's lock file"]])
+    manifest = STEP.replace("[reports/*.xlsb, reports/*.xlsx]", f"'{elsewhere}/*.xlsx'")
+    root = project(tmp_path, manifest)
+    recorder = EventRecorder()
+    assert run(root, recorder).status == "success"
+    event = succeeded(recorder, "collect product records")
+    assert event.details["rows"] == {str(elsewhere / "2024-08.xlsx"): 1}

@@ -404,3 +404,49 @@ def test_a_damaged_output_is_written_again_even_when_the_reports_did_not_change(
     assert again.content_hash == first.content_hash
     assert verify(output)
     assert [r["quantity"] for r in rows(output)] == [1]
+
+
+def test_a_workbook_as_people_make_them(tmp_path: Path) -> None:
+    """A title merged over the columns, the header on row 3, number and date formats, a
+    formatted total row below a gap, styled empty rows at the end, a hidden sheet first."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    hidden = workbook.active
+    assert hidden is not None
+    hidden.title = "lookup"
+    hidden.sheet_state = "hidden"
+    hidden.append(["code", "name"])
+    sheet = workbook.create_sheet("Report")
+    sheet["A1"] = "Production report, May 2024"
+    sheet.merge_cells("A1:D1")
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([])
+    sheet.append(["Record Date", "Item Code", "Good Qty", "Price"])
+    for day, code, qty, price in [(1, "A1", 120, 1.5), (2, "B2", 80, 2.25)]:
+        sheet.append([dt.datetime(2024, 5, day), code, qty, price])
+        sheet.cell(sheet.max_row, 1).number_format = "dd/mm/yyyy"
+        sheet.cell(sheet.max_row, 4).number_format = "#,##0.00"
+    for row in range(sheet.max_row + 1, sheet.max_row + 20):  # formatted, never filled
+        sheet.cell(row, 1).fill = PatternFill("solid", fgColor="FFFF00")
+    path = tmp_path / "may.xlsx"
+    workbook.save(path)
+
+    output = tmp_path / "r.parquet"
+    result = collect(
+        [path],
+        output,
+        COLUMNS,
+        sheet="report",
+        header_row=3,
+        rename={"Record Date": "recordDate", "Item Code": "itemCode", "Good Qty": "quantity"},
+        lineage=False,
+    )
+    assert result.rows == 2
+    assert not result.ignored
+    assert not result.missing
+    assert rows(output) == [
+        {"recordDate": dt.date(2024, 5, 1), "itemCode": "A1", "quantity": 120, "price": 1.5},
+        {"recordDate": dt.date(2024, 5, 2), "itemCode": "B2", "quantity": 80, "price": 2.25},
+    ]
