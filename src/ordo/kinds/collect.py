@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 from ordo._words import plural
 from ordo.data.plugins import require_modules
 from ordo.datasets.collecting import LINEAGE_COLUMN
+from ordo.datasets.workbooks import EXTENSIONS
 from ordo.errors import PermanentError, StepProblem
 from ordo.extractors._arrow import ColumnTypes
 from ordo.kinds.base import (
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectKind", "CollectOptions", "PreparedCollect"]
 
-_SPREADSHEETS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")  # as ordo.datasets.workbooks
-
-
 class CollectOptions(StepOptions):
     sources: tuple[str, ...] = Field(min_length=1)  # globs, relative to the project root
     sheet: str | int = 0  # a name, or the position from 0
@@ -53,14 +51,10 @@ class CollectOptions(StepOptions):
     order_by: tuple[str, ...] = ()
     on_bad_file: Literal["fail", "skip"] = "fail"
 
-    @field_validator("sources", "order_by", mode="before")
+    @field_validator("sources", "order_by", "dedupe", mode="before")
     @classmethod
     def _one_is_a_list(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("dedupe", mode="before")
-    @classmethod
-    def _one_key_is_a_list(cls, value: object) -> object:
+        """``sources: reports/*.xlsx`` means ``[reports/*.xlsx]``, as a user would expect."""
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
@@ -121,10 +115,10 @@ class CollectKind:
                     hint="sources are relative to the project folder (the one holding config/)",
                 )
             for path in found:
-                if path.suffix.lower() not in _SPREADSHEETS:
+                if path.suffix.lower() not in EXTENSIONS:
                     raise StepProblem(
                         f"'{pattern}' matches {path.name}, which is not a workbook (one of "
-                        f"{', '.join(_SPREADSHEETS)})",
+                        f"{', '.join(EXTENSIONS)})",
                         key="sources",
                         hint="narrow the pattern, e.g. reports/*.xlsx",
                     )
