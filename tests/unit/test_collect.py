@@ -4,6 +4,7 @@ normalised, deduplicated, hashed and written (or left alone) as a Python user ca
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 
@@ -450,3 +451,16 @@ def test_a_workbook_as_people_make_them(tmp_path: Path) -> None:
         {"recordDate": dt.date(2024, 5, 1), "itemCode": "A1", "quantity": 120, "price": 1.5},
         {"recordDate": dt.date(2024, 5, 2), "itemCode": "B2", "quantity": 80, "price": 2.25},
     ]
+
+
+def test_an_empty_column_or_sheet_is_nulls_and_no_rows_without_library_words(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    filled = write_workbook(tmp_path / "a.xlsb", [["itemCode", "price"], ["a", None], ["b", None]])
+    empty = write_workbook(tmp_path / "b.xlsx", [["itemCode", "price"]])
+    output = tmp_path / "r.parquet"
+    with caplog.at_level(logging.DEBUG):
+        result = collect([filled, empty], output, COLUMNS, lineage=False)
+    assert result.rows_per_file == {str(filled): 2, str(empty): 0}
+    assert [(r["itemCode"], r["price"]) for r in rows(output)] == [("a", None), ("b", None)]
+    assert not [r for r in caplog.records if r.name.startswith("fastexcel")]

@@ -10,6 +10,7 @@ sheet, so a step can skip the file or fail with words a user can act on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,9 @@ def read_sheet(
     kinds is text); raises ``BadWorkbook``."""
     import fastexcel
 
+    # fastexcel logs its guesses (an empty column "falls back to string"): the cast that
+    # follows decides, and says what it found, so its words would only puzzle a user
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
         reader = fastexcel.read_excel(str(path))
     except fastexcel.FastExcelError as exc:

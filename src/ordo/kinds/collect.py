@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectKind", "CollectOptions", "PreparedCollect"]
 
+
 class CollectOptions(StepOptions):
     sources: tuple[str, ...] = Field(min_length=1)  # globs, relative to the project root
     sheet: str | int = 0  # a name, or the position from 0
