@@ -7,8 +7,9 @@ an .xlsb is a zip of BIFF12 record streams (each record a 7-bit varint type, a 7
 size, then its payload), with only the records a reader needs: a workbook listing the sheets
 (BrtBeginBook, BrtBeginBundleShs, BrtBundleSh, BrtEndBundleShs, BrtEndBook) and each sheet's
 cells (BrtBeginSheet, BrtWsDim, BrtBeginSheetData, BrtRowHdr, BrtCellReal, BrtCellSt,
-BrtCellBool, BrtCellBlank, BrtEndSheetData, BrtEndSheet). A date in an .xlsb goes in as its
-Excel serial number (no styles part), as many generated reports hold them.
+BrtCellBool, BrtCellBlank, BrtEndSheetData, BrtEndSheet), and a styles part of three cell
+formats (BrtBeginCellXFs, BrtXF, BrtEndCellXFs) so that a date is a serial number in a date
+format, as Excel writes it; a float given as such stays a bare serial number.
 """
 
 from __future__ import annotations
@@ -170,6 +171,9 @@ _XLSB_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 _WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 
 # record types (MS-XLSB 2.3.2)
+_BEGIN_CELL_XFS, _XF, _END_CELL_XFS = 0x0269, 0x002F, 0x026A
+# cell formats: 0 General; 1 a date (built-in number format 14), 2 a date and time (22)
+_STYLE_DATE, _STYLE_STAMP = 1, 2
 _ROW_HDR, _CELL_BLANK, _CELL_BOOL, _CELL_REAL, _CELL_ST = 0x0000, 0x0001, 0x0004, 0x0005, 0x0006
 _BEGIN_SHEET, _END_SHEET, _BEGIN_BOOK, _END_BOOK = 0x0081, 0x0082, 0x0083, 0x0084
 _BEGIN_SHEET_DATA, _END_SHEET_DATA, _WS_DIM = 0x0091, 0x0092, 0x0094
@@ -183,6 +187,7 @@ def _write_xlsb(path: Path, sheets: Mapping[str, Rows]) -> None:
         z.writestr("[Content_Types].xml", _XLSB_TYPES.format(sheets=types))
         z.writestr("_rels/.rels", _XLSB_RELS)
         z.writestr("xl/workbook.bin", _workbook_bin(names))
+        z.writestr("xl/styles.bin", _styles_bin())
         rels = "".join(
             f'<Relationship Id="rId{i}" Type="{_WORKSHEET_REL}" Target="worksheets/sheet{i}.bin"/>'
             for i in range(1, len(names) + 1)
@@ -229,6 +234,16 @@ def _workbook_bin(names: list[str]) -> bytes:
     return b"".join(out)
 
 
+def _styles_bin() -> bytes:
+    """The cell formats the sheets use: General, a date, a date and time (BrtXF: the parent
+    format, then the number format's id, then fonts, fills and flags left at zero)."""
+    out = [_record(_BEGIN_CELL_XFS, struct.pack("<I", 3))]
+    for number_format in (0, 14, 22):
+        out.append(_record(_XF, struct.pack("<HH", 0xFFFF, number_format) + b"\0" * 12))
+    out.append(_record(_END_CELL_XFS))
+    return b"".join(out)
+
+
 def _sheet_bin(rows: Rows) -> bytes:
     width = max((len(row) for row in rows), default=1)
     last_row = max(len(rows) - 1, 0)
@@ -248,8 +263,10 @@ def _sheet_bin(rows: Rows) -> bytes:
                 out.append(_record(_CELL_BOOL, cell + bytes([int(value)])))
             elif isinstance(value, int | float):
                 out.append(_record(_CELL_REAL, cell + struct.pack("<d", float(value))))
-            elif isinstance(value, dt.date):
-                out.append(_record(_CELL_REAL, cell + struct.pack("<d", excel_serial(value))))
+            elif isinstance(value, dt.date):  # a number in a date format, as Excel keeps it
+                style = _STYLE_STAMP if isinstance(value, dt.datetime) else _STYLE_DATE
+                dated = struct.pack("<II", c, style)
+                out.append(_record(_CELL_REAL, dated + struct.pack("<d", excel_serial(value))))
             else:
                 out.append(_record(_CELL_ST, cell + _wide(str(value))))
     out += [_record(_END_SHEET_DATA), _record(_END_SHEET)]

@@ -70,15 +70,25 @@ def test_the_xlsb_writer_is_read_back_by_python_calamine(tmp_path: Path) -> None
 
     path = write_workbook(
         tmp_path / "r.xlsb",
-        {"First": [["a", "b", "c"], [1, "ü text", True], [2.5, None, False]], "Second": [["x"]]},
+        {
+            "First": [
+                ["a", "b", "c", "d"],
+                [1, "ü text", True, dt.date(2024, 5, 1)],
+                [2.5, None, False, dt.datetime(2024, 5, 2, 13, 45)],
+                [None, "x", None, excel_serial(dt.date(2024, 5, 3))],
+            ],
+            "Second": [["x"]],
+        },
     )
     workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     assert workbook.sheet_names == ["First", "Second"]
     assert workbook.get_sheet_by_name("First").to_python() == [
-        ["a", "b", "c"],
-        [1.0, "ü text", True],
-        [2.5, "", False],
+        ["a", "b", "c", "d"],
+        [1.0, "ü text", True, dt.date(2024, 5, 1)],
+        [2.5, "", False, dt.datetime(2024, 5, 2, 13, 45)],
+        ["", "x", "", 45415.0],  # a bare serial number stays a number
     ]
+    assert workbook.get_sheet_by_name("Second").to_python() == [["x"]]
 
 
 def test_serial_and_text_dates_become_dates_and_timestamps(tmp_path: Path) -> None:
