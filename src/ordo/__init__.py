@@ -9,7 +9,10 @@ error tree. Everything the ``ordo`` command does is one of these calls, and ever
 - migrations: ``migrate``, ``migration_status``, ``repair_migrations``, ``baseline_migrations``;
 - connections: ``list_connections``, ``health_check``, ``pool_status``, ``query``, and
   ``DatabaseManager`` for a program's own queries;
-- run history: ``list_runs``, ``show_run``.
+- run history: ``list_runs``, ``show_run``;
+- datasets: ``publish`` (with ``DatasetSource``, giving a ``PublishResult``), and for a
+  versioned root ``list_datasets``, ``dataset_history``, ``rollback_dataset`` (each giving
+  ``DatasetVersion``).
 
 ``run(subscribers=...)`` takes any ``Subscriber``; the events it receives are the classes of the
 ``ordo.events`` module, which is public as a whole. The other submodules are internal.
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
         pool_status,
         query,
     )
+    from ordo.api.datasets import dataset_history, list_datasets, rollback_dataset
     from ordo.api.migrations import (
         baseline_migrations,
         migrate,
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
     from ordo.api.run_history import list_runs, show_run
     from ordo.api.runs import RunOptions, enable, plan, run
     from ordo.api.status import ProjectStatus, status
+    from ordo.datasets.publishing import DatasetSource, PublishResult, publish
+    from ordo.datasets.versions import DatasetVersion
     from ordo.events import Event, RunStatus, Subscriber
     from ordo.migrations.errors import MigrationError
     from ordo.migrations.results import MigrateResult, MigrationStatus, RepairResult
@@ -79,6 +85,13 @@ _LAZY = {
     "pool_status": "ordo.api.databases",
     "query": "ordo.api.databases",
     "list_runs": "ordo.api.run_history",
+    "list_datasets": "ordo.api.datasets",
+    "dataset_history": "ordo.api.datasets",
+    "rollback_dataset": "ordo.api.datasets",
+    "publish": "ordo.datasets.publishing",
+    "DatasetSource": "ordo.datasets.publishing",
+    "PublishResult": "ordo.datasets.publishing",
+    "DatasetVersion": "ordo.datasets.versions",
     "show_run": "ordo.api.run_history",
     "baseline_migrations": "ordo.api.migrations",
     "migrate": "ordo.api.migrations",
@@ -129,6 +142,8 @@ __all__ = [
     "ConfigError",
     "ConnectionInfo",
     "DatabaseManager",
+    "DatasetSource",
+    "DatasetVersion",
     "Event",
     "ExecutionError",
     "InvalidInput",
@@ -144,6 +159,7 @@ __all__ = [
     "PermanentError",
     "Plan",
     "ProjectStatus",
+    "PublishResult",
     "RepairResult",
     "RunDetail",
     "RunNotFound",
@@ -163,17 +179,21 @@ __all__ = [
     "TransientError",
     "baseline_migrations",
     "check",
+    "dataset_history",
     "enable",
     "health_check",
     "init_project",
     "list_connections",
+    "list_datasets",
     "list_runs",
     "migrate",
     "migration_status",
     "plan",
     "pool_status",
+    "publish",
     "query",
     "repair_migrations",
+    "rollback_dataset",
     "run",
     "show_run",
     "status",

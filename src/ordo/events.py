@@ -213,6 +213,9 @@ class RollbackFinished:
     duration: float
     error: str | None = None
     continue_on_rollback: bool = False
+    # what the rollback was, as the review report names it: ``ROLLBACK`` (SQL or a script),
+    # ``ROLLBACK_TO_BACKUP`` (``type: restore``: the last good files put back)
+    action: str = "ROLLBACK"
 
 
 @dataclass(frozen=True)

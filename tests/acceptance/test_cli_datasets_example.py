@@ -1,10 +1,7 @@
-"""``ordo init --example datasets``: seed 002's layout, and its two collect steps run on it.
-
-The example's manifest also publishes the collected files and rolls a failed collect back
-with ``rollback: {type: restore}``; the whole pipeline is run end to end by its own test.
-Here the collect steps run on their own, from the example's manifest, as a user would run
-them with the reports of the example: every format, header habits and date forms at once.
-"""
+"""``ordo init --example datasets``: seed 002's layout; its two collect steps on their own
+(every format, header habits and date forms of its reports at once); and seed 002's decision
+matrix: a broken report fails its collect step, the restore keeps the last good file,
+``continue_on_rollback`` lets publish go on, and the run ends partly successful."""
 
 from __future__ import annotations
 
@@ -13,25 +10,10 @@ import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import yaml
 
 from tests.support.cli import Runner
 
-COLLECTS = ("collect product records", "collect purchase orders")
-
-
-def collect_steps_only(root: Path) -> None:
-    """The example's manifest with its collect steps only, as they are but for the rollback
-    (the restore and what follows it belong to the whole pipeline's test)."""
-    manifest = root / "queue" / "manifest.yaml"
-    pipeline = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    steps = [s for s in pipeline["steps"] if s["name"] in COLLECTS]
-    assert [s["type"] for s in steps] == ["collect", "collect"]
-    for step in steps:
-        assert step.pop("rollback") == {"type": "restore"}
-        assert step.pop("continue_on_rollback") is True
-    pipeline["steps"] = steps
-    (root / "queue" / "collect.yaml").write_text(yaml.safe_dump(pipeline), encoding="utf-8")
+SELECT = ("--select", "collect product records", "--select", "collect purchase orders")
 
 
 def test_the_datasets_example_has_seed_002s_layout(ordo_cli: Runner, tmp_path: Path) -> None:
@@ -58,9 +40,8 @@ def test_the_examples_collect_steps_run_then_find_nothing_changed(
 ) -> None:
     root = tmp_path / "datasets"
     assert ordo_process("init", "--example", "datasets", str(root), cwd=tmp_path).returncode == 0
-    collect_steps_only(root)
 
-    first = ordo_process("run", "--yes", "queue/collect.yaml", cwd=root)
+    first = ordo_process("run", "--yes", *SELECT, cwd=root)
 
     said = first.stdout + first.stderr
     assert first.returncode == 0, said
@@ -81,9 +62,39 @@ def test_the_examples_collect_steps_run_then_find_nothing_changed(
     assert "duplicates=1" in said
     before = [os.stat(records).st_mtime_ns, os.stat(orders).st_mtime_ns]
 
-    again = ordo_process("run", "--yes", "queue/collect.yaml", cwd=root)
+    again = ordo_process("run", "--yes", *SELECT, cwd=root)
 
     said = again.stdout + again.stderr
     assert again.returncode == 0, said
     assert said.count("status=unchanged") == 2
     assert [os.stat(records).st_mtime_ns, os.stat(orders).st_mtime_ns] == before
+
+
+def test_a_broken_report_is_rolled_back_and_publish_goes_on(
+    ordo_process: Runner, tmp_path: Path
+) -> None:
+    root = tmp_path / "datasets"
+    assert ordo_process("init", "--example", "datasets", str(root), cwd=tmp_path).returncode == 0
+    first = ordo_process("run", "--yes", cwd=root)
+    assert first.returncode == 0, first.stdout + first.stderr
+    records = root / "database" / "dynamicDatabase" / "productRecords.parquet"
+    good = records.read_bytes()
+    reports = root / "database" / "monthlyReports_history"
+    (reports / "monthlyReports_202404.xlsx").write_bytes(b"saved half way")
+
+    broken = ordo_process("run", "--yes", cwd=root)
+
+    said = broken.stdout + broken.stderr
+    assert broken.returncode == 1, said  # a step failed, though the rollback let publish run
+    assert "collect product records failed after" in said
+    assert (
+        "database/monthlyReports_history/monthlyReports_202404.xlsx: is not a readable "
+        ".xlsx workbook" in said
+    )
+    assert "productRecords.parquet is intact: it is the last good version" in said
+    assert "↺ rollback of collect product records succeeded" in said
+    assert "✓ publish datasets" in said
+    assert "Run partial_success" in said
+    assert records.read_bytes() == good
+    assert "Traceback" not in said
+    assert "calamine" not in said

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import ordo
+from ordo.datasets.collecting import collect
 from ordo.errors import ExecutionError, ManifestInvalid
 from ordo.events import StepFailed, StepSucceeded
 from ordo.kinds import get_kind
@@ -59,7 +60,10 @@ class TestCollectKind(KindContract):
         }
 
     def write_files(self, project: Path) -> None:
-        write_workbook(project / "reports" / "r.xlsx", [["a", "b"], [1, "x"]])
+        report = write_workbook(project / "reports" / "r.xlsx", [["a", "b"], [1, "x"]])
+        # a good output from an earlier run: execute stages the new one, which the runner
+        # (not the contract) puts in place, so restore finds this one intact
+        collect([report], project / "database" / "out.parquet", {"a": "int", "b": "string"})
 
 
 def project(tmp_path: Path, manifest: str = STEP, *extra: str) -> Path:

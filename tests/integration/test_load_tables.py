@@ -265,3 +265,29 @@ def test_nested_values_are_json(tmp_path: Path, db_url: URL) -> None:
     got = fetch(db_url, f"SELECT id, {cast} FROM j ORDER BY id")
     assert json.loads(got[0][1]) == ["a", "b"]
     assert got[1] == (2, None)
+
+
+def test_binary_values_load_byte_for_byte(tmp_path: Path, db_url: URL) -> None:
+    """CSV cannot carry bytes: on PostgreSQL such a batch takes the prepared INSERT, and the
+    other backends bind them as they are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = project(
+        tmp_path,
+        db_url,
+        "  - name: blobs\n    type: load\n"
+        "    source: {type: parquet, path: blobs.parquet}\n"
+        "    target: {type: table, table: blobs}\n",
+    )
+    blobs = [b'\x00\xff,\n"', b"", None]
+    pq.write_table(
+        pa.table({"id": [1, 2, 3], "payload": pa.array(blobs, pa.binary())}),
+        root / "blobs.parquet",
+    )
+    result = run(root)
+    assert result.status == "success", result.step("blobs").error
+    found = fetch(db_url, "SELECT id, payload FROM blobs ORDER BY id")
+    assert [(i, None if p is None else bytes(p)) for i, p in found] == list(
+        zip([1, 2, 3], blobs, strict=True)
+    )

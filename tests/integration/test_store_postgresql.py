@@ -67,6 +67,7 @@ def test_tables_go_into_the_schema_of_the_search_path(
         ("1", "V1__initial.sql", True),
         ("2", "V2__task_details.sql", True),
         ("3", "V3__run_owner.sql", True),
+        ("4", "V4__service.sql", True),
     ]
     assert "job_runs" not in in_public
 
@@ -79,7 +80,7 @@ def test_opening_again_applies_nothing(store: PostgresStore, postgres_url: URL) 
             count = conn.execute(text(f"SELECT count(*) FROM {HISTORY_TABLE}")).scalar()
     finally:
         engine.dispose()
-    assert count == 3  # V1, V2 and V3, each once
+    assert count == 4  # V1 to V4, each once
 
 
 def test_a_postgresql_url_in_the_settings_picks_this_store(

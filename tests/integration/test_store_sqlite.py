@@ -85,6 +85,7 @@ def test_the_schema_is_made_by_the_migrations_and_matches_the_code(tmp_path: Pat
         ("1", "initial", "V1__initial.sql", 1),
         ("2", "task details", "V2__task_details.sql", 1),
         ("3", "run owner", "V3__run_owner.sql", 1),
+        ("4", "service", "V4__service.sql", 1),
     ]
     assert {"ix_job_runs_started", "ix_job_runs_job_status"} <= indexes
 

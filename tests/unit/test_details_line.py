@@ -42,3 +42,17 @@ def test_no_details_no_extra_line() -> None:
         StepSucceeded("run", "load", "sql", 1, 0.25, 5, False)
     )
     assert len(out.getvalue().splitlines()) == 1
+
+
+def test_a_publishs_datasets_read_as_name_and_status() -> None:
+    details = {
+        "total": 2,
+        "failed": 1,
+        "datasets": [
+            {"dataset": "productRecords", "status": "failed", "reason": "column 'qty' is text"},
+            {"dataset": "machineInfo", "status": "unchanged", "version": "machineInfo_1"},
+        ],
+    }
+    assert details_line(details) == (
+        "total=2 failed=1 datasets=productRecords:failed,machineInfo:unchanged"
+    )

@@ -77,6 +77,14 @@ def test_exports_are_the_reviewed_list() -> None:
             "TaskStatus",
             "list_runs",
             "show_run",
+            # datasets
+            "DatasetSource",
+            "DatasetVersion",
+            "PublishResult",
+            "dataset_history",
+            "list_datasets",
+            "publish",
+            "rollback_dataset",
         ]
     )
 
@@ -121,6 +129,9 @@ def test_everything_the_cli_does_is_a_public_call() -> None:
         "query",
         "list_runs",
         "show_run",
+        "list_datasets",
+        "dataset_history",
+        "rollback_dataset",
     ]
     for name in use_cases:
         parameters = inspect.signature(getattr(ordo, name)).parameters
@@ -142,7 +153,7 @@ def test_the_event_module_is_public_and_complete() -> None:
 
 
 def test_cli_start_does_not_import_the_heavy_parts() -> None:
-    heavy = "('sqlalchemy', 'pydantic', 'jinja2')"
+    heavy = "('sqlalchemy', 'pydantic', 'jinja2', 'cronsim')"
     code = f"import sys, ordo.cli.app; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -13,10 +13,12 @@ from typing import Annotated, Literal, NoReturn
 import typer
 
 from ordo.cli._guard import guarded
+from ordo.cli.datasets import datasets_app
 from ordo.cli.db import db_app
 from ordo.cli.migrate import migrate_app
 from ordo.cli.options import DebugOpt, EnvFileOpt, ManifestOpt, ProjectOpt, Typer
 from ordo.cli.runs import runs_app
+from ordo.cli.service import jobs_app, token_app
 from ordo.errors import InvalidInput
 
 app = Typer(
@@ -325,6 +327,9 @@ def main_callback(
 app.add_typer(db_app, name="db")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(runs_app, name="runs")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(token_app, name="token")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _bare_resume(argv: list[str]) -> list[str]:

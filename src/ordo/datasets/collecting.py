@@ -210,9 +210,13 @@ def _read_file(
                 hint="check header_row: and sheet:, or add the names to rename:",
             )
         return normalise(read, schema)
-    except pa.ArrowException as exc:  # a cast not foreseen: still this file's fault
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BadWorkbook(shown, f"cannot be read: {reason}") from None
+    except pa.ArrowException:  # a conversion not foreseen: still this file's fault
+        raise BadWorkbook(
+            shown,
+            "its values cannot be made into the types of columns:",
+            sheet=sheet,
+            hint="declare the columns it holds as string in columns:, then look at the file",
+        ) from None
 
 
 def collect(

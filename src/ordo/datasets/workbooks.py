@@ -117,9 +117,13 @@ def read_sheet(
     try:
         loaded = reader.load_sheet(name, header_row=header_row - 1, use_columns=wanted)
         batch = loaded.to_arrow()
-    except fastexcel.FastExcelError as exc:
+    except fastexcel.FastExcelError:
         raise BadWorkbook(
-            shown, f"cannot be read: {_first_line(exc)}", sheet=name, row=header_row
+            shown,
+            "its cells cannot be read (the workbook may be damaged)",
+            sheet=name,
+            row=header_row,
+            hint="open it in a spreadsheet program and save it again, or remove it from the folder",
         ) from None
     if not batch.num_columns and not ignored:
         raise BadWorkbook(
@@ -150,10 +154,10 @@ def _unreadable(path: Path, shown: str, exc: Exception) -> BadWorkbook:
             "is password-protected (encrypted), so it cannot be read",
             hint="save a copy without a password (File > Info > Protect Workbook) and read that",
         )
+    kind = path.suffix or "spreadsheet"
     return BadWorkbook(
         shown,
-        f"is not a readable {path.suffix or 'spreadsheet'} workbook (it may be damaged or "
-        f"another kind of file): {text}",
+        f"is not a readable {kind} workbook: it is damaged, or another kind of file named {kind}",
         hint="open it in a spreadsheet program and save it again, or remove it from the folder",
     )
 

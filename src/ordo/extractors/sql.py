@@ -89,8 +89,9 @@ class SqlExtractor:
                     yield from self._adbc_batches(ctx)
                     return
                 conn, dialect = stack.enter_context(ctx.open_connection(self.connection))
-            if dialect.name == "duckdb":
-                yield from self._duckdb_batches(conn)
+            native = dialect.arrow_batches(conn, self.query, self.config.batch_rows)
+            if native is not None:
+                yield from native
             else:
                 yield from self._driver_batches(conn, dialect)
 
@@ -126,13 +127,6 @@ class SqlExtractor:
                 ctx.masker.mask(f"{self.describe()} failed: {text}"),
                 hint="run the query in psql to see the whole error",
             ) from None
-
-    def _duckdb_batches(self, conn: Connection) -> Iterator[pa.RecordBatch]:
-        duck: Any = conn.connection.driver_connection
-        relation = duck.sql(self.query)  # a relation streams; a DB-API result copies
-        # ``to_arrow_reader`` since DuckDB 2.0, ``fetch_arrow_reader`` before it
-        reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        yield from reader(self.config.batch_rows)
 
     def _driver_batches(self, conn: Connection, dialect: Dialect) -> Iterator[pa.RecordBatch]:
         size = self.config.batch_rows

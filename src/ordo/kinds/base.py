@@ -38,10 +38,12 @@ __all__ = [
     "ExecutionContext",
     "Kind",
     "PrepareContext",
+    "PreparedRestore",
     "PreparedStep",
     "Restorable",
     "StepFields",
     "StepOutcome",
+    "restorer",
 ]
 
 # A prepared step's options type; covariant (the dataclass is frozen) and defaulting to
@@ -206,3 +208,17 @@ class Restorable(Protocol[PreparedT_contra]):
     it put back in ``details``; it raises ``ExecutionError`` when nothing good is left."""
 
     def restore(self, step: PreparedT_contra, ctx: ExecutionContext) -> StepOutcome: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedRestore(PreparedStep[StepOptions]):
+    """A ``rollback: {type: restore}``, prepared: ``step`` is the step it restores, as
+    prepared; the runner hands it to that step's kind's ``restore``."""
+
+    step: PreparedStep
+
+
+def restorer(kind: object) -> Restorable[Any] | None:
+    """``kind`` as a ``Restorable`` when it has ``restore``; None otherwise."""
+    restore = getattr(kind, "restore", None)
+    return kind if callable(restore) else None  # type: ignore[return-value]

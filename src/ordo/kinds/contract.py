@@ -17,8 +17,9 @@ Each test builds a project in pytest's ``tmp_path`` whose ``default`` connection
 file there, so the suite needs no server. It checks that the kind declares its name, label,
 extensions and folder; that its options model forbids unknown keys; that ``prepare`` has no
 side effects (no file written, no connection opened: opening one would create the database
-file); that a missing file is a ``StepProblem`` at the ``file`` key; and that ``execute``
-returns a ``StepOutcome``, inside a transaction when the kind says it may share one.
+file); that a missing file is a ``StepProblem`` at the ``file`` key; that ``execute``
+returns a ``StepOutcome``, inside a transaction when the kind says it may share one; and, for
+a ``Restorable`` kind, that ``restore`` after ``execute`` returns a ``StepOutcome`` too.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ordo.config import DEFAULT_CONNECTION, Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.errors import StepProblem
-from ordo.kinds.base import ExecutionContext, Kind, PrepareContext, StepOutcome
+from ordo.kinds.base import ExecutionContext, Kind, PrepareContext, StepOutcome, restorer
 from ordo.kinds.templating import Renderer
 from ordo.masking import Masker
 from ordo.project import Project
@@ -153,6 +154,26 @@ class KindContract:
                 with engine.connect() as conn, conn.begin():
                     ctx.connection, ctx.dialect = conn, dialect_for(conn)
                     outcome = self.kind.execute(step, ctx)
+        assert isinstance(outcome, StepOutcome)
+        assert all(isinstance(key, str) for key in outcome.details)
+
+    def test_restore_after_execute_returns_a_step_outcome(self, tmp_path: Path) -> None:
+        restoring = restorer(self.kind)
+        if restoring is None:  # not Restorable: a restore rollback on it is refused at plan time
+            return
+        project = self.project(tmp_path / "project")
+        prepare = self.prepare_context(project)
+        step = self.kind.prepare(self.options(self.step()), prepare)
+        ctx = ExecutionContext(
+            run_id="contract",
+            project=project,
+            settings=prepare.settings,
+            masker=Masker(),
+            attempt=1,
+        )
+        if not self.kind.uses_connection:
+            self.kind.execute(step, ctx)
+        outcome = restoring.restore(step, ctx)
         assert isinstance(outcome, StepOutcome)
         assert all(isinstance(key, str) for key in outcome.details)
 

@@ -31,17 +31,23 @@ class RetryPolicy(BaseModel):
 
 
 class RollbackOptions(BaseModel):
-    """What undoes a step that failed for good: SQL inline or in a file, or a script."""
+    """What undoes a step that failed for good: SQL inline or in a file, a script, or
+    ``restore``: the step's own kind puts back the last good version of what it writes (a
+    ``Restorable`` kind, such as ``publish``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["sql", "plsql", "python"] = "sql"
+    type: Literal["sql", "plsql", "python", "restore"] = "sql"
     sql: str | None = None
     file: str | None = None
     timeout: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _one_body(self) -> RollbackOptions:
+        if self.type == "restore":
+            if self.file is not None or self.sql is not None:
+                raise ValueError("a restore rollback takes no 'file' or 'sql'")
+            return self
         if self.type == "python" and (self.file is None or self.sql is not None):
             raise ValueError("a python rollback needs 'file' (and no 'sql')")
         if self.type != "python" and (self.file is None) == (self.sql is None):

@@ -15,7 +15,9 @@ connection (``sql``), and fail: ``fail: transient`` or ``fail: permanent``, on i
 ``fail_attempts`` attempts (all of them when not given). ``EchoKind`` uses a connection and
 joins transaction groups on the dialects named in ``transactional_on`` (all by default), as
 the coming ``seed`` kind will; ``DetachedEchoKind`` (``type: echo_detached``) uses none, like
-``python``.
+``python``. ``RestorableEchoKind`` (``type: echo_restorable``) is ``Restorable`` too, for
+``rollback: {type: restore}``: its ``restore`` is recorded and succeeds, or fails when the step
+says ``restore: fail``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ from ordo.kinds.options import StepOptions
 if TYPE_CHECKING:
     from ordo.db.dialects import Dialect
 
-__all__ = ["DetachedEchoKind", "EchoCall", "EchoKind", "EchoOptions", "PreparedEcho"]
+__all__ = [
+    "DetachedEchoKind",
+    "EchoCall",
+    "EchoKind",
+    "EchoOptions",
+    "PreparedEcho",
+    "RestorableEchoKind",
+    "RestorableEchoOptions",
+]
 
 
 class EchoOptions(StepOptions):
@@ -71,6 +81,7 @@ class EchoCall:
 class _Record:
     calls: list[EchoCall] = field(default_factory=list)
     prepared: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -156,3 +167,29 @@ class DetachedEchoKind(EchoKind):
     label: ClassVar[str] = "ECHO-D"
     extensions: ClassVar[tuple[str, ...]] = ()
     uses_connection: ClassVar[bool] = False
+
+
+class RestorableEchoOptions(EchoOptions):
+    restore: Literal["ok", "fail"] = "ok"  # what ``restore`` does
+
+
+class RestorableEchoKind(DetachedEchoKind):
+    """``DetachedEchoKind`` with a ``restore``, like ``collect`` and ``publish``."""
+
+    name: ClassVar[str] = "echo_restorable"
+    label: ClassVar[str] = "ECHO-R"
+    options_model: ClassVar[type[EchoOptions]] = RestorableEchoOptions
+
+    @property
+    def restored(self) -> list[str]:
+        """The names of the steps ``restore`` was called for, in order."""
+        with self._record.lock:
+            return list(self._record.restored)
+
+    def restore(self, step: PreparedEcho, ctx: ExecutionContext) -> StepOutcome:
+        with self._record.lock:
+            self._record.restored.append(step.name)
+        options = step.options
+        if isinstance(options, RestorableEchoOptions) and options.restore == "fail":
+            raise PermanentError("echo restore told to fail", step=step.name)
+        return StepOutcome(details={"restored": step.name})

@@ -124,7 +124,7 @@ def build_plan(
         if entry.options.rollback is not None:
             try:
                 rollbacks[entry.name] = prepare_rollback(
-                    entry.options, ctx, pipeline.connection, partial(dialect_of, entry=entry)
+                    step, ctx, pipeline.connection, partial(dialect_of, entry=entry)
                 )
             except StepProblem as exc:
                 problems.append(

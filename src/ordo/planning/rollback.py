@@ -1,4 +1,8 @@
-"""A step's ``rollback:``, prepared at plan time like a step (files found, templates rendered)."""
+"""A step's ``rollback:``, prepared at plan time like a step (files found, templates rendered).
+
+``type: restore`` is the exception: it runs no file of its own but the failed step's kind's
+``restore``, so it is prepared as a ``PreparedRestore`` holding the step itself, and refused at
+plan time on a step whose kind cannot restore (it is not ``Restorable``)."""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ordo.kinds import get_kind
-from ordo.kinds.base import PrepareContext, PreparedStep
-from ordo.kinds.options import StepOptions
+from ordo.errors import StepProblem
+from ordo.kinds import available_kinds, get_kind
+from ordo.kinds.base import PrepareContext, PreparedRestore, PreparedStep, restorer
 
 if TYPE_CHECKING:
     from ordo.db.dialects import Dialect
@@ -17,14 +21,18 @@ __all__ = ["prepare_rollback"]
 
 
 def prepare_rollback(
-    options: StepOptions,
+    step: PreparedStep,
     ctx: PrepareContext,
     default_connection: str,
     dialect_of: Callable[[str], Dialect | None],
 ) -> PreparedStep:
-    """The rollback of a step, prepared like a step (files found, templates rendered)."""
+    """The rollback of a prepared step, prepared like a step (files found, templates
+    rendered), or a ``PreparedRestore`` of the step itself."""
+    options = step.options
     body = options.rollback
     assert body is not None
+    if body.type == "restore":
+        return _restore(step)
     kind = get_kind(body.type)
     values: dict[str, object] = {
         "name": f"{options.name} (rollback)",
@@ -46,3 +54,22 @@ def prepare_rollback(
     )
     prepared: PreparedStep = kind.prepare(kind.options_model.model_validate(values), rollback_ctx)
     return prepared
+
+
+def _restore(step: PreparedStep) -> PreparedRestore:
+    if restorer(get_kind(step.kind)) is None:
+        able = [name for name in available_kinds() if restorer(get_kind(name)) is not None]
+        raise StepProblem(
+            f"type restore: a {step.kind} step cannot restore what it wrote "
+            f"(the kinds that can: {', '.join(able) or 'none installed'})",
+            hint="use a sql or python rollback for this step, or remove the rollback",
+        )
+    return PreparedRestore(
+        name=f"{step.name} (rollback)",
+        kind=step.kind,
+        options=step.options,
+        connection=None,
+        group=None,
+        line=step.line,
+        step=step,
+    )

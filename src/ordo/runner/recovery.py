@@ -1,11 +1,12 @@
 """Recovery: a step's ``rollback:`` and the decision that follows its failure.
 
 When a step fails for good and declares a rollback, the rollback runs once: SQL in its own
-transaction on the step's connection, or a python script. The decision matrix for rollbacks then
-says what follows: the rollback succeeded and the step says ``continue_on_rollback: true`` → the
-steps that depend on it still run and the run ends ``partial_success``; the rollback failed, or
-none was declared, or the step does not say so → its dependents are skipped and the run ends
-``failed``.
+transaction on the step's connection, a python script, or (``type: restore``) the failed
+step's own kind's ``restore``, which puts back the last good version of the files it writes.
+The decision matrix for rollbacks then says what follows: the rollback succeeded and the step
+says ``continue_on_rollback: true`` → the steps that depend on it still run and the run ends
+``partial_success``; the rollback failed, or none was declared, or the step does not say so →
+its dependents are skipped and the run ends ``failed``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ordo.db.errors import database_errors
 from ordo.errors import ExecutionError
-from ordo.events import EventBus, RollbackFinished, RollbackStarted
+from ordo.events import EventBus, RollbackFinished, RollbackStarted, StepOutput
 from ordo.kinds import get_kind
-from ordo.kinds.base import ExecutionContext, Kind, PreparedStep
+from ordo.kinds.base import ExecutionContext, Kind, PreparedRestore, PreparedStep, restorer
 from ordo.runner.unit import unit_transaction
 
 if TYPE_CHECKING:
@@ -53,13 +54,30 @@ def run_rollback(
     error: str | None = None
     try:
         with database_errors(masker=masker):
-            _execute(kind, rollback, ctx, connections, masker)
+            if isinstance(rollback, PreparedRestore):  # what it found and put back is shown
+                ctx.log_line = lambda line: bus.emit(
+                    StepOutput(run_id, step_name, masker.mask(line))
+                )
+                _restore(kind, rollback, ctx)
+            else:
+                _execute(kind, rollback, ctx, connections, masker)
     except ExecutionError as exc:
         error = masker.mask(exc.message)
+    except OSError as exc:  # a file the restore needed could not be read or written
+        error = masker.mask(f"restore failed: {exc}")
     duration = time.monotonic() - started
     succeeded = error is None
-    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on))
+    action = "ROLLBACK_TO_BACKUP" if isinstance(rollback, PreparedRestore) else "ROLLBACK"
+    bus.emit(RollbackFinished(run_id, step_name, succeeded, duration, error, go_on, action))
     return succeeded and go_on
+
+
+def _restore(kind: Kind[Any, Any], rollback: PreparedRestore, ctx: ExecutionContext) -> None:
+    """The failed step's kind puts back its last good files (planning checked it can)."""
+    restoring = restorer(kind)
+    if restoring is None:  # the plan refuses this; a kind swapped since would be a bug
+        raise RuntimeError(f"kind {kind.name} cannot restore")
+    restoring.restore(rollback.step, ctx)
 
 
 def _execute(

@@ -13,7 +13,9 @@
 Modules: ``base`` (the ``StateStore`` protocol, records, statuses, errors), one module per
 implementation (``memory``, ``sqlite``, ``postgresql``; the last two share ``sql``, and their
 schemas evolve through the files in ``migrations/``), ``factory`` (which store a project
-uses). Events become store writes in ``ordo.subscribers.store``; ``ordo runs`` reads the
+uses). For the service: ``jobs`` and ``tokens`` (their records), ``service`` (the
+``ServiceStore`` protocol: jobs, tokens, schedule fires) and ``service_sql`` (its SQL side).
+Events become store writes in ``ordo.subscribers.store``; ``ordo runs`` reads the
 store through ``ordo.api.run_history``.
 """
 

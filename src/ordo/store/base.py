@@ -263,7 +263,8 @@ class StateStore(Protocol):
     def record_job(
         self, name: str, path: str, definition: str, *, schedule: str | None = None
     ) -> str:
-        """Create or update the job called ``name``; returns its id (stable across calls)."""
+        """Create or update the job called ``name``; returns its id (stable across calls).
+        ``schedule`` None keeps the schedule the job has (a service job's, say)."""
         ...
 
     def start_run(

@@ -1,7 +1,8 @@
 """A state store in a dict: for unit tests, examples, and runs nobody needs to look at later.
 
-It behaves like the SQL stores (the contract tests run it beside them) but keeps nothing once
-the process ends. One lock guards everything: the event bus may call from several threads.
+It behaves like the SQL stores (the contract tests run it beside them, the service's too) but
+keeps nothing once the process ends. One lock guards everything: the event bus may call from
+several threads.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ from ordo.store.base import (
     task_error_when_run_ends,
     utc,
 )
+from ordo.store.jobs import (
+    JobDefinition,
+    JobOrigin,
+    JobSpec,
+    job_exists,
+    job_has_runs,
+    job_not_found,
+)
+from ordo.store.service import FireRecord
+from ordo.store.tokens import TokenRecord, token_exists
 
 __all__ = ["MemoryStore"]
 
@@ -43,6 +54,7 @@ class _Job:
     schedule: str | None
     created_at: datetime
     updated_at: datetime
+    service: JobDefinition | None = None  # None: a row ``ordo run`` recorded, not a job
 
 
 @dataclass
@@ -60,6 +72,8 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}  # by name
         self._runs: dict[str, _Run] = {}
+        self._tokens: dict[str, tuple[TokenRecord, str]] = {}  # by name: the record, the hash
+        self._fires: dict[tuple[str, datetime], FireRecord] = {}
 
     def record_job(
         self, name: str, path: str, definition: str, *, schedule: str | None = None
@@ -67,6 +81,8 @@ class MemoryStore:
         now = utc(datetime.now())
         with self._lock:
             job = self._jobs.get(name)
+            if job is not None and schedule is None:
+                schedule = job.schedule  # kept: a service job's own
             if job is None:
                 job = _Job(str(uuid.uuid4()), name, path, definition, schedule, now, now)
                 self._jobs[name] = job
@@ -259,7 +275,130 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release."""
 
+    # -- the service's jobs, tokens and fires (``ServiceStore``) ------------------------------
+
+    def create_job(self, spec: JobSpec, *, origin: JobOrigin, at: datetime) -> JobDefinition:
+        now = utc(at)
+        with self._lock:
+            row = self._jobs.get(spec.name)
+            if row is not None and row.service is not None:
+                raise job_exists(spec.name)
+            if row is None:
+                row = _Job(str(uuid.uuid4()), spec.name, spec.manifest or "", "", None, now, now)
+                self._jobs[spec.name] = row
+            # Created now as a job (if ``ordo run`` made the row before): a scheduler counts a
+            # new job's fires from then.
+            row.schedule, row.created_at, row.updated_at = spec.schedule, now, now
+            row.service = JobDefinition(row.id, spec, origin, now, now)
+            return row.service
+
+    def update_job(
+        self, job_id: str, spec: JobSpec, *, at: datetime, origin: JobOrigin | None = None
+    ) -> JobDefinition:
+        with self._lock:
+            row = self._service_row(job_id, by_name=False)
+            old = row.service
+            assert old is not None
+            clash = self._jobs.get(spec.name)
+            if clash is not None and clash.id != row.id:
+                raise job_exists(spec.name)
+            origin = origin or old.origin
+            if (old.spec, old.origin) == (spec, origin):
+                return old
+            del self._jobs[row.name]
+            row.name, row.schedule, row.updated_at = spec.name, spec.schedule, utc(at)
+            self._jobs[row.name] = row
+            row.service = replace(old, spec=spec, origin=origin, updated_at=utc(at))
+            return row.service
+
+    def get_job(self, key: str) -> JobDefinition:
+        with self._lock:
+            service = self._service_row(key, by_name=True).service
+            assert service is not None
+            return service
+
+    def list_jobs(self) -> list[JobDefinition]:
+        with self._lock:
+            return [row.service for _, row in sorted(self._jobs.items()) if row.service]
+
+    def delete_job(self, job_id: str) -> None:
+        with self._lock:
+            row = self._service_row(job_id, by_name=False)
+            runs = sum(1 for run in self._runs.values() if run.job_id == row.id)
+            if runs:
+                raise job_has_runs(row.name, runs)
+            del self._jobs[row.name]
+            for key in [key for key in self._fires if key[0] == row.id]:
+                del self._fires[key]
+
+    def add_token(self, token: TokenRecord, token_hash: str) -> None:
+        with self._lock:
+            if token.name in self._tokens:
+                raise token_exists(token.name)
+            stored = replace(
+                token,
+                created_at=utc(token.created_at),
+                expires_at=None if token.expires_at is None else utc(token.expires_at),
+            )
+            self._tokens[token.name] = (stored, token_hash)
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        with self._lock:
+            return next((t for t, h in self._tokens.values() if h == token_hash), None)
+
+    def token_used(self, token_id: str, at: datetime) -> None:
+        with self._lock:
+            for name, (token, hashed) in list(self._tokens.items()):
+                if token.id == token_id:
+                    self._tokens[name] = (replace(token, last_used_at=utc(at)), hashed)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        with self._lock:
+            return [token for _, (token, _) in sorted(self._tokens.items())]
+
+    def revoke_token(self, name: str, at: datetime) -> bool:
+        with self._lock:
+            found = self._tokens.get(name)
+            if found is None:
+                return False
+            token, hashed = found
+            if token.revoked_at is None:
+                self._tokens[name] = (replace(token, revoked_at=utc(at)), hashed)
+            return True
+
+    def claim_fire(
+        self,
+        job_id: str,
+        scheduled_for: datetime,
+        *,
+        at: datetime,
+        by: str | None = None,
+        run_id: str | None = None,
+    ) -> bool:
+        key = (job_id, utc(scheduled_for))
+        with self._lock:
+            if key in self._fires or not any(j.id == job_id for j in self._jobs.values()):
+                return False
+            self._fires[key] = FireRecord(job_id, key[1], utc(at), by, run_id)
+            return True
+
+    def last_fire(self, job_id: str) -> datetime | None:
+        with self._lock:
+            return max((when for jid, when in self._fires if jid == job_id), default=None)
+
+    def list_fires(self, job_id: str) -> list[FireRecord]:
+        with self._lock:
+            return [fire for (jid, _), fire in sorted(self._fires.items()) if jid == job_id]
+
     # -- helpers, called with the lock held -----------------------------------------------
+
+    def _service_row(self, key: str, *, by_name: bool) -> _Job:
+        row = next((j for j in self._jobs.values() if j.id == key and j.service), None)
+        if row is None and by_name and key in self._jobs and self._jobs[key].service:
+            row = self._jobs[key]
+        if row is None:
+            raise job_not_found(key)
+        return row
 
     def _task(self, run_id: str, step: str) -> TaskRecord | None:
         run = self._runs.get(run_id)

@@ -47,14 +47,16 @@ from ordo.store.base import (
     utc,
 )
 from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
+from ordo.store.service_sql import ServiceTables
 
 __all__ = ["SqlStore"]
 
 _t, _r = tasks.c, job_runs.c
 
 
-class SqlStore:
-    """``StateStore`` on a SQLAlchemy engine; the subclass passes the engine and its folder.
+class SqlStore(ServiceTables):
+    """``StateStore`` (and ``ServiceStore``: ``service_sql``) on a SQLAlchemy engine; the
+    subclass passes the engine and its folder.
 
     ``where`` describes the store in messages (a path, or a URL without its password);
     ``masker`` masks driver messages before they go into an error.
@@ -96,6 +98,8 @@ class SqlStore:
             row = conn.execute(
                 select(j.id, j.path, j.definition, j.schedule).where(j.name == name)
             ).one()
+            if schedule is None:
+                schedule = row.schedule  # kept: a service job's own
             if (row.path, row.definition, row.schedule) != (path, definition, schedule):
                 conn.execute(
                     update(job_definitions)

@@ -30,7 +30,9 @@ __all__ = [
     "job_definitions",
     "job_runs",
     "metadata",
+    "schedule_fires",
     "tasks",
+    "tokens",
 ]
 
 MIGRATIONS = Path(__file__).parent / "versions"
@@ -48,6 +50,19 @@ job_definitions = Table(
     Column("definition", Text, nullable=False),
     Column("created_at", TIMESTAMP, nullable=False),
     Column("updated_at", TIMESTAMP, nullable=False),
+    # V4: what the service runs, and when (``store.jobs``); JSON values as text
+    Column("timezone", Text, nullable=False, server_default="UTC"),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("max_active_runs", Integer, nullable=False, server_default="1"),
+    Column("catchup", Text, nullable=False, server_default="latest"),
+    Column("manifest", Text),
+    Column("params", Text),
+    Column("select_steps", Text),
+    Column("extractor_type", Text),
+    Column("extractor_config", Text),
+    Column("loader_type", Text),
+    Column("loader_config", Text),
+    Column("origin", Text, nullable=False, server_default="run"),
 )
 job_runs = Table(
     "job_runs",
@@ -85,4 +100,30 @@ tasks = Table(
     Column("started_at", TIMESTAMP),
     Column("completed_at", TIMESTAMP),
     Column("details", Text),  # V2: the step's details as JSON text
+)
+tokens = Table(  # V4
+    "tokens",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", TIMESTAMP, nullable=False),
+    Column("expires_at", TIMESTAMP),
+    Column("revoked_at", TIMESTAMP),
+    Column("last_used_at", TIMESTAMP),
+)
+schedule_fires = Table(  # V4
+    "schedule_fires",
+    metadata,
+    Column(
+        "job_definition_id",
+        Text,
+        ForeignKey("job_definitions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scheduled_for", TIMESTAMP, primary_key=True),
+    Column("claimed_at", TIMESTAMP, nullable=False),
+    Column("claimed_by", Text),
+    Column("job_run_id", Text),
 )

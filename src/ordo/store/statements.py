@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Row,
+    Table,
     Text,
     bindparam,
     func,
@@ -35,6 +36,7 @@ __all__ = [
     "TASK_RETRYING",
     "TASK_STARTED",
     "UNFINISHED_TASKS",
+    "insert_ignoring_duplicates",
     "insert_job_ignoring_duplicates",
     "run_record",
     "task_record",
@@ -100,13 +102,19 @@ NEWEST_FIRST = (_r.started_at.desc(), _r.id.desc())
 def insert_job_ignoring_duplicates(engine: Engine) -> Any:
     """``INSERT ... ON CONFLICT (name) DO NOTHING`` for job definitions: two runs starting a
     new job at once both succeed, and both then read the one row."""
+    return insert_ignoring_duplicates(engine, job_definitions, ["name"])
+
+
+def insert_ignoring_duplicates(engine: Engine, table: Table, keys: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on ``table``: of callers inserting the
+    same keys at once, exactly one inserts a row; the others change nothing."""
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql  # deferred: only the backend in use
 
-        return postgresql.insert(job_definitions).on_conflict_do_nothing(index_elements=["name"])
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
     from sqlalchemy.dialects import sqlite  # deferred: only the backend in use
 
-    return sqlite.insert(job_definitions).on_conflict_do_nothing(index_elements=["name"])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def run_record(row: Row[Any], counts: dict[str, int]) -> RunRecord:

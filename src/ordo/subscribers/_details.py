@@ -12,15 +12,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["details_line"]
+__all__ = ["dataset_lines", "details_line"]
 
 _LIMIT = 160
 
 
 def details_line(details: Mapping[str, Any], limit: int = _LIMIT) -> str:
     """``files=2 rows={"a.csv":10,"b.csv":3}``; ``…`` ends a line cut at ``limit``."""
-    # A list of records (each check's result) is for the store and the log, not one line.
-    parts = [f"{key}={_value(value)}" for key, value in details.items() if not _records(value)]
+    # A list of records (each check's result) is for the store and the log, not one line;
+    # a publish's datasets read as ``productRecords:changed,machineInfo:unchanged``.
+    parts = [
+        f"{key}={_statuses(value) if _datasets(value) else _value(value)}"
+        for key, value in details.items()
+        if not _records(value) or _datasets(value)
+    ]
     line = " ".join(parts)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -33,3 +38,23 @@ def _value(value: Any) -> str:
 
 def _records(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def dataset_lines(details: Mapping[str, Any]) -> list[str]:
+    """A publish step's datasets, one line each: ``productRecords: failed, <why>``."""
+    found = details.get("datasets")
+    if found is None or not _datasets(found):
+        return []
+    lines = []
+    for record in found:
+        why = record.get("reason") or record.get("version")
+        lines.append(f"{record['dataset']}: {record['status']}" + (f", {why}" if why else ""))
+    return lines
+
+
+def _datasets(value: Any) -> bool:
+    return _records(value) and all("dataset" in v and "status" in v for v in value)
+
+
+def _statuses(value: list[dict[str, Any]]) -> str:
+    return ",".join(f"{v['dataset']}:{v['status']}" for v in value)

@@ -41,7 +41,7 @@ from ordo.events import (
     UnitStarted,
 )
 from ordo.masking import Masker
-from ordo.subscribers._details import details_line
+from ordo.subscribers._details import dataset_lines, details_line
 
 __all__ = ["REPORTS_DIR", "Probes", "ReportSubscriber", "error_type", "report_name"]
 
@@ -148,7 +148,8 @@ class _Run:
 
 
 def _findings(details: Mapping[str, Any]) -> list[str]:
-    """A failed validate step's checks that did not pass, each with its failing rows."""
+    """A failed validate step's checks that did not pass, each with its failing rows; a failed
+    publish step's datasets, each with its status and why it failed."""
     lines: list[str] = []
     for check in details.get("checks", ()):
         if not isinstance(check, dict) or check.get("outcome") == "pass":
@@ -157,6 +158,14 @@ def _findings(details: Mapping[str, Any]) -> list[str]:
             lines.append("  Failing Checks :")
         lines.append(f"    - {check.get('name')}: {check.get('outcome')}, {check.get('message')}")
         lines += [f"        {details_line(row)}" for row in check.get("sample", ())]
+    datasets = dataset_lines(details)
+    if datasets:  # a failed publish: seed 002's counts, then each dataset
+        counts = ", ".join(
+            f"{details.get(key, 0)} {key.replace('_', ' ')}"
+            for key in ("total", "successful", "failed", "warnings", "changed_files", "files_saved")
+        )
+        lines.append(f"  Datasets       : {counts}")
+        lines += [f"    - {line}" for line in datasets]
     return lines
 
 
@@ -372,7 +381,7 @@ def _action(step: str, done: RollbackFinished | None) -> str:
     if done is None:  # started, never finished: the run ended under it
         return f"[HIGH] ROLLBACK at {step} → Status: UNFINISHED"
     status = "SUCCESS" if done.succeeded else "FAILED"
-    return f"[HIGH] ROLLBACK at {step} → Status: {status} ({done.duration:.2f}s)"
+    return f"[HIGH] {done.action} at {step} → Status: {status} ({done.duration:.2f}s)"
 
 
 def _decision(done: RollbackFinished | None) -> str:

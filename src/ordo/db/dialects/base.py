@@ -45,6 +45,8 @@ from ordo.errors import ErrorKind  # re-exported: dialects classify into it
 from ordo.tabular import TableWriter
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ordo.config.connections import ConnectionSettings
 
 _FIRST_WORDS = re.compile(r"[A-Za-z_]+")
@@ -641,6 +643,27 @@ class Dialect:
 
         ``types_sql`` are the columns' types, for a loader that reads text and casts.
         """
+        return None
+
+    def load_arrow(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        batches: Iterator[pa.RecordBatch],
+    ) -> int | None:
+        """Write Arrow record batches (flat columns, in the order of ``columns_sql``) into
+        ``table_sql`` by the backend's own Arrow path, in the caller's transaction; returns the
+        rows written, or ``None`` when the backend has no such path, before reading a batch
+        (the caller then inserts rows)."""
+        return None
+
+    def arrow_batches(
+        self, conn: Connection, query: str, batch_rows: int
+    ) -> Iterator[pa.RecordBatch] | None:
+        """The rows of ``query`` as Arrow record batches of about ``batch_rows``, read by the
+        backend's own Arrow reader, streamed; ``None`` when it has none (the caller reads
+        through the driver's cursor)."""
         return None
 
     def bulk_insert(

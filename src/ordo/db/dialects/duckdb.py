@@ -7,7 +7,7 @@ DuckDB matches names case-insensitively even when quoted, so names are quoted as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,8 @@ from ordo.db.dialects.scripts import ScriptSyntax
 from ordo.tabular import JsonText
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ordo.config.connections import ConnectionSettings
 
 __all__ = ["DuckDBDialect"]
@@ -251,6 +253,24 @@ class DuckDBDialect(Dialect):
         casts = ", ".join(f"CAST({n} AS {t})" for n, t in zip(names, types_sql, strict=True))
         sql = f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) SELECT {casts} FROM {read}"
         return int(conn.exec_driver_sql(sql).scalar_one())
+
+    def load_arrow(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        batches: Iterator[pa.RecordBatch],
+    ) -> int:
+        from ordo.db.dialects import _duckdb_arrow
+
+        return _duckdb_arrow.load_arrow(conn, table_sql, columns_sql, batches)
+
+    def arrow_batches(
+        self, conn: Connection, query: str, batch_rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        from ordo.db.dialects import _duckdb_arrow
+
+        return _duckdb_arrow.arrow_batches(conn, query, batch_rows)
 
     def bind_converter(self, type: ColumnTypeSpec) -> Callable[[Any], Any] | None:
         """A zoned timestamp as ISO text with its offset, which DuckDB casts exactly: its

@@ -25,6 +25,8 @@ from ordo.db.dialects.names import TableName
 from ordo.db.dialects.scripts import ScriptSyntax
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ordo.config.connections import ConnectionSettings
     from ordo.tabular import TableWriter
 
@@ -283,6 +285,17 @@ class PostgreSQLDialect(Dialect):
             if getattr(exc.orig, "sqlstate", None) != _FEATURE_NOT_SUPPORTED:
                 raise
             super().empty_table(conn, table_sql)
+
+    def load_arrow(
+        self,
+        conn: Connection,
+        table_sql: str,
+        columns_sql: Sequence[str],
+        batches: Iterator[pa.RecordBatch],
+    ) -> int:
+        from ordo.db.dialects import _pg_arrow
+
+        return _pg_arrow.load_arrow(self, conn, table_sql, columns_sql, batches)
 
     def load_csv(
         self,
