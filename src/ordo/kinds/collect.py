@@ -141,21 +141,18 @@ class CollectKind:
         from ordo.datasets.parquet_files import stage_parquet
 
         options = step.options
-        try:
-            gathered = gather(
-                step.files,
-                step.output,
-                _schema(options),
-                sheet=options.sheet,
-                header_row=options.header_row,
-                lineage=options.lineage,
-                dedupe=options.dedupe,
-                order_by=options.order_by,
-                on_bad_file=options.on_bad_file,
-                root=step.root,
-            )
-        except PermanentError as exc:
-            raise _hint_told(exc) from None
+        gathered = gather(
+            step.files,
+            step.output,
+            _schema(options),
+            sheet=options.sheet,
+            header_row=options.header_row,
+            lineage=options.lineage,
+            dedupe=options.dedupe,
+            order_by=options.order_by,
+            on_bad_file=options.on_bad_file,
+            root=step.root,
+        )
         result = gathered.result
         for file in result.files:
             ctx.log_line(f"{file}: {plural(result.rows_per_file[file], 'row')}")
@@ -189,22 +186,9 @@ class CollectKind:
         """Put back the last good version of the output (``rollback: {type: restore}``)."""
         from ordo.datasets.collecting import restore_output
 
-        try:
-            done = restore_output(step.output)
-        except PermanentError as exc:
-            raise _hint_told(exc) from None
+        done = restore_output(step.output)
         ctx.log_line(done)
         return StepOutcome(details={"output": _shown(step.root, step.output), "restore": done})
-
-
-def _hint_told(exc: PermanentError) -> PermanentError:
-    """``exc`` with its hint in the message: a failed step is shown, logged, stored and
-    reported by its message, and what to do about a bad cell belongs beside it."""
-    if not exc.hint:
-        return exc
-    told = PermanentError(f"{exc.message} (hint: {exc.hint})")
-    told.details = exc.details
-    return told
 
 
 def _schema(options: CollectOptions) -> Schema:
