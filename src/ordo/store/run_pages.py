@@ -1,0 +1,142 @@
+"""Runs a page at a time, filtered in SQL: what the web UI's runs list reads (issue 15).
+
+``list_runs`` answers ``ordo runs`` (the newest few); a browser pages through thousands, by
+job and status, so the filtering, the count and the page are done by the database, on the
+``job_runs`` indexes, and never by loading every run. ``RunPages`` is mixed into ``SqlStore``
+as ``ServiceTables`` is.
+
+A run's trigger is not a column: it is read from what the store already knows. A run that a
+schedule fire started (``schedule_fires.job_run_id``) was the schedule's; a run of a service
+job (origin ``api`` or ``file``) otherwise came through the service; any other run was started
+by a person typing ``ordo run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import Connection, case, exists, func, select
+
+from ordo.store import statements as st
+from ordo.store.base import RunRecord
+from ordo.store.jobs import JobOrigin
+from ordo.store.schema import job_definitions, job_runs, schedule_fires
+
+__all__ = ["RunPage", "RunPages", "RunPagesTables", "Trigger"]
+
+_r, _j, _f = job_runs.c, job_definitions.c, schedule_fires.c
+
+
+class Trigger(StrEnum):
+    """Who started a run."""
+
+    SCHEDULE = "schedule"
+    API = "api"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of runs, newest first, with how many match in all and who started each."""
+
+    runs: tuple[RunRecord, ...]
+    total: int
+    triggers: dict[str, Trigger]  # by run id
+
+
+@runtime_checkable
+class RunPages(Protocol):
+    """A store that pages runs in its database."""
+
+    def page_runs(
+        self,
+        *,
+        job: str | None = None,
+        statuses: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> RunPage:
+        """The runs of ``job`` (all jobs when None) whose status is one of ``statuses`` (any
+        when empty), newest first, ``limit`` of them after skipping ``offset``."""
+        ...
+
+    def trigger_of(self, run_id: str) -> Trigger | None:
+        """Who started the run with this id; None if there is none."""
+        ...
+
+    def run_job_names(self) -> list[str]:
+        """Every job name that runs can be recorded under, by name."""
+        ...
+
+
+_FIRED = exists().where(_f.job_run_id == _r.id)
+_TRIGGER = case(
+    (_FIRED, Trigger.SCHEDULE.value),
+    (_j.origin != JobOrigin.RUN.value, Trigger.API.value),
+    else_=Trigger.CLI.value,
+).label("trigger")
+
+
+class RunPagesTables:
+    """The ``RunPages`` methods; ``SqlStore`` gives the transactions and the step counts."""
+
+    def _transaction(self, *, write: bool) -> AbstractContextManager[Connection]:
+        raise NotImplementedError  # SqlStore's
+
+    @staticmethod
+    def _counts(conn: Connection, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        raise NotImplementedError  # SqlStore's
+
+    def page_runs(
+        self,
+        *,
+        job: str | None = None,
+        statuses: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> RunPage:
+        conditions: list[Any] = []
+        if job is not None:
+            conditions.append(_j.name == job)
+        if statuses:
+            conditions.append(_r.status.in_(list(statuses)))
+        query = (
+            select(*st.RUN_COLUMNS, _TRIGGER)
+            .join(job_definitions, _r.job_definition_id == _j.id)
+            .where(*conditions)
+            .order_by(*st.NEWEST_FIRST)
+            .offset(max(offset, 0))
+            .limit(max(limit, 1))
+        )
+        counted = select(func.count()).select_from(job_runs)
+        if job is not None:
+            counted = counted.join(job_definitions, _r.job_definition_id == _j.id)
+        counted = counted.where(*conditions)
+        with self._transaction(write=False) as conn:
+            rows: list[Any] = list(conn.execute(query).all())
+            total = int(conn.execute(counted).scalar_one())
+            counts = self._counts(conn, [row.id for row in rows])
+        return RunPage(
+            runs=tuple(st.run_record(row, counts.get(row.id, {})) for row in rows),
+            total=total,
+            triggers={row.id: Trigger(row.trigger) for row in rows},
+        )
+
+    def trigger_of(self, run_id: str) -> Trigger | None:
+        query = (
+            select(_TRIGGER)
+            .select_from(job_runs)
+            .join(job_definitions, _r.job_definition_id == _j.id)
+            .where(_r.id == run_id)
+        )
+        with self._transaction(write=False) as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else Trigger(found)
+
+    def run_job_names(self) -> list[str]:
+        with self._transaction(write=False) as conn:
+            return list(conn.execute(select(_j.name).order_by(_j.name)).scalars())
