@@ -76,7 +76,7 @@ def ui_project(tmp_path: Path) -> UiProject:
     with service_store(root, environ={}) as (store, settings):
         assert store is not None
         spec = parse_job(
-            {"name": "nightly", "manifest": "queue/manifest.yaml", "schedule": "30 2 * * *"}
+            {"name": "sales", "manifest": "queue/manifest.yaml", "schedule": "30 2 * * *"}
         )
         job = create_job(store, spec, settings, now=now)
         for role in Role:
@@ -144,3 +144,42 @@ class UiServer:
                 self._process.wait(10)
             if self._process.stdout is not None:
                 self._process.stdout.close()
+
+
+def plant_run(
+    root: Path,
+    job: str,
+    *,
+    started: datetime,
+    status: str | None = "success",
+    error: str | None = None,
+    step_error: str | None = None,
+    steps: tuple[str, ...] = ("only",),
+) -> str:
+    """A run recorded straight into the project's store, as a runner would record it: ended
+    with ``status`` (None leaves it running) and ``error``; its first step failed with
+    ``step_error`` when given. Returns its id."""
+    import uuid
+
+    from ordo.store.base import PlannedTask, TaskOutcome, TaskStatus
+
+    run_id = uuid.uuid4().hex
+    with service_store(root, environ={}) as (store, _):
+        assert store is not None
+        job_id = store.record_job(job, f"queue/{job}.yaml", "planted")
+        planned = [PlannedTask(step, i + 1, "sql", i + 1) for i, step in enumerate(steps)]
+        text = (
+            "name: "
+            + job
+            + "\nsteps:\n"
+            + "".join(f"  - name: {s}\n    sql: SELECT 1\n" for s in steps)
+        )
+        store.start_run(run_id, job_id, started_at=started, manifest_text=text, tasks=planned)
+        store.task_started(run_id, steps[0], attempt=1, at=started)
+        if step_error is not None:
+            store.task_finished(
+                run_id, [TaskOutcome(steps[0], TaskStatus.FAILED, at=started, error=step_error)]
+            )
+        if status is not None:
+            store.finish_run(run_id, status=status, at=started, error=error)
+    return run_id

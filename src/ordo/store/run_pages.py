@@ -7,8 +7,9 @@ as ``ServiceTables`` is.
 
 A run's trigger is not a column: it is read from what the store already knows. A run that a
 schedule fire started (``schedule_fires.job_run_id``) was the schedule's; a run of a service
-job (origin ``api`` or ``file``) otherwise came through the service; any other run was started
-by a person typing ``ordo run``.
+job (origin ``api`` or ``file``) that started after the job became one (its ``created_at``)
+came through the service; any other run was started by a person typing ``ordo run``. When
+the queue records who asked for each run, that column replaces this reading.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class RunPages(Protocol):
 _FIRED = exists().where(_f.job_run_id == _r.id)
 _TRIGGER = case(
     (_FIRED, Trigger.SCHEDULE.value),
-    (_j.origin != JobOrigin.RUN.value, Trigger.API.value),
+    ((_j.origin != JobOrigin.RUN.value) & (_r.started_at >= _j.created_at), Trigger.API.value),
     else_=Trigger.CLI.value,
 ).label("trigger")
 
