@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Connection, case, exists, func, select
+from sqlalchemy import Connection, case, func, select
 
 from ordo.store import statements as st
 from ordo.store.base import RunRecord
@@ -74,12 +74,8 @@ class RunPages(Protocol):
         ...
 
 
-_FIRED = exists().where(_f.job_run_id == _r.id)
-_TRIGGER = case(
-    (_FIRED, Trigger.SCHEDULE.value),
-    ((_j.origin != JobOrigin.RUN.value) & (_r.started_at >= _j.created_at), Trigger.API.value),
-    else_=Trigger.CLI.value,
-).label("trigger")
+_BY_SERVICE = (_j.origin != JobOrigin.RUN.value) & (_r.started_at >= _j.created_at)
+_SERVICE = case((_BY_SERVICE, True), else_=False).label("by_service")
 
 
 class RunPagesTables:
@@ -106,7 +102,7 @@ class RunPagesTables:
         if statuses:
             conditions.append(_r.status.in_(list(statuses)))
         query = (
-            select(*st.RUN_COLUMNS, _TRIGGER)
+            select(*st.RUN_COLUMNS, _SERVICE)
             .join(job_definitions, _r.job_definition_id == _j.id)
             .where(*conditions)
             .order_by(*st.NEWEST_FIRST)
@@ -120,24 +116,41 @@ class RunPagesTables:
         with self._transaction(write=False) as conn:
             rows: list[Any] = list(conn.execute(query).all())
             total = int(conn.execute(counted).scalar_one())
-            counts = self._counts(conn, [row.id for row in rows])
+            ids = [row.id for row in rows]
+            counts = self._counts(conn, ids)
+            fired = self._fired(conn, ids)
         return RunPage(
             runs=tuple(st.run_record(row, counts.get(row.id, {})) for row in rows),
             total=total,
-            triggers={row.id: Trigger(row.trigger) for row in rows},
+            triggers={row.id: _trigger(row.id in fired, row.by_service) for row in rows},
         )
 
     def trigger_of(self, run_id: str) -> Trigger | None:
         query = (
-            select(_TRIGGER)
+            select(_SERVICE)
             .select_from(job_runs)
             .join(job_definitions, _r.job_definition_id == _j.id)
             .where(_r.id == run_id)
         )
         with self._transaction(write=False) as conn:
-            found = conn.execute(query).scalar()
-        return None if found is None else Trigger(found)
+            row = conn.execute(query).first()
+            fired = self._fired(conn, [run_id]) if row is not None else set()
+        return None if row is None else _trigger(run_id in fired, row.by_service)
+
+    @staticmethod
+    def _fired(conn: Connection, run_ids: list[str]) -> set[str]:
+        """Which of ``run_ids`` a schedule fire started: one look at the fires for a page."""
+        if not run_ids:
+            return set()
+        query = select(_f.job_run_id).where(_f.job_run_id.in_(run_ids))
+        return set(conn.execute(query).scalars())
 
     def run_job_names(self) -> list[str]:
         with self._transaction(write=False) as conn:
             return list(conn.execute(select(_j.name).order_by(_j.name)).scalars())
+
+
+def _trigger(fired: bool, by_service: bool) -> Trigger:
+    if fired:
+        return Trigger.SCHEDULE
+    return Trigger.API if by_service else Trigger.CLI
