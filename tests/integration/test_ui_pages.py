@@ -217,15 +217,28 @@ def test_a_run_page_has_its_steps_graph_log_and_manifest(
     assert "WHERE amount &lt; {{ floor }}" in page  # the exact manifest text it ran with
 
 
-def test_a_running_run_page_polls_and_shows_the_log_tail(
+def test_a_running_run_page_polls_and_shows_the_log_tail_then_the_whole_log(
     server: UiServer, project: UiProject
 ) -> None:
-    running = plant_run(project.root, "live-run", started=datetime.now(UTC), status=None)
+    started = datetime.now(UTC)
+    running = plant_run(project.root, "live-run", started=started, status=None)
+    log = project.root / "logs" / f"ordo_{started:%Y%m%d_%H%M%S}_{running[:8]}.log"
+    log.write_text("".join(f"log line {i:05d}\n" for i in range(3000)), encoding="utf-8")
     browser, _ = signed_in(server, project.tokens[Role.OPERATOR])
     page = browser.get(f"/runs/{running}/live").text
     assert 'data-active="true"' in page
     assert 'id="cancel"' in page
     assert 'id="again"' not in page
+    assert 'data-tail="true"' in page
+    assert "log line 02999" in page  # the end of the log
+    assert "log line 00000" not in page  # and only the end, while it runs
+    with service_store(project.root, environ={}) as (store, _):
+        assert store is not None
+        store.finish_run(running, status="success", at=started + timedelta(seconds=1))
+    done = browser.get(f"/runs/{running}/live").text
+    assert 'data-active="false"' in done
+    assert "log line 00000" in done  # all of it once the run has ended
+    assert 'id="cancel"' not in done
 
 
 def test_an_unknown_run_is_a_404_page(server: UiServer, project: UiProject) -> None:

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ordo.config import Settings
-from ordo.errors import InvalidInput, OrdoError
+from ordo.errors import ConfigError, InvalidInput, OrdoError
 from ordo.service.tokens import NotAllowed, require_role, verify_token
 from ordo.service.ui import actions, views
 from ordo.service.ui.sessions import SECRET_SETTING, Session, SessionKeys
@@ -65,7 +65,13 @@ def router(
     health page's. ``secret`` signs the sessions (default: the ``ORDO_UI_SECRET`` setting,
     else a random key for this process).
     """
-    from fastapi import APIRouter
+    try:
+        from fastapi import APIRouter
+    except ImportError:
+        raise ConfigError(
+            "the web UI needs FastAPI, which is not installed",
+            hint="pip install 'ordo[service]'",
+        ) from None
 
     if not isinstance(store, RunPages):
         raise InvalidInput(
@@ -132,7 +138,7 @@ class _Ui:
             status_code,
             message=self.masker.mask(exc.message),
             hint=self.masker.mask(exc.hint or ""),
-            back=request.headers.get("referer") or str(request.url_for("ui_runs")),
+            back=_back(request),
         )
 
     def checked(self, request: "Request", csrf: str, needed: Role) -> "Session | Response":
@@ -409,6 +415,13 @@ def _cookie(response: "Response", request: "Request", name: str, value: str, *, 
         secure=request.url.scheme == "https",
         path=path,
     )
+
+
+def _back(request: "Request") -> str:
+    """Where a problem page's Back link goes: the page the form was on, if it is ours."""
+    came_from = request.headers.get("referer") or ""
+    home = str(request.url_for("ui_home"))
+    return came_from if came_from.startswith(home) else str(request.url_for("ui_runs"))
 
 
 def _forget(response: "Response", name: str, *, path: str) -> None:
