@@ -131,6 +131,13 @@ def test_the_role_rules_in_the_browser(
     viewer.goto(server.url + "/jobs")
     expect(viewer.locator("button.trigger-button")).to_have_count(0)
     expect(viewer.locator("button.toggle")).to_have_count(0)
+    csrf = viewer.locator("form.who input[name=csrf]").get_attribute("value")
+    assert csrf
+    forged = viewer.request.post(  # the form a viewer is not shown, sent with its cookie
+        server.url + f"/jobs/{project.job_id}/trigger", form={"csrf": csrf, "params": ""}
+    )
+    assert forged.status == 403
+    assert "this needs operator or above" in forged.text()
     viewer.context.close()
 
     operator = open_page(browser)
@@ -143,6 +150,10 @@ def test_the_role_rules_in_the_browser(
     operator.goto(server.url + f"/runs/{project.runs[1]}")
     operator.click("#resume")
     expect(operator.locator(".problem")).to_contain_text("resuming a run needs")
+    running = plant_run(project.root, "to-cancel", started=datetime.now(UTC), status=None)
+    operator.goto(server.url + f"/runs/{running}")
+    operator.click("#cancel")
+    expect(operator.locator(".problem")).to_contain_text("cancelling a run needs")
     operator.context.close()
 
     admin = open_page(browser)

@@ -337,6 +337,8 @@ def test_the_health_page_shows_each_connection_and_the_queue_placeholder(
     page = browser.get("/health").text
     assert "<td>default</td><td>sqlite</td>" in page
     assert "✓</span> healthy" in page
+    assert "<td>reports</td><td>postgresql</td>" in page  # nothing listens on its port
+    assert "✗</span> unhealthy" in page
     assert "run queue; this server has none" in page
 
 

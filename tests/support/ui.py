@@ -62,6 +62,9 @@ def ui_project(tmp_path: Path) -> UiProject:
     env = (
         "DATABASE_URL=sqlite:///data/test.db\n"
         f"REPORT_DB_PASSWORD={SECRET_VALUE}\n"
+        # a second connection that nothing answers, its password in its URL
+        "DEVELOPMENT_GLOBAL_REPORTS_CONNECTION_STRING="
+        f"postgresql+psycopg://report:{SECRET_VALUE}@127.0.0.1:1/reports\n"
         "ORDO_UI_SECRET=a-test-key-for-the-sessions\n"
     )
     root = make_project(tmp_path / "project", MANIFEST, env=env)
