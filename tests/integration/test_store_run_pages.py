@@ -1,5 +1,5 @@
-"""Runs a page at a time from the SQL stores (``ordo.store.run_pages``), on real SQLite and
-PostgreSQL: filters, counts, pages, newest first, and who started each run."""
+"""Runs a page at a time (``ordo.store.run_pages``) from the memory store and the SQL stores on
+real SQLite and PostgreSQL: filters, counts, pages, newest first, and who started each run."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import URL
 
 from ordo.store.base import PlannedTask
 from ordo.store.jobs import JobOrigin, JobSpec
+from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
 from ordo.store.relational import SqlStore
 from ordo.store.run_pages import RunPages, Trigger
@@ -21,10 +22,16 @@ from ordo.store.sqlite import SqliteStore
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        made: SqlStore = SqliteStore(tmp_path / ".ordo" / "state.db")
+Store = SqlStore | MemoryStore
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SqliteStore(tmp_path / ".ordo" / "state.db")
     else:
         url: URL = request.getfixturevalue("postgres_url")
         made = PostgresStore(url)
@@ -32,7 +39,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     made.close()
 
 
-def record(store: SqlStore, job: str, started: datetime, status: str) -> str:
+def record(store: Store, job: str, started: datetime, status: str) -> str:
     run_id = uuid.uuid4().hex
     job_id = store.record_job(job, f"queue/{job}.yaml", "text")
     store.start_run(
@@ -46,7 +53,7 @@ def record(store: SqlStore, job: str, started: datetime, status: str) -> str:
     return run_id
 
 
-def test_pages_are_newest_first_filtered_and_counted(store: SqlStore) -> None:
+def test_pages_are_newest_first_filtered_and_counted(store: Store) -> None:
     assert isinstance(store, RunPages)
     made = [
         record(
@@ -76,7 +83,7 @@ def test_pages_are_newest_first_filtered_and_counted(store: SqlStore) -> None:
     assert store.run_job_names() == ["a", "b"]
 
 
-def test_who_started_a_run_is_read_from_fires_and_the_job(store: SqlStore) -> None:
+def test_who_started_a_run_is_read_from_fires_and_the_job(store: Store) -> None:
     by_hand = record(store, "nightly", T0, "success")  # before the job existed: ordo run
     job = store.create_job(
         JobSpec(name="nightly", manifest="queue/nightly.yaml"),

@@ -46,7 +46,7 @@ from ordo.store.base import (
     task_error_when_run_ends,
     utc,
 )
-from ordo.store.run_pages import RunPagesTables
+from ordo.store.run_pages_sql import RunPagesTables
 from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
 from ordo.store.service_sql import ServiceTables
 
@@ -56,7 +56,7 @@ _t, _r = tasks.c, job_runs.c
 
 
 class SqlStore(ServiceTables, RunPagesTables):
-    """``StateStore`` (and ``ServiceStore``: ``service_sql``; ``RunPages``: ``run_pages``) on
+    """``StateStore`` (and ``ServiceStore``: ``service_sql``; ``RunPages``: ``run_pages_sql``) on
     a SQLAlchemy engine; the subclass passes the engine and its folder.
 
     ``where`` describes the store in messages (a path, or a URL without its password);
