@@ -5,7 +5,10 @@ every third run, a job with a schedule, and a real log file for the run that is 
 UI is served by uvicorn on 127.0.0.1, in this process, and asked over HTTP with a signed-in
 session, as a browser would; each page ``--repeat`` times. Prints median, p95 and max in ms.
 
-    uv run python bench/ui_pages.py [--runs 10000] [--repeat 30]
+    uv run python bench/ui_pages.py [--runs 10000] [--repeat 30] [--store sqlite|postgresql]
+
+With ``--store postgresql`` the store is a schema of its own on the test server (dropped
+afterwards) instead of the project's SQLite file.
 """
 
 from __future__ import annotations
@@ -17,18 +20,23 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import make_url
 
+from _process import postgres_schema
 from ordo.config import Settings
 from ordo.service.tokens import create_token
 from ordo.service.ui import router
 from ordo.store.base import PlannedTask, TaskOutcome, TaskStatus
 from ordo.store.jobs import JobOrigin, JobSpec
+from ordo.store.postgresql import PostgresStore
+from ordo.store.relational import SqlStore
 from ordo.store.sqlite import SqliteStore
 
 GOAL_MS = 200.0
@@ -37,11 +45,10 @@ STEPS = ("extract", "stage", "transform", "report", "check")
 MANIFEST = "name: bench\nsteps:\n" + "".join(f"  - name: {s}\n    sql: SELECT 1\n" for s in STEPS)
 
 
-def seed(root: Path, runs: int) -> tuple[SqliteStore, str, str]:
+def seed(store: SqlStore, root: Path, runs: int) -> tuple[str, str]:
     (root / "queue").mkdir(parents=True)
     (root / "logs").mkdir()
     (root / "queue" / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
-    store = SqliteStore(root / ".ordo" / "state.db")
     job = store.create_job(
         JobSpec(name="job0", manifest="queue/manifest.yaml", schedule="*/5 * * * *"),
         origin=JobOrigin.API,
@@ -72,7 +79,7 @@ def seed(root: Path, runs: int) -> tuple[SqliteStore, str, str]:
     log = root / "logs" / f"ordo_{stamp}_{last[:8]}.log"
     log.write_text("".join(f"line {i} of the log\n" for i in range(2000)), encoding="utf-8")
     token = create_token(store, "bench", "admin", now=datetime.now(UTC)).token
-    return store, last, token
+    return last, token
 
 
 def serve(app: FastAPI) -> tuple[uvicorn.Server, str]:
@@ -89,12 +96,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ordo-bench-ui-") as folder:
-        root = Path(folder)
+    with ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ordo-bench-ui-")))
+        store: SqlStore
+        if options.store == "postgresql":
+            store = PostgresStore(make_url(stack.enter_context(postgres_schema())))
+        else:
+            store = SqliteStore(root / ".ordo" / "state.db")
         began = time.perf_counter()
-        store, run_id, token = seed(root, options.runs)
-        print(f"seeded {options.runs:,} runs in {time.perf_counter() - began:.1f} s")
+        run_id, token = seed(store, root, options.runs)
+        print(
+            f"seeded {options.runs:,} runs in {options.store} in "
+            f"{time.perf_counter() - began:.1f} s"
+        )
         app = FastAPI()
         app.include_router(router(store, Settings.load(root, environ={})), prefix="/ui")
         server, base = serve(app)
