@@ -117,6 +117,10 @@ def test_a_run_finishes_live_on_its_page_and_in_the_list(
     expect(page.locator("#cancel")).to_have_count(0)
     expect(page.locator("#again")).to_be_visible()
     expect(listing.locator("table.runs .badge")).to_contain_text("success", timeout=15_000)
+    listing.goto(server.url + "/runs?job=newcomer")
+    expect(listing.locator("#runs .empty")).to_contain_text("No runs")
+    plant_run(project.root, "newcomer", started=datetime.now(UTC))
+    expect(listing.locator("table.runs tbody tr")).to_have_count(1, timeout=20_000)
     page.context.close()
 
 

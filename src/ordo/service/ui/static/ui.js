@@ -20,8 +20,12 @@
     root.querySelectorAll("pre[data-tail]").forEach(function (el) { el.scrollTop = el.scrollHeight; });
   }
 
+  // While something on the part runs it is asked again every 2 s; a part with data-idle
+  // (the runs list, where a new run may appear) is asked at that slower pace otherwise.
   function poll(el) {
-    if (el.getAttribute("data-active") !== "true") { return; }
+    var active = el.getAttribute("data-active") === "true";
+    var idle = parseInt(el.getAttribute("data-idle") || "0", 10);
+    if (!active && !idle) { return; }
     window.setTimeout(function () {
       fetch(el.getAttribute("data-poll"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (answer) {
@@ -40,7 +44,7 @@
           poll(fresh);
         })
         .catch(function () { poll(el); });
-    }, EVERY_MS);
+    }, active ? EVERY_MS : idle);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
