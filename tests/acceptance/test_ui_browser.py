@@ -105,6 +105,7 @@ def test_a_run_finishes_live_on_its_page_and_in_the_list(
     page.goto(server.url + f"/runs/{run_id}")
     expect(page.locator("h1 .badge")).to_contain_text("running")
     expect(page.locator("#cancel")).to_be_visible()
+    page.click("#manifest summary")  # opened while the page refreshes itself
     with service_store(project.root, environ={}) as (store, _):
         assert store is not None
         done = started + timedelta(seconds=3)
@@ -116,6 +117,7 @@ def test_a_run_finishes_live_on_its_page_and_in_the_list(
     expect(page.locator("#step-1")).to_contain_text("7")
     expect(page.locator("#cancel")).to_have_count(0)
     expect(page.locator("#again")).to_be_visible()
+    expect(page.locator("pre.manifest")).to_be_visible()  # still open after the refreshes
     expect(listing.locator("table.runs .badge")).to_contain_text("success", timeout=15_000)
     listing.goto(server.url + "/runs?job=newcomer")
     expect(listing.locator("#runs .empty")).to_contain_text("No runs")

@@ -38,6 +38,10 @@
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
           if (!fresh) { poll(el); return; }
+          el.querySelectorAll("details[id][open]").forEach(function (open) {
+            var same = fresh.querySelector("details#" + open.id);
+            if (same) { same.open = true; }  // what the reader opened stays open
+          });
           el.replaceWith(fresh);
           localTimes(fresh);
           toEnd(fresh);
