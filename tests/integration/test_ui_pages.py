@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import URL
 
 from ordo.service.store import service_store
 from ordo.service.tokens import revoke_token
@@ -380,3 +382,19 @@ def test_no_page_shows_a_secret_planted_in_errors_and_logs(
     shown = browser.get(f"/runs/{run_id}").text
     assert "ERROR connecting with ***" in shown  # the log is there, masked
     assert "could not connect" in shown
+
+
+@pytest.mark.postgres
+def test_the_pages_read_a_postgresql_store_too(tmp_path: Path, postgres_url: URL) -> None:
+    made = ui_project(tmp_path, state_url=postgres_url.render_as_string(hide_password=False))
+    with UiServer(made.root) as served:
+        browser, _ = signed_in(served, made.tokens[Role.VIEWER])
+        runs = browser.get("/runs").text
+        assert "2 runs, page 1 of 1" in runs
+        run = browser.get(f"/runs/{made.runs[1]}").text
+        assert run.count('class="edge"') == 3
+        assert "finished: failed" in run
+        jobs = browser.get("/jobs").text
+        assert "<code>30 2 * * *</code>" in jobs
+        assert jobs.count("<circle") == 2
+    assert not (made.root / ".ordo" / "state.db").exists()  # it was PostgreSQL's, not a file

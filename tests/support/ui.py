@@ -58,7 +58,8 @@ class UiProject:
     job_id: str
 
 
-def ui_project(tmp_path: Path) -> UiProject:
+def ui_project(tmp_path: Path, state_url: str | None = None) -> UiProject:
+    """The project, its store the default SQLite file or ``state_url``'s."""
     env = (
         "DATABASE_URL=sqlite:///data/test.db\n"
         f"REPORT_DB_PASSWORD={SECRET_VALUE}\n"
@@ -67,6 +68,8 @@ def ui_project(tmp_path: Path) -> UiProject:
         f"postgresql+psycopg://report:{SECRET_VALUE}@127.0.0.1:1/reports\n"
         "ORDO_UI_SECRET=a-test-key-for-the-sessions\n"
     )
+    if state_url is not None:
+        env += f"ORDO_STATE_URL='{state_url}'\n"
     root = make_project(tmp_path / "project", MANIFEST, env=env)
     text = (root / "queue" / "manifest.yaml").read_text(encoding="utf-8")
     (root / "queue" / "manifest.yaml").write_text(text + "mark_done: false\n", encoding="utf-8")
