@@ -46,6 +46,7 @@ from ordo.store.base import (
     task_error_when_run_ends,
     utc,
 )
+from ordo.store.run_pages_sql import RunPagesTables
 from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
 from ordo.store.service_sql import ServiceTables
 
@@ -54,9 +55,9 @@ __all__ = ["SqlStore"]
 _t, _r = tasks.c, job_runs.c
 
 
-class SqlStore(ServiceTables):
-    """``StateStore`` (and ``ServiceStore``: ``service_sql``) on a SQLAlchemy engine; the
-    subclass passes the engine and its folder.
+class SqlStore(ServiceTables, RunPagesTables):
+    """``StateStore`` (and ``ServiceStore``: ``service_sql``; ``RunPages``: ``run_pages_sql``) on
+    a SQLAlchemy engine; the subclass passes the engine and its folder.
 
     ``where`` describes the store in messages (a path, or a URL without its password);
     ``masker`` masks driver messages before they go into an error.
