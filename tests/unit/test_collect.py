@@ -248,7 +248,7 @@ def test_a_value_that_does_not_cast_names_file_sheet_row_and_column(tmp_path: Pa
         message == f"{source}, sheet 'Data', row 4, column 'Quantity': 'lots' is not a whole number"
     )
     assert caught.value.hint is not None
-    assert "columns:" in caught.value.hint
+    assert "declare quantity as string in columns:" in caught.value.hint  # the key, not the header
     assert not output.exists()
     assert list(tmp_path.iterdir()) == [source]  # no temp file, no folder
 

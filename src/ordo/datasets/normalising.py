@@ -104,7 +104,8 @@ def normalise(sheet: Sheet, schema: Schema) -> Normalised:
         source = sheet.columns[given]
         if len(kept) != sheet.rows:
             source = source.take(kept)
-        arrays.append(_cast_column(source, field.type, schema.formats, sheet, given, kept))
+        cast = _cast_column(source, field, schema.formats, sheet, given, kept)
+        arrays.append(cast)
     table = pa.Table.from_arrays(arrays, schema=target_schema)
     missing = tuple(name for name in schema.columns if name not in by_target)
     return Normalised(table, sheet.ignored, missing)
@@ -124,7 +125,7 @@ def _filled(array: pa.Array) -> pa.Array:
 
 def _cast_column(
     source: pa.Array,
-    target: pa.DataType,
+    field: pa.Field,
     formats: Sequence[str],
     sheet: Sheet,
     header: str,
@@ -133,6 +134,7 @@ def _cast_column(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    target = field.type
     if pa.types.is_string(source.type):
         blank = pc.equal(pc.utf8_trim_whitespace(source), "")
         source = pc.if_else(pc.fill_null(blank, False), pa.scalar(None, pa.string()), source)
@@ -148,7 +150,7 @@ def _cast_column(
             sheet=sheet.name,
             row=row,
             column=header,
-            hint=_hint(target, header),
+            hint=_hint(target, field.name),
         )
     return result
 
@@ -343,7 +345,7 @@ def _type_word(target: pa.DataType) -> str:
     return str(target)
 
 
-def _hint(target: pa.DataType, header: str) -> str:
+def _hint(target: pa.DataType, column: str) -> str:
     import pyarrow as pa
 
     if pa.types.is_date(target) or pa.types.is_timestamp(target):
@@ -352,7 +354,7 @@ def _hint(target: pa.DataType, header: str) -> str:
             "set on_bad_file: skip to leave such files out"
         )
     return (
-        f"correct the cell, or declare '{header}' as string in columns:; "
+        f"correct the cell, or declare {column} as string in columns:; "
         "set on_bad_file: skip to leave such files out"
     )
 
