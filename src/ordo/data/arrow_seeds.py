@@ -11,9 +11,10 @@ everything else back:
   column, and any file Arrow cannot read (ragged rows) go the standard library's way, which
   then says what is wrong with the line;
 - a column is typed here only where the test is the same one: integers and exact decimals
-  (one pattern that is exactly the standard path's rules), booleans, and ISO dates (checked by
-  Arrow's date parser, which refuses the 30th of February as ``date.fromisoformat`` does);
-  a column of timestamps, a declared type, or anything a kernel cannot settle is typed by
+  (one pattern that is exactly the standard path's rules), booleans, ISO dates and ISO
+  timestamps (checked by Arrow's parser, which refuses the 30th of February and 25:00 as
+  ``fromisoformat`` does; the two differ only on year 0 and on a zone's minutes past 59,
+  which go back); a declared type, or anything a kernel cannot settle, is typed by
   ``ordo.data.inference`` from its values, as before.
 
 Small files never come here: importing pyarrow costs more than it saves below about 1 MB.
@@ -44,6 +45,11 @@ _NUMBER = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$"  # inference._numeric's rules, a
 _INTEGER_OR_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# inference._TIMESTAMP, anchored, its zone a group of its own
+_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
+)
 
 
 class ArrowValues:
@@ -152,7 +158,7 @@ def _settled(column: pa.ChunkedArray, nulls: Collection[str]) -> ColumnType | No
     if _DATE_START.fullmatch(first):
         return _dates(present)
     if _DATE_START.match(first):
-        return None  # a timestamp, perhaps: its values decide
+        return _timestamps(present)
     return _TEXT  # as infer_type: a first value of no other kind makes the column text
 
 
@@ -191,3 +197,36 @@ def _dates(present: pa.ChunkedArray) -> ColumnType | None:
     except pa.ArrowInvalid:
         return _TEXT  # a day that does not exist (2023-02-29): as date.fromisoformat says
     return ColumnType(TypeKind.DATE)
+
+
+def _timestamps(present: pa.ChunkedArray) -> ColumnType | None:
+    """As ``inference._timestamps``: every value a real time, all with a zone or all
+    without. Arrow's parser and ``datetime.fromisoformat`` agree on this form but for a
+    year 0 and a zone's minutes past 59, which go back to the values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.all(pc.match_substring_regex(present, _TIMESTAMP)).as_py():
+        return None
+    if pc.min(present).as_py() < "0001":
+        return None
+    zones = pc.struct_field(pc.extract_regex(present, _TIMESTAMP), "zone")
+    if any(_odd_zone(zone) for zone in pc.unique(zones).to_pylist()):
+        return None
+    zoned = pc.sum(pc.not_equal(zones, "")).as_py() or 0
+    if 0 < zoned < len(present):
+        return _TEXT  # some with a zone, some without
+    target = pa.timestamp("us", tz="UTC") if zoned else pa.timestamp("us")
+    try:
+        pc.cast(present, target)
+    except pa.ArrowInvalid:
+        return _TEXT  # a time that does not exist (25:00, the 30th of February)
+    return ColumnType(TypeKind.TIMESTAMPTZ if zoned else TypeKind.TIMESTAMP)
+
+
+def _odd_zone(zone: str) -> bool:
+    """A zone of 24 hours or more, or of 60 minutes or more (``+01``, ``+0130``, ``+01:30``)."""
+    if zone in ("", "Z"):
+        return False
+    minutes = zone[-2:] if len(zone) > 3 else "0"
+    return int(zone[1:3]) > 23 or int(minutes) > 59
