@@ -126,7 +126,10 @@ def test_a_failing_query_is_one_line_with_its_source(
     result = copy(tmp_path, postgres_url, duckdb_url)  # no table src there
     assert result.status == "failed"
     error = result.step("copy").error or ""
-    assert error == 'sql query on warehouse failed: relation "src" does not exist'
+    assert error == (
+        'sql query on warehouse failed: relation "src" does not exist '
+        "(hint: run the query in psql to see the whole error)"
+    )
 
 
 def test_an_unknown_connection_is_a_plan_problem(tmp_path: Path) -> None:

@@ -326,3 +326,42 @@ def test_dialects_of_csv(
     result = run(root)
     assert result.status == "success", [s.error for s in result.steps]
     assert query(engine, "SELECT id, name FROM d ORDER BY id") == [(1, quoted), (2, "café")]
+
+
+def test_a_large_seed_read_by_pyarrow_loads_as_written(
+    tmp_path: Path, db_url: URL, engine: Engine, backend: str
+) -> None:
+    """Over a megabyte of text, pyarrow reads and types the file: the same table comes out,
+    by every backend's load path (COPY, DuckDB's reader, prepared inserts)."""
+    from ordo.data import arrow_seeds
+
+    lines = ["id,zip,amount,ok,day,note"]
+    for i in range(40_000):
+        note = '"a, b"' if i % 7 == 0 else ("" if i % 5 == 0 else f"n{i}")
+        lines.append(
+            f"{i},{i % 1000:05d},{i % 300}.{i % 100:02d},{'true' if i % 2 else 'false'},"
+            f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},{note}"
+        )
+    text = "\n".join(lines) + "\n"
+    assert len(text) > arrow_seeds.MIN_BODY
+    manifest = """
+        name: seeds
+        steps:
+          - name: big
+            file: big.csv
+    """
+    root = seed_project(tmp_path, db_url, manifest, {"big.csv": text})
+    result = run(root)
+    assert result.status == "success", [s.error for s in result.steps]
+    assert result.step("big").rows == 40_000
+    rows = query(
+        engine,
+        "SELECT id, zip, amount, ok, day, note FROM big WHERE id IN (0, 7, 4999) ORDER BY id",
+    )
+    assert [r[1] for r in rows] == ["00000", "00007", "00999"]
+    assert [r[5] for r in rows] == ["a, b", "a, b", "n4999"]
+    if backend == "sqlite":
+        return
+    assert rows[2][2] == Decimal("199.99")
+    assert bool(rows[2][3]) is True
+    assert rows[2][4] == dt.date(2024, 8, 16)

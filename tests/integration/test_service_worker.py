@@ -67,6 +67,7 @@ def test_each_run_does_every_step_and_leaves_the_manifest_as_it_was(tmp_path: Pa
             assert done.ordo_run_id is not None
             detail = store.get_run(done.ordo_run_id)
             assert [t.step for t in detail.tasks] == ["make", "one", "two"]
+            assert store.trigger_of(done.ordo_run_id) == run.trigger.value  # the UI's reading
     finally:
         store.close()
     assert effects(root) == [(1, "eu"), (1, "us"), (2, "eu"), (2, "us")]

@@ -208,3 +208,24 @@ def test_an_unknown_key_that_leaves_the_step_incomplete_is_two_problems(tmp_path
     found = problems_of(root)
     assert any("unknown key 'python'" in p and "manifest.yaml:3" in p for p in found), found
     assert any("exactly one of 'file' or 'sql'" in p for p in found), found
+
+
+def test_a_step_that_depends_on_a_refused_step_adds_no_second_problem(tmp_path: Path) -> None:
+    """The refused step's own problem says what is wrong; 'depends_on names unknown step'
+    with a did-you-mean pointing at another step would only mislead."""
+    manifest = """\
+        steps:
+          - name: load orders
+            sql: SELECT 1
+            timeout: soon
+          - name: load order lines
+            sql: SELECT 1
+          - name: report
+            sql: SELECT 1
+            depends_on: [load orders, load order linez]
+        """
+    found = problems_of(make_project(tmp_path, manifest))
+    assert len(found) == 2, found
+    assert "step 'load orders'" in found[0]
+    assert "timeout" in found[0]
+    assert "unknown step 'load order linez'" in found[1]  # a real typo is still reported

@@ -154,7 +154,8 @@ def test_the_event_module_is_public_and_complete() -> None:
 
 def test_cli_start_does_not_import_the_heavy_parts() -> None:
     heavy = (
-        "('sqlalchemy', 'pydantic', 'jinja2', 'cronsim', 'fastapi', 'uvicorn', 'prometheus_client')"
+        "('sqlalchemy', 'pydantic', 'jinja2', 'cronsim', 'fastapi', 'starlette', 'uvicorn', "
+        "'prometheus_client')"
     )
     code = f"import sys, ordo.cli.app; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -275,7 +275,8 @@ def init_command(
             "--example",
             metavar="NAME",
             help="basic: SQL and Python steps on SQLite (default); setup: clear, CSV seeds, "
-            "dbt models and checks on DuckDB.",
+            "dbt models and checks on DuckDB; datasets: Excel reports collected into Parquet "
+            "and published as versioned datasets.",
         ),
     ] = "basic",
     debug: DebugOpt = False,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy
 
+from ordo.data.arrow_seeds import ArrowValues, read_typed
 from ordo.data.csv_files import CsvError, CsvFile, CsvFormat, read_csv
 from ordo.data.inference import declared_type, first_bad_value, infer_type, python_values
 from ordo.data.tables import Mode, Target, insert_rows, prepare_table, table_sql
@@ -32,18 +33,23 @@ __all__ = ["Seed", "load_seed", "read_seed"]
 
 @dataclass(frozen=True)
 class Seed:
-    """A checked CSV file, its columns typed, and the table it goes to. ``values`` holds the
-    text of each column (a tuple per column: a few objects for the collector to walk, where
-    rows would be one list each)."""
+    """A checked CSV file, its columns typed, and the table it goes to. ``text`` holds the
+    text of each column: a tuple per column (a few objects for the collector to walk, where
+    rows would be one list each), or Arrow arrays when pyarrow read the file."""
 
     file: CsvFile
     target: Target
     columns: tuple[Column, ...]
-    values: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    text: tuple[tuple[str, ...], ...] | ArrowValues = field(default=(), repr=False, compare=False)
 
     @property
     def path(self) -> Path:
         return self.file.path
+
+    @property
+    def values(self) -> tuple[tuple[str, ...], ...]:
+        """Each column's values as text (made from the Arrow arrays when those hold them)."""
+        return self.text.as_tuples() if isinstance(self.text, ArrowValues) else self.text
 
 
 def read_seed(
@@ -65,6 +71,11 @@ def read_seed(
             f"have (its columns: {', '.join(file.header)})",
             line=1,
         )
+    by_arrow = read_typed(file, declared, lambda n, v, d: _column(file, n, v, d).type)
+    if by_arrow is not None:
+        types, text = by_arrow
+        columns = tuple(Column(n, t) for n, t in zip(file.header, types, strict=True))
+        return Seed(file, target, columns, text)
     with _no_cyclic_gc():
         rows = file.rows() if file.body else []
         width = len(file.header)

@@ -103,6 +103,9 @@ def build_graph(manifest: Manifest) -> tuple[StepGraph, list[Problem]]:
     problems: list[Problem] = []
     deps: dict[str, tuple[str, ...]] = {}
     explicit: set[str] = set()
+    # a step the loader refused is named in its own problem already: a step depending on it
+    # needs no second error (with a did-you-mean pointing at some other step)
+    refused = {p.step for p in manifest.problems if p.step is not None} - set(entries)
     previous: str | None = None
     for name, entry in entries.items():
         written = entry.options.depends_on
@@ -114,6 +117,8 @@ def build_graph(manifest: Manifest) -> tuple[StepGraph, list[Problem]]:
             for dep in dict.fromkeys(written):
                 if dep in entries:
                     known.append(dep)
+                    continue
+                if dep in refused:
                     continue
                 problems.append(
                     Problem(

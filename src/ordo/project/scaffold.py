@@ -25,6 +25,7 @@ DEMO_MARKER = ".ordo-demo"
 EXAMPLES = {
     "basic": "example",  # SQL and Python steps on SQLite
     "setup": "setup_example",  # clear, CSV seeds, dbt models, checks and a summary on DuckDB
+    "datasets": "datasets_example",  # Excel reports collected and published as datasets
 }
 
 
@@ -33,7 +34,8 @@ def init_project(directory: Path, example: str = "basic") -> Path:
     (one holding only git's own files is empty enough: its ``.gitignore`` gains what it lacks).
 
     ``example`` picks what it holds (``EXAMPLES``): ``basic`` SQL and Python steps on SQLite,
-    ``setup`` a setup workflow on DuckDB (clear, seeds, dbt models, checks)."""
+    ``setup`` a setup workflow on DuckDB (clear, seeds, dbt models, checks), ``datasets``
+    Excel reports collected into Parquet and published as versioned datasets."""
     if example not in EXAMPLES:
         raise InvalidInput(
             f"there is no example '{example}'",

@@ -128,8 +128,13 @@ class StepRunner:
         error: ExecutionError,
         duration: float | None = None,
     ) -> None:
-        """Record and report that ``step`` failed with ``error`` (masked here)."""
-        message = self.masker.mask(error.message)
+        """Record and report that ``step`` failed with ``error`` (masked here). Its hint is
+        part of the message: a failed step is shown, logged, stored and reported by its
+        message, and what to do about it belongs beside it."""
+        told = error.message
+        if error.hint and f"(hint: {error.hint})" not in told:
+            told = f"{told} (hint: {error.hint})"
+        message = self.masker.mask(told)
         self.results.failed(step.name, message, duration)
         self.bus.emit(
             StepFailed(

@@ -354,9 +354,7 @@ class UnitExecutor:
             return
         self.results.started(step.name, attempt)
         self.steps.started(step, attempt)
-        hint = f" (hint: {error.hint})" if error.hint else ""  # what to fix belongs with it
-        told = type(error)(f"{error.message}{hint}", step=step.name, hint=error.hint)
-        self.steps.failed(step, attempt, told, 0.0)
+        self.steps.failed(step, attempt, error, 0.0)
 
     def _committer(self, last: PreparedStep, attempt: int) -> Callable[[RootTransaction], None]:
         def commit(transaction: RootTransaction) -> None:

@@ -1,8 +1,8 @@
 """A state store in a dict: for unit tests, examples, and runs nobody needs to look at later.
 
-It behaves like the SQL stores (the contract tests run it beside them, the service's too) but
-keeps nothing once the process ends. One lock guards everything: the event bus may call from
-several threads.
+It behaves like the SQL stores (the contract tests run it beside them, the service's and the
+run pages' too) but keeps nothing once the process ends. One lock guards everything: the event
+bus may call from several threads.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from ordo.store.jobs import (
     job_not_found,
 )
 from ordo.store.memory_queue import MemoryQueue
+from ordo.store.run_pages import RunPage, Trigger, trigger
 from ordo.store.service import FireRecord
 from ordo.store.tokens import TokenRecord, token_exists
 
@@ -393,7 +394,52 @@ class MemoryStore(MemoryQueue):
         with self._lock:
             return [fire for (jid, _), fire in sorted(self._fires.items()) if jid == job_id]
 
+    # -- runs a page at a time (``run_pages.RunPages``) --------------------------------------
+
+    def page_runs(
+        self,
+        *,
+        job: str | None = None,
+        statuses: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> RunPage:
+        with self._lock:
+            runs = [
+                r
+                for r in self._runs.values()
+                if (job is None or self._job_of(r).name == job)
+                and (not statuses or r.record.status.value in statuses)
+            ]
+            runs.sort(key=lambda r: (r.record.started_at, r.record.id), reverse=True)
+            shown = runs[max(offset, 0) : max(offset, 0) + max(limit, 1)]
+            return RunPage(
+                runs=tuple(self._counted(run) for run in shown),
+                total=len(runs),
+                triggers={run.record.id: self._trigger(run) for run in shown},
+            )
+
+    def trigger_of(self, run_id: str) -> Trigger | None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            return None if run is None else self._trigger(run)
+
+    def run_job_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._jobs)
+
     # -- helpers, called with the lock held -----------------------------------------------
+
+    def _job_of(self, run: _Run) -> _Job:
+        return next(j for j in self._jobs.values() if j.id == run.job_id)
+
+    def _trigger(self, run: _Run) -> Trigger:
+        queued = next((q for q in self._queue.values() if q.ordo_run_id == run.record.id), None)
+        if queued is not None:  # an attempt of a queued run: the queue knows who asked
+            return Trigger(queued.trigger.value)
+        fired = any(fire.run_id == run.record.id for fire in self._fires.values())
+        job = self._job_of(run)
+        return trigger(fired, job.service is not None and run.record.started_at >= job.created_at)
 
     def _service_row(self, key: str, *, by_name: bool) -> _Job:
         row = next((j for j in self._jobs.values() if j.id == key and j.service), None)

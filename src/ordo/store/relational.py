@@ -47,6 +47,7 @@ from ordo.store.base import (
     utc,
 )
 from ordo.store.queue_sql import QueueTables
+from ordo.store.run_pages_sql import RunPagesTables
 from ordo.store.schema import HISTORY_TABLE, job_definitions, job_runs, tasks
 from ordo.store.service_sql import ServiceTables
 
@@ -55,9 +56,9 @@ __all__ = ["SqlStore"]
 _t, _r = tasks.c, job_runs.c
 
 
-class SqlStore(ServiceTables, QueueTables):
-    """``StateStore`` (and ``ServiceStore``: ``service_sql``) on a SQLAlchemy engine; the
-    subclass passes the engine and its folder.
+class SqlStore(ServiceTables, QueueTables, RunPagesTables):
+    """``StateStore`` (and ``ServiceStore``: ``service_sql`` and ``queue_sql``; ``RunPages``:
+    ``run_pages_sql``) on a SQLAlchemy engine; the subclass passes the engine and its folder.
 
     ``where`` describes the store in messages (a path, or a URL without its password);
     ``masker`` masks driver messages before they go into an error.
