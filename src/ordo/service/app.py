@@ -66,8 +66,14 @@ def create_app(
     metrics_public: bool = False,
     lost_after: timedelta = LOST_AFTER,
     clock: Callable[[], datetime] = _now,
+    opened: tuple[ServiceStore, "Settings"] | None = None,
 ) -> "FastAPI":
-    """The API of the project's service, on its state store (SQLite or PostgreSQL)."""
+    """The API of the project's service, on its state store (SQLite or PostgreSQL).
+
+    The app opens the store when it starts and closes it when it stops; ``opened`` gives it
+    a store and settings the caller has opened (and closes), to share with other routers
+    mounted beside these (the web UI's ``ordo.service.ui.router(store, settings)``).
+    """
     # Imported here, not at the top: ``ordo --help`` must not load FastAPI. The routes'
     # annotations are evaluated where they are made (this module postpones none).
     from fastapi import FastAPI
@@ -75,11 +81,15 @@ def create_app(
     service = _Service(clock, lost_after)
     holder = ExitStack()
 
+    if opened is not None:
+        service.opened.update(store=opened[0], settings=opened[1])
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        store, settings = holder.enter_context(service_store(project, env_file, environ))
-        assert store is not None  # created on demand
-        service.opened.update(store=store, settings=settings)
+        if opened is None:
+            store, settings = holder.enter_context(service_store(project, env_file, environ))
+            assert store is not None  # created on demand
+            service.opened.update(store=store, settings=settings)
         try:
             yield
         finally:
