@@ -148,3 +148,19 @@ def test_ordo_worker_joins_through_the_shared_store_and_stops_on_sigterm(
             if worker.poll() is None:
                 worker.kill()
                 worker.communicate()
+
+
+def test_the_workers_of_ordo_serve_read_its_env_file(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path / "p", "name: one\nsteps:\n  - name: one\n    sql: SELECT 1\n", env=""
+    )
+    (root / "prod.env").write_text("DATABASE_URL=sqlite:///data/test.db\n", encoding="utf-8")
+    with (
+        served(root, workers=1, extra=("--env-file", "prod.env")) as server,
+        server.client("admin") as admin,
+    ):
+        job = {"name": "one", "manifest": "queue/manifest.yaml"}
+        assert admin.post("/jobs", json=job).status_code == 201, admin.get("/jobs").text
+        run_id = admin.post("/jobs/one/run", json={}).json()["id"]
+        run = server.wait_for_run(run_id)
+        assert run["status"] == "COMPLETED", run

@@ -64,13 +64,14 @@ def run_attempt(
     run_id: str,
     *,
     project: Path | str | None = None,
+    env_file: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> AttemptOutcome:
     """Run the service run's current attempt here and now; never raises an ``OrdoError``."""
     from ordo.api.runs import RunOptions, run  # deferred: the worker itself needs no runner
 
     try:
-        with service_store(project, environ=environ) as (store, settings):
+        with service_store(project, env_file, environ) as (store, settings):
             assert store is not None  # created on demand
             queued: ServiceRun = store.get_service_run(run_id)
             job = store.get_job(queued.job_id)
@@ -84,7 +85,7 @@ def run_attempt(
             run_id=queued.ordo_run_id,
             service_run=queued.id,
         )
-        result = run(manifest, project=root, environ=environ, options=options)
+        result = run(manifest, project=root, env_file=env_file, environ=environ, options=options)
     except OrdoError as exc:
         return AttemptOutcome("error", str(exc.problems[0]) if exc.problems else exc.message)
     return AttemptOutcome(str(result.status), result.error)
@@ -107,12 +108,13 @@ def read_outcome(path: Path) -> AttemptOutcome | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ordo.service.execution PROJECT``: a runner process. It loads ordo's
+    """``python -m ordo.service.execution PROJECT [ENV_FILE]``: a runner process. It loads ordo's
     modules first, then runs each ``RUN_ID<TAB>OUTCOME_FILE`` line of its standard input in
     turn, so that the worker hands a claimed run to a process that is ready (its start, a
     second or so of imports, happens while the worker waits). It ends at the end of its input,
     and after a cancel (the worker's SIGINT)."""
-    (project,) = list(sys.argv[1:] if argv is None else argv)
+    project, *rest = list(sys.argv[1:] if argv is None else argv)
+    env_file = rest[0] if rest else None
     parent = os.environ.get("ORDO_PARENT_PID")
     if parent and parent.isdigit():
         threading.Thread(target=_watch_parent, args=(int(parent),), daemon=True).start()
@@ -122,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             break
         run_id, outcome_file = line.strip().split("\t", 1)
         try:
-            outcome = run_attempt(run_id, project=project)
+            outcome = run_attempt(run_id, project=project, env_file=env_file)
         except KeyboardInterrupt:  # the worker's SIGINT: a cancel; the unit rolled back
             write_outcome(Path(outcome_file), AttemptOutcome("aborted", "cancelled"))
             return 0

@@ -63,7 +63,9 @@ def serve(
     ticker = threading.Thread(
         target=_tick, args=(root, env_file, environ, options.tick, stop), daemon=True
     )
-    workers = [_start_worker(root, options.lease) for _ in range(options.workers)]
+    workers = [
+        _start_worker(root, options.lease, env_file, environ) for _ in range(options.workers)
+    ]
     ticker.start()
     try:
         app = create_app(
@@ -108,11 +110,19 @@ def _tick(
             stop.wait(every)
 
 
-def _start_worker(root: Path, lease: timedelta) -> subprocess.Popen[bytes]:
+def _start_worker(
+    root: Path,
+    lease: timedelta,
+    env_file: Path | str | None,
+    environ: Mapping[str, str] | None,
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "ordo.service.worker", str(root), str(lease.total_seconds())]
+    if env_file is not None:
+        command.append(str(Path(env_file).resolve()))
     return subprocess.Popen(  # our own module, with our own arguments
         command,
         stdin=subprocess.DEVNULL,
+        env=None if environ is None else dict(environ),
         preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
 

@@ -88,10 +88,12 @@ class Worker:
         *,
         settings: WorkerSettings | None = None,
         environ: Mapping[str, str] | None = None,
+        env_file: Path | str | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
         self.project = project
+        self.env_file = env_file
         self.settings = settings or WorkerSettings()
         self.environ = dict(os.environ if environ is None else environ)
         self.clock = clock
@@ -103,7 +105,8 @@ class Worker:
         """Work until ``stop`` is set; a run going on then is finished first."""
         self._beat(WorkerState.IDLE)
         last_beat = self.clock()
-        self._spare = _start(self.project, self.environ)  # loading while nothing is queued
+        # loading ordo while nothing is queued yet
+        self._spare = _start(self.project, self.environ, self.env_file)
         try:
             while not self.stop.is_set():
                 try:
@@ -215,7 +218,7 @@ class Worker:
         self._spare = None
         for _ in range(2):
             if process is None or process.poll() is not None:
-                process = _start(self.project, self.environ)
+                process = _start(self.project, self.environ, self.env_file)
             assert process.stdin is not None
             try:
                 process.stdin.write(line)
@@ -236,7 +239,7 @@ class Worker:
             return
         _end(process)
         self._runs_in_spare = 0
-        self._spare = _start(self.project, self.environ)
+        self._spare = _start(self.project, self.environ, self.env_file)
 
     _spare: subprocess.Popen[bytes] | None = None
     _runs_in_spare = 0
@@ -284,9 +287,13 @@ def _end(process: subprocess.Popen[bytes]) -> None:
             process.stdin.close()
 
 
-def _start(project: Path, environ: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _start(
+    project: Path, environ: Mapping[str, str], env_file: Path | str | None = None
+) -> subprocess.Popen[bytes]:
     """A spare attempt process, loading ordo while it waits for a run on its stdin."""
     command = [sys.executable, "-m", "ordo.service.execution", str(project)]
+    if env_file is not None:
+        command.append(str(env_file))
     return subprocess.Popen(
         command,
         env={**environ, "ORDO_PARENT_PID": str(os.getpid())},
@@ -318,7 +325,7 @@ def run_worker(
 
     with service_store(project, env_file, environ) as (store, found):
         assert store is not None  # created on demand
-        worker = Worker(store, found.root, settings=settings, environ=environ)
+        worker = Worker(store, found.root, settings=settings, environ=environ, env_file=env_file)
 
         def stop(_signal: int, _frame: object) -> None:
             if worker.stop.is_set():
@@ -333,11 +340,13 @@ def run_worker(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ordo.service.worker PROJECT LEASE_SECONDS``: what ``ordo serve`` starts."""
-    project, lease = list(sys.argv[1:] if argv is None else argv)
+    """``python -m ordo.service.worker PROJECT LEASE_SECONDS [ENV_FILE]``: what ``ordo serve``
+    starts."""
+    project, lease, *rest = list(sys.argv[1:] if argv is None else argv)
     seconds = float(lease)
     run_worker(
         project,
+        env_file=rest[0] if rest else None,
         settings=WorkerSettings(
             lease=timedelta(seconds=seconds), heartbeat=max(min(seconds / 5, 2.0), 0.1)
         ),
