@@ -151,7 +151,8 @@ def _trigger(client: httpx.Client, runs: int, in_flight: int) -> tuple[list[floa
             found = client.get(f"/job_runs/{run_id}").json()
             if found["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
                 if found["status"] != "COMPLETED":
-                    raise SystemExit(f"run {run_id} ended {found['status']}: {found['error']}")
+                    why = found["error_message"]
+                    raise SystemExit(f"run {run_id} ended {found['status']}: {why}")
                 waiting.discard(run_id)
                 done.append(found)
     seconds = time.monotonic() - began

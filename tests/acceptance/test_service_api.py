@@ -106,6 +106,9 @@ def _runs(server: Served) -> None:
         ]
         task = viewer.get(f"/tasks/{tasks[1]['id']}").json()
         assert (task["step"], task["job_run_id"]) == ("one", run["id"])
+        assert (task["task_type"], task["attempt_count"], task["error_message"]) == ("sql", 1, None)
+        assert run["job_definition_id"] == viewer.get("/jobs/effects").json()["id"]
+        assert run["completed_at"] is not None
         assert viewer.get("/tasks/nope").status_code == 404
         assert viewer.get("/job_runs/nope").status_code == 404
         page = viewer.get("/job_runs", params={"job": "effects", "status": "COMPLETED"}).json()

@@ -26,7 +26,7 @@ from ordo.service.api_errors import ApiError, install_handlers, masked_json
 from ordo.service.runs import trigger_run
 from ordo.service.store import service_store
 from ordo.service.tokens import require_role, verify_token
-from ordo.store.base import RunNotFound
+from ordo.store.base import RunNotFound, TaskRecord
 from ordo.store.jobs import JobSpec
 from ordo.store.queue import RunTrigger, ServiceRun, ServiceRunStatus
 from ordo.store.service import ServiceStore
@@ -274,7 +274,7 @@ def _run_routes(app: "FastAPI", service: _Service) -> None:
         if found is None:
             raise ApiError(404, f"no task '{task_id}' of any service run", field="task_id")
         run, task = found
-        return service.answer({**_task(task.as_dict(), task.id), "job_run_id": run.id})
+        return service.answer(_task(task, run))
 
     @app.post("/job_runs/{run_id}/cancel", status_code=202, tags=["runs"], dependencies=[operator])
     def cancel(run_id: str) -> Response:
@@ -396,11 +396,34 @@ def _tasks(store: ServiceStore, run: ServiceRun) -> list[dict[str, Any]]:
         detail = store.get_run(run.ordo_run_id)
     except RunNotFound:
         return []  # claimed, its process not started yet
-    return [_task(task.as_dict(), task.id) for task in detail.tasks]
+    return [_task(task, run) for task in detail.tasks]
 
 
-def _task(data: dict[str, Any], task_id: str) -> dict[str, Any]:
-    return {"id": task_id, **data}
+def _task(task: TaskRecord, run: ServiceRun) -> dict[str, Any]:
+    """A task under the job scheduler's names (``task_type``, ``attempt_count``,
+    ``error_message``), with what ordo knows beside them."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "id": task.id,
+        "job_run_id": run.id,
+        "step": task.step,
+        "position": task.position,
+        "task_type": task.task_type,
+        "status": str(task.status),
+        "attempt_count": task.attempt_count,
+        "max_attempts": task.max_attempts,
+        "error_message": task.error,
+        "started_at": iso(task.started_at),
+        "completed_at": iso(task.completed_at),
+        "unit": task.unit_index,
+        "transaction_group": task.transaction_group,
+        "rows_affected": task.rows_affected,
+        "duration_ms": task.duration_ms,
+        "details": dict(task.details),
+    }
 
 
 def _log_file(root: Path, run: ServiceRun) -> Path | None:

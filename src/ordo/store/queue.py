@@ -91,14 +91,15 @@ class ServiceRun:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, times in ISO 8601 UTC."""
+        """JSON-ready, times in ISO 8601 UTC, under the job scheduler's names
+        (``job_definition_id``, ``completed_at``, ``error_message``)."""
 
         def iso(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
 
         return {
             "id": self.id,
-            "job_id": self.job_id,
+            "job_definition_id": self.job_id,
             "job_name": self.job_name,
             "status": str(self.status),
             "outcome": self.outcome,
@@ -108,12 +109,12 @@ class ServiceRun:
             "scheduled_for": iso(self.scheduled_for),
             "requested_at": iso(self.requested_at),
             "started_at": iso(self.started_at),
-            "finished_at": iso(self.finished_at),
+            "completed_at": iso(self.finished_at),
+            "error_message": self.error,
             "attempts": self.attempts,
             "worker_id": self.worker_id,
             "cancel_requested": self.cancel_requested,
             "ordo_run_id": self.ordo_run_id,
-            "error": self.error,
         }
 
 
