@@ -118,7 +118,18 @@ class LoadKind:
             f"{plural(rows, 'row')} from {source} to {target} in {seconds:.2f} s "
             f"({plural(read.batches, 'batch', 'batches')})"
         )
-        details = {"source": source, "target": target, "rows": rows, "seconds": seconds}
+        extract = round(min(read.seconds, seconds), 3)
+        details = {
+            "source": source,
+            "target": target,
+            "rows": rows,
+            "seconds": seconds,
+            # seconds spent reading the source, and writing the target, of ``seconds``
+            "phases": [
+                {"phase": "extract", "rows": read.rows, "seconds": extract},
+                {"phase": "load", "rows": rows, "seconds": round(seconds - extract, 3)},
+            ],
+        }
         if not data.staged:
             return StepOutcome(rows=rows, details=details)
         staged = data.staged[0]
@@ -126,15 +137,26 @@ class LoadKind:
 
 
 class _Counted:
-    """The source's batches, counted as they pass."""
+    """The source's batches, counted as they pass, and the time spent waiting for them: the
+    extract's part of the step (the rest is the load's; the two interleave, batch by batch)."""
 
     def __init__(self, batches: Iterator[pa.RecordBatch]) -> None:
         self._batches = batches
         self.batches = 0
+        self.rows = 0
+        self.seconds = 0.0
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for batch in self._batches:
+        while True:
+            asked = time.monotonic()
+            try:
+                batch = next(self._batches)
+            except StopIteration:
+                self.seconds += time.monotonic() - asked
+                return
+            self.seconds += time.monotonic() - asked
             self.batches += 1
+            self.rows += batch.num_rows
             yield batch
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ordo.errors import OrdoError
 from ordo.service import jobs as job_manager
 from ordo.service.api_errors import ApiError, install_handlers, masked_json
 from ordo.service.runs import trigger_run
@@ -270,11 +271,18 @@ def _run_routes(app: "FastAPI", service: _Service) -> None:
     @app.get("/tasks/{task_id}", tags=["runs"], dependencies=[viewer])
     def get_task(task_id: str) -> Response:
         """One step of a run."""
-        found = service.store().find_task(_key(task_id))
-        if found is None:
+        store = service.store()
+        base, _, phase = task_id.rpartition("-")
+        if phase not in _PHASE_TYPES:
+            base, phase = task_id, ""
+        found = store.find_task(_key(base))
+        if found is None or (phase and not _extract_load(store, found[0])):
             raise ApiError(404, f"no task '{task_id}' of any service run", field="task_id")
         run, task = found
-        return service.answer(_task(task, run))
+        if not phase:
+            return service.answer(_task(task, run))
+        [part] = [p for p in _phases(_task(task, run)) if p["id"] == task_id]
+        return service.answer(part)
 
     @app.post("/job_runs/{run_id}/cancel", status_code=202, tags=["runs"], dependencies=[operator])
     def cancel(run_id: str) -> Response:
@@ -396,7 +404,43 @@ def _tasks(store: ServiceStore, run: ServiceRun) -> list[dict[str, Any]]:
         detail = store.get_run(run.ordo_run_id)
     except RunNotFound:
         return []  # claimed, its process not started yet
-    return [_task(task, run) for task in detail.tasks]
+    if not _extract_load(store, run):
+        return [_task(task, run) for task in detail.tasks]
+    return [part for task in detail.tasks for part in _phases(_task(task, run))]
+
+
+def _extract_load(store: ServiceStore, run: ServiceRun) -> bool:
+    try:
+        return store.get_job(run.job_id).spec.extractor_type is not None
+    except OrdoError:  # the job is gone: its runs read as they were recorded
+        return False
+
+
+_PHASE_TYPES = {"extract": "EXTRACT", "load": "LOAD"}
+
+
+def _phases(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """An extract-load job's one load step as the job scheduler's two tasks, EXTRACT and
+    LOAD: ids ``<task>-extract`` and ``<task>-load``, each with its rows and its share of the
+    step's time (reading the source and writing the target interleave, batch by batch);
+    status, attempts and error are the step's. A step that did not get as far as its
+    figures (it failed, or has not ended) is both tasks alike."""
+    figures = {p["phase"]: p for p in task["details"].get("phases", ()) if "phase" in p}
+    parts = []
+    for phase, task_type in _PHASE_TYPES.items():
+        found = figures.get(phase, {})
+        seconds = found.get("seconds")
+        rows = found.get("rows", task["rows_affected"] if phase == "load" else None)
+        parts.append(
+            {
+                **task,
+                "id": f"{task['id']}-{phase}",
+                "task_type": task_type,
+                "rows_affected": rows,
+                "duration_ms": None if seconds is None else round(seconds * 1000),
+            }
+        )
+    return parts
 
 
 def _task(task: TaskRecord, run: ServiceRun) -> dict[str, Any]:
