@@ -323,9 +323,11 @@ def run_view(
     seconds = (now - run.started_at).total_seconds() if going else run.duration
     logs_dir = Project(settings.root).logs_dir
     failed = any(t.status is TaskStatus.FAILED for t in detail.tasks)
+    queued = store.run_of_attempt(run.id)
+    cancelled = not going and queued is not None and queued.status is ServiceRunStatus.CANCELLED
     return RunView(
         run=run,
-        status=status_icon(run.status.value),
+        status=status_icon("cancelled" if cancelled else run.status.value),
         duration=duration_text(seconds),
         trigger=trigger,
         steps=steps,
