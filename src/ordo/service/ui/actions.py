@@ -21,7 +21,7 @@ from typing import Any
 from ordo.config import Settings
 from ordo.errors import InvalidInput
 from ordo.service.runs import trigger_run
-from ordo.store.base import TaskStatus
+from ordo.store.base import RunDetail, TaskStatus
 from ordo.store.jobs import JobDefinition
 from ordo.store.queue import FINISHED, RunTrigger, ServiceRun, ServiceRunStatus
 from ordo.store.service import ServiceStore
@@ -90,14 +90,13 @@ def resume_run(
     worker resumes only an attempt that was killed (the ledger of an attempt that ended is
     forgotten), so this is a new run of the job whose select is those steps. Returns the new
     run's id."""
-    detail = store.get_run(run_id)
+    detail, queued = _attempt(store, run_id)
     steps = [t.step for t in detail.tasks if t.status is not TaskStatus.COMPLETED]
     if not steps:
         raise InvalidInput(
             "every step of this run completed: there is nothing to resume",
             hint="run it again with the Run again button",
         )
-    queued = queued_run(store, run_id)
     job = _job_of(store, queued, detail.run.job)
     params = dict(queued.params) if queued is not None else {}
     return _queue(store, job, settings, params, steps, now)
@@ -108,8 +107,7 @@ def run_again(
 ) -> str:
     """Queue a fresh run of the job that ran ``run_id``, with that run's params and select;
     returns the new run's id."""
-    detail = store.get_run(run_id)
-    queued = queued_run(store, run_id)
+    detail, queued = _attempt(store, run_id)
     job = _job_of(store, queued, detail.run.job)
     params = dict(queued.params) if queued is not None else {}
     steps = list(queued.select) if queued is not None else []
@@ -157,6 +155,15 @@ def set_job_enabled(
     if job.spec.enabled == enabled:
         return job
     return store.update_job(job.id, job.spec.model_copy(update={"enabled": enabled}), at=now)
+
+
+def _attempt(store: ServiceStore, run_id: str) -> tuple[RunDetail, ServiceRun | None]:
+    """The ordo run that ``run_id`` names (a queued run's id names its latest attempt) and
+    the queued run it is an attempt of, if any; ``RunNotFound`` when there is no such run."""
+    queued = queued_run(store, run_id)
+    if queued is not None and queued.ordo_run_id is not None:
+        return store.get_run(queued.ordo_run_id), queued
+    return store.get_run(run_id), queued
 
 
 def _job_of(store: ServiceStore, queued: ServiceRun | None, pipeline: str) -> JobDefinition:
