@@ -319,6 +319,14 @@ def test_an_operator_sees_the_run_buttons_and_they_queue_runs(
     ended = browser.post(f"/runs/{project.runs[0]}/cancel", data={"csrf": csrf})
     assert ended.status_code == 409
     assert "ordo run" in ended.text  # a run of the command line is stopped where it runs
+    again = browser.post(f"/runs/{project.runs[0]}/again", data={"csrf": csrf})
+    assert again.status_code == 303  # a run of `ordo run`, again through its job
+    again_id = again.headers["location"].rsplit("/", 1)[-1]
+    with service_store(project.root, environ={}) as (store, _):
+        assert store is not None
+        queued_again = store.get_service_run(again_id)
+        assert (queued_again.job_id, queued_again.select) == (project.job_id, [])
+    browser.post(f"/runs/{again_id}/cancel", data={"csrf": csrf})
     bad = browser.post(f"/jobs/{project.job_id}/trigger", data={"csrf": csrf, "params": "- x"})
     assert bad.status_code == 409
     assert "params must be one" in bad.text
