@@ -275,7 +275,8 @@ def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
             if queued is None:
                 raise
             if queued.ordo_run_id is None or queued.ordo_run_id == run_id:
-                return "queued", {"view": views.queued_view(queued), "operator": operator}
+                shown_queued = views.queued_view(queued, ctx.masker)
+                return "queued", {"view": shown_queued, "operator": operator}
             return run_values(session, queued.ordo_run_id)
         return "run", {"view": shown, "operator": operator}
 

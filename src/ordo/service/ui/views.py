@@ -25,7 +25,7 @@ from ordo.service.ui.graph_svg import dependencies, graph_svg
 from ordo.service.ui.logs import LogText, read_log
 from ordo.service.ui.sparkline import sparkline_svg
 from ordo.store.base import RunDetail, RunRecord, RunState, TaskRecord, TaskStatus
-from ordo.store.queue import ServiceRun, ServiceRunStatus
+from ordo.store.queue import FINISHED, ServiceRun, ServiceRunStatus
 from ordo.store.run_pages import RunPages, Trigger
 from ordo.store.service import ServiceStore
 
@@ -351,10 +351,12 @@ class QueuedView:
     requested_at: datetime
     trigger: str
     params: str
-    active: bool
+    active: bool  # queued, or claimed by a worker whose attempt has not started yet
+    waiting: bool  # no worker has it yet
+    error: str  # why it ended without an attempt (a manifest that no longer plans, say)
 
 
-def queued_view(run: ServiceRun) -> QueuedView:
+def queued_view(run: ServiceRun, masker: Masker) -> QueuedView:
     """The page of a queued run until its first attempt starts (then it is that attempt's)."""
     waiting = run.status is ServiceRunStatus.PENDING
     return QueuedView(
@@ -364,7 +366,9 @@ def queued_view(run: ServiceRun) -> QueuedView:
         requested_at=run.requested_at,
         trigger=_TRIGGER_WORDS.get(Trigger(run.trigger.value), ""),
         params=json.dumps(run.params, indent=1) if run.params else "",
-        active=waiting,
+        active=run.status not in FINISHED,
+        waiting=waiting,
+        error=masker.mask(run.error or ""),
     )
 
 
