@@ -67,3 +67,18 @@ def test_every_endpoint_but_health_needs_a_token(tmp_path: Path) -> None:
                 assert answer.status_code == expected, (method, path, answer.text)
                 asked += 1
         assert asked >= 14
+
+
+def test_ordo_serve_serves_the_web_ui_at_ui_outside_the_schema(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", MANIFEST)
+    with served(root, workers=0) as server, httpx.Client(base_url=server.url) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert not [path for path in paths if path == "/" or path.startswith("/ui")]
+        home = client.get("/")
+        assert home.status_code == 307
+        assert home.headers["location"] == "/ui/"
+        ui = client.get("/ui/", follow_redirects=True)
+        assert ui.status_code == 200
+        assert str(ui.url).endswith("/ui/signin")
+        assert 'id="token"' in ui.text
+        assert client.get("/ui/static/style.css").status_code == 200

@@ -15,6 +15,7 @@ from ordo.store.base import PlannedTask
 from ordo.store.jobs import JobOrigin, JobSpec
 from ordo.store.memory import MemoryStore
 from ordo.store.postgresql import PostgresStore
+from ordo.store.queue import RunTrigger, ServiceRunStatus
 from ordo.store.relational import SqlStore
 from ordo.store.run_pages import RunPages, Trigger
 from ordo.store.sqlite import SqliteStore
@@ -98,3 +99,33 @@ def test_who_started_a_run_is_read_from_fires_and_the_job(store: Store) -> None:
     assert store.trigger_of(fired) is Trigger.SCHEDULE
     assert store.trigger_of(by_hand) is Trigger.CLI
     assert store.trigger_of("no-such-run") is None
+
+
+def test_an_attempt_of_a_queued_run_carries_the_queues_trigger_and_status(store: Store) -> None:
+    by_hand = record(store, "nightly", T0, "success")
+    job = store.create_job(
+        JobSpec(name="nightly", manifest="queue/nightly.yaml"), origin=JobOrigin.API, at=T0
+    )
+    queued = store.enqueue_run(job.id, trigger=RunTrigger.CLI, at=T0 + timedelta(hours=1))
+    claimed = store.claim_next("w1", lease=timedelta(seconds=30), now=T0 + timedelta(hours=1))
+    assert claimed is not None
+    assert claimed.ordo_run_id is not None
+    attempt = claimed.ordo_run_id
+    store.start_run(
+        attempt,
+        store.record_job("nightly", "queue/nightly.yaml", "text"),
+        started_at=T0 + timedelta(hours=1),
+        manifest_text="steps: []",
+        tasks=[PlannedTask("a", 1)],
+    )
+    store.finish_run(attempt, status="aborted", at=T0 + timedelta(hours=2))
+    store.request_cancel(queued.id, at=T0 + timedelta(hours=2))
+    ended = T0 + timedelta(hours=2)
+    assert store.end_service_run(queued.id, "w1", ServiceRunStatus.CANCELLED, at=ended)
+    page = store.page_runs(job="nightly")
+    assert page.triggers[attempt] is Trigger.CLI  # as the queue was asked, not as guessed
+    assert page.queue_statuses == {attempt: "CANCELLED"}  # the run by hand is no queue's
+    found = store.run_of_attempt(attempt)
+    assert found is not None
+    assert found.id == queued.id
+    assert store.run_of_attempt(by_hand) is None

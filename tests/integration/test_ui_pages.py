@@ -276,7 +276,7 @@ def test_a_viewer_sees_no_buttons_and_its_forged_forms_are_refused(
         assert "viewer token" in answer.text
 
 
-def test_an_operator_sees_the_run_buttons_and_the_queue_says_it_is_needed(
+def test_an_operator_sees_the_run_buttons_and_they_queue_runs(
     server: UiServer, project: UiProject
 ) -> None:
     browser, csrf = signed_in(server, project.tokens[Role.OPERATOR])
@@ -290,16 +290,47 @@ def test_an_operator_sees_the_run_buttons_and_the_queue_says_it_is_needed(
     no_csrf = browser.post(f"/runs/{project.runs[1]}/resume", data={})
     assert no_csrf.status_code == 403
     assert "reload the page" in no_csrf.text
-    answer = browser.post(f"/runs/{project.runs[1]}/resume", data={"csrf": csrf})
-    assert answer.status_code == 409
-    assert "needs ordo serve&#39;s run queue" in answer.text
+    resumed = browser.post(f"/runs/{project.runs[1]}/resume", data={"csrf": csrf})
+    assert resumed.status_code == 303
+    resumed_id = resumed.headers["location"].rsplit("/", 1)[-1]
     trigger = browser.post(
-        f"/jobs/{project.job_id}/trigger", data={"csrf": csrf, "params": "region: EU"}
+        f"/jobs/{project.job_id}/trigger", data={"csrf": csrf, "params": "floor: 5"}
     )
-    assert trigger.status_code == 409
+    assert trigger.status_code == 303
+    triggered_id = trigger.headers["location"].rsplit("/", 1)[-1]
+    with service_store(project.root, environ={}) as (store, _):
+        assert store is not None
+        resumed_run = store.get_service_run(resumed_id)  # this server has no workers
+        assert resumed_run.select == ["check amounts"]  # the step that did not complete
+        assert str(resumed_run.status) == "PENDING"
+        assert store.get_service_run(triggered_id).params == {"floor": 5}
+    waiting = browser.get(f"/runs/{triggered_id}").text
+    assert "◷</span> queued" in waiting
+    assert 'id="cancel"' in waiting
+    assert "Waiting for a worker" in waiting
+    listed = browser.get("/runs?status=PENDING").text
+    assert triggered_id in listed
+    assert resumed_id in listed
+    cancelled = browser.post(f"/runs/{triggered_id}/cancel", data={"csrf": csrf})
+    assert cancelled.status_code == 303
+    page = browser.get(f"/runs/{triggered_id}").text
+    assert "⊘</span> cancelled" in page
+    assert 'id="cancel"' not in page
+    ended = browser.post(f"/runs/{project.runs[0]}/cancel", data={"csrf": csrf})
+    assert ended.status_code == 409
+    assert "ordo run" in ended.text  # a run of the command line is stopped where it runs
+    again = browser.post(f"/runs/{project.runs[0]}/again", data={"csrf": csrf})
+    assert again.status_code == 303  # a run of `ordo run`, again through its job
+    again_id = again.headers["location"].rsplit("/", 1)[-1]
+    with service_store(project.root, environ={}) as (store, _):
+        assert store is not None
+        queued_again = store.get_service_run(again_id)
+        assert (queued_again.job_id, queued_again.select) == (project.job_id, [])
+    browser.post(f"/runs/{again_id}/cancel", data={"csrf": csrf})
     bad = browser.post(f"/jobs/{project.job_id}/trigger", data={"csrf": csrf, "params": "- x"})
     assert bad.status_code == 409
     assert "params must be one" in bad.text
+    browser.post(f"/runs/{resumed_id}/cancel", data={"csrf": csrf})  # leave the queue empty
 
 
 def test_an_admin_disables_and_enables_a_job(server: UiServer, project: UiProject) -> None:
@@ -332,7 +363,7 @@ def test_the_jobs_page_has_next_fire_last_run_and_a_sparkline(
     assert jobs.count("<circle") == 2  # the two runs of the job's pipeline
 
 
-def test_the_health_page_shows_each_connection_and_the_queue_placeholder(
+def test_the_health_page_shows_each_connection_the_workers_and_the_queue(
     server: UiServer, project: UiProject
 ) -> None:
     browser, _ = signed_in(server, project.tokens[Role.VIEWER])
@@ -341,7 +372,8 @@ def test_the_health_page_shows_each_connection_and_the_queue_placeholder(
     assert "✓</span> healthy" in page
     assert "<td>reports</td><td>postgresql</td>" in page  # nothing listens on its port
     assert "✗</span> unhealthy" in page
-    assert "run queue; this server has none" in page
+    assert "No workers are running." in page  # this server was started with none
+    assert re.search(r'Queue depth: <strong id="queue-depth">\d+</strong>', page)
 
 
 def test_assets_are_served_by_ordo_and_pages_name_nothing_external(

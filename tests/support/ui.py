@@ -2,14 +2,14 @@
 
 ``ui_project`` makes a project on SQLite and runs it with ``ordo.run`` (a run that succeeds,
 one that fails on a check, with their log files), creates a service job and one token of each
-role. ``UiServer`` serves it from a subprocess on 127.0.0.1 (a port the system picks, read
-from uvicorn's own start line) and stops it afterwards.
+role. ``UiServer`` serves it with a real ``ordo serve`` subprocess on 127.0.0.1 (API, UI,
+scheduler and workers) and stops it afterwards.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+
+import httpx
 
 import ordo
 from ordo.service import tokens
@@ -47,7 +49,6 @@ MANIFEST = """\
             type: sql
             sql: SELECT id, amount FROM sales WHERE amount < {{ floor }}
     """
-_STARTED = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -91,49 +92,59 @@ def ui_project(tmp_path: Path, state_url: str | None = None) -> UiProject:
 
 
 class UiServer:
-    """``uvicorn`` serving ``tests.support.ui_app`` for ``root``; ``url`` is the UI's base."""
+    """A real ``ordo serve`` for ``root`` on 127.0.0.1 with ``workers`` local workers (a
+    subprocess, stopped afterwards); ``url`` is the UI's base (``.../ui``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, workers: int = 0) -> None:
         self.root = root
+        self.workers = workers
         self.url = ""
+        self._said = root.parent / "ordo-serve.log"  # a pipe nobody reads would fill
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> UiServer:
-        env = {**os.environ, "ORDO_UI_PROJECT": str(self.root)}
-        env.pop("ORDO_STATE_URL", None)
+        port = _free_port()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("ORDO_") and not key.endswith(("_CONNECTION_STRING", "_URL"))
+        }
+        said = self._said.open("w", encoding="utf-8")
         self._process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "--factory",
-                "tests.support.ui_app:make_app",
+                "ordo",
+                "serve",
+                "--project",
+                str(self.root),
                 "--host",
                 "127.0.0.1",
                 "--port",
-                "0",
-                "--no-access-log",
+                str(port),
+                "--workers",
+                str(self.workers),
+                "--lease",
+                "5",
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
             text=True,
             env=env,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=self.root,
         )
-        seen: list[str] = []
+        said.close()  # the server has its own copy
+        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        assert self._process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self._process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            found = _STARTED.search(line)
-            if found:
-                self.url = f"http://127.0.0.1:{found[1]}/ui"
-                return self
+        while time.monotonic() < deadline and self._process.poll() is None:
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    self.url = base + "/ui"
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.2)
         self.__exit__(None, None, None)
-        raise RuntimeError("the UI server did not start:\n" + "".join(seen))
+        raise RuntimeError("ordo serve did not start:\n" + self._said.read_text(encoding="utf-8"))
 
     def __exit__(
         self,
@@ -144,12 +155,16 @@ class UiServer:
         if self._process is not None:
             self._process.terminate()
             try:
-                self._process.wait(10)
+                self._process.wait(40)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(10)
-            if self._process.stdout is not None:
-                self._process.stdout.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def plant_run(

@@ -57,7 +57,10 @@ def serve_command(
     ):
         if names:
             sys.stderr.write(f"ordo.yaml: {what} {', '.join(names)}\n")
-    sys.stderr.write(f"ordo serve: http://{host}:{port} (API docs at /docs), {workers} worker(s)\n")
+    sys.stderr.write(
+        f"ordo serve: http://{host}:{port} (web UI at /ui/, API docs at /docs), "
+        f"{workers} worker(s)\n"
+    )
     serve(
         project,
         env_file=env_file,

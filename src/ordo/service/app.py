@@ -68,12 +68,15 @@ def create_app(
     lost_after: timedelta = LOST_AFTER,
     clock: Callable[[], datetime] = _now,
     opened: tuple[ServiceStore, "Settings"] | None = None,
+    ui: bool = True,
 ) -> "FastAPI":
-    """The API of the project's service, on its state store (SQLite or PostgreSQL).
+    """The API of the project's service, on its state store (SQLite or PostgreSQL), and with
+    ``ui`` the web UI at ``/ui/`` (``GET /`` goes there), out of the OpenAPI schema.
 
     The app opens the store when it starts and closes it when it stops; ``opened`` gives it
     a store and settings the caller has opened (and closes), to share with other routers
-    mounted beside these (the web UI's ``ordo.service.ui.router(store, settings)``).
+    mounted beside these. The UI shares the API's store, so it is mounted once the store is
+    open: at once with ``opened``, else as the app starts.
     """
     # Imported here, not at the top: ``ordo --help`` must not load FastAPI. The routes'
     # annotations are evaluated where they are made (this module postpones none).
@@ -86,11 +89,13 @@ def create_app(
         service.opened.update(store=opened[0], settings=opened[1])
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         if opened is None:
             store, settings = holder.enter_context(service_store(project, env_file, environ))
             assert store is not None  # created on demand
             service.opened.update(store=store, settings=settings)
+            if ui:
+                _mount_ui(started, store, settings, clock)
         try:
             yield
         finally:
@@ -109,7 +114,28 @@ def create_app(
     _job_routes(app, service)
     _run_routes(app, service)
     _service_routes(app, service, metrics_public=metrics_public)
+    if ui:
+        _ui_home(app)
+        if opened is not None:
+            _mount_ui(app, opened[0], opened[1], clock)
     return app
+
+
+def _ui_home(app: "FastAPI") -> None:
+    from fastapi.responses import RedirectResponse
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """A person who opens the server's address gets the web UI."""
+        return RedirectResponse("/ui/", status_code=307)
+
+
+def _mount_ui(
+    app: "FastAPI", store: ServiceStore, settings: "Settings", clock: Callable[[], datetime]
+) -> None:
+    from ordo.service.ui import router  # deferred: Jinja2 and the templates
+
+    app.include_router(router(store, settings, clock=clock), prefix="/ui")
 
 
 class _Service:

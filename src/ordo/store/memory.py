@@ -413,10 +413,16 @@ class MemoryStore(MemoryQueue):
             ]
             runs.sort(key=lambda r: (r.record.started_at, r.record.id), reverse=True)
             shown = runs[max(offset, 0) : max(offset, 0) + max(limit, 1)]
+            ids = {run.record.id for run in shown}
             return RunPage(
                 runs=tuple(self._counted(run) for run in shown),
                 total=len(runs),
                 triggers={run.record.id: self._trigger(run) for run in shown},
+                queue_statuses={
+                    q.ordo_run_id: q.status.value
+                    for q in self._queue.values()
+                    if q.ordo_run_id in ids
+                },
             )
 
     def trigger_of(self, run_id: str) -> Trigger | None:

@@ -190,6 +190,10 @@ class MemoryQueue:
         found.sort(key=lambda r: (r.requested_at, r.id), reverse=True)
         return RunPage(found[offset : offset + limit], len(found))
 
+    def run_of_attempt(self, ordo_run_id: str) -> ServiceRun | None:
+        with self._lock:
+            return next((q for q in self._queue.values() if q.ordo_run_id == ordo_run_id), None)
+
     def find_task(self, task_id: str) -> tuple[ServiceRun, TaskRecord] | None:
         with self._lock:
             for run in self._runs.values():

@@ -251,6 +251,11 @@ class RunQueue(StateStore, Protocol):
         """Runs requested in [since, until), newest first."""
         ...
 
+    def run_of_attempt(self, ordo_run_id: str) -> ServiceRun | None:
+        """The service run whose attempt is the ordo run ``ordo_run_id``; None for a run of
+        no service run (``ordo run``'s own) or one superseded by a later attempt."""
+        ...
+
     def find_task(self, task_id: str) -> tuple[ServiceRun, TaskRecord] | None:
         """The task with this id and the service run whose attempt it is part of; None for
         a task of no service run (``ordo run``'s own)."""

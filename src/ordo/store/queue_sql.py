@@ -286,6 +286,11 @@ class QueueTables:
             ).scalar_one()
         return RunPage([_run(row) for row in rows], int(total))
 
+    def run_of_attempt(self, ordo_run_id: str) -> ServiceRun | None:
+        with self._transaction(write=False) as conn:
+            row = conn.execute(_ROWS.where(_q.ordo_run_id == ordo_run_id)).first()
+        return None if row is None else _run(row)
+
     def find_task(self, task_id: str) -> tuple[ServiceRun, TaskRecord] | None:
         """The task with this id and the service run whose attempt it is part of."""
         with self._transaction(write=False) as conn:

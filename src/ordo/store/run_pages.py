@@ -11,13 +11,13 @@ schedule fire started (``schedule_fires.job_run_id``) was the schedule's; a run 
 job (origin ``api`` or ``file``) that started after the job became one (its ``created_at``)
 came through the service; any other run was started by a person typing ``ordo run``. An
 attempt of a run of the queue (``store.queue``) takes the queue's ``trigger`` instead, which
-records who asked.
+records who asked, and the page carries the queue's status of such attempts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -41,6 +41,9 @@ class RunPage:
     runs: tuple[RunRecord, ...]
     total: int
     triggers: dict[str, Trigger]  # by run id
+    # by run id, for the attempts of the queue's runs: the queue's status (``CANCELLED``
+    # says what ordo's ``aborted`` cannot: someone asked for it)
+    queue_statuses: dict[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable

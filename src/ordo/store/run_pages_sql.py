@@ -67,9 +67,12 @@ class RunPagesTables:
             runs=tuple(st.run_record(row, counts.get(row.id, {})) for row in rows),
             total=total,
             triggers={
-                row.id: queued.get(row.id) or trigger(row.id in fired, row.by_service)
+                row.id: queued[row.id][0]
+                if row.id in queued
+                else trigger(row.id in fired, row.by_service)
                 for row in rows
             },
+            queue_statuses={run_id: status for run_id, (_, status) in queued.items()},
         )
 
     def trigger_of(self, run_id: str) -> Trigger | None:
@@ -85,7 +88,9 @@ class RunPagesTables:
             queued = self._queued(conn, [run_id]) if row is not None else {}
         if row is None:
             return None
-        return queued.get(run_id) or trigger(run_id in fired, row.by_service)
+        if run_id in queued:
+            return queued[run_id][0]
+        return trigger(run_id in fired, row.by_service)
 
     @staticmethod
     def _fired(conn: Connection, run_ids: list[str]) -> set[str]:
@@ -96,14 +101,16 @@ class RunPagesTables:
         return set(conn.execute(query).scalars())
 
     @staticmethod
-    def _queued(conn: Connection, run_ids: list[str]) -> dict[str, Trigger]:
+    def _queued(conn: Connection, run_ids: list[str]) -> dict[str, tuple[Trigger, str]]:
         """Of ``run_ids``, the attempts of queued runs, with who asked for each (the queue's
-        ``trigger``, which the reading above only guesses)."""
+        ``trigger``, which the reading above only guesses) and the queue's status."""
         if not run_ids:
             return {}
         q = service_runs.c
-        query = select(q.ordo_run_id, q.trigger).where(q.ordo_run_id.in_(run_ids))
-        return {run_id: Trigger(asked) for run_id, asked in conn.execute(query)}
+        query = select(q.ordo_run_id, q.trigger, q.status).where(q.ordo_run_id.in_(run_ids))
+        return {
+            run_id: (Trigger(asked), str(status)) for run_id, asked, status in conn.execute(query)
+        }
 
     def run_job_names(self) -> list[str]:
         with self._transaction(write=False) as conn:

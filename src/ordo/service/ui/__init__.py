@@ -1,5 +1,8 @@
 """The web UI (issue 15): runs, a run's steps, graph and log, jobs, workers and health.
 
+``ordo serve`` serves it at ``/ui/``: ``ordo.service.app.create_app`` mounts it on the API's
+store, as any app can:
+
     from ordo.service.ui import router
     app.include_router(router(store, settings), prefix="/ui")
 
@@ -8,7 +11,7 @@ script under ``static/``, all served by ordo: no build step, nothing fetched fro
 read from the state store through the library. Modules: ``routes`` (the router: parse, check,
 call, render), ``sessions`` (sign-in cookies and CSRF tokens), ``views`` (what each page
 shows), ``graph_svg`` and ``sparkline`` (the pictures), ``logs`` (a run's log file),
-``actions`` (what the buttons do; the queue's actions are wired by ``ordo serve``).
+``actions`` (what the buttons do, through the run queue's own functions).
 FastAPI is imported only when ``router`` is called.
 """
 

@@ -83,6 +83,7 @@ def router(
     ui = APIRouter(include_in_schema=False)
     _session_routes(ui, ctx)
     _run_routes(ui, ctx)
+    _run_action_routes(ui, ctx)
     _job_routes(ui, ctx)
     _other_routes(ui, ctx)
     return ui
@@ -225,8 +226,8 @@ def _session_routes(ui: "APIRouter", ctx: _Ui) -> None:
 
 
 def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
-    from fastapi import Form, Request
-    from fastapi.responses import RedirectResponse, Response
+    from fastapi import Request
+    from fastapi.responses import Response
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -240,7 +241,12 @@ def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
         if status not in views.RUN_STATUSES:
             status = None
         shown = views.runs_view(
-            ctx.pages, job=query.get("job") or None, status=status, page=page, now=ctx.clock()
+            ctx.pages,
+            ctx.store,
+            job=query.get("job") or None,
+            status=status,
+            page=page,
+            now=ctx.clock(),
         )
         return {"runs": shown, "query": _query(shown)}
 
@@ -258,9 +264,21 @@ def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
             return Response(status_code=401)
         return ctx.render(request, "runs_table.html", session, **runs_values(request))
 
-    def run_values(session: Session, run_id: str) -> dict[str, Any]:
-        shown = views.run_view(ctx.store, run_id, ctx.settings, ctx.masker, now=ctx.clock())
-        return {"view": shown, "operator": session.token.role.allows(Role.OPERATOR)}
+    def run_values(session: Session, run_id: str) -> tuple[str, dict[str, Any]]:
+        """The page of ``run_id``, an ordo run's id or a queued run's: the queued run's own
+        page until a worker starts it, then its attempt's."""
+        operator = session.token.role.allows(Role.OPERATOR)
+        try:
+            shown = views.run_view(ctx.store, run_id, ctx.settings, ctx.masker, now=ctx.clock())
+        except RunNotFound:
+            queued = actions.queued_run(ctx.store, run_id)
+            if queued is None:
+                raise
+            if queued.ordo_run_id is None or queued.ordo_run_id == run_id:
+                shown_queued = views.queued_view(queued, ctx.masker)
+                return "queued", {"view": shown_queued, "operator": operator}
+            return run_values(session, queued.ordo_run_id)
+        return "run", {"view": shown, "operator": operator}
 
     @ui.get("/runs/{run_id}", name="ui_run")
     def run(request: Request, run_id: str) -> Response:
@@ -268,10 +286,10 @@ def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
         if session is None:
             return ctx.to_signin(request)
         try:
-            values = run_values(session, run_id)
+            page, values = run_values(session, run_id)
         except RunNotFound as exc:
             return ctx.problem(request, session, exc, 404)
-        return ctx.render(request, "run.html", session, **values)
+        return ctx.render(request, f"{page}.html", session, **values)
 
     @ui.get("/runs/{run_id}/live", name="ui_run_live")
     def run_live(request: Request, run_id: str) -> Response:
@@ -279,33 +297,51 @@ def _run_routes(ui: "APIRouter", ctx: _Ui) -> None:
         if session is None:
             return Response(status_code=401)
         try:
-            values = run_values(session, run_id)
+            page, values = run_values(session, run_id)
         except RunNotFound:
             return Response(status_code=404)
-        return ctx.render(request, "run_live.html", session, **values)
+        return ctx.render(request, f"{page}_live.html", session, **values)
 
-    def run_action(name: str, act: Callable[..., Any]) -> None:
+
+def _run_action_routes(ui: "APIRouter", ctx: _Ui) -> None:
+    from fastapi import Form, Request
+    from fastapi.responses import RedirectResponse, Response
+
+    # -- a run's buttons ------------------------------------------------------------------------
+
+    def run_action(name: str, act: Callable[..., str]) -> None:
         def handle(request: Request, run_id: str, csrf: str = Form("")) -> Response:
             found = ctx.checked(request, csrf, Role.OPERATOR)
             if not isinstance(found, Session):
                 return found
             try:
-                detail = ctx.store.get_run(run_id)
-                made = act(ctx.store, detail.run.id, by=found.token.name, now=ctx.clock())
+                target = act(run_id, by=found.token.name)
             except OrdoError as exc:
                 return ctx.problem(
                     request, found, exc, 404 if isinstance(exc, RunNotFound) else 409
                 )
-            target = made if isinstance(made, str) else detail.run.id
             return RedirectResponse(request.url_for("ui_run", run_id=target), status_code=303)
 
         ui.add_api_route(
             f"/runs/{{run_id}}/{name}", handle, methods=["POST"], name=f"ui_run_{name}"
         )
 
-    run_action("cancel", actions.cancel_run)
-    run_action("resume", actions.resume_run)
-    run_action("again", actions.run_again)
+    run_action(
+        "cancel",
+        lambda run_id, by: actions.cancel_run(ctx.store, run_id, by=by, now=ctx.clock()),
+    )
+    run_action(
+        "resume",
+        lambda run_id, by: actions.resume_run(
+            ctx.store, run_id, ctx.settings, by=by, now=ctx.clock()
+        ),
+    )
+    run_action(
+        "again",
+        lambda run_id, by: actions.run_again(
+            ctx.store, run_id, ctx.settings, by=by, now=ctx.clock()
+        ),
+    )
 
 
 def _job_routes(ui: "APIRouter", ctx: _Ui) -> None:
@@ -338,7 +374,12 @@ def _job_routes(ui: "APIRouter", ctx: _Ui) -> None:
         try:
             job = ctx.store.get_job(job_id)
             made = actions.trigger_job(
-                ctx.store, job, _params(params), by=found.token.name, now=ctx.clock()
+                ctx.store,
+                job,
+                _params(params),
+                ctx.settings,
+                by=found.token.name,
+                now=ctx.clock(),
             )
         except OrdoError as exc:
             return ctx.problem(request, found, exc, 404 if isinstance(exc, JobNotFound) else 409)
@@ -399,6 +440,7 @@ def _templates() -> "Environment":
         lstrip_blocks=True,
     )
     environment.filters["iso"] = lambda moment: "" if moment is None else moment.isoformat()
+    environment.globals["status_label"] = views.status_label
     return environment
 
 

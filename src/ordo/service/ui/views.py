@@ -25,6 +25,7 @@ from ordo.service.ui.graph_svg import dependencies, graph_svg
 from ordo.service.ui.logs import LogText, read_log
 from ordo.service.ui.sparkline import sparkline_svg
 from ordo.store.base import RunDetail, RunRecord, RunState, TaskRecord, TaskStatus
+from ordo.store.queue import FINISHED, ServiceRun, ServiceRunStatus
 from ordo.store.run_pages import RunPages, Trigger
 from ordo.store.service import ServiceStore
 
@@ -33,6 +34,7 @@ __all__ = [
     "RUN_STATUSES",
     "HealthView",
     "JobView",
+    "QueuedView",
     "RunRow",
     "RunView",
     "RunsView",
@@ -40,13 +42,21 @@ __all__ = [
     "duration_text",
     "health_view",
     "jobs_view",
+    "queued_view",
     "run_view",
     "runs_view",
 ]
 
 PAGE_SIZE = 50
 SPARK_RUNS = 20
-RUN_STATUSES = tuple(state.value for state in RunState)
+# ordo's statuses, then the queue's that ordo has no word for (a queued run has no ordo run
+# yet; a cancelled one's attempt ended ``aborted``)
+QUEUE_STATUSES = (ServiceRunStatus.PENDING.value, ServiceRunStatus.CANCELLED.value)
+RUN_STATUSES = tuple(state.value for state in RunState) + QUEUE_STATUSES
+_QUEUE_WORDS = {
+    ServiceRunStatus.PENDING.value: "queued",
+    ServiceRunStatus.CANCELLED.value: "cancelled",
+}
 # status: (icon, words); the colour is the status's CSS class
 _SHOWN = {
     "running": ("●", "running"),
@@ -56,11 +66,18 @@ _SHOWN = {
     "aborted": ("■", "aborted"),
     "crashed": ("⚠", "crashed"),
     "pending": ("○", "pending"),
+    "queued": ("◷", "queued"),
+    "cancelled": ("⊘", "cancelled"),
     "completed": ("✓", "completed"),
     "retrying": ("↻", "retrying"),
     "skipped": ("–", "skipped"),
 }
 _TRIGGER_WORDS = {Trigger.SCHEDULE: "schedule", Trigger.API: "API", Trigger.CLI: "CLI"}
+
+
+def status_label(status: str) -> str:
+    """A status as the filter offers it: ``partial success``, ``queued``."""
+    return _QUEUE_WORDS.get(status, status.replace("_", " "))
 
 
 def status_icon(status: str) -> tuple[str, str, str]:
@@ -114,13 +131,16 @@ class RunsView:
         return any(row.active for row in self.rows)
 
 
-def _run_row(run: RunRecord, trigger: Trigger | None, now: datetime) -> RunRow:
+def _run_row(
+    run: RunRecord, trigger: Trigger | None, queue_status: str | None, now: datetime
+) -> RunRow:
     going = run.status is RunState.RUNNING
     seconds = (now - run.started_at).total_seconds() if going else run.duration
+    cancelled = queue_status == ServiceRunStatus.CANCELLED.value and not going
     return RunRow(
         id=run.id,
         job=run.job,
-        status=status_icon(run.status.value),
+        status=status_icon("cancelled" if cancelled else run.status.value),
         started=run.started_at,
         duration=duration_text(seconds),
         trigger=_TRIGGER_WORDS.get(trigger, "") if trigger else "",
@@ -129,18 +149,78 @@ def _run_row(run: RunRecord, trigger: Trigger | None, now: datetime) -> RunRow:
     )
 
 
-def runs_view(
-    store: RunPages, *, job: str | None, status: str | None, page: int, now: datetime
-) -> RunsView:
-    """A page of the runs list, newest first, filtered by job and status."""
-    page = max(page, 1)
-    statuses = [status] if status else []
-    found = store.page_runs(
-        job=job, statuses=statuses, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+def _queued_row(run: ServiceRun, now: datetime) -> RunRow:
+    """A run of the queue as a line of the list: queued (no attempt yet), or cancelled."""
+    waiting = run.status is ServiceRunStatus.PENDING
+    end = run.finished_at or now
+    seconds = None if run.started_at is None else (end - run.started_at).total_seconds()
+    return RunRow(
+        id=run.id,
+        job=run.job_name,
+        status=status_icon(_QUEUE_WORDS.get(run.status.value, run.status.value)),
+        started=run.started_at or run.requested_at,
+        duration=duration_text(seconds),
+        trigger=_TRIGGER_WORDS.get(Trigger(run.trigger.value), ""),
+        steps="",
+        active=waiting,
     )
-    rows = [_run_row(run, found.triggers.get(run.id), now) for run in found.runs]
-    pages = max(1, -(-found.total // PAGE_SIZE))
-    return RunsView(rows, found.total, page, pages, job, status, store.run_job_names())
+
+
+def runs_view(
+    store: RunPages,
+    queue: ServiceStore,
+    *,
+    job: str | None,
+    status: str | None,
+    page: int,
+    now: datetime,
+) -> RunsView:
+    """A page of the runs list, newest first, filtered by job and status.
+
+    The runs are ordo's (each attempt of a queued run is one); the queue's own statuses are
+    its runs: ``PENDING`` the runs no worker has started, ``CANCELLED`` the cancelled ones.
+    Unfiltered, the runs waiting in the queue head the first page, since none has an ordo
+    run yet to be listed by.
+    """
+    page = max(page, 1)
+    offset = (page - 1) * PAGE_SIZE
+    job_id = _queue_job(queue, job)
+    if status in QUEUE_STATUSES:
+        if job is not None and job_id is None:
+            return RunsView([], 0, page, 1, job, status, store.run_job_names())
+        listed = queue.list_service_runs(
+            job_id=job_id, status=ServiceRunStatus(status), limit=PAGE_SIZE, offset=offset
+        )
+        rows = [_queued_row(run, now) for run in listed.runs]
+        pages = max(1, -(-listed.total // PAGE_SIZE))
+        return RunsView(rows, listed.total, page, pages, job, status, store.run_job_names())
+    statuses = [status] if status else []
+    found = store.page_runs(job=job, statuses=statuses, offset=offset, limit=PAGE_SIZE)
+    rows = [
+        _run_row(run, found.triggers.get(run.id), found.queue_statuses.get(run.id), now)
+        for run in found.runs
+    ]
+    total = found.total
+    if not status and (job is None or job_id is not None):
+        waiting = queue.list_service_runs(
+            job_id=job_id, status=ServiceRunStatus.PENDING, limit=PAGE_SIZE
+        )
+        total += waiting.total
+        if page == 1:
+            rows = [_queued_row(run, now) for run in waiting.runs] + rows
+    pages = max(1, -(-total // PAGE_SIZE))
+    return RunsView(rows, total, page, pages, job, status, store.run_job_names())
+
+
+def _queue_job(queue: ServiceStore, name: str | None) -> str | None:
+    """The id of the service job named ``name``; None for all jobs or a job the service
+    does not have (a pipeline only ``ordo run`` ran)."""
+    if name is None:
+        return None
+    try:
+        return queue.get_job(name).id
+    except OrdoError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -243,9 +323,11 @@ def run_view(
     seconds = (now - run.started_at).total_seconds() if going else run.duration
     logs_dir = Project(settings.root).logs_dir
     failed = any(t.status is TaskStatus.FAILED for t in detail.tasks)
+    queued = store.run_of_attempt(run.id)
+    cancelled = not going and queued is not None and queued.status is ServiceRunStatus.CANCELLED
     return RunView(
         run=run,
-        status=status_icon(run.status.value),
+        status=status_icon("cancelled" if cancelled else run.status.value),
         duration=duration_text(seconds),
         trigger=trigger,
         steps=steps,
@@ -256,6 +338,37 @@ def run_view(
         active=going,
         can_resume=not run.rehearsal
         and (run.status in (RunState.FAILED, RunState.ABORTED, RunState.CRASHED) or failed),
+    )
+
+
+@dataclass(frozen=True)
+class QueuedView:
+    """A run of the queue that no worker has started: queued, or cancelled before it ran."""
+
+    id: str
+    job: str
+    status: tuple[str, str, str]
+    requested_at: datetime
+    trigger: str
+    params: str
+    active: bool  # queued, or claimed by a worker whose attempt has not started yet
+    waiting: bool  # no worker has it yet
+    error: str  # why it ended without an attempt (a manifest that no longer plans, say)
+
+
+def queued_view(run: ServiceRun, masker: Masker) -> QueuedView:
+    """The page of a queued run until its first attempt starts (then it is that attempt's)."""
+    waiting = run.status is ServiceRunStatus.PENDING
+    return QueuedView(
+        id=run.id,
+        job=run.job_name,
+        status=status_icon("queued" if waiting else run.status.value),
+        requested_at=run.requested_at,
+        trigger=_TRIGGER_WORDS.get(Trigger(run.trigger.value), ""),
+        params=json.dumps(run.params, indent=1) if run.params else "",
+        active=run.status not in FINISHED,
+        waiting=waiting,
+        error=masker.mask(run.error or ""),
     )
 
 
@@ -314,8 +427,8 @@ def jobs_view(store: ServiceStore, *, now: datetime) -> list[JobView]:
 @dataclass(frozen=True)
 class HealthView:
     connections: list[dict[str, Any]]
-    workers: list[actions.WorkerView] | None
-    queue_depth: int | None
+    workers: list[actions.WorkerView]
+    queue_depth: int
     problems: list[str] = field(default_factory=list)
 
 
