@@ -3,7 +3,7 @@
 The hash (``hashing.content_hash``) goes into the file's key-value metadata under
 ``ordo.content_hash``, so a later run compares hashes by reading the footer only, never the
 data. Files are written to a fsynced temp file beside the target and renamed over it
-(``ordo._files``), with snappy compression, as seed 002 asks.
+(``ordo._files``), with snappy compression, as the data collector's files are.
 """
 
 from __future__ import annotations

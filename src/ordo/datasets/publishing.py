@@ -9,7 +9,7 @@ it, so a concurrent publisher's version is never overwritten unseen.
 
 All or nothing: when any dataset fails, no file is written and nothing listed changes; when all
 pass, every changed dataset becomes newest in one switch (``versions``). The result carries
-seed 002's counts: ``total``, ``successful``, ``failed``, ``warnings``, ``changed_files`` (the
+the loader's counts: ``total``, ``successful``, ``failed``, ``warnings``, ``changed_files`` (the
 datasets whose content changed) and ``files_saved`` (the new files written into ``newest/``:
 the changed ones when the switch was made, none when it was not).
 """

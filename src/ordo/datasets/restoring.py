@@ -1,4 +1,4 @@
-"""Putting back the last good version of published datasets: seed 002's ROLLBACK_TO_BACKUP.
+"""Putting back the last good version of published datasets: ROLLBACK_TO_BACKUP.
 
 A ``rollback: {type: restore}`` on a publish step runs this after the step failed for good.
 Opening the root (``versions.open_root``) already removes whatever a killed run left unlisted;

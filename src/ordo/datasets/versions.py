@@ -1,6 +1,6 @@
 """The versioned root of published datasets: ``newest/``, ``historical_db/`` and the map.
 
-The layout is seed 002's, so its readers keep working::
+The layout is the DataLoaderAgent's, so its readers keep working::
 
     <root>/newest/<name>_<YYYYmmddTHHMMSSffffff>.parquet     each dataset's newest version
     <root>/newest/path_annotations.json                       {dataset: path of that file}

@@ -1,4 +1,4 @@
-"""``publish`` steps: seed 002's DataLoaderAgent, datasets versioned under a shared root.
+"""``publish`` steps: datasets versioned under a shared root, for the programs that read them.
 
 Each dataset named under ``datasets:`` (a collect step's Parquet, or a sheet of a static
 workbook) is held to ``databaseSchemas.json`` and, when its content changed, becomes the newest

@@ -159,7 +159,7 @@ def _findings(details: Mapping[str, Any]) -> list[str]:
         lines.append(f"    - {check.get('name')}: {check.get('outcome')}, {check.get('message')}")
         lines += [f"        {details_line(row)}" for row in check.get("sample", ())]
     datasets = dataset_lines(details)
-    if datasets:  # a failed publish: seed 002's counts, then each dataset
+    if datasets:  # a failed publish: the loader's counts, then each dataset
         counts = ", ".join(
             f"{details.get(key, 0)} {key.replace('_', ' ')}"
             for key in ("total", "successful", "failed", "warnings", "changed_files", "files_saved")
