@@ -7,7 +7,6 @@ Printing only: the versions come from ``ordo.list_datasets``, ``ordo.dataset_his
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
+from ordo.cli._output import write_json_records
 from ordo.cli.options import DebugOpt, EnvFileOpt, ManifestOpt, ProjectOpt, Typer
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def list_command(
 
     versions = list_datasets(root, project=project, env_file=env_file, manifest=manifest)
     if as_json:
-        sys.stdout.write(json.dumps([v.as_dict() for v in versions], indent=2) + "\n")
+        write_json_records(versions)
         return 0
     if not versions:
         _console().print("No datasets published yet.")
@@ -84,7 +84,7 @@ def history_command(
 
     versions = dataset_history(dataset, root, project=project, env_file=env_file, manifest=manifest)
     if as_json:
-        sys.stdout.write(json.dumps([v.as_dict() for v in versions], indent=2) + "\n")
+        write_json_records(versions)
         return 0
     _print_versions(_console(), versions, with_dataset=False)
     return 0

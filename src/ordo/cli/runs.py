@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
+from ordo.cli._output import write_json_records
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt, Typer
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def list_command(
 
     runs = history.list_runs(limit=limit, job=pipeline, project=project, env_file=env_file)
     if as_json:
-        sys.stdout.write(json.dumps([run.as_dict() for run in runs], indent=2) + "\n")
+        write_json_records(runs)
         return 0
     _print_runs(_console(), runs)
     return 0

@@ -6,7 +6,6 @@ Printing only. A new token goes alone to standard output, so ``TOKEN=$(ordo toke
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordo.cli._guard import guarded
+from ordo.cli._output import write_json_records
 from ordo.cli.options import DebugOpt, EnvFileOpt, ProjectOpt, Typer
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def token_list_command(
 
     found = service.list_tokens(project=project, env_file=env_file)
     if as_json:
-        sys.stdout.write(json.dumps([t.as_dict() for t in found], indent=2) + "\n")
+        write_json_records(found)
         return 0
     _print_tokens(_console(), found)
     return 0
@@ -116,7 +116,7 @@ def jobs_list_command(
 
     found = service.list_jobs(project=project, env_file=env_file)
     if as_json:
-        sys.stdout.write(json.dumps([j.as_dict() for j in found], indent=2) + "\n")
+        write_json_records(found)
         return 0
     _print_jobs(_console(), found)
     return 0
