@@ -27,7 +27,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ordo.cli.app import _bare_resume, app
+from ordo.cli.app import _bare_resume, command_app
 from ordo.subscribers.log import LOGGER
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
@@ -151,7 +151,8 @@ def run_in_process(
     runner = CliRunner()
     with _cli_state(cwd, clean_env(env, drop=drop)):
         # What ``ordo.cli.app.main`` does with ``sys.argv``, on these arguments.
-        result = runner.invoke(app, _bare_resume(list(args)), input=input or "")
+        argv = _bare_resume(list(args))
+        result = runner.invoke(command_app(argv), argv, input=input or "")
     stderr = result.stderr
     code = result.exit_code
     if result.exception is not None and not isinstance(result.exception, SystemExit):

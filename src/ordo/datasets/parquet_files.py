@@ -9,9 +9,9 @@ data. Files are written to a fsynced temp file beside the target and renamed ove
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from ordo._files import StagedFile, stage_writing
+from ordo._files import StagedFile, arrow_sink, stage_writing
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,11 +29,12 @@ def stage_parquet(path: Path, table: pa.Table, content_hash: str) -> StagedFile:
     metadata = dict(table.schema.metadata or {})
     metadata[HASH_KEY] = content_hash.encode()
     table = table.replace_schema_metadata(metadata)
-    return stage_writing(
-        path,
-        lambda out: pq.write_table(table, out, compression="snappy"),
-        make_folders=True,
-    )
+
+    def write(out: BinaryIO) -> None:
+        with arrow_sink(out) as sink:
+            pq.write_table(table, sink, compression="snappy")
+
+    return stage_writing(path, write, make_folders=True)
 
 
 def write_parquet(path: Path, table: pa.Table, content_hash: str) -> None:

@@ -31,17 +31,20 @@ class ParquetLoader(FileTarget):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from ordo._files import arrow_sink
+
         rows = 0
         writer: pq.ParquetWriter | None = None
-        try:
-            for batch in batches:
-                if writer is None:
-                    writer = pq.ParquetWriter(out, batch.schema, compression=self.compression)
-                writer.write_batch(batch)
-                rows += batch.num_rows
-            if writer is None:  # no batch at all: still a valid (empty) Parquet file
-                writer = pq.ParquetWriter(out, pa.schema([]), compression=self.compression)
-        finally:
-            if writer is not None:
-                writer.close()
+        with arrow_sink(out) as sink:
+            try:
+                for batch in batches:
+                    if writer is None:
+                        writer = pq.ParquetWriter(sink, batch.schema, compression=self.compression)
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+                if writer is None:  # no batch at all: still a valid (empty) Parquet file
+                    writer = pq.ParquetWriter(sink, pa.schema([]), compression=self.compression)
+            finally:
+                if writer is not None:
+                    writer.close()
         return rows
