@@ -152,10 +152,15 @@ def run_command(
     debug: DebugOpt = False,
 ) -> int:
     """Plan, print, confirm, then run a manifest."""
+    from ordo.api.read_ahead import read_ahead
+
+    chosen = _manifest(manifest, manifest_opt)
+    read_ahead(chosen, project=project, select=select or (), exclude=exclude or (), resume=resume)
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
+    _start_up_over()
     return commands.run(
-        _manifest(manifest, manifest_opt),
+        chosen,
         project,
         env_file,
         _params(param),
@@ -188,6 +193,7 @@ def check_command(
     """Run only the validate steps, changing nothing; exit 1 when a check fails."""
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
+    _start_up_over()
     return commands.check(
         _manifest(manifest, manifest_opt),
         project,
@@ -346,25 +352,40 @@ def _bare_resume(argv: list[str]) -> list[str]:
     return out
 
 
+class _StartUp:
+    """Whether ``main`` turned the cyclic collector off for this command's start-up."""
+
+    collector_off = False
+
+
+_START_UP = _StartUp()
+
+
 def _preload(argv: list[str]) -> bool:
-    """For ``ordo run``: its modules imported with the cyclic collector off, then frozen out
-    of its later scans.
+    """For ``ordo run`` and ``ordo check``: the cyclic collector off until the command has
+    imported the library (``_start_up_over``), which then freezes what start-up made out of its
+    later scans.
 
     Start-up makes a few hundred thousand objects that live as long as the process (modules,
     classes, compiled statements); the collector walked them again and again while they were
     being made, and at every full collection of a long run after (about 4% of a one-step
-    run's instructions). Only ``run`` and ``check`` are worth it: the others are short. Says whether
-    it froze them (then ``main`` ends the process with ``_exit_now``).
+    run's instructions). Only ``run`` and ``check`` are worth it: the others are short. Says
+    whether it did (then ``main`` ends the process with ``_exit_now``).
     """
     if argv[:1] not in (["run"], ["check"]):
         return False
     gc.disable()
-    try:
-        from ordo.cli import commands  # noqa: F401  - the import is the point
-    finally:
+    _START_UP.collector_off = True
+    return True
+
+
+def _start_up_over() -> None:
+    """After ``_preload``: the library is imported (for ``ordo run``, once its files have
+    begun to be read ahead), so what start-up made is frozen and the collector back on."""
+    if _START_UP.collector_off:
+        _START_UP.collector_off = False
         gc.freeze()
         gc.enable()
-    return True
 
 
 def command_app(argv: list[str]) -> typer.Typer:

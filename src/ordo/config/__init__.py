@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from ordo.config.connections import connection_names, resolve
-from ordo.config.url import url_secrets
+from ordo.config.url import parse_url, url_secrets
 from ordo.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -121,8 +119,8 @@ class Settings:
                     masker.add(value, name=key)
                     continue
                 try:
-                    url = make_url(value)
-                except (ArgumentError, ValueError):  # make_url's two ways to refuse
+                    url = parse_url(value)
+                except ConfigError:
                     masker.add(value, name=key)  # not a URL after all: mask the whole value
                     continue
                 if url.password or url.query:

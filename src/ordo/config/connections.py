@@ -17,11 +17,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import URL
+from typing import TYPE_CHECKING
 
 from ordo.config.url import masked_url, normalize_url, url_from_settings
 from ordo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 __all__ = ["DEFAULT_CONNECTION", "TYPES", "ConnectionSettings", "connection_names", "resolve"]
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
-
-from sqlalchemy import URL
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from ordo.errors import ConfigError
 from ordo.masking import Masker
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 __all__ = [
     "masked_url",
@@ -80,6 +80,8 @@ def url_from_settings(settings: Mapping[str, str], *, base_dir: Path) -> URL:
     def get(name: str) -> str | None:
         value = settings.get(name)
         return value.strip() if value and value.strip() else None
+
+    from sqlalchemy import URL  # deferred: reading a manifest needs no SQLAlchemy
 
     database_url = get("DATABASE_URL")
     if database_url is not None:
@@ -144,17 +146,25 @@ def normalize_url(url: str | URL, *, base_dir: Path, source: str = "the database
     paths are resolved against ``base_dir`` (the project root); ``:memory:`` stays.
     """
     if isinstance(url, str):
-        try:
-            url = make_url(url)
-        except (ArgumentError, ValueError):
-            # The text is not echoed: it may hold a password in a shape we failed to parse.
-            raise ConfigError(
-                f"{source} is not a valid database URL",
-                hint="write it as dialect://user:password@host:port/database, "
-                "percent-encoding special characters in the password",
-            ) from None
+        url = parse_url(url, source=source)
     url = url.set(drivername=_normalize_drivername(url.drivername, source=source))
     return _anchor_file(url, base_dir)
+
+
+def parse_url(text: str, *, source: str = "the database URL") -> URL:
+    """``text`` as a SQLAlchemy URL; ``ConfigError`` (without the text) when it is none."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(text)
+    except (ArgumentError, ValueError):
+        # The text is not echoed: it may hold a password in a shape we failed to parse.
+        raise ConfigError(
+            f"{source} is not a valid database URL",
+            hint="write it as dialect://user:password@host:port/database, "
+            "percent-encoding special characters in the password",
+        ) from None
 
 
 def require_driver(url: URL) -> None:
@@ -176,8 +186,8 @@ def masked_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ``***``, safe for logs and messages."""
     if isinstance(url, str):
         try:
-            parsed = make_url(url)
-        except (ArgumentError, ValueError):
+            parsed = parse_url(url)
+        except ConfigError:
             return Masker().mask(url)
         return parsed.render_as_string(hide_password=True)
     return url.render_as_string(hide_password=True)

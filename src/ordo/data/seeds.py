@@ -1,34 +1,30 @@
 """CSV seeds as a library: read and type a file (no database), then load it into a table.
 
-``read_seed`` does everything that can be done without a database, so that a plan finds
-every bad file before any table is touched: it reads and decodes the file, checks its header
-and that every row has as many fields, and types each column (``column_types`` honoured, the
-rest inferred; see ``ordo.data.inference``). ``load_seed`` then makes the table ready
+``read_seed`` does everything that can be done without a database (``ordo.data.typed_csv``),
+so that a plan finds every bad file before any table is touched. ``load_seed`` then makes the
+table ready
 (``prepare_table``) and fills it by the backend's bulk path: its own CSV loader where it has
 one (PostgreSQL ``COPY``, DuckDB ``read_csv``), else ``insert_rows``.
 """
 
 from __future__ import annotations
 
-import csv
-import gc
-import io
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy
 
-from ordo.data.arrow_seeds import ArrowValues, read_typed
-from ordo.data.csv_files import CsvError, CsvFile, CsvFormat, read_csv
-from ordo.data.inference import declared_type, first_bad_value, infer_type, python_values
+from ordo.data.arrow_seeds import ArrowValues
+from ordo.data.csv_files import CsvFile, CsvFormat
+from ordo.data.inference import python_values
 from ordo.data.tables import Mode, Target, insert_rows, prepare_table, table_sql
+from ordo.data.typed_csv import TypedCsv, no_cyclic_gc, read_typed_csv
 from ordo.data.types import Column
 from ordo.db.dialects import Dialect, NamePart
 from ordo.db.dialects.base import CsvSource
 
-__all__ = ["Seed", "load_seed", "read_seed"]
+__all__ = ["Seed", "load_seed", "read_seed", "seed_of"]
 
 
 @dataclass(frozen=True)
@@ -58,42 +54,14 @@ def read_seed(
     format: CsvFormat | None = None,
     column_types: Mapping[str, str] | None = None,
 ) -> Seed:
-    """Read, check and type ``path`` for loading into ``target``; ``CsvError`` says what is
-    wrong (ragged rows, a bad header, invalid text, a value that does not fit its declared
-    type, a ``column_types`` name that is not a column), with the line."""
-    file = read_csv(path, format)
-    declared = dict(column_types or {})
-    unknown = sorted(set(declared) - set(file.header))
-    if unknown:
-        raise CsvError(
-            path,
-            f"column_types names {', '.join(map(repr, unknown))}, which the header does not "
-            f"have (its columns: {', '.join(file.header)})",
-            line=1,
-        )
-    by_arrow = read_typed(file, declared, lambda n, v, d: _column(file, n, v, d).type)
-    if by_arrow is not None:
-        types, text = by_arrow
-        columns = tuple(Column(n, t) for n, t in zip(file.header, types, strict=True))
-        return Seed(file, target, columns, text)
-    with _no_cyclic_gc():
-        rows = file.rows() if file.body else []
-        width = len(file.header)
-        if rows and set(map(len, rows)) != {width}:
-            index = next(i for i, row in enumerate(rows) if len(row) != width)
-            found = len(rows[index])
-            raise CsvError(
-                path,
-                f"this row has {found} field{'s' if found != 1 else ''}, the header has {width}",
-                line=_line_of_row(file, index),
-            )
-        values = tuple(zip(*rows, strict=True)) if rows else tuple(() for _ in file.header)
-        del rows  # freed while the collector waits: it never walks them
-        columns = tuple(
-            _column(file, name, column, declared.get(name))
-            for name, column in zip(file.header, values, strict=True)
-        )
-    return Seed(file, target, columns, values)
+    """Read, check and type ``path`` for loading into ``target`` (``read_typed_csv``);
+    ``CsvError`` says what is wrong, with the line."""
+    return seed_of(read_typed_csv(path, format, column_types), target)
+
+
+def seed_of(typed: TypedCsv, target: Target) -> Seed:
+    """The read file ``typed`` as a seed of ``target``."""
+    return Seed(typed.file, target, typed.columns, typed.text)
 
 
 def load_seed(
@@ -126,56 +94,9 @@ def load_seed(
     )
     if native is not None:
         return native
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         values = [
             python_values(column_values, column.type, format.nulls)
             for column_values, column in zip(seed.values, seed.columns, strict=True)
         ]
     return insert_rows(connection, dialect, seed.target, seed.columns, zip(*values, strict=True))
-
-
-def _column(file: CsvFile, name: str, values: tuple[str, ...], declared: str | None) -> Column:
-    nulls = file.format.nulls
-    if declared is None:
-        return Column(name, infer_type(values, nulls))
-    column_type, pattern = declared_type(declared)
-    if pattern is not None:
-        bad = first_bad_value(values, nulls, pattern, declared)
-        if bad is not None:
-            raise CsvError(
-                file.path,
-                f"column {name!r}: value {bad.value!r} does not fit its declared type {declared}",
-                line=_line_of_row(file, bad.index),
-            )
-    return Column(name, column_type)
-
-
-def _line_of_row(file: CsvFile, index: int) -> int:
-    """The file's line where data row ``index`` (0-based) starts; quoted fields may span
-    lines, so the rows are counted again (only when an error needs it)."""
-    if file.format.quote not in file.body:
-        return index + 2
-    reader = csv.reader(
-        io.StringIO(file.body, newline=""),
-        delimiter=file.format.delimiter,
-        quotechar=file.format.quote,
-    )
-    line = 0
-    for number, _ in enumerate(reader):
-        if number == index:
-            return line + 2
-        line = reader.line_num
-    return line + 2
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Parsing a file makes millions of strings and lists, none in a cycle; the cyclic
-    collector would walk them all again and again (a third of the time), so it waits."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -41,6 +41,7 @@ TYPE_NAMES = (
     "json",
     "decimal(P,S)",
 )
+_SIMPLE = frozenset(TYPE_NAMES[:-1])  # all but decimal(P,S)
 _DECIMAL = re.compile(r"(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", re.I)
 
 
@@ -48,6 +49,9 @@ def arrow_type(name: str) -> pa.DataType:
     """The Arrow type a ``column_types`` name stands for; ``ValueError`` for an unknown one."""
     import pyarrow as pa
 
+    key, decimal = _parsed(name)
+    if decimal is not None:
+        return pa.decimal128(*decimal)
     simple: dict[str, pa.DataType] = {
         "string": pa.string(),
         "text": pa.string(),
@@ -65,9 +69,15 @@ def arrow_type(name: str) -> pa.DataType:
         "timestamptz": pa.timestamp("us", tz="UTC"),
         "binary": pa.binary(),
     }
+    return simple[key]
+
+
+def _parsed(name: str) -> tuple[str, tuple[int, int] | None]:
+    """``name`` folded, and a decimal's precision and scale; ``ValueError`` for an unknown
+    name. Without pyarrow, so that reading a manifest does not import it."""
     key = name.strip().lower()
-    if key in simple:
-        return simple[key]
+    if key in _SIMPLE:
+        return key, None
     match = _DECIMAL.fullmatch(key)
     if match:
         precision, scale = int(match[1]), int(match[2])
@@ -75,7 +85,7 @@ def arrow_type(name: str) -> pa.DataType:
             raise ValueError(
                 f"decimal({precision},{scale}) needs 1 <= precision <= 38, scale <= it"
             )
-        return pa.decimal128(precision, scale)
+        return key, (precision, scale)
     raise ValueError(f"unknown column type '{name}' (one of: {', '.join(TYPE_NAMES)})")
 
 
@@ -83,7 +93,7 @@ def check_type_names(types: Mapping[str, str]) -> dict[str, str]:
     """A pydantic validator body: every name known (raises ``ValueError`` naming the column)."""
     for column, name in types.items():
         try:
-            arrow_type(name)
+            _parsed(name)
         except ValueError as exc:
             raise ValueError(f"column '{column}': {exc}") from None
     return dict(types)

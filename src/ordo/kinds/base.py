@@ -40,9 +40,11 @@ __all__ = [
     "PrepareContext",
     "PreparedRestore",
     "PreparedStep",
+    "ReadsAhead",
     "Restorable",
     "StepFields",
     "StepOutcome",
+    "reader_ahead",
     "restorer",
 ]
 
@@ -52,6 +54,7 @@ OptionsT_co = TypeVar("OptionsT_co", bound=StepOptions, default=StepOptions, cov
 OptionsT = TypeVar("OptionsT", bound=StepOptions)
 PreparedT = TypeVar("PreparedT", bound="PreparedStep[Any]")
 PreparedT_contra = TypeVar("PreparedT_contra", bound="PreparedStep[Any]", contravariant=True)
+OptionsT_contra = TypeVar("OptionsT_contra", bound=StepOptions, contravariant=True)
 
 
 class StepFields(TypedDict, Generic[OptionsT]):
@@ -208,6 +211,24 @@ class Restorable(Protocol[PreparedT_contra]):
     it put back in ``details``; it raises ``ExecutionError`` when nothing good is left."""
 
     def restore(self, step: PreparedT_contra, ctx: ExecutionContext) -> StepOutcome: ...
+
+
+class ReadsAhead(Protocol[OptionsT_contra]):
+    """A kind whose steps read big input files (``seed``, ``collect``): ``read_ahead`` starts
+    reading them in the background (``ordo._read_ahead``) as soon as the manifest is read, while
+    ``ordo run`` is still starting up, and ``prepare`` or ``execute`` takes what it read. It
+    raises nothing the run would not raise anyway: a file it cannot find is simply not read
+    ahead, and the step says what is wrong when it gets there."""
+
+    def read_ahead(
+        self, options: OptionsT_contra, project: Project, manifest_dir: Path
+    ) -> None: ...
+
+
+def reader_ahead(kind: object) -> ReadsAhead[Any] | None:
+    """``kind`` as a ``ReadsAhead`` when it has ``read_ahead``; None otherwise."""
+    read_ahead = getattr(kind, "read_ahead", None)
+    return kind if callable(read_ahead) else None  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,9 @@ connection and shares no transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -33,8 +35,10 @@ from ordo.kinds.base import (
 from ordo.kinds.options import StepOptions
 
 if TYPE_CHECKING:
+    from ordo.datasets.collecting import Gathered
     from ordo.datasets.normalising import Schema
     from ordo.db.dialects import Dialect
+    from ordo.project import Project
 
 __all__ = ["CollectKind", "CollectOptions", "PreparedCollect"]
 
@@ -103,56 +107,36 @@ class CollectKind:
         """Never: it touches no database; its file is put in place after it succeeds."""
         return False
 
+    def read_ahead(self, options: CollectOptions, project: Project, manifest_dir: Path) -> None:
+        """Start reading and normalising the workbooks (``ordo._read_ahead``)."""
+        from ordo import _read_ahead
+
+        require_modules(("pyarrow", "fastexcel", "xxhash"), "a collect step", "type")
+        root = project.root
+        files, output = _sources(options, root), _output(options, root)
+        _read_ahead.start(*_gathering(options, files, output, root))
+
     def prepare(self, options: CollectOptions, ctx: PrepareContext) -> PreparedCollect:
         require_modules(("pyarrow", "fastexcel", "xxhash"), "a collect step", "type")
         root = ctx.project.root
-        files: set[Path] = set()
-        for pattern in options.sources:
-            found = _matches(root, pattern)
-            if not found:
-                raise StepProblem(
-                    f"no file matches '{pattern}' (looked in {_base(root, pattern)})",
-                    key="sources",
-                    hint="sources are relative to the project folder (the one holding config/)",
-                )
-            for path in found:
-                if path.suffix.lower() not in EXTENSIONS:
-                    raise StepProblem(
-                        f"'{pattern}' matches {path.name}, which is not a workbook (one of "
-                        f"{', '.join(EXTENSIONS)})",
-                        key="sources",
-                        hint="narrow the pattern, e.g. reports/*.xlsx",
-                    )
-            files.update(found)
-        output = _resolve(root, options.output)
-        if output.suffix.lower() != ".parquet":
-            raise StepProblem(f"output '{options.output}' should be a .parquet file", key="output")
+        files = _sources(options, root)
+        output = _output(options, root)
         shown = _shown(root, output)
         return PreparedCollect(
             **ctx.fields(self.name, options),
             summary=f"- {plural(len(files), 'file')} -> {shown}",
-            files=tuple(sorted(files)),
+            files=files,
             output=output,
             root=root,
         )
 
     def execute(self, step: PreparedCollect, ctx: ExecutionContext) -> StepOutcome:
-        from ordo.datasets.collecting import gather, keep_previous
+        from ordo import _read_ahead
+        from ordo.datasets.collecting import keep_previous
         from ordo.datasets.parquet_files import stage_parquet
 
         options = step.options
-        gathered = gather(
-            step.files,
-            step.output,
-            _schema(options),
-            sheet=options.sheet,
-            header_row=options.header_row,
-            lineage=options.lineage,
-            dedupe=options.dedupe,
-            order_by=options.order_by,
-            on_bad_file=options.on_bad_file,
-            root=step.root,
-        )
+        gathered = _read_ahead.take(*_gathering(options, step.files, step.output, step.root))
         result = gathered.result
         for file in result.files:
             ctx.log_line(f"{file}: {plural(result.rows_per_file[file], 'row')}")
@@ -189,6 +173,62 @@ class CollectKind:
         done = restore_output(step.output)
         ctx.log_line(done)
         return StepOutcome(details={"output": _shown(step.root, step.output), "restore": done})
+
+
+def _sources(options: CollectOptions, root: Path) -> tuple[Path, ...]:
+    """The workbooks the step's ``sources`` match, sorted; ``StepProblem`` when a pattern
+    matches none, or a file that is not a workbook."""
+    files: set[Path] = set()
+    for pattern in options.sources:
+        found = _matches(root, pattern)
+        if not found:
+            raise StepProblem(
+                f"no file matches '{pattern}' (looked in {_base(root, pattern)})",
+                key="sources",
+                hint="sources are relative to the project folder (the one holding config/)",
+            )
+        for path in found:
+            if path.suffix.lower() not in EXTENSIONS:
+                raise StepProblem(
+                    f"'{pattern}' matches {path.name}, which is not a workbook (one of "
+                    f"{', '.join(EXTENSIONS)})",
+                    key="sources",
+                    hint="narrow the pattern, e.g. reports/*.xlsx",
+                )
+        files.update(found)
+    return tuple(sorted(files))
+
+
+def _output(options: CollectOptions, root: Path) -> Path:
+    output = _resolve(root, options.output)
+    if output.suffix.lower() != ".parquet":
+        raise StepProblem(f"output '{options.output}' should be a .parquet file", key="output")
+    return output
+
+
+def _gathering(
+    options: CollectOptions, files: tuple[Path, ...], output: Path, root: Path
+) -> tuple[Hashable, list[Path], Callable[[], Gathered]]:
+    """What reading the workbooks takes: its key (everything the reading depends on), the
+    files it reads (the output too: its stored hash decides ``unchanged``), and the reading
+    itself."""
+    from ordo.datasets.collecting import gather
+
+    key = ("collect", files, output, root, options.model_dump_json())
+    read = partial(
+        gather,
+        files,
+        output,
+        _schema(options),
+        sheet=options.sheet,
+        header_row=options.header_row,
+        lineage=options.lineage,
+        dedupe=options.dedupe,
+        order_by=options.order_by,
+        on_bad_file=options.on_bad_file,
+        root=root,
+    )
+    return key, [*files, output], read
 
 
 def _schema(options: CollectOptions) -> Schema:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import codecs
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -30,7 +32,9 @@ if TYPE_CHECKING:
     from ordo.data.csv_files import CsvFormat
     from ordo.data.seeds import Seed
     from ordo.data.tables import Target
+    from ordo.data.typed_csv import TypedCsv
     from ordo.db.dialects import Dialect
+    from ordo.project import Project
 
 __all__ = ["PreparedSeed", "SeedKind", "SeedOptions"]
 
@@ -109,12 +113,21 @@ class SeedKind:
         backends, which ``implicit_commits`` tells the planner)."""
         return True
 
+    def read_ahead(self, options: SeedOptions, project: Project, manifest_dir: Path) -> None:
+        """Start reading and typing the step's files (``ordo._read_ahead``)."""
+        from ordo import _read_ahead
+
+        format = _format(options)
+        for path in _files(options, project, manifest_dir):
+            _read_ahead.start(*_reading(options, path, format))
+
     def prepare(self, options: SeedOptions, ctx: PrepareContext) -> PreparedSeed:
+        from ordo import _read_ahead
         from ordo.data.csv_files import CsvError
         from ordo.data.ordering import CycleError, parents_first
-        from ordo.data.seeds import read_seed
+        from ordo.data.seeds import seed_of
 
-        paths = _files(options, ctx)
+        paths = _files(options, ctx.project, ctx.manifest_dir)
         format = _format(options)
         by_stem: dict[str, Seed] = {}
         stems = [path.stem for path in paths]
@@ -135,7 +148,9 @@ class SeedKind:
         for path in paths:
             target = _target(options, ctx.dialect, path)
             try:
-                by_stem[path.stem] = read_seed(path, target, format, _types(options, path))
+                by_stem[path.stem] = seed_of(
+                    _read_ahead.take(*_reading(options, path, format)), target
+                )
             except CsvError as exc:
                 problem = StepProblem(exc.reason, line=exc.line)
                 problem.file = path
@@ -260,10 +275,22 @@ def _detail(seed: Seed, rows: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def _files(options: SeedOptions, ctx: PrepareContext) -> list[Path]:
+def _reading(
+    options: SeedOptions, path: Path, format: CsvFormat
+) -> tuple[Hashable, list[Path], Callable[[], TypedCsv]]:
+    """What reading ``path`` takes: its key (everything the reading depends on), the file,
+    and the reading itself."""
+    from ordo.data.typed_csv import read_typed_csv
+
+    types = _types(options, path)
+    key = ("seed", path, format, tuple(sorted(types.items())))
+    return key, [path], partial(read_typed_csv, path, format, types)
+
+
+def _files(options: SeedOptions, project: Project, manifest_dir: Path) -> list[Path]:
     """The CSV files: under ``seeds/`` in the project (or ``scripts/seeds/``), else beside
     the manifest; a glob takes the first folder where it matches anything."""
-    bases = [ctx.project.seeds_dir, ctx.project.scripts_dir / "seeds", ctx.manifest_dir]
+    bases = [project.seeds_dir, project.scripts_dir / "seeds", manifest_dir]
     if options.file is not None:
         path = Path(options.file)
         candidates = [path] if path.is_absolute() else [base / path for base in bases]

@@ -1,0 +1,52 @@
+"""Starting to read a manifest's input files before ``ordo run`` has finished starting up.
+
+``read_ahead`` reads the manifest and asks each step whose kind reads big files (``seed``,
+``collect``: ``ordo.kinds.base.ReadsAhead``) to start reading them in the background
+(``ordo._read_ahead``). It is called before the rest of the library is imported, and it
+imports no more than reading a manifest needs, so that the reading overlaps the imports.
+
+It is a head start and nothing else: whatever goes wrong here (no manifest, a bad one, a
+missing file) is left for the run, which finds it again and says so where it belongs. With
+``--select``, ``--exclude`` or ``--resume`` it does nothing: which steps run is known only
+once the plan is built, and a step that does not run must not cost a read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ordo.errors import OrdoError, StepProblem
+from ordo.kinds import get_kind
+from ordo.kinds.base import reader_ahead
+from ordo.manifest.loader import load_manifest
+from ordo.project import Project
+
+__all__ = ["read_ahead"]
+
+
+def read_ahead(
+    manifest: Path | str | None = None,
+    *,
+    project: Path | str | None = None,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    resume: str | None = None,
+) -> None:
+    """Start reading the input files of the manifest's enabled steps in the background."""
+    if select or exclude or resume is not None:
+        return
+    try:
+        proj = Project.at(project)
+        loaded = load_manifest(proj.manifest_path(manifest))
+    except (OrdoError, OSError):
+        return  # the run says what is wrong with it
+    for entry in loaded.steps:
+        if not entry.options.enabled:
+            continue
+        try:
+            reader = reader_ahead(get_kind(entry.options.type))
+            if reader is not None:
+                reader.read_ahead(entry.options, proj, loaded.path.parent)
+        except (OrdoError, StepProblem, OSError, KeyError, ValueError):
+            continue  # the step says what is wrong with it when the plan prepares it
