@@ -23,10 +23,8 @@ Small files never come here: importing pyarrow costs more than it saves below ab
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ordo.data.inference import MAX_PRECISION
@@ -81,20 +79,13 @@ def read_typed(
     if table is None:
         return None
     nulls = file.format.nulls
-
-    def settled(name: str, column: pa.ChunkedArray) -> ColumnType | None:
-        return None if name in declared else _settled(column, nulls)
-
-    # Arrow's kernels let go of the GIL: the columns are settled side by side, one per core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        settling = list(pool.map(settled, file.header, table.columns))
-    types = tuple(
-        typed_by_values(name, tuple(column.to_pylist()), declared.get(name))
-        if found is None
-        else found
-        for name, column, found in zip(file.header, table.columns, settling, strict=True)
-    )
-    return types, ArrowValues(table)
+    types = []
+    for name, column in zip(file.header, table.columns, strict=True):
+        found = None if name in declared else _settled(column, nulls)
+        if found is None:
+            found = typed_by_values(name, tuple(column.to_pylist()), declared.get(name))
+        types.append(found)
+    return tuple(types), ArrowValues(table)
 
 
 def _eligible(file: CsvFile) -> bool:
