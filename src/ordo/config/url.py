@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "masked_url",
     "normalize_url",
+    "parse_url",
     "require_driver",
     "url_from_settings",
     "url_secrets",
