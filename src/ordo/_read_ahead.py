@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["start", "take"]
+__all__ = ["keep", "start", "take"]
 
 T = TypeVar("T")
 Stamp = tuple[Path, int, int] | tuple[Path, None, None]
@@ -89,6 +89,15 @@ def start(key: Hashable, files: Sequence[Path], read: Callable[[], object]) -> N
     """Begin ``read()`` in the background, for a later ``take(key, ...)``; a key already
     started is left as it is."""
     _READER.start(key, files, read)
+
+
+def keep(key: Hashable, files: Sequence[Path], value: object) -> None:
+    """Keep ``value``, already read from ``files``, for a later ``take(key, ...)``: what was
+    read to start the others (the manifest) is not read twice."""
+    future: Future[Any] = Future()
+    future.set_result(value)
+    with _READER.lock:
+        _READER.started.setdefault(key, _Started(_stamps(files), future))
 
 
 def take(key: Hashable, files: Sequence[Path], read: Callable[[], T]) -> T:

@@ -107,3 +107,11 @@ def test_the_worker_ends_when_there_is_nothing_left_to_read(data: Path) -> None:
         if thread.name == "ordo-read-ahead":
             thread.join(timeout=10)
     assert "ordo-read-ahead" not in [t.name for t in threading.enumerate()]
+
+
+def test_a_kept_value_is_handed_over_while_its_file_is_unchanged(data: Path) -> None:
+    _read_ahead.keep(("kept", data), [data], "as read before")
+    assert _read_ahead.take(("kept", data), [data], Reads(data)) == "as read before"
+    _read_ahead.keep(("kept again", data), [data], "as read before")
+    data.write_text("a,b\n1,2\nand more\n")
+    assert _read_ahead.take(("kept again", data), [data], Reads(data)) == "a,b\n1,2\nand more\n"

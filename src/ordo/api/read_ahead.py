@@ -8,7 +8,8 @@ imports no more than reading a manifest needs, so that the reading overlaps the 
 It is a head start and nothing else: whatever goes wrong here (no manifest, a bad one, a
 missing file) is left for the run, which finds it again and says so where it belongs. With
 ``--select``, ``--exclude`` or ``--resume`` it does nothing: which steps run is known only
-once the plan is built, and a step that does not run must not cost a read.
+once the plan is built, and a step that does not run must not cost a read. The manifest it
+read is kept for the run (``manifest_key``), which takes it if the file has not changed.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ordo import _read_ahead
 from ordo.errors import OrdoError, StepProblem
 from ordo.kinds import get_kind
 from ordo.kinds.base import reader_ahead
 from ordo.manifest.loader import load_manifest
 from ordo.project import Project
 
-__all__ = ["read_ahead"]
+__all__ = ["manifest_key", "read_ahead"]
+
+
+def manifest_key(path: Path) -> tuple[str, Path]:
+    """The key the manifest read here is kept under, for the run's plan to take."""
+    return ("manifest", path)
 
 
 def read_ahead(
@@ -38,9 +45,11 @@ def read_ahead(
         return
     try:
         proj = Project.at(project)
-        loaded = load_manifest(proj.manifest_path(manifest))
+        path = proj.manifest_path(manifest)
+        loaded = load_manifest(path)
     except (OrdoError, OSError):
         return  # the run says what is wrong with it
+    _read_ahead.keep(manifest_key(path), [path], loaded)
     for entry in loaded.steps:
         if not entry.options.enabled:
             continue

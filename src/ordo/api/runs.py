@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ordo import _read_ahead
 from ordo._files import remove_stale_temps
 from ordo._hints import did_you_mean
+from ordo.api.read_ahead import manifest_key
 from ordo.config import Settings
 from ordo.errors import InvalidInput, ManifestInvalid, OrdoError, Problem
 from ordo.events import RunStatus, Subscriber
@@ -222,7 +225,10 @@ def _settings(
 
 
 def _plan(proj: Project, settings: Settings, manifest_path: Path, options: RunOptions) -> Plan:
-    loaded = load_manifest(manifest_path)
+    # as read ahead (``ordo.api.read_ahead``) if the file has not changed since
+    loaded = _read_ahead.take(
+        manifest_key(manifest_path), [manifest_path], partial(load_manifest, manifest_path)
+    )
     the_plan = build_plan(
         loaded, proj, settings, options.params, select=options.select, exclude=options.exclude
     )
