@@ -173,3 +173,20 @@ def test_the_run_plans_the_manifest_read_ahead_unless_it_changed(tmp_path: Path)
     renamed = textwrap.dedent(SEED).replace("load customers", "load the customers again")
     (root / "queue" / "manifest.yaml").write_text(renamed)
     assert run(root).steps[0].name == "load the customers again"
+
+
+def test_a_kind_whose_read_ahead_fails_is_left_to_its_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a kind's ``read_ahead`` raises (a plugin's own bug), the run goes on and the
+    step reads its files when the plan prepares it."""
+    from ordo.kinds.seed import SeedKind
+
+    def broken(*args: object) -> None:
+        raise TypeError("a bug in read_ahead")
+
+    monkeypatch.setattr(SeedKind, "read_ahead", broken)
+    root = seed_project(tmp_path, csv_of(10))
+    read_ahead(project=root)
+    assert run(root).status == "success"
+    assert customers(root) == [(10, 0, "000009")]

@@ -6,7 +6,8 @@
 imports no more than reading a manifest needs, so that the reading overlaps the imports.
 
 It is a head start and nothing else: whatever goes wrong here (no manifest, a bad one, a
-missing file) is left for the run, which finds it again and says so where it belongs. With
+missing file, a plugin kind's own mistake) is left for the run, which finds it again and says
+so where it belongs. With
 ``--select``, ``--exclude`` or ``--resume`` it does nothing: which steps run is known only
 once the plan is built, and a step that does not run must not cost a read. The manifest it
 read is kept for the run (``manifest_key``), which takes it if the file has not changed.
@@ -18,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ordo import _read_ahead
-from ordo.errors import OrdoError, StepProblem
 from ordo.kinds import get_kind
 from ordo.kinds.base import reader_ahead
 from ordo.manifest.loader import load_manifest
@@ -47,8 +47,8 @@ def read_ahead(
         proj = Project.at(project)
         path = proj.manifest_path(manifest)
         loaded = load_manifest(path)
-    except (OrdoError, OSError):
-        return  # the run says what is wrong with it
+    except Exception:  # a head start never stops a run: the run says what is wrong
+        return
     _read_ahead.keep(manifest_key(path), [path], loaded)
     for entry in loaded.steps:
         if not entry.options.enabled:
@@ -57,5 +57,5 @@ def read_ahead(
             reader = reader_ahead(get_kind(entry.options.type))
             if reader is not None:
                 reader.read_ahead(entry.options, proj, loaded.path.parent)
-        except (OrdoError, StepProblem, OSError, KeyError, ValueError):
-            continue  # the step says what is wrong with it when the plan prepares it
+        except Exception:  # the plan says what is wrong with the step
+            continue
