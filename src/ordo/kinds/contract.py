@@ -18,8 +18,10 @@ file there, so the suite needs no server. It checks that the kind declares its n
 extensions and folder; that its options model forbids unknown keys; that ``prepare`` has no
 side effects (no file written, no connection opened: opening one would create the database
 file); that a missing file is a ``StepProblem`` at the ``file`` key; that ``execute``
-returns a ``StepOutcome``, inside a transaction when the kind says it may share one; and, for
-a ``Restorable`` kind, that ``restore`` after ``execute`` returns a ``StepOutcome`` too.
+returns a ``StepOutcome``, inside a transaction when the kind says it may share one; for a
+``Restorable`` kind, that ``restore`` after ``execute`` returns a ``StepOutcome`` too; and for a
+``ReadsAhead`` kind, that reading ahead writes nothing and changes neither what ``prepare``
+gives nor what ``execute`` does with it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ from ordo.config import DEFAULT_CONNECTION, Settings
 from ordo.db.dialects import dialect_for
 from ordo.db.engines import EngineRegistry
 from ordo.errors import StepProblem
-from ordo.kinds.base import ExecutionContext, Kind, PrepareContext, StepOutcome, restorer
+from ordo.kinds.base import (
+    ExecutionContext,
+    Kind,
+    PrepareContext,
+    StepOutcome,
+    reader_ahead,
+    restorer,
+)
 from ordo.kinds.templating import Renderer
 from ordo.masking import Masker
 from ordo.project import Project
@@ -135,10 +144,8 @@ class KindContract:
             self.kind.prepare(options, self.prepare_context(project))
         assert caught.value.key == "file"
 
-    def test_execute_returns_a_step_outcome(self, tmp_path: Path) -> None:
-        project = self.project(tmp_path / "project")
-        prepare = self.prepare_context(project)
-        step = self.kind.prepare(self.options(self.step()), prepare)
+    def execute(self, step: Any, project: Project, prepare: PrepareContext) -> StepOutcome:
+        """``execute`` of a prepared step, in a transaction when the kind may share one."""
         ctx = ExecutionContext(
             run_id="contract",
             project=project,
@@ -147,15 +154,37 @@ class KindContract:
             attempt=1,
         )
         if not self.kind.uses_connection or not self.kind.transactional(prepare.dialect):
-            outcome = self.kind.execute(step, ctx)
-        else:
-            with EngineRegistry() as engines:
-                engine = engines.for_connection(prepare.settings.connection(DEFAULT_CONNECTION))
-                with engine.connect() as conn, conn.begin():
-                    ctx.connection, ctx.dialect = conn, dialect_for(conn)
-                    outcome = self.kind.execute(step, ctx)
+            return self.kind.execute(step, ctx)
+        with EngineRegistry() as engines:
+            engine = engines.for_connection(prepare.settings.connection(DEFAULT_CONNECTION))
+            with engine.connect() as conn, conn.begin():
+                ctx.connection, ctx.dialect = conn, dialect_for(conn)
+                return self.kind.execute(step, ctx)
+
+    def test_execute_returns_a_step_outcome(self, tmp_path: Path) -> None:
+        project = self.project(tmp_path / "project")
+        prepare = self.prepare_context(project)
+        step = self.kind.prepare(self.options(self.step()), prepare)
+        outcome = self.execute(step, project, prepare)
         assert isinstance(outcome, StepOutcome)
         assert all(isinstance(key, str) for key in outcome.details)
+
+    def test_read_ahead_changes_nothing_but_when_files_are_read(self, tmp_path: Path) -> None:
+        reading = reader_ahead(self.kind)
+        if reading is None:  # reads nothing big: ordo run starts nothing for it
+            return
+        project = self.project(tmp_path / "project")
+        before = _tree(project.root)
+        options = self.options(self.step())
+        reading.read_ahead(options, project, project.root / "queue")
+        prepare = self.prepare_context(project)
+        ahead = self.kind.prepare(options, prepare)
+        assert _tree(project.root) == before  # nothing written, no database file created
+        assert not (project.root / _DATABASE).exists()
+        assert ahead == self.kind.prepare(options, prepare)  # as prepared without it
+        outcome = self.execute(ahead, project, prepare)
+        again = self.execute(self.kind.prepare(options, prepare), project, prepare)
+        assert (outcome.rows, outcome.details.keys()) == (again.rows, again.details.keys())
 
     def test_restore_after_execute_returns_a_step_outcome(self, tmp_path: Path) -> None:
         restoring = restorer(self.kind)
