@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ordo.data.inference import MAX_PRECISION
@@ -61,6 +61,50 @@ class ArrowValues:
 
     def as_tuples(self) -> tuple[tuple[str, ...], ...]:
         return tuple(tuple(column.to_pylist()) for column in self.table.columns)
+
+    def typed(self, types: Sequence[ColumnType], nulls: Collection[str]) -> pa.Table | None:
+        """The text as values of ``types``, NULL where a field is one of ``nulls``; None when
+        a type has no Arrow form here (a declared one is the database's to read) or a value
+        does not cast as the database would read its text (a declared decimal with more
+        places than its scale: the database rounds, Arrow refuses), and the text must go."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        markers = pa.array(sorted(nulls), pa.string()) if nulls else None
+        columns = []
+        for text, type in zip(self.table.columns, types, strict=True):
+            arrow = _arrow_type(type)
+            if arrow is None:
+                return None
+            values = text if markers is None else pc.if_else(pc.is_in(text, markers), None, text)
+            try:
+                columns.append(values.cast(arrow))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        return pa.table(columns, names=self.table.column_names)
+
+
+def _arrow_type(type: ColumnType) -> pa.DataType | None:
+    import pyarrow as pa
+
+    if type.declared:
+        return None
+    if type.kind is TypeKind.DECIMAL:
+        precision = type.precision or MAX_PRECISION
+        return pa.decimal128(precision, type.scale or 0) if precision <= 38 else None
+    made = {
+        TypeKind.INTEGER: pa.int64,
+        TypeKind.BOOLEAN: pa.bool_,
+        TypeKind.DATE: pa.date32,
+        TypeKind.TEXT: pa.string,
+    }.get(type.kind)
+    if made is not None:
+        return made()
+    if type.kind is TypeKind.TIMESTAMP:
+        return pa.timestamp("us")
+    if type.kind is TypeKind.TIMESTAMPTZ:
+        return pa.timestamp("us", tz="UTC")
+    return None
 
 
 def read_typed(

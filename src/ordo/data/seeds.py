@@ -9,9 +9,10 @@ one (PostgreSQL ``COPY``, DuckDB ``read_csv``), else ``insert_rows``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy
 
@@ -23,6 +24,9 @@ from ordo.data.typed_csv import TypedCsv, no_cyclic_gc, read_typed_csv
 from ordo.data.types import Column
 from ordo.db.dialects import Dialect, NamePart
 from ordo.db.dialects.base import CsvSource
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["Seed", "load_seed", "read_seed", "seed_of"]
 
@@ -89,7 +93,13 @@ def load_seed(
         columns_sql,
         [dialect.column_type_sql(column.type) for column in seed.columns],
         CsvSource(
-            file.path, file.body, format.delimiter, format.quote, format.nulls, format.is_utf8
+            file.path,
+            file.body,
+            format.delimiter,
+            format.quote,
+            format.nulls,
+            format.is_utf8,
+            _typed(seed),
         ),
     )
     if native is not None:
@@ -100,3 +110,12 @@ def load_seed(
             for column_values, column in zip(seed.values, seed.columns, strict=True)
         ]
     return insert_rows(connection, dialect, seed.target, seed.columns, zip(*values, strict=True))
+
+
+def _typed(seed: Seed) -> Callable[[], pa.Table | None] | None:
+    """The seed's values typed, made when a loader asks (pyarrow read the file)."""
+    text = seed.text
+    if not isinstance(text, ArrowValues):
+        return None
+    types = [column.type for column in seed.columns]
+    return lambda: text.typed(types, seed.file.format.nulls)

@@ -1,12 +1,15 @@
-"""PostgreSQL's Arrow path for loads: each batch written as CSV by pyarrow (in C++) into
+"""PostgreSQL's Arrow path for loads: each batch in binary ``COPY`` where its types are
+exactly the table's (``_pg_binary``); otherwise written as CSV by pyarrow (in C++) into
 ``COPY ... FROM STDIN``, NULL an empty field and an empty string ``""``. CSV cannot carry
-binary values: a batch with a binary column goes through the prepared ``INSERT`` instead."""
+binary values: such a batch goes through the prepared ``INSERT`` instead."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ordo.db.dialects._pg_binary import binary_fits, copy_binary
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,7 +33,14 @@ def load_arrow(
     sql = f"COPY {table_sql} ({', '.join(columns_sql)}) FROM STDIN (FORMAT csv)"
     raw: Any = conn.connection.dbapi_connection
     written = 0
+    fits: dict[pa.Schema, bool] = {}  # asked once per schema: the answer is a query
     for batch in batches:
+        schema = batch.schema
+        if schema not in fits:
+            fits[schema] = binary_fits(raw, table_sql, columns_sql, schema)
+        if fits[schema]:
+            written += copy_binary(raw, table_sql, columns_sql, schema, [batch])
+            continue
         if any(_binary(field.type) for field in batch.schema):
             rows = zip(*(column.to_pylist() for column in batch.columns), strict=True)
             written += dialect.bulk_insert(conn, table_sql, columns_sql, rows)

@@ -102,6 +102,9 @@ class CsvSource:
     ``body`` is its decoded text after the header line, ``path`` the file itself (its first
     line the header), ``nulls`` the field texts that are NULL (quoted ones too), ``utf8``
     whether the file is UTF-8 (a loader reading the file itself may need it to be).
+    ``typed`` makes, when called, its values as an Arrow table of the columns' types (None
+    when a type has no Arrow form or a value does not cast), for a loader that takes typed
+    values faster than text; None when pyarrow did not read the file.
     """
 
     path: Path
@@ -110,6 +113,7 @@ class CsvSource:
     quote: str = '"'
     nulls: frozenset[str] = frozenset({""})
     utf8: bool = True
+    typed: Callable[[], pa.Table | None] | None = None
 
     def null_markers(self) -> list[str]:
         """The NULL markers; for a file with none, one that no field holds."""

@@ -305,9 +305,18 @@ class PostgreSQLDialect(Dialect):
         types_sql: Sequence[str],
         source: CsvSource,
     ) -> int | None:
-        """``COPY ... FROM STDIN (FORMAT csv)`` streaming the checked text: the server parses
-        every value as written. ``NULL`` takes one marker (``FORCE_NULL`` makes a quoted one
-        NULL too); several markers need ``insert_rows``."""
+        """Binary ``COPY`` of the typed values where they are exactly the table's types
+        (``_pg_binary``: the server has no text to parse); else ``COPY ... FROM STDIN
+        (FORMAT csv)`` streaming the checked text, which the server parses as written.
+        ``NULL`` takes one marker there (``FORCE_NULL`` makes a quoted one NULL too); several
+        markers need ``insert_rows``."""
+        raw: Any = conn.connection.dbapi_connection
+        typed = source.typed() if source.typed is not None else None
+        if typed is not None:
+            from ordo.db.dialects._pg_binary import binary_fits, copy_binary
+
+            if binary_fits(raw, table_sql, columns_sql, typed.schema):
+                return copy_binary(raw, table_sql, columns_sql, typed.schema, typed.to_batches())
         markers = source.null_markers()
         if len(markers) > 1:
             return None
@@ -321,7 +330,6 @@ class PostgreSQLDialect(Dialect):
                 f"FORCE_NULL ({columns})",
             ]
         )
-        raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY {table_sql} ({columns}) FROM STDIN ({options})") as copy:
                 body = source.body
