@@ -31,8 +31,12 @@ from ordo.store.base import (
     TaskRecord,
     TaskStatus,
 )
+from typing import TYPE_CHECKING
+
 from ordo.store.factory import open_store
-from ordo.store.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from ordo.store.memory import MemoryStore
 
 __all__ = [
     "MemoryStore",
@@ -48,3 +52,13 @@ __all__ = [
     "TaskStatus",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``MemoryStore`` on first use: it brings the service's job and queue records, which a
+    run that records to its SQLite file never needs (a few milliseconds of every start)."""
+    if name == "MemoryStore":
+        from ordo.store.memory import MemoryStore
+
+        return MemoryStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,6 +37,13 @@ DEFAULT_STATE_FILE = Path(".ordo") / "state.db"
 _ENTRY_POINTS = "ordo.state_stores"
 
 
+def _memory() -> StateStore:
+    # deferred: only the store asked for (this one brings the service's records)
+    from ordo.store.memory import MemoryStore
+
+    return MemoryStore()
+
+
 def open_store(settings: Settings, project_root: Path, *, create: bool = True) -> StateStore:
     """Open (and create or migrate, on first use) the project's state store.
 
@@ -45,19 +52,17 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
     leaves no ``.ordo`` folder behind. Raises ``ConfigError`` for a malformed or unsupported
     ``ORDO_STATE_URL`` and ``StoreError`` (with a hint) when the store cannot be opened.
     """
-    from ordo.store.memory import MemoryStore  # deferred: only the store asked for
-
     text = settings.get(STATE_URL_SETTING)
     masker = _masker(settings, text)
     if text is None:
         path = project_root / DEFAULT_STATE_FILE
         if not create and not path.exists():
-            return MemoryStore()
+            return _memory()
         from ordo.store.sqlite import SqliteStore  # deferred: only the store asked for
 
         return SqliteStore(path, masker=masker)
     if text.strip().lower() in ("memory", "memory:", "memory://"):
-        return MemoryStore()
+        return _memory()
     url = _parse(text)
     backend = url.get_backend_name()
     if backend in ("sqlite", "postgresql", "postgres"):
@@ -67,7 +72,7 @@ def open_store(settings: Settings, project_root: Path, *, create: bool = True) -
 
             database = url.database or ":memory:"
             if not create and database != ":memory:" and not Path(database).exists():
-                return MemoryStore()
+                return _memory()
             return SqliteStore(database, masker=masker)
         from ordo.store.postgresql import PostgresStore  # deferred: only the store asked for
 
