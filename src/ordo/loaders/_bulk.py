@@ -1,10 +1,11 @@
 """Writing Arrow batches into a table, by the fastest path the backend has for them.
 
 The dialect's own Arrow path where it has one (``Dialect.load_arrow``: DuckDB reads the
-batches itself, PostgreSQL takes them as CSV through ``COPY``); everything else goes through
-``ordo.data.tables.insert_rows`` (one prepared ``executemany``, multi-row ``INSERT`` batches
-on MariaDB/MySQL). Nested columns (structs, lists, maps) arrive as JSON text either way. All
-of it on the step's connection, inside the unit's transaction.
+batches itself, PostgreSQL takes them by binary ``COPY``, or as CSV where the table's types
+differ from the batches'); everything else goes through ``ordo.data.tables.insert_rows`` (one
+prepared ``executemany``, multi-row ``INSERT`` batches on MariaDB/MySQL). Nested columns
+(structs, lists, maps) arrive as JSON text either way. All of it on the step's connection,
+inside the unit's transaction.
 """
 
 from __future__ import annotations

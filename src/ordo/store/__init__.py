@@ -19,6 +19,8 @@ Events become store writes in ``ordo.subscribers.store``; ``ordo runs`` reads th
 store through ``ordo.api.run_history``.
 """
 
+from typing import TYPE_CHECKING
+
 from ordo.store.base import (
     PlannedTask,
     RunDetail,
@@ -31,8 +33,6 @@ from ordo.store.base import (
     TaskRecord,
     TaskStatus,
 )
-from typing import TYPE_CHECKING
-
 from ordo.store.factory import open_store
 
 if TYPE_CHECKING:

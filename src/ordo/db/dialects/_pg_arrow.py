@@ -1,7 +1,8 @@
 """PostgreSQL's Arrow path for loads: each batch in binary ``COPY`` where its types are
 exactly the table's (``_pg_binary``); otherwise written as CSV by pyarrow (in C++) into
 ``COPY ... FROM STDIN``, NULL an empty field and an empty string ``""``. CSV cannot carry
-binary values: such a batch goes through the prepared ``INSERT`` instead."""
+bytes: a batch with a binary column that binary ``COPY`` cannot take goes through the prepared
+``INSERT`` instead."""
 
 from __future__ import annotations
 
