@@ -134,7 +134,10 @@ def test_a_bad_row_names_the_copy_and_keeps_nothing(
     assert "statement 2 (line 2: COPY t (a) FROM stdin)" in done.stderr
     assert "invalid input syntax for type integer" in done.stderr
     assert "Traceback" not in done.stderr
-    assert read(postgres_url, "SELECT count(*) FROM pg_tables WHERE tablename = 't'") == [(0,)]
+    in_schema = (
+        "SELECT count(*) FROM pg_tables WHERE tablename = 't' AND schemaname = current_schema()"
+    )
+    assert read(postgres_url, in_schema) == [(0,)]
 
 
 def test_rows_also_load_in_a_file_run_outside_a_transaction(

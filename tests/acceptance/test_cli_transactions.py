@@ -218,7 +218,10 @@ def test_postgresql_vacuum_and_index_concurrently_through_ordo_run(
         assert [i["name"] for i in inspect(engine).get_indexes("t")] == ["t_x"]
         with engine.connect() as conn:
             vacuumed = conn.execute(
-                text("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 't'")
+                text(
+                    "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE relname = 't' AND schemaname = current_schema()"
+                )
             ).scalar()
         assert vacuumed is True
     finally:
