@@ -26,38 +26,46 @@ __all__ = ["Rows", "excel_serial", "write_workbook"]
 Rows = Sequence[Sequence[object]]
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
-def excel_serial(value: dt.date | dt.datetime) -> float:
-    """The number Excel stores for ``value`` (1900 date system)."""
+def excel_serial(value: dt.date | dt.datetime, *, date1904: bool = False) -> float:
+    """The number Excel stores for ``value`` (1900 date system, or the 1904 one)."""
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
-    return (value - _EXCEL_EPOCH) / dt.timedelta(days=1)
+    return (value - (_EPOCH_1904 if date1904 else _EXCEL_EPOCH)) / dt.timedelta(days=1)
 
 
-def write_workbook(path: Path, sheets: Mapping[str, Rows] | Rows) -> Path:
+def write_workbook(
+    path: Path, sheets: Mapping[str, Rows] | Rows, *, date1904: bool = False
+) -> Path:
     """Write ``sheets`` (name: rows; or the rows of one sheet called ``Sheet1``) in the format
-    ``path``'s suffix names. Values: str, int, float, bool, date, datetime or None."""
+    ``path``'s suffix names. Values: str, int, float, bool, date, datetime or None.
+    ``date1904``: the workbook counts dates in the 1904 date system (an .ods: its null date
+    is 1904-01-01)."""
     named = {"Sheet1": sheets} if not isinstance(sheets, Mapping) else dict(sheets)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        _write_openpyxl(path, named)
+        _write_openpyxl(path, named, date1904)
     elif suffix == ".xls":
-        _write_xls(path, named)
+        _write_xls(path, named, date1904)
     elif suffix == ".ods":
-        _write_ods(path, named)
+        _write_ods(path, named, date1904)
     elif suffix == ".xlsb":
-        _write_xlsb(path, named)
+        _write_xlsb(path, named, date1904)
     else:
         raise ValueError(f"no writer for {suffix}")
     return path
 
 
-def _write_openpyxl(path: Path, sheets: Mapping[str, Rows]) -> None:
+def _write_openpyxl(path: Path, sheets: Mapping[str, Rows], date1904: bool) -> None:
     from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
     workbook = Workbook()
+    if date1904:
+        workbook.epoch = CALENDAR_MAC_1904
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     for name, rows in sheets.items():
         sheet = workbook.create_sheet(name)
@@ -66,10 +74,11 @@ def _write_openpyxl(path: Path, sheets: Mapping[str, Rows]) -> None:
     workbook.save(path)
 
 
-def _write_xls(path: Path, sheets: Mapping[str, Rows]) -> None:
+def _write_xls(path: Path, sheets: Mapping[str, Rows], date1904: bool) -> None:
     import xlwt  # type: ignore[import-untyped]
 
     workbook = xlwt.Workbook()
+    workbook.dates_1904 = date1904
     date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
     stamp_style = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
     for name, rows in sheets.items():
@@ -103,7 +112,7 @@ _ODS_NS = (
 )
 
 
-def _write_ods(path: Path, sheets: Mapping[str, Rows]) -> None:
+def _write_ods(path: Path, sheets: Mapping[str, Rows], date1904: bool) -> None:
     tables = []
     for name, rows in sheets.items():
         body = "".join(
@@ -113,7 +122,8 @@ def _write_ods(path: Path, sheets: Mapping[str, Rows]) -> None:
         tables.append(f"<table:table table:name={quoteattr(name)}>{body}</table:table>")
     content = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}>'
-        f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet>"
+        f"<office:body><office:spreadsheet>{_ODS_1904 if date1904 else ''}{''.join(tables)}"
+        "</office:spreadsheet>"
         "</office:body></office:document-content>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -121,6 +131,12 @@ def _write_ods(path: Path, sheets: Mapping[str, Rows]) -> None:
         z.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
         z.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
         z.writestr("content.xml", content)
+
+
+_ODS_1904 = (
+    "<table:calculation-settings>"
+    '<table:null-date table:date-value="1904-01-01"/></table:calculation-settings>'
+)
 
 
 def _ods_cell(value: object) -> str:
@@ -178,15 +194,16 @@ _ROW_HDR, _CELL_BLANK, _CELL_BOOL, _CELL_REAL, _CELL_ST = 0x0000, 0x0001, 0x0004
 _BEGIN_SHEET, _END_SHEET, _BEGIN_BOOK, _END_BOOK = 0x0081, 0x0082, 0x0083, 0x0084
 _BEGIN_SHEET_DATA, _END_SHEET_DATA, _WS_DIM = 0x0091, 0x0092, 0x0094
 _BUNDLE_SH, _BEGIN_BUNDLE_SHS, _END_BUNDLE_SHS = 0x009C, 0x008F, 0x0090
+_WB_PROP = 0x0099
 
 
-def _write_xlsb(path: Path, sheets: Mapping[str, Rows]) -> None:
+def _write_xlsb(path: Path, sheets: Mapping[str, Rows], date1904: bool) -> None:
     names = list(sheets)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         types = "\n".join(_XLSB_SHEET_TYPE.format(n=i) for i in range(1, len(names) + 1))
         z.writestr("[Content_Types].xml", _XLSB_TYPES.format(sheets=types))
         z.writestr("_rels/.rels", _XLSB_RELS)
-        z.writestr("xl/workbook.bin", _workbook_bin(names))
+        z.writestr("xl/workbook.bin", _workbook_bin(names, date1904))
         z.writestr("xl/styles.bin", _styles_bin())
         rels = "".join(
             f'<Relationship Id="rId{i}" Type="{_WORKSHEET_REL}" Target="worksheets/sheet{i}.bin"/>'
@@ -198,7 +215,7 @@ def _write_xlsb(path: Path, sheets: Mapping[str, Rows]) -> None:
             f'"http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>',
         )
         for i, name in enumerate(names, 1):
-            z.writestr(f"xl/worksheets/sheet{i}.bin", _sheet_bin(sheets[name]))
+            z.writestr(f"xl/worksheets/sheet{i}.bin", _sheet_bin(sheets[name], date1904))
 
 
 def _record(kind: int, payload: bytes = b"") -> bytes:
@@ -224,8 +241,10 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(data) // 2) + data
 
 
-def _workbook_bin(names: list[str]) -> bytes:
-    out = [_record(_BEGIN_BOOK), _record(_BEGIN_BUNDLE_SHS)]
+def _workbook_bin(names: list[str], date1904: bool) -> bytes:
+    # BrtWbProp: its flags (f1904 the first bit), the default theme version, the code name
+    properties = struct.pack("<II", int(date1904), 0) + _wide("")
+    out = [_record(_BEGIN_BOOK), _record(_WB_PROP, properties), _record(_BEGIN_BUNDLE_SHS)]
     for i, name in enumerate(names, 1):
         # hsState (visible), iTabID, strRelID, strName
         payload = struct.pack("<II", 0, i) + _wide(f"rId{i}") + _wide(name)
@@ -244,7 +263,7 @@ def _styles_bin() -> bytes:
     return b"".join(out)
 
 
-def _sheet_bin(rows: Rows) -> bytes:
+def _sheet_bin(rows: Rows, date1904: bool) -> bytes:
     width = max((len(row) for row in rows), default=1)
     last_row = max(len(rows) - 1, 0)
     out = [
@@ -266,7 +285,12 @@ def _sheet_bin(rows: Rows) -> bytes:
             elif isinstance(value, dt.date):  # a number in a date format, as Excel keeps it
                 style = _STYLE_STAMP if isinstance(value, dt.datetime) else _STYLE_DATE
                 dated = struct.pack("<II", c, style)
-                out.append(_record(_CELL_REAL, dated + struct.pack("<d", excel_serial(value))))
+                out.append(
+                    _record(
+                        _CELL_REAL,
+                        dated + struct.pack("<d", excel_serial(value, date1904=date1904)),
+                    )
+                )
             else:
                 out.append(_record(_CELL_ST, cell + _wide(str(value))))
     out += [_record(_END_SHEET_DATA), _record(_END_SHEET)]

@@ -8,15 +8,18 @@ matches nothing is left out and named. Values are cast column by column in Arrow
 value that does not convert becoming NULL there, so a bad value is found by comparing
 which cells were filled before and after: the first one names its row, which the message
 gives as the spreadsheet numbers it. Excel stores a date as a number of days since
-1899-12-30 (the 1900 date system): a number in a date column is read that way.
+1899-12-30 (the 1900 date system) or since 1904-01-01 (the 1904 one): a number in a date
+column is read in the workbook's own system (``Sheet.day_zero``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ordo.datasets.date_systems import DAY_ZERO_1900
 from ordo.datasets.workbooks import BadWorkbook, Sheet
 from ordo.extractors._arrow import arrow_type
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Normalised", "Schema", "normalise"]
 
-_EPOCH_DAYS = 25569  # the serial number of 1970-01-01 in Excel's 1900 date system
+_UNIX_EPOCH = dt.date(1970, 1, 1)
 _DAY_MS = 86_400_000
 _INT = r"^\s*[+-]?\d+(\.0*)?\s*$"
 _FLOAT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
@@ -138,7 +141,7 @@ def _cast_column(
     if pa.types.is_string(source.type):
         blank = pc.equal(pc.utf8_trim_whitespace(source), "")
         source = pc.if_else(pc.fill_null(blank, False), pa.scalar(None, pa.string()), source)
-    result = convert(source, target, formats)
+    result = convert(source, target, formats, sheet.day_zero)
     lost = pc.and_(pc.is_valid(source), pc.is_null(result))
     if pc.any(lost).as_py():
         index = pc.indices_nonzero(lost)[0].as_py()
@@ -155,8 +158,14 @@ def _cast_column(
     return result
 
 
-def convert(source: pa.Array, target: pa.DataType, formats: Sequence[str] = ()) -> pa.Array:
-    """``source`` as ``target``; a value that does not convert is NULL."""
+def convert(
+    source: pa.Array,
+    target: pa.DataType,
+    formats: Sequence[str] = (),
+    day_zero: dt.date = DAY_ZERO_1900,
+) -> pa.Array:
+    """``source`` as ``target``; a value that does not convert is NULL. A number made a
+    date counts days from ``day_zero`` (the workbook's date system)."""
     import pyarrow as pa
 
     kind = source.type
@@ -173,7 +182,7 @@ def convert(source: pa.Array, target: pa.DataType, formats: Sequence[str] = ()) 
     if pa.types.is_boolean(target):
         return _to_bool(source)
     if pa.types.is_date(target) or pa.types.is_timestamp(target) or pa.types.is_time(target):
-        return _to_moment(source, target, formats)
+        return _to_moment(source, target, formats, day_zero)
     if pa.types.is_decimal(target):
         return _to_decimal(source, target)
     return _elementwise(source, target)
@@ -231,7 +240,9 @@ def _to_bool(source: pa.Array) -> pa.Array:
     return pa.nulls(len(source), pa.bool_())
 
 
-def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) -> pa.Array:
+def _to_moment(
+    source: pa.Array, target: pa.DataType, formats: Sequence[str], day_zero: dt.date
+) -> pa.Array:
     """A date, timestamp or time from a date-time cell, an Excel serial number, or text in
     one of ``formats`` (then ISO)."""
     import pyarrow as pa
@@ -242,7 +253,7 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
     if pa.types.is_timestamp(source.type) or pa.types.is_date(source.type):
         moment = source.cast(stamp) if source.type.tz is None else source
     elif pa.types.is_integer(source.type) or pa.types.is_floating(source.type):
-        moment = _from_serial(source.cast(pa.float64()), lowest)
+        moment = _from_serial(source.cast(pa.float64()), day_zero, lowest)
     elif pa.types.is_string(source.type):
         text = pc.utf8_trim_whitespace(source)
         moment = pa.nulls(len(source), stamp)
@@ -250,7 +261,8 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
             parsed = pc.strptime(text, format=pattern, unit="us", error_is_null=True)
             moment = pc.coalesce(moment, parsed)
         numeric = pc.if_else(pc.match_substring_regex(text, _FLOAT), text, None)
-        moment = pc.coalesce(moment, _from_serial(_elementwise(numeric, pa.float64()), lowest))
+        serial = _from_serial(_elementwise(numeric, pa.float64()), day_zero, lowest)
+        moment = pc.coalesce(moment, serial)
     else:
         return pa.nulls(len(source), target)
     if pa.types.is_timestamp(target) and target.tz is not None and moment.type.tz is None:
@@ -266,16 +278,19 @@ def _to_moment(source: pa.Array, target: pa.DataType, formats: Sequence[str]) ->
     return moment.cast(target)
 
 
-def _from_serial(days: pa.Array, lowest: int = 1) -> pa.Array:
-    """Excel serial dates (days since 1899-12-30, the time as a fraction) as timestamps."""
+def _from_serial(days: pa.Array, day_zero: dt.date, lowest: int = 1) -> pa.Array:
+    """Excel serial dates (days since ``day_zero``, the time as a fraction) as timestamps."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    # Below 1 is no date (0 is Excel's "1900-01-00"), only a time; 2,958,465 is 9999-12-31
-    fits = pc.and_(pc.greater_equal(days, lowest), pc.less(days, 2_958_466))
+    # Below 1 is no date (0 is Excel's "1900-01-00"), only a time; nor is anything after
+    # 9999-12-31 (serial 2,958,465 in the 1900 system)
+    after_last = (dt.date(9999, 12, 31) - day_zero).days + 1
+    fits = pc.and_(pc.greater_equal(days, lowest), pc.less(days, after_last))
     days = pc.if_else(fits, days, None)
     # to the millisecond, as Excel keeps times (a float of days cannot hold microseconds)
-    millis = pc.round(pc.multiply(pc.subtract(days, _EPOCH_DAYS), float(_DAY_MS)))
+    unix_epoch = (_UNIX_EPOCH - day_zero).days  # 25,569 in the 1900 system
+    millis = pc.round(pc.multiply(pc.subtract(days, unix_epoch), float(_DAY_MS)))
     return pc.multiply(millis.cast(pa.int64()), 1000).cast(pa.timestamp("us"))
 
 

@@ -10,12 +10,14 @@ sheet, so a step can skip the file or fail with words a user can act on.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ordo.datasets.date_systems import DAY_ZERO_1900, day_zero
 from ordo.errors import PermanentError
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class Sheet:
     columns: dict[str, pa.Array]
     rows: int
     ignored: tuple[str, ...] = field(default=())
+    day_zero: dt.date = DAY_ZERO_1900  # what serial number 0 is: the workbook's date system
 
     def row_number(self, index: int) -> int:
         """The spreadsheet's row number of data row ``index`` (from 0)."""
@@ -136,7 +139,7 @@ def read_sheet(
         str(column_name).strip(): batch.column(i)
         for i, column_name in enumerate(batch.schema.names)
     }
-    return Sheet(shown, name, header_row, columns, batch.num_rows, tuple(ignored))
+    return Sheet(shown, name, header_row, columns, batch.num_rows, tuple(ignored), day_zero(path))
 
 
 def _unreadable(path: Path, shown: str, exc: Exception) -> BadWorkbook:
