@@ -144,6 +144,29 @@ def test_nothing_is_read_ahead_for_a_selection_or_a_bad_manifest(tmp_path: Path)
     assert nothing_left_unread(root)
 
 
+def test_a_dry_run_reads_ahead_what_its_plan_reads_and_no_more(tmp_path: Path) -> None:
+    """A seed's file is read by the plan: a dry run reads it ahead. A collect step's
+    workbooks are read by the step itself, which a dry run never gets to."""
+
+    def files_read(root: Path) -> list[str]:
+        started = _read_ahead._READER.started
+        return [key[0] for key in started if str(root) in repr(key) and key[0] != "manifest"]
+
+    seeds = seed_project(tmp_path / "s", csv_of(10))
+    workbooks = collect_project(tmp_path / "c")
+    try:
+        read_ahead(project=seeds, plan_only=True)
+        assert files_read(seeds) == ["seed"]
+        read_ahead(project=workbooks, plan_only=True)
+        assert files_read(workbooks) == []
+        read_ahead(project=workbooks)
+        assert files_read(workbooks) == ["collect"]
+    finally:  # nothing of these reads for a later test to find
+        for root in (seeds, workbooks):
+            for key in [k for k in _read_ahead._READER.started if str(root) in repr(k)]:
+                _read_ahead._READER.take(key)
+
+
 def test_reading_ahead_imports_no_sqlalchemy(tmp_path: Path) -> None:
     """The point of it: the reading starts before SQLAlchemy is imported, and overlaps it."""
     root = collect_project(tmp_path)

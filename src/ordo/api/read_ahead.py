@@ -7,7 +7,8 @@ imports no more than reading a manifest needs, so that the reading overlaps the 
 
 It is a head start and nothing else: whatever goes wrong here (no manifest, a bad one, a
 missing file, a plugin kind's own mistake) is left for the run, which finds it again and says
-so where it belongs. With
+so where it belongs. A dry run reads ahead only what planning reads (a seed's files, not a
+collect step's workbooks). With
 ``--select``, ``--exclude`` or ``--resume`` it does nothing: which steps run is known only
 once the plan is built, and a step that does not run must not cost a read. The manifest it
 read is kept for the run (``manifest_key``), which takes it if the file has not changed.
@@ -39,8 +40,10 @@ def read_ahead(
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
     resume: str | None = None,
+    plan_only: bool = False,
 ) -> None:
-    """Start reading the input files of the manifest's enabled steps in the background."""
+    """Start reading the input files of the manifest's enabled steps in the background;
+    ``plan_only`` (a dry run): only those that planning reads."""
     if select or exclude or resume is not None:
         return
     try:
@@ -54,7 +57,7 @@ def read_ahead(
         if not entry.options.enabled:
             continue
         try:
-            reader = reader_ahead(get_kind(entry.options.type))
+            reader = reader_ahead(get_kind(entry.options.type), plan_only=plan_only)
             if reader is not None:
                 reader.read_ahead(entry.options, proj, loaded.path.parent)
         except Exception:  # the plan says what is wrong with the step

@@ -155,7 +155,14 @@ def run_command(
     from ordo.api.read_ahead import read_ahead
 
     chosen = _manifest(manifest, manifest_opt)
-    read_ahead(chosen, project=project, select=select or (), exclude=exclude or (), resume=resume)
+    read_ahead(
+        chosen,
+        project=project,
+        select=select or (),
+        exclude=exclude or (),
+        resume=resume,
+        plan_only=dry_run,
+    )
     from ordo.cli import commands  # here: Rich and the library load only when a command runs
 
     _start_up_over()

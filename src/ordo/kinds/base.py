@@ -218,16 +218,22 @@ class ReadsAhead(Protocol[OptionsT_contra]):
     reading them in the background (``ordo._read_ahead``) as soon as the manifest is read, while
     ``ordo run`` is still starting up, and ``prepare`` or ``execute`` takes what it read. It
     raises nothing the run would not raise anyway: a file it cannot find is simply not read
-    ahead, and the step says what is wrong when it gets there."""
+    ahead, and the step says what is wrong when it gets there.
+
+    A kind whose ``execute`` (not ``prepare``) takes the reading sets ``read_for_plan =
+    False``: a dry run, which only plans, then does not read its files for nothing."""
 
     def read_ahead(
         self, options: OptionsT_contra, project: Project, manifest_dir: Path
     ) -> None: ...
 
 
-def reader_ahead(kind: object) -> ReadsAhead[Any] | None:
-    """``kind`` as a ``ReadsAhead`` when it has ``read_ahead``; None otherwise."""
+def reader_ahead(kind: object, *, plan_only: bool = False) -> ReadsAhead[Any] | None:
+    """``kind`` as a ``ReadsAhead`` when it has ``read_ahead`` (and, for a run that only
+    plans, when its plan takes what it reads); None otherwise."""
     read_ahead = getattr(kind, "read_ahead", None)
+    if plan_only and not getattr(kind, "read_for_plan", True):
+        return None
     return kind if callable(read_ahead) else None  # type: ignore[return-value]
 
 

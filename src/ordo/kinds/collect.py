@@ -107,6 +107,8 @@ class CollectKind:
         """Never: it touches no database; its file is put in place after it succeeds."""
         return False
 
+    read_for_plan = False  # execute takes the reading: a dry run reads nothing ahead
+
     def read_ahead(self, options: CollectOptions, project: Project, manifest_dir: Path) -> None:
         """Start reading and normalising the workbooks (``ordo._read_ahead``)."""
         from ordo import _read_ahead
