@@ -79,6 +79,7 @@ def test_the_schema_is_made_by_the_migrations_and_matches_the_code(tmp_path: Pat
                 columns = [c["name"] for c in found.get_columns(table.name)]
                 assert columns == [c.name for c in table.columns], table.name
             indexes = {i["name"] for i in found.get_indexes("job_runs")}
+            queue_indexes = {i["name"] for i in found.get_indexes("service_runs")}
     finally:
         engine.dispose()
     assert history == [
@@ -87,8 +88,10 @@ def test_the_schema_is_made_by_the_migrations_and_matches_the_code(tmp_path: Pat
         ("3", "run owner", "V3__run_owner.sql", 1),
         ("4", "service", "V4__service.sql", 1),
         ("5", "queue", "V5__queue.sql", 1),
+        ("6", "attempt index", "V6__attempt_index.sql", 1),
     ]
     assert {"ix_job_runs_started", "ix_job_runs_job_status"} <= indexes
+    assert "ix_service_runs_ordo_run" in queue_indexes
 
 
 def test_a_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
