@@ -157,9 +157,30 @@ def test_a_bom_is_stripped_and_line_ends_kept_apart(tmp_path: Path) -> None:
     assert file.rows() == [["1", "x"]]
 
 
-def test_an_empty_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("data", "header", "body"),
+    [
+        (b"id,name\n1,x\n", ("id", "name"), "1,x\n"),
+        (b"id,name\n1,x", ("id", "name"), "1,x\n"),  # no line break at the end
+        (b"id,name\r\n1,x\r\n\r\n\r\n", ("id", "name"), "1,x\r\n"),  # blank lines after
+        (b"id,name\r\n1,x\n", ("id", "name"), "1,x\r\n"),  # ends as the header's lines do
+        (b"id,name\n", ("id", "name"), ""),
+        (b"id,name\r\n\r\n", ("id", "name"), ""),
+        (b"id,name", ("id", "name"), ""),
+    ],
+    ids=["lf", "no-final-break", "crlf-blank-lines", "mixed-end", "header", "header-crlf", "bare"],
+)
+def test_the_body_ends_in_one_line_break_of_the_files_kind(
+    tmp_path: Path, data: bytes, header: tuple[str, ...], body: str
+) -> None:
+    file = read_csv(write(tmp_path, data))
+    assert (file.header, file.body) == (header, body)
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"\r\n"])
+def test_an_empty_file(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(CsvError, match="the file is empty"):
-        read_csv(write(tmp_path, ""))
+        read_csv(write(tmp_path, data))
 
 
 def test_delimiter_and_quote(tmp_path: Path) -> None:

@@ -88,14 +88,23 @@ def read_csv(path: Path, format: CsvFormat | None = None) -> CsvFile:
     format = format or CsvFormat()
     data = path.read_bytes()
     text, has_bom = _decode(path, data, format.encoding)
-    text = text.rstrip("\r\n")
-    if not text:
+    # Where the text ends before its last line breaks, found without copying it (a seed's
+    # text is copied once, into its body: a copy of a big file costs as much as reading it)
+    stop = len(text)
+    while stop and text[stop - 1] in "\r\n":
+        stop -= 1
+    if not stop:
         raise CsvError(path, "the file is empty: a seed needs a header line")
-    end = text.find("\n")
-    header_text = text if end == -1 else text[:end]
+    end = text.find("\n", 0, stop)
+    header_text = text[:stop] if end == -1 else text[:end]
     # The body ends in the line break its lines use: COPY refuses a file that mixes them.
     ending = "\r\n" if header_text.endswith("\r") else "\n"
-    body = "" if end == -1 else text[end + 1 :] + ending
+    if end == -1:
+        body = ""
+    elif text.startswith(ending, stop):
+        body = text[end + 1 : stop + len(ending)]
+    else:
+        body = text[end + 1 : stop] + ending
     header = _header(path, header_text.rstrip("\r"), format)
     return CsvFile(path, format, header, body, has_bom)
 
