@@ -14,13 +14,14 @@ the caller then takes the CSV path as before.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["binary_fits", "copy_binary"]
+__all__ = ["binary_fits", "copy_binary", "installed"]
 
 # Arrow type (as pyarrow names it) -> the one PostgreSQL type oid that stores it as sent
 _OIDS = {
@@ -38,6 +39,11 @@ _OIDS = {
     "large_binary": 17,
 }
 _NUMERIC, _TIMESTAMPTZ, _TEXT, _VARCHAR = 1700, 1184, 25, 1043
+
+
+def installed() -> bool:
+    """Whether pgpq is there to encode (it comes with the data extra)."""
+    return importlib.util.find_spec("pgpq") is not None
 
 
 def binary_fits(raw: Any, table_sql: str, columns_sql: Sequence[str], schema: pa.Schema) -> bool:

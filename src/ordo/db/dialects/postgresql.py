@@ -310,13 +310,14 @@ class PostgreSQLDialect(Dialect):
         (FORMAT csv)`` streaming the checked text, which the server parses as written.
         ``NULL`` takes one marker there (``FORCE_NULL`` makes a quoted one NULL too); several
         markers need ``insert_rows``."""
-        raw: Any = conn.connection.dbapi_connection
-        typed = source.typed() if source.typed is not None else None
-        if typed is not None:
-            from ordo.db.dialects._pg_binary import binary_fits, copy_binary
+        from ordo.db.dialects import _pg_binary
 
-            if binary_fits(raw, table_sql, columns_sql, typed.schema):
-                return copy_binary(raw, table_sql, columns_sql, typed.schema, typed.to_batches())
+        raw: Any = conn.connection.dbapi_connection
+        typed = source.typed() if source.typed and _pg_binary.installed() else None
+        if typed is not None and _pg_binary.binary_fits(raw, table_sql, columns_sql, typed.schema):
+            return _pg_binary.copy_binary(
+                raw, table_sql, columns_sql, typed.schema, typed.to_batches()
+            )
         markers = source.null_markers()
         if len(markers) > 1:
             return None
