@@ -36,6 +36,7 @@ def test_a_1904_workbook_counts_bare_serial_numbers_from_1904(tmp_path: Path, su
             ["day", "at"],
             [MARCH_15, excel_serial(dt.datetime(2024, 3, 15, 6, 30), date1904=True)],
             [excel_serial(MARCH_15, date1904=True), "2024-03-15 07:45:00"],
+            [0, "2024-03-15 08:00:00"],  # day 0 of the 1904 system is a date: 1904-01-01
         ],
         date1904=True,
     )
@@ -44,6 +45,7 @@ def test_a_1904_workbook_counts_bare_serial_numbers_from_1904(tmp_path: Path, su
     assert pq.read_table(output).to_pylist() == [
         {"day": MARCH_15, "at": dt.datetime(2024, 3, 15, 6, 30)},
         {"day": MARCH_15, "at": dt.datetime(2024, 3, 15, 7, 45)},
+        {"day": dt.date(1904, 1, 1), "at": dt.datetime(2024, 3, 15, 8)},
     ]
 
 

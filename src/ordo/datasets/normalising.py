@@ -249,7 +249,9 @@ def _to_moment(
     import pyarrow.compute as pc
 
     stamp = pa.timestamp("us")
-    lowest = 0 if pa.types.is_time(target) else 1  # a time alone is a fraction of a day
+    # A time alone is a fraction of a day; in the 1900 system a date starts at 1 (its 0 is
+    # Excel's "1900-01-00"), in the 1904 one at 0 (1904-01-01)
+    lowest = 0 if pa.types.is_time(target) or day_zero != DAY_ZERO_1900 else 1
     if pa.types.is_timestamp(source.type) or pa.types.is_date(source.type):
         moment = source.cast(stamp) if source.type.tz is None else source
     elif pa.types.is_integer(source.type) or pa.types.is_floating(source.type):
@@ -283,8 +285,8 @@ def _from_serial(days: pa.Array, day_zero: dt.date, lowest: int = 1) -> pa.Array
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    # Below 1 is no date (0 is Excel's "1900-01-00"), only a time; nor is anything after
-    # 9999-12-31 (serial 2,958,465 in the 1900 system)
+    # Below ``lowest`` is no date; nor is anything after 9999-12-31 (serial 2,958,465 in
+    # the 1900 system)
     after_last = (dt.date(9999, 12, 31) - day_zero).days + 1
     fits = pc.and_(pc.greater_equal(days, lowest), pc.less(days, after_last))
     days = pc.if_else(fits, days, None)
