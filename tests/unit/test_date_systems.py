@@ -49,6 +49,24 @@ def test_a_1904_workbook_counts_bare_serial_numbers_from_1904(tmp_path: Path, su
     ]
 
 
+def test_the_workbook_part_is_found_by_its_relationship(tmp_path: Path) -> None:
+    """Whatever the part is called and whatever relationships come before it (their types
+    say officeDocument too, as the package's namespace)."""
+    rels = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxml'
+        'formats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/'
+        "app.xml\"/><Relationship Target='/book/main.xml' Id='rId1' Type='http://purl.oclc.org"
+        "/ooxml/officeDocument/relationships/officeDocument'/></Relationships>"
+    )
+    path = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("_rels/.rels", rels)
+        z.writestr("docProps/app.xml", "<Properties/>")
+        z.writestr("book/main.xml", '<x:workbook><x:workbookPr date1904="true"/></x:workbook>')
+    assert day_zero(path) == DAY_ZERO_1904
+
+
 def test_an_ods_null_date_of_its_own_is_day_zero(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "w.ods", [["day"], [1.0]])
     with zipfile.ZipFile(path) as z:
