@@ -31,6 +31,7 @@ _ATTRIBUTE = re.compile(rb"(\w+)\s*=\s*[\"']([^\"']*)[\"']")
 _FIRST_TABLE = re.compile(rb"<table:table[\s>]")
 _WB_PROP = 0x0099  # BrtWbProp (MS-XLSB 2.4.820): its first bit is f1904
 _DATEMODE, _BIFF_EOF = 0x0022, 0x000A  # MS-XLS 2.4.77 Date1904, 2.4.103 EOF
+_GLOBALS_READ = 1 << 16
 
 
 def day_zero(path: Path) -> dt.date:
@@ -96,8 +97,10 @@ def _xlsb_1904(data: bytes) -> bool:
 
 def _xls_1904(data: bytes) -> bool:
     """The DATEMODE record of the workbook globals, in the ``Workbook`` stream of the
-    Compound File (MS-CFB): header, FAT, directory, then the stream's sector chain."""
-    stream = _cfb_stream(data, ("Workbook", "Book"))
+    Compound File (MS-CFB): header, FAT, directory, then the stream's sector chain. The
+    record comes early in the globals, before the fonts and formats: the stream's first
+    64 KB are read, not the whole (the sheets' cells follow)."""
+    stream = _cfb_stream(data, ("Workbook", "Book"), _GLOBALS_READ)
     at = 0
     while at + 4 <= len(stream):
         kind, size = struct.unpack_from("<HH", stream, at)
@@ -109,7 +112,8 @@ def _xls_1904(data: bytes) -> bool:
     return False
 
 
-def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
+def _cfb_stream(data: bytes, names: tuple[str, ...], limit: int) -> bytes:
+    """Up to ``limit`` bytes from the start of the first stream called one of ``names``."""
     sector = 1 << int(struct.unpack_from("<H", data, 30)[0])
     mini_sector = 1 << int(struct.unpack_from("<H", data, 32)[0])
     (directory_start,) = struct.unpack_from("<I", data, 48)
@@ -127,9 +131,10 @@ def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
     for s in fat_sectors:
         fat += struct.unpack_from(f"<{sector // 4}I", data, at(s))
 
-    def chain(start: int, table: list[int]) -> list[int]:
+    def chain(start: int, table: list[int], most: int | None = None) -> list[int]:
+        """The sectors from ``start`` (at most ``most``); a loop in a damaged file ends."""
         out: list[int] = []
-        while start < 0xFFFFFFFA and len(out) <= len(table):
+        while start < 0xFFFFFFFA and len(out) <= len(table) and len(out) != most:
             out.append(start)
             start = table[start]
         return out
@@ -144,8 +149,8 @@ def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes:
             continue
         start, size = struct.unpack_from("<II", entry, 116)
         if size >= cutoff:
-            body = b"".join(data[at(s) : at(s) + sector] for s in chain(start, fat))
-            return body[:size]
+            sectors = chain(start, fat, -(-limit // sector))
+            return b"".join(data[at(s) : at(s) + sector] for s in sectors)[: min(size, limit)]
         mini_fat: list[int] = []
         for s in chain(mini_fat_start, fat):
             mini_fat += struct.unpack_from(f"<{sector // 4}I", data, at(s))
