@@ -55,8 +55,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``MemoryStore`` on first use: it brings the service's job and queue records, which a
-    run that records to its SQLite file never needs (a few milliseconds of every start)."""
+    """``MemoryStore`` on first use: a run that records to its SQLite file does not use it,
+    and its modules (the queue and pages in memory) are a few milliseconds of every start."""
     if name == "MemoryStore":
         from ordo.store.memory import MemoryStore
 

@@ -38,7 +38,7 @@ _ENTRY_POINTS = "ordo.state_stores"
 
 
 def _memory() -> StateStore:
-    # deferred: only the store asked for (this one brings the service's records)
+    # deferred: only the store asked for (its modules are of no use to the others)
     from ordo.store.memory import MemoryStore
 
     return MemoryStore()
