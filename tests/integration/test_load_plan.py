@@ -114,6 +114,26 @@ def test_on_mariadb_a_table_load_in_a_group_is_refused_for_its_ddl(tmp_path: Pat
     assert "CREATE, DROP or TRUNCATE TABLE t (the load's target)" in text
 
 
+@pytest.mark.parametrize(
+    ("url", "database"),
+    [
+        ("mssql+pymssql://app@127.0.0.1:1/nowhere", "SQL Server"),
+        ("oracle+oracledb://app@127.0.0.1:1/?service_name=nowhere", "Oracle"),
+    ],
+)
+def test_a_merge_where_ordo_cannot_upsert_is_refused_with_what_to_do(
+    tmp_path: Path, url: str, database: str
+) -> None:
+    """Planning connects to no database: the refusal comes from the URL's dialect alone."""
+    target = "{type: table, table: t, mode: merge, key: [a]}"
+    root = load_project(tmp_path, target=target, env=f"DATABASE_URL={url}\n")
+    with pytest.raises(ordo.ManifestInvalid) as caught:
+        ordo.plan(project=root, environ={})
+    text = str(caught.value)
+    assert f"target.mode: mode merge is not available on {database} yet" in text
+    assert "MERGE it into the target in a sql step" in text
+
+
 def test_a_sql_source_reads_its_query_from_a_file(tmp_path: Path) -> None:
     root = load_project(tmp_path, "{type: sql, file: queries/missing.sql}")
     with pytest.raises(ordo.ManifestInvalid, match=r"source\.file: file 'queries/missing\.sql'"):

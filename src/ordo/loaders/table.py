@@ -10,7 +10,8 @@ The table is created from the first batch's Arrow schema when it is missing (typ
   one ``INSERT ... SELECT`` from it updates the rows whose key exists and inserts the others
   (``ON CONFLICT`` on PostgreSQL, SQLite and DuckDB, ``ON DUPLICATE KEY UPDATE`` on MySQL and
   MariaDB). A table it creates gets the key as its primary key; an existing one needs a
-  primary key or unique index on exactly those columns.
+  primary key or unique index on exactly those columns. Where the dialect cannot upsert
+  (``Dialect.upserts``: SQL Server, Oracle), the plan refuses a merge.
 
 Everything runs in the unit's transaction, so a load that fails part-way leaves the table as
 it was where the database's DDL is transactional (PostgreSQL, SQLite, DuckDB).
@@ -76,6 +77,13 @@ class TableLoader:
             ) from None
         self.name = name
         self.text = text
+        if config.mode == "merge" and plan.dialect is not None and not plan.dialect.upserts:
+            raise plan.problem(
+                f"mode merge is not available on {_named(plan.dialect.backend)} yet",
+                "mode",
+                hint="load with mode: replace into a table of its own, then MERGE it into "
+                "the target in a sql step of the same transaction_group",
+            )
 
     def describe(self) -> str:
         how = f"merge on {', '.join(self.config.key)}" if self.config.key else self.config.mode
@@ -134,6 +142,10 @@ class TableLoader:
         # temporary table goes with it.
         dialect.execute(conn, f"DROP TABLE {table_sql(dialect, stage)}", fetch=False)
         return rows
+
+
+def _named(backend: str) -> str:
+    return {"mssql": "SQL Server", "oracle": "Oracle"}.get(backend, backend)
 
 
 def _target(dialect: Dialect, name: TableName) -> Target:

@@ -616,6 +616,10 @@ class Dialect:
         return f"INSERT INTO {table_sql} ({', '.join(columns_sql)}) VALUES ({marks})"
 
     temporary_table: ClassVar[str] = "TEMP"  # CREATE TEMP TABLE (MySQL: TEMPORARY)
+    upserts: ClassVar[bool] = True
+    """Whether ``upsert_sql`` and ``temporary_table`` work here (a load's ``mode: merge``);
+    SQL Server and Oracle would need ``MERGE`` and their own temporary tables, which ordo
+    does not write yet: a merge is refused when the plan is made, not half done."""
 
     def key_column_type(self, type_sql: str) -> str:
         """A column's type where it is part of a primary key (MySQL cannot index a TEXT)."""

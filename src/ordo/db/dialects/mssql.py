@@ -62,6 +62,7 @@ WHERE v.object_id <> r.object_id AND rs.name = {_SCHEMA}
 
 class MSSQLDialect(Dialect):
     backend = "mssql"
+    upserts = False  # no MERGE yet: see Dialect.upserts
     names = ("mssql", "sqlserver")
     driver_modules = ("pymssql", "_mssql", "pyodbc")
     transactional_ddl = True

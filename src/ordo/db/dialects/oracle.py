@@ -84,6 +84,7 @@ _LEADING_COMMENTS = re.compile(r"\A(\s+|--[^\n]*(\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 
 class OracleDialect(Dialect):
     backend = "oracle"
+    upserts = False  # no MERGE yet: see Dialect.upserts
     names = ("oracle",)
     driver_modules = ("oracledb", "cx_Oracle")
     transactional_ddl = False  # DDL commits implicitly, before and after
