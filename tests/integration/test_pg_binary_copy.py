@@ -7,13 +7,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
-import textwrap
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import URL, Engine
+from sqlalchemy import Engine
 
 from ordo.data import arrow_seeds
 from ordo.data.csv_files import CsvFormat
@@ -23,8 +22,6 @@ from ordo.data.types import Column, ColumnType, TypeKind
 from ordo.db.dialects import dialect_for
 from ordo.db.dialects._pg_binary import binary_fits
 from ordo.loaders._bulk import write_batches
-from tests.support.project import database_env, make_project
-from tests.support.runs import run
 
 pytestmark = pytest.mark.postgres
 
@@ -184,41 +181,3 @@ def test_load_batches_of_every_binary_type_store_as_sent(pg: Engine) -> None:
         (2, b"", float("inf"), None, None),
         (3, None, None, dt.datetime(1, 1, 1), Decimal("-0.05")),
     ]
-
-
-def test_a_failed_binary_copy_rolls_the_whole_seed_back_and_says_where(
-    tmp_path: Path, pg: Engine, postgres_url: URL
-) -> None:
-    """Two files of a step, each big enough for binary COPY: the second breaks a CHECK on
-    its 70,000th row; the first file's rows go with it, and the message names file, table
-    and constraint."""
-    with pg.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE a (x BIGINT, pad TEXT)")
-        conn.exec_driver_sql("INSERT INTO a VALUES (1, 'kept')")
-        conn.exec_driver_sql("CREATE TABLE b (x BIGINT CHECK (x < 100000), pad TEXT)")
-    manifest = """
-        name: seeds
-        steps:
-          - name: seeds
-            type: seed
-            files: "*.csv"
-            mode: append
-    """
-    pad = "p" * 12
-    files = {
-        "a.csv": "x,pad\n" + "".join(f"{i},{pad}\n" for i in range(80_000)),
-        "b.csv": "x,pad\n" + "".join(f"{i * 2},{pad}\n" for i in range(80_000)),
-    }
-    assert all(len(text) > arrow_seeds.MIN_BODY for text in files.values())
-    root = make_project(tmp_path / "p", textwrap.dedent(manifest), env=database_env(postgres_url))
-    (root / "seeds").mkdir()
-    for name, text in files.items():
-        (root / "seeds" / name).write_text(text)
-    result = run(root)
-    assert result.status == "failed"
-    error = str(result.steps[0].error)
-    assert "loading b.csv into b" in error
-    assert "b_x_check" in error, error
-    with pg.connect() as conn:
-        assert conn.exec_driver_sql("SELECT x, pad FROM a").all() == [(1, "kept")]
-        assert conn.exec_driver_sql("SELECT count(*) FROM b").scalar() == 0

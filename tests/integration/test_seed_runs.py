@@ -231,14 +231,17 @@ def test_a_dependency_cycle_is_a_plan_error(tmp_path: Path, db_url: URL) -> None
         run(root)
 
 
+# Two rows go the standard library's way; 100,000 (over a megabyte) pyarrow's, and on
+# PostgreSQL binary COPY
+@pytest.mark.parametrize("rows", [2, 100_000])
 def test_a_failed_multi_file_seed_leaves_every_table_as_it_was(
-    tmp_path: Path, db_url: URL, engine: Engine, backend: str
+    tmp_path: Path, db_url: URL, engine: Engine, backend: str, rows: int
 ) -> None:
     execute(
         engine,
-        "CREATE TABLE a (x BIGINT)",
-        "INSERT INTO a VALUES (1)",
-        "CREATE TABLE b (x BIGINT CHECK (x < 10))",
+        "CREATE TABLE a (x BIGINT, pad TEXT)",
+        "INSERT INTO a VALUES (1, 'kept')",
+        f"CREATE TABLE b (x BIGINT CHECK (x < {rows + 1}), pad TEXT)",
     )
     manifest = """
         name: seeds
@@ -248,11 +251,16 @@ def test_a_failed_multi_file_seed_leaves_every_table_as_it_was(
             files: "*.csv"
             mode: append
     """
-    root = seed_project(tmp_path, db_url, manifest, {"a.csv": "x\n2\n3\n", "b.csv": "x\n50\n"})
+    text = "x,pad\n" + "".join(f"{i},{'p' * 12}\n" for i in range(2, rows + 2))
+    files = {"a.csv": text, "b.csv": text}  # b's last row breaks its CHECK
+    root = seed_project(tmp_path, db_url, manifest, files)
     result = run(root)
     assert result.status == "failed"
-    assert "loading b.csv into b" in str(result.steps[0].error)
-    assert query(engine, "SELECT x FROM a") == [(1,)]  # a's new rows rolled back with b's
+    error = str(result.steps[0].error)
+    assert "loading b.csv into b" in error
+    assert "constraint" in error.lower(), error  # the CHECK, in each database's words
+    assert query(engine, "SELECT x, pad FROM a") == [(1, "kept")]  # rolled back with b's
+    assert query(engine, "SELECT count(*) FROM b") == [(0,)]
 
 
 def test_a_schema(tmp_path: Path, db_url: URL, backend: str) -> None:
