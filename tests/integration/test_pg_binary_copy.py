@@ -20,7 +20,7 @@ from ordo.data.seeds import Seed, load_seed, read_seed
 from ordo.data.tables import Target
 from ordo.data.types import Column, ColumnType, TypeKind
 from ordo.db.dialects import dialect_for
-from ordo.db.dialects._pg_binary import binary_fits
+from ordo.db.dialects._pg_binary import binary_schema
 from ordo.loaders._bulk import write_batches
 
 pytestmark = pytest.mark.postgres
@@ -88,7 +88,8 @@ def test_a_pyarrow_seed_stores_what_the_csv_path_stores(
     assert load(pg, as_csv_path(seed)) == 30_000
     with pg.connect() as conn:
         raw = conn.connection.dbapi_connection
-        assert binary_fits(raw, '"big"', [f'"{n}"' for n in typed.schema.names], typed.schema)
+        columns_sql = [f'"{n}"' for n in typed.schema.names]
+        assert binary_schema(raw, '"big"', columns_sql, typed.schema) == typed.schema
     binary, text = as_text(pg, "big"), as_text(pg, "big_csv")
     assert binary == text
     row = binary[7]  # a quoted note, a negative decimal of scale 3, a zone of +07:30
@@ -119,7 +120,8 @@ def test_a_column_of_another_type_or_scale_takes_the_csv_path(tmp_path: Path, pg
     assert typed is not None
     with pg.connect() as conn:
         raw = conn.connection.dbapi_connection
-        assert not binary_fits(raw, '"t"', ['"id"', '"a"', '"b"', '"name"'], typed.schema)
+        columns_sql = ['"id"', '"a"', '"b"', '"name"']
+        assert binary_schema(raw, '"t"', columns_sql, typed.schema) is None
     assert load(pg, seed, "append") == 60_000
     assert as_text(pg, "t")[:2] == [("0", "0.5", "2.00", "n0"), ("1", "1.5", "1.25", "n1")]
 
@@ -144,7 +146,7 @@ def test_without_pgpq_the_csv_path_loads(
     assert typed is not None
     with pg.connect() as conn:
         raw = conn.connection.dbapi_connection
-        assert not binary_fits(raw, "pg_class", ['"relname"'], typed.select(["note"]).schema)
+        assert binary_schema(raw, "pg_class", ['"relname"'], typed.select(["note"]).schema) is None
     assert load(pg, seed) == 30_000
     assert len(as_text(pg, "big")) == 30_000
 
@@ -173,11 +175,46 @@ def test_load_batches_of_every_binary_type_store_as_sent(pg: Engine) -> None:
         assert write_batches(conn, dialect, Target("b"), columns, iter([batch, batch])) == 6
         raw = conn.connection.dbapi_connection
         columns_sql = [f'"{n}"' for n in batch.schema.names]
-        assert binary_fits(raw, '"b"', columns_sql, batch.schema)
+        assert binary_schema(raw, '"b"', columns_sql, batch.schema) == batch.schema
     with pg.connect() as conn:
         got = conn.exec_driver_sql("SELECT DISTINCT * FROM b ORDER BY id").all()
     assert [tuple(r) for r in got] == [
         (1, b"\x00\xff", 1.5, dt.datetime(2024, 1, 1, 12), Decimal("1.20")),
         (2, b"", float("inf"), None, None),
         (3, None, None, dt.datetime(1, 1, 1), Decimal("-0.05")),
+    ]
+
+
+def test_narrow_integers_are_widened_to_their_columns_and_the_rest_goes_as_csv(
+    pg: Engine,
+) -> None:
+    """A table ordo makes from an ``int32`` column has ``bigint``: the batch is widened and
+    sent in binary. A ``uint64`` fits no PostgreSQL integer: the batch goes as CSV."""
+    narrow = pa.record_batch(
+        {
+            "a": pa.array([2**31 - 1, -(2**31), None], pa.int32()),
+            "b": pa.array([2**16 - 1, 0, 7], pa.uint16()),
+            "c": pa.array([-128, 127, 0], pa.int8()),
+        }
+    )
+    wide = pa.record_batch({"a": [1], "b": [2], "c": [3]}).cast(
+        pa.schema([("a", pa.int64()), ("b", pa.uint64()), ("c", pa.int64())])
+    )
+    with pg.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE w (a bigint, b integer, c smallint)")
+    columns_sql = ['"a"', '"b"', '"c"']
+    with pg.begin() as conn:
+        raw = conn.connection.dbapi_connection
+        sent = binary_schema(raw, '"w"', columns_sql, narrow.schema)
+        assert sent == pa.schema([("a", pa.int64()), ("b", pa.int32()), ("c", pa.int16())])
+        assert binary_schema(raw, '"w"', columns_sql, wide.schema) is None
+        columns = [Column(n, ColumnType(TypeKind.INTEGER)) for n in "abc"]
+        assert write_batches(conn, dialect_for(pg), Target("w"), columns, iter([narrow, wide])) == 4
+    with pg.connect() as conn:
+        got = conn.exec_driver_sql("SELECT a, b, c FROM w ORDER BY a NULLS LAST").all()
+    assert [tuple(r) for r in got] == [
+        (-(2**31), 0, 127),
+        (1, 2, 3),
+        (2**31 - 1, 2**16 - 1, -128),
+        (None, 7, 0),
     ]

@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ordo.db.dialects._pg_binary import binary_fits, copy_binary
+from ordo.db.dialects._pg_binary import binary_schema, copy_binary
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,13 +34,12 @@ def load_arrow(
     sql = f"COPY {table_sql} ({', '.join(columns_sql)}) FROM STDIN (FORMAT csv)"
     raw: Any = conn.connection.dbapi_connection
     written = 0
-    fits: dict[pa.Schema, bool] = {}  # asked once per schema: the answer is a query
+    sent: dict[pa.Schema, pa.Schema | None] = {}  # asked once per schema: it is a query
     for batch in batches:
-        schema = batch.schema
-        if schema not in fits:
-            fits[schema] = binary_fits(raw, table_sql, columns_sql, schema)
-        if fits[schema]:
-            written += copy_binary(raw, table_sql, columns_sql, schema, [batch])
+        if batch.schema not in sent:
+            sent[batch.schema] = binary_schema(raw, table_sql, columns_sql, batch.schema)
+        if (binary := sent[batch.schema]) is not None:
+            written += copy_binary(raw, table_sql, columns_sql, binary, [batch])
             continue
         if any(_binary(field.type) for field in batch.schema):
             rows = zip(*(column.to_pylist() for column in batch.columns), strict=True)

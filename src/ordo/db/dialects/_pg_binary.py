@@ -21,13 +21,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["binary_fits", "copy_binary", "installed"]
+__all__ = ["binary_schema", "copy_binary", "installed"]
 
 # Arrow type (as pyarrow names it) -> the one PostgreSQL type oid that stores it as sent
 _OIDS = {
-    "int16": 21,
-    "int32": 23,
-    "int64": 20,
     "float": 700,
     "double": 701,
     "bool": 16,
@@ -39,6 +36,7 @@ _OIDS = {
     "large_binary": 17,
 }
 _NUMERIC, _TIMESTAMPTZ, _TEXT, _VARCHAR = 1700, 1184, 25, 1043
+_INTEGER_BITS = {21: 16, 23: 32, 20: 64}  # smallint, integer, bigint
 
 
 def installed() -> bool:
@@ -46,19 +44,31 @@ def installed() -> bool:
     return importlib.util.find_spec("pgpq") is not None
 
 
-def binary_fits(raw: Any, table_sql: str, columns_sql: Sequence[str], schema: pa.Schema) -> bool:
-    """Whether batches of ``schema`` sent in binary to the columns ``columns_sql`` of
-    ``table_sql`` (on the psycopg connection ``raw``) are stored exactly as their CSV text
-    would be; False too when pgpq is not installed or does not encode one of the types."""
-    if _encoder(schema) is None or len(columns_sql) != len(schema):
-        return False
+def binary_schema(
+    raw: Any, table_sql: str, columns_sql: Sequence[str], schema: pa.Schema
+) -> pa.Schema | None:
+    """The schema in which batches of ``schema`` go in binary to the columns ``columns_sql``
+    of ``table_sql`` (on the psycopg connection ``raw``) and are stored exactly as their CSV
+    text would be: ``schema`` itself, or with an integer widened to its column's width (an
+    ``int32`` to a ``bigint`` column, as ordo creates a table from it). None when binary
+    would store something else, or pgpq is not installed or does not encode a type."""
+    if not installed() or len(columns_sql) != len(schema):
+        return None
     with raw.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns_sql)} FROM {table_sql} LIMIT 0")
         described = cursor.description or []
-    return len(described) == len(schema) and all(
-        _stores(field.type, column.type_code, column.scale)
+    if len(described) != len(schema):
+        return None
+    sent = [
+        _sent_as(field.type, column.type_code, column.scale)
         for field, column in zip(schema, described, strict=True)
-    )
+    ]
+    if any(type is None for type in sent):
+        return None
+    import pyarrow as pa
+
+    widened = pa.schema([field.with_type(type) for field, type in zip(schema, sent, strict=True)])
+    return widened if _encoder(widened) is not None else None
 
 
 def copy_binary(
@@ -68,8 +78,9 @@ def copy_binary(
     schema: pa.Schema,
     batches: Iterable[pa.RecordBatch],
 ) -> int:
-    """Copy ``batches`` (of ``schema``, which ``binary_fits``) into ``columns_sql`` of
-    ``table_sql`` in one binary ``COPY``, in the connection's transaction; the rows copied."""
+    """Copy ``batches`` into ``columns_sql`` of ``table_sql`` in one binary ``COPY``, each
+    cast to ``schema`` (from ``binary_schema``) first, in the connection's transaction; the
+    rows copied."""
     encoder = _encoder(schema)
     columns = ", ".join(columns_sql)
     rows = 0
@@ -77,7 +88,8 @@ def copy_binary(
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         copy.write(encoder.write_header())
         for batch in batches:
-            copy.write(encoder.write_batch(batch))
+            same = batch.schema.equals(schema)
+            copy.write(encoder.write_batch(batch if same else batch.cast(schema)))
             rows += batch.num_rows
         copy.write(encoder.finish())
     return rows
@@ -94,15 +106,22 @@ def _encoder(schema: pa.Schema) -> Any:
         return None
 
 
-def _stores(arrow: pa.DataType, oid: int, scale: int | None) -> bool:
-    """Whether a column of type ``oid`` (``scale``: a ``numeric``'s declared one) stores an
-    Arrow ``arrow`` value sent in binary as it stores the value's CSV text."""
+def _sent_as(arrow: pa.DataType, oid: int, scale: int | None) -> pa.DataType | None:
+    """The type in which an Arrow ``arrow`` value goes in binary to a column of type ``oid``
+    (``scale``: a ``numeric``'s declared one) to be stored as the column stores the value's
+    CSV text; None when there is none."""
     import pyarrow as pa
 
+    if pa.types.is_integer(arrow) and oid in _INTEGER_BITS:  # widened: every value fits
+        bits = _INTEGER_BITS[oid]
+        signed = pa.types.is_signed_integer(arrow)
+        if arrow.bit_width <= bits if signed else arrow.bit_width < bits:
+            return pa.int16() if bits == 16 else pa.int32() if bits == 32 else pa.int64()
+        return None
     if pa.types.is_decimal128(arrow):  # the scale is how the value reads back
-        return oid == _NUMERIC and scale == arrow.scale
+        return arrow if oid == _NUMERIC and scale == arrow.scale else None
     if pa.types.is_timestamp(arrow) and arrow.tz is not None:
-        return arrow.unit == "us" and oid == _TIMESTAMPTZ  # UTC microseconds, as stored
+        return arrow if arrow.unit == "us" and oid == _TIMESTAMPTZ else None  # UTC, as stored
     if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
-        return oid in (_TEXT, _VARCHAR)  # a varchar's length is checked as for text
-    return _OIDS.get(str(arrow)) == oid
+        return arrow if oid in (_TEXT, _VARCHAR) else None  # varchar's length checked as text's
+    return arrow if _OIDS.get(str(arrow)) == oid else None

@@ -314,10 +314,11 @@ class PostgreSQLDialect(Dialect):
 
         raw: Any = conn.connection.dbapi_connection
         typed = source.typed() if source.typed and _pg_binary.installed() else None
-        if typed is not None and _pg_binary.binary_fits(raw, table_sql, columns_sql, typed.schema):
-            return _pg_binary.copy_binary(
-                raw, table_sql, columns_sql, typed.schema, typed.to_batches()
-            )
+        if typed is not None:
+            binary = _pg_binary.binary_schema(raw, table_sql, columns_sql, typed.schema)
+            if binary is not None:
+                batches = typed.to_batches()
+                return _pg_binary.copy_binary(raw, table_sql, columns_sql, binary, batches)
         markers = source.null_markers()
         if len(markers) > 1:
             return None
