@@ -8,8 +8,9 @@ time, slower than the CSV it would replace.
 Binary is exact only when each Arrow column is the very type of its table column: an
 ``int8`` sent to an ``int4`` column is a broken message, not a conversion, and a ``numeric``
 keeps the scale it was sent with. So the table's own columns are asked first (a ``LIMIT 0``
-query over the ``COPY``'s column list, in its order) and anything but an exact match says no;
-the caller then takes the CSV path as before.
+query over the ``COPY``'s column list, in its order), and anything but an exact match says
+no, except an integer whose column is wider, which is widened first; the caller then takes
+the CSV path as before.
 """
 
 from __future__ import annotations
