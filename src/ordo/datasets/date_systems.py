@@ -14,6 +14,7 @@ cannot be read says 1900, the system almost every workbook uses.
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 import re
 import struct
 import zipfile
@@ -40,8 +41,12 @@ def day_zero(path: Path) -> dt.date:
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm", ".xlsb"):
             return DAY_ZERO_1904 if _zipped_1904(path) else DAY_ZERO_1900
-        if suffix == ".xls":
-            return DAY_ZERO_1904 if _xls_1904(path.read_bytes()) else DAY_ZERO_1900
+        if suffix == ".xls":  # mapped, not read: only the sectors on the way are touched
+            with (
+                path.open("rb") as file,
+                mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data,
+            ):
+                return DAY_ZERO_1904 if _xls_1904(data) else DAY_ZERO_1900
         if suffix == ".ods":
             return _ods_day_zero(path)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, struct.error, IndexError):
@@ -95,7 +100,7 @@ def _xlsb_1904(data: bytes) -> bool:
     return False
 
 
-def _xls_1904(data: bytes) -> bool:
+def _xls_1904(data: bytes | mmap.mmap) -> bool:
     """The DATEMODE record of the workbook globals, in the ``Workbook`` stream of the
     Compound File (MS-CFB): header, FAT, directory, then the stream's sector chain. The
     record comes early in the globals, before the fonts and formats: the stream's first
@@ -112,7 +117,7 @@ def _xls_1904(data: bytes) -> bool:
     return False
 
 
-def _cfb_stream(data: bytes, names: tuple[str, ...], limit: int) -> bytes:
+def _cfb_stream(data: bytes | mmap.mmap, names: tuple[str, ...], limit: int) -> bytes:
     """Up to ``limit`` bytes from the start of the first stream called one of ``names``."""
     sector = 1 << int(struct.unpack_from("<H", data, 30)[0])
     mini_sector = 1 << int(struct.unpack_from("<H", data, 32)[0])
